@@ -1,0 +1,3 @@
+from lossgrade.cli import main
+
+main()
