@@ -1,0 +1,117 @@
+"""The course catalogue: every exercise's metadata, read from `exercises/info.yaml`.
+
+One metadata source per exercise (title, file, functions, points, quiz, forbidden calls,
+hints), loaded into typed dataclasses and validated with errors that name the file and the
+field. Exercise ids are resolved leniently: `3`, `ex3`, `ex03` and `ex03_cross_entropy`
+all mean the same exercise, and an unknown id gets the closest valid one as a suggestion.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lossgrade import course
+from lossgrade.errors import LossgradeError
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # "ex03"
+    name: str  # "cross_entropy"
+    title: str
+    file: str  # "ex03_cross_entropy.py"
+    functions: tuple[str, ...]
+    points: float
+    quiz: str | None
+    forbidden: tuple[str, ...]
+    hints: tuple[str, ...]
+    allowed_imports: tuple[str, ...] = field(default=())  # learner files it may import
+
+    @property
+    def module(self) -> str:
+        return self.file.removesuffix(".py")
+
+    @property
+    def stub_path(self) -> Path:
+        return course.exercises_dir() / self.file
+
+    @property
+    def solution_path(self) -> Path:
+        return course.solutions_dir() / self.file
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return 1
+
+
+def _parse(path: Path) -> list[Exercise]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise LossgradeError(f"{path}: cannot read the course metadata ({exc.strerror})")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise LossgradeError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LossgradeError(f"{path}:1: expected `format: {FORMAT}` and a list of exercises")
+    exercises = []
+    for entry in data.get("exercises") or []:
+        where = f"{path}:{_line_of(text, 'id: ' + str(entry.get('id')))}"
+        try:
+            exercises.append(
+                Exercise(
+                    id=str(entry["id"]),
+                    name=str(entry["name"]),
+                    title=str(entry["title"]),
+                    file=str(entry["file"]),
+                    functions=tuple(entry["functions"]),
+                    points=float(entry.get("points", 10)),
+                    quiz=entry.get("quiz"),
+                    forbidden=tuple(entry.get("forbidden") or ()),
+                    hints=tuple(entry.get("hints") or ()),
+                    allowed_imports=tuple(entry.get("allowed_imports") or ()),
+                )
+            )
+        except KeyError as exc:
+            raise LossgradeError(f"{where}: exercise is missing the field {exc.args[0]!r}")
+        if not re.fullmatch(r"ex\d\d", exercises[-1].id):
+            raise LossgradeError(f"{where}: exercise id must look like ex01")
+    return exercises
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: Path) -> tuple[Exercise, ...]:
+    return tuple(_parse(path))
+
+
+def exercises() -> tuple[Exercise, ...]:
+    """Every exercise of the course, in order."""
+    return _load(course.exercises_dir() / "info.yaml")
+
+
+def resolve(text: str) -> Exercise:
+    """The exercise that `text` names (3, ex3, ex03, ex03_cross_entropy, the file name)."""
+    wanted = text.strip().lower().removesuffix(".py")
+    match = re.fullmatch(r"(?:ex)?0*(\d+)(?:_\w+)?", wanted)
+    for exercise in exercises():
+        if wanted in (exercise.id, exercise.module, exercise.name):
+            return exercise
+        if match and int(match.group(1)) == int(exercise.id[2:]):
+            if "_" not in wanted or wanted == exercise.module:
+                return exercise
+    names = [e.id for e in exercises()] + [e.module for e in exercises()]
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.3)
+    suggestion = f"; did you mean {close[0]}?" if close else ""
+    raise LossgradeError(f"unknown exercise {text!r}{suggestion} (`lossgrade list` shows them all)")
