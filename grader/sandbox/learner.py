@@ -1,0 +1,90 @@
+"""The grader's handle on one learner module running inside a sandbox worker.
+
+Checks call the learner's functions only through this class. It (re)starts a worker when
+needed, so a crash or a timeout in one check costs that check alone: the next request gets
+a fresh worker with the module loaded again.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from lossgrade.sandbox.client import Limits, Sandbox, Worker
+from lossgrade.sandbox.replies import Reply
+
+
+class LearnerModule:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        module: str,
+        files: dict[str, str],
+        functions: tuple[str, ...],
+        forbidden: tuple[str, ...] = (),
+        limits: Limits | None = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.module = module
+        self.files = files  # every learner file the module may import, by file name
+        self.functions = functions
+        self.forbidden = forbidden
+        self.limits = limits or sandbox.limits
+        self._worker: Worker | None = None
+        self._loaded: Reply | None = None
+
+    def load(self) -> Reply:
+        """Import the learner's module in a fresh worker; the reply says how it went."""
+        if self._worker is not None and self._worker.alive and self._loaded is not None:
+            return self._loaded
+        self._worker = self.sandbox.spawn()
+        reply = self._worker.request(
+            {"op": "load", "files": self.files, "module": self.module,
+             "functions": list(self.functions), "forbid": list(self.forbidden)},
+            timeout=self.limits.call_seconds,
+        )
+        self._loaded = reply
+        return reply
+
+    @property
+    def load_failed(self) -> bool:
+        return self.load().kind != "loaded"
+
+    def _request(self, message: dict[str, Any], timeout: float | None) -> Reply:
+        loaded = self.load()
+        if loaded.kind != "loaded":
+            return loaded
+        assert self._worker is not None
+        message["forbid"] = list(self.forbidden)
+        reply = self._worker.request(message, timeout=timeout or self.limits.call_seconds)
+        if not self._worker.alive:
+            self._loaded = None  # the next request starts a fresh worker
+        return reply
+
+    def call(
+        self,
+        function: str,
+        *args: Any,
+        device: str = "cpu",
+        grad_wrt: tuple[int, ...] = (),
+        grad_output: Any = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        """Call `function(*args, **kwargs)` in the worker with tensors moved to `device`;
+        with `grad_wrt`, also the gradients with respect to those positional arguments."""
+        if self.load().kind == "loaded" and function in self.load().missing:
+            return Reply(kind="error", message=f"your file has no function named {function}")
+        return self._request(
+            {"op": "call", "function": function, "args": list(args), "kwargs": kwargs,
+             "device": device, "grad_wrt": tuple(grad_wrt), "grad_output": grad_output},
+            timeout,
+        )
+
+    def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
+        """Run a trusted driver from `_drivers.py` beside the learner's module (for
+        exercises whose functions take models and optimizers, not just tensors)."""
+        return self._request({"op": "drive", "driver": driver, "params": params}, timeout)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
