@@ -8,7 +8,9 @@ mistakes cost more than small ones:
     mse = mean((input - target) ** 2)
 
 Worked example: predictions [2.5, 0.0, 2.1, 7.8] against targets [3.0, -0.5, 2.0, 7.0]
-have errors [-0.5, 0.5, 0.1, 0.8], squared [0.25, 0.25, 0.01, 0.64], whose mean is 0.2275.
+have errors [-0.5, 0.5, 0.1, 0.8], squared [0.25, 0.25, 0.01, 0.64], whose mean is
+1.15 / 4 = 0.2875. (Some tutorials print 0.2275 for this example: work it out by hand and
+trust your arithmetic, and `lossgrade check`, over a printed number.)
 
 Your function must behave like `torch.nn.functional.mse_loss`, with one deliberate
 difference: torch silently broadcasts an (N, 1) input against an (N,) target into an

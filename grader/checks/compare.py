@@ -1,0 +1,94 @@
+"""Comparing a learner's tensors with the reference's, and describing both in words.
+
+Tolerances follow torch's own tests: tight in float64, ~1e-5 relative in float32, and
+1e-2 absolute for the half-precision types.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import torch
+
+TOLERANCES = {
+    torch.float64: (1e-7, 1e-9),
+    torch.float32: (1.3e-5, 1e-5),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (2e-2, 2e-2),
+}
+SHOWN_ELEMENTS = 6
+
+
+def tolerance(dtype: torch.dtype) -> tuple[float, float]:
+    """(rtol, atol) for comparing values of this dtype."""
+    return TOLERANCES.get(dtype, (1.3e-5, 1e-5))
+
+
+def close(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """Same shape and values within the expected dtype's tolerance (NaN equals NaN)."""
+    if got.shape != expected.shape:
+        return False
+    rtol, atol = tolerance(expected.dtype)
+    return bool(
+        torch.allclose(got.to(torch.float64), expected.to(torch.float64), rtol=rtol, atol=atol, equal_nan=True)
+    )
+
+
+def mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+    """Why `got` is not `expected` (shape, dtype, non-finite values, values), or None."""
+    if got.shape != expected.shape:
+        return f"the shape is {shape(got)} but should be {shape(expected)}"
+    if got.dtype != expected.dtype:
+        return f"the dtype is {dtype_name(got.dtype)} but should be {dtype_name(expected.dtype)}"
+    bad = ~torch.isfinite(got) & torch.isfinite(expected)
+    if bool(bad.any()):
+        return f"{int(bad.sum())} value(s) are nan or inf where the right answer is finite"
+    if not close(got, expected):
+        worst = (got.double() - expected.double()).abs().nan_to_num(nan=float("inf")).max().item()
+        return f"the values differ (largest difference {worst:.3g})"
+    return None
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def shape(tensor: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in tensor.shape) + ("," if tensor.dim() == 1 else "") + ")"
+
+
+def show(value: Any) -> str:
+    """A short, readable rendering of an argument or a result."""
+    if isinstance(value, torch.Tensor):
+        head = f"{dtype_name(value.dtype)}{list(value.shape)}"
+        if value.numel() == 0:
+            return head + " (empty)"
+        if value.dim() == 0:
+            return f"tensor({_number(value.item())}, dtype={dtype_name(value.dtype)})"
+        flat = value.detach().flatten()
+        numbers = ", ".join(_number(v) for v in flat[:SHOWN_ELEMENTS].tolist())
+        more = ", ..." if flat.numel() > SHOWN_ELEMENTS else ""
+        return f"{head} [{numbers}{more}]"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float):
+        return _number(value)
+    return repr(value)
+
+
+def _number(value: float | int | bool) -> str:
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def describe_call(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any], device: str) -> str:
+    """`cross_entropy(logits=float32[4, 10] [...], target=int64[4] [...], reduction='sum')`,
+    with the parameter names of the reference's signature."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+        parts = [f"{key}={show(value)}" for key, value in bound.arguments.items()]
+    except TypeError:
+        parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    where = f"  (tensors on {device})" if device != "cpu" else ""
+    return f"{name}({', '.join(parts)}){where}"

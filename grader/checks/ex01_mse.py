@@ -1,0 +1,64 @@
+"""Checks for exercise 01: `mse_loss` from scratch."""
+from __future__ import annotations
+
+import torch
+
+from lossgrade.checks.framework import CheckContext, Checks
+
+checks = Checks("ex01_mse")
+
+
+@checks.add("mse_loss gives 0.2875 on the worked example from the exercise",
+            hint="Square each error before you average: (input - target) ** 2.")
+def worked_example(t: CheckContext) -> None:
+    t.expect_close("mse_loss", torch.tensor([2.5, 0.0, 2.1, 7.8]), torch.tensor([3.0, -0.5, 2.0, 7.0]))
+
+
+@checks.add("mse_loss matches the reference for reduction='mean', 'sum' and 'none'", devices=True,
+            hint="'mean' divides by the number of elements, 'sum' does not, 'none' keeps every element.")
+def reductions(t: CheckContext) -> None:
+    x, y = t.randn(5, 3), t.randn(5, 3)
+    for reduction in ("mean", "sum", "none"):
+        t.expect_close("mse_loss", x, y, reduction=reduction)
+
+
+@checks.add("mse_loss works for every shape: a batch of 1, a single (C,) sample, a scalar, 3-D and empty tensors",
+            hint="Average over every element of the tensor, not over one dimension.")
+def shapes(t: CheckContext) -> None:
+    for shape in [(1,), (1, 4), (7,), (), (2, 3, 4), (0,)]:
+        for reduction in ("mean", "sum", "none"):
+            t.expect_close("mse_loss", t.randn(*shape), t.randn(*shape), reduction=reduction)
+
+
+@checks.add("mse_loss keeps the input's dtype (float32 and float64) and precision", devices=True,
+            hint="Use tensor operations on the inputs: Python floats or numpy lose the dtype and the device.")
+def dtypes(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        x, y = t.randn(6, 2, dtype=dtype, scale=1e3), t.randn(6, 2, dtype=dtype, scale=1e3)
+        t.expect_close("mse_loss", x, y)
+        t.expect_close("mse_loss", x, y, reduction="none")
+
+
+@checks.add("gradients through mse_loss match autograd through the reference", devices=True,
+            hint="Build the loss from tensor operations on `input` so autograd can follow it; no .item() or .detach().")
+def gradients(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        x, y = t.randn(4, 3, dtype=dtype), t.randn(4, 3, dtype=dtype)
+        for reduction in ("mean", "sum"):
+            t.expect_close("mse_loss", x, y, reduction=reduction, grad_wrt=(0, 1))
+        t.expect_close("mse_loss", x, y, reduction="none", grad_wrt=(0,), grad_output=t.randn(4, 3, dtype=dtype))
+
+
+@checks.add("mse_loss refuses an (N, 1) input against an (N,) target, naming both shapes",
+            hint="Compare input.shape with target.shape before any arithmetic, and put both in the message.")
+def shape_mismatch(t: CheckContext) -> None:
+    why = "torch would broadcast (4, 1) against (4,) into a (4, 4) matrix of errors and train on nonsense."
+    t.expect_raises("mse_loss", t.randn(4, 1), t.randn(4), errors=("ValueError",), mention=("(4, 1)", "(4,)"), why=why)
+    t.expect_raises("mse_loss", t.randn(3), t.randn(2), errors=("ValueError",), mention=("(3,)", "(2,)"))
+
+
+@checks.add("mse_loss raises ValueError for a reduction other than 'mean', 'sum' or 'none'",
+            hint="Check `reduction` against the three allowed names and raise ValueError otherwise.")
+def bad_reduction(t: CheckContext) -> None:
+    for reduction in ("average", "MEAN", "max"):
+        t.expect_raises("mse_loss", t.randn(3), t.randn(3), reduction=reduction, errors=("ValueError",))

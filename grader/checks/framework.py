@@ -1,0 +1,214 @@
+"""How a check is written: a small function whose docstring-like sentence the learner reads.
+
+    checks = Checks("ex01_mse")
+
+    @checks.add("mse_loss matches the reference for every reduction", devices=True)
+    def reductions(t: CheckContext) -> None:
+        x, y = t.randn(4, 3), t.randn(4, 3)
+        for reduction in ("mean", "sum", "none"):
+            t.expect_close("mse_loss", x, y, reduction=reduction, grad_wrt=(0,))
+
+A check fails by raising `Failure` (usually through the `expect_*` helpers, which build the
+feedback: the call made, what came back, what was expected, the hint and the diagnosed
+misconception). Inputs come from `t.rng`, seeded from the check's id, so every run and
+every learner sees the same cases. The learner's code is reached only through
+`t.learner` (a sandboxed `LearnerModule`); the reference runs here, in the trusted process.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+import torch
+
+from lossgrade import misconceptions
+from lossgrade.checks import compare
+from lossgrade.results import Feedback, Misconception
+from lossgrade.sandbox.learner import LearnerModule
+from lossgrade.sandbox.replies import Reply
+
+
+class Failure(Exception):
+    """A check failed; carries everything the learner should read."""
+
+    def __init__(self, feedback: Feedback, misconception: Misconception | None = None) -> None:
+        super().__init__(feedback.message)
+        self.feedback = feedback
+        self.misconception = misconception
+
+
+class NotStarted(Exception):
+    """The learner's function still raises NotImplementedError."""
+
+
+class Skip(Exception):
+    """The check cannot run here (e.g. no CUDA device); the message says why."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str  # "ex01_mse.reductions"
+    description: str
+    run: Callable[[CheckContext], None]
+    devices: bool  # run once per available device
+    hint: str | None
+    weight: float
+
+
+@dataclass
+class Checks:
+    """The ordered checks of one exercise module."""
+
+    module: str
+    all: list[Check] = field(default_factory=list)
+
+    def add(self, description: str, *, devices: bool = False, hint: str | None = None, weight: float = 1.0) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
+        def register(run: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
+            check_id = f"{self.module}.{run.__name__}"
+            if any(c.id == check_id for c in self.all):
+                raise ValueError(f"duplicate check {check_id}")
+            self.all.append(Check(check_id, description, run, devices, hint, weight))
+            return run
+
+        return register
+
+
+class CheckContext:
+    """What a running check can use: the learner, the reference, the device, seeded data."""
+
+    def __init__(self, check: Check, learner: LearnerModule, reference: ModuleType, device: str) -> None:
+        self.check = check
+        self.learner = learner
+        self.reference = reference
+        self.device = device
+        self.module = check.id.split(".")[0]
+        seed = int.from_bytes(hashlib.sha256(check.id.encode()).digest()[:4], "big")
+        self.rng = torch.Generator().manual_seed(seed)
+
+    # --- seeded inputs --------------------------------------------------------------
+    def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
+        return (torch.randn(shape, generator=self.rng, dtype=torch.float64) * scale).to(dtype)
+
+    def rand(self, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.rand(shape, generator=self.rng, dtype=torch.float64).to(dtype)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(0, high, shape, generator=self.rng)
+
+    # --- calling ----------------------------------------------------------------------
+    def call(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
+        """The learner's reply, with any failure to produce a value turned into a Failure."""
+        reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, timeout=timeout, **kwargs)
+        self.require_value(reply, self.describe(function, args, kwargs))
+        return reply
+
+    def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        return compare.describe_call(getattr(self.reference, function), function, args, kwargs, self.device)
+
+    def require_value(self, reply: Reply, call: str) -> None:
+        """Fail unless the reply carries a value produced without forbidden calls."""
+        if reply.violations:
+            self.fail(_violation_message(reply.violations[0]), call=call, output=reply.output)
+        if reply.not_implemented:
+            raise NotStarted(reply.message)
+        if reply.kind in ("raised", "timeout", "crashed", "unsafe", "error", "other"):
+            self.fail(f"Your code {reply.explain()}", call=call, output=reply.output,
+                      got=reply.where.strip() or None)
+
+    def reference_value(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, **kwargs: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+        """The reference's output on this device, and its gradients for `grad_wrt`."""
+        moved = [a.to(self.device) if isinstance(a, torch.Tensor) else a for a in args]
+        kwargs = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
+        for index in grad_wrt:
+            moved[index] = moved[index].detach().requires_grad_(True)
+        out = getattr(self.reference, function)(*moved, **kwargs)
+        grads: list[torch.Tensor | None] = []
+        if grad_wrt:
+            weight = torch.ones_like(out) if grad_output is None else grad_output.to(out.device, out.dtype)
+            found = torch.autograd.grad(out, [moved[i] for i in grad_wrt], weight, allow_unused=True)
+            grads = [None if g is None else g.detach().cpu() for g in found]
+        return out.detach(), grads
+
+    # --- expectations -------------------------------------------------------------------
+    def expect_close(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, what: str = "", **kwargs: Any) -> Reply:
+        """The learner's `function(*args, **kwargs)` equals the reference's: same device,
+        dtype, shape and values; with `grad_wrt`, the same gradients through autograd."""
+        call = self.describe(function, args, kwargs)
+        reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
+        self.require_value(reply, call)
+        expected, expected_grads = self.reference_value(function, *args, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
+        got = reply.value
+        if reply.kind != "tensor":
+            self.fail(f"Your function returned the Python value {compare.show(got)}; it should return a tensor"
+                      " (keep the result a torch.Tensor: no .item() or float())",
+                      call=call, got=compare.show(got), expected=compare.show(expected.cpu()), output=reply.output)
+        if reply.device != str(expected.device):
+            self.fail(f"The result is on {reply.device} but the inputs were on {expected.device}; create new "
+                      "tensors with device=input.device (or use torch.zeros_like and friends)", call=call, output=reply.output)
+        problem = compare.mismatch(got, expected.cpu())
+        if problem:
+            mistake = misconceptions.diagnose(self.module, function, got, args, kwargs)
+            self.fail(f"{what or 'The result'} is wrong: {problem}.", call=call, got=compare.show(got),
+                      expected=compare.show(expected.cpu()), output=reply.output, mistake=mistake)
+        if grad_wrt:
+            self._expect_grads(function, call, reply, expected_grads, grad_wrt)
+        return reply
+
+    def _expect_grads(self, function: str, call: str, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...]) -> None:
+        if isinstance(reply.grads, str) or reply.grads is None:
+            self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
+                      "Build the result from the inputs with tensor operations only (no .item(), "
+                      ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output)
+        for position, got, want in zip(grad_wrt, reply.grads, expected):
+            if want is None:
+                continue
+            if got is None:
+                self.fail(f"The gradient with respect to argument {position + 1} is missing: the result does "
+                          "not depend on it through autograd", call=call)
+            problem = compare.mismatch(got, want)
+            if problem:
+                self.fail(f"The value is right but its gradient with respect to argument {position + 1} is "
+                          f"wrong: {problem}. A step somewhere breaks or changes the gradient (a detach, an "
+                          "in-place edit, a clamp in the wrong place?).", call=call,
+                          got=compare.show(got), expected=compare.show(want))
+
+    def expect_raises(self, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",), mention: tuple[str, ...] = (), why: str = "", **kwargs: Any) -> Reply:
+        """Calling the learner's function this way must raise one of `errors`, with a
+        message that mentions each string in `mention`."""
+        call = self.describe(function, args, kwargs)
+        reply = self.learner.call(function, *args, device=self.device, **kwargs)
+        if reply.violations:
+            self.fail(_violation_message(reply.violations[0]), call=call)
+        if reply.not_implemented:
+            raise NotStarted(reply.message)
+        wanted = " or ".join(errors)
+        if reply.kind in ("tensor", "python", "other"):
+            got = compare.show(reply.value) if reply.kind != "other" else reply.other_type
+            self.fail(f"This call should raise {wanted}, but it returned a value. {why}".strip(),
+                      call=call, got=got, expected=f"{wanted} raised", output=reply.output)
+        if not reply.raised(*errors):
+            self.fail(f"This call should raise {wanted}, but your code {reply.explain()}", call=call,
+                      expected=f"{wanted} raised", output=reply.output)
+        missing = [m for m in mention if m not in reply.message]
+        if missing:
+            self.fail(f"The {reply.error_type} is right, but its message should mention {', '.join(missing)} "
+                      "so the person who sees it knows what to fix", call=call,
+                      got=reply.message, expected="a message mentioning " + ", ".join(missing))
+        return reply
+
+    def fail(self, message: str, *, call: str | None = None, got: str | None = None, expected: str | None = None, output: str | None = None, mistake: misconceptions.Mistake | str | None = None) -> None:
+        if isinstance(mistake, str):
+            mistake = misconceptions.by_id(self.module, mistake)
+        feedback = Feedback(message=message, call=call, got=got, expected=expected,
+                            hint=self.check.hint, output=output or None)
+        raise Failure(feedback, mistake.as_result() if mistake else None)
+
+
+def _violation_message(violation: str) -> str:
+    if violation.startswith("import "):
+        return (f"Your code tried to `{violation}`: learner code may not use the grader or the reference "
+                "solutions. Write the function yourself.")
+    return (f"Your code called {violation}, which this exercise asks you to write yourself. Use "
+            "elementary tensor operations instead (the exercise's docstring lists them).")

@@ -1,0 +1,64 @@
+"""The catalogue of real learner mistakes, and the diagnosis that names them.
+
+Each exercise has a module here (named like its exercise file) defining `MISCONCEPTIONS`:
+a list of `Mistake`, each with a wrong implementation that reproduces it. When a check
+fails, the grader runs every catalogued wrong implementation of that function on the same
+inputs (in the trusted process: these are our own code) and names the one whose output
+the learner's matches. The diagnosis comes from behaviour, never from reading source.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from lossgrade import results
+from lossgrade.checks.compare import close
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str  # "ex03.softmax-twice"
+    function: str  # the learner function it concerns, or "" for driver-level mistakes
+    name: str  # one line
+    message: str  # what they did, why it is wrong, what to do instead (never the solution)
+    quiz: str | None  # "quiz-id#question-id"
+    wrong: Callable[..., Any] | None = None  # wrong(*args, **kwargs) -> what the mistake returns
+
+    def as_result(self) -> results.Misconception:
+        return results.Misconception(id=self.id, name=self.name, message=self.message, quiz=self.quiz)
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue(module: str) -> tuple[Mistake, ...]:
+    """The mistakes catalogued for an exercise module (empty when none are)."""
+    try:
+        found = importlib.import_module(f"lossgrade.misconceptions.{module}")
+    except ModuleNotFoundError:
+        return ()
+    return tuple(found.MISCONCEPTIONS)
+
+
+def by_id(module: str, mistake_id: str) -> Mistake:
+    for mistake in catalogue(module):
+        if mistake.id == mistake_id:
+            return mistake
+    raise KeyError(mistake_id)
+
+
+def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mistake | None:
+    """The catalogued mistake whose output on these inputs equals what the learner returned."""
+    for mistake in catalogue(module):
+        if mistake.function != function or mistake.wrong is None:
+            continue
+        try:
+            with torch.no_grad():
+                wrong = mistake.wrong(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
+            continue
+        if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape and close(got, wrong.to(got.dtype)):
+            return mistake
+    return None

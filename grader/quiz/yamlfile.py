@@ -1,0 +1,107 @@
+"""Read a YAML file into plain Python values that remember their line numbers.
+
+Quiz files and answer files are written by hand, so every complaint about them must say
+where to look. pyyaml's `safe_load` forgets positions and silently keeps the last of two
+duplicate keys; composing the node tree ourselves keeps both the lines and the duplicates.
+
+Every scalar stays text (`true`, `2.30` and `tensor(1.)` are all strings here): the schema
+decides per field what a value means, so `answer: 2.30` for a "what does this print?"
+question keeps its trailing zero instead of becoming the float 2.3.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lossgrade.errors import LossgradeError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where it is and how to fix it."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class LineMap(dict[str, Any]):
+    """A YAML mapping (keys in file order) with the line of itself and of each key."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[str, int] = {}
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A YAML sequence with the line of itself and of each item."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
+
+
+def line_of(value: Any, default: int) -> int:
+    """The line where `value` starts, when it is a mapping or a sequence."""
+    return getattr(value, "line", default)
+
+
+def _convert(node: yaml.Node, path: Path, problems: list[Problem]) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        mapping = LineMap(line)
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(path, key_line, "a key must be a plain word, not a list or mapping"))
+                continue
+            key = key_node.value
+            if key in mapping:
+                problems.append(
+                    Problem(path, key_line, f"duplicate key {key!r} (first at line {mapping.lines[key]}); remove one")
+                )
+                continue
+            mapping[key] = _convert(value_node, path, problems)
+            mapping.lines[key] = key_line
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        sequence = LineList(line)
+        for item in node.value:
+            sequence.append(_convert(item, path, problems))
+            sequence.lines.append(item.start_mark.line + 1)
+        return sequence
+    return node.value
+
+
+def load(path: Path) -> tuple[Any, list[Problem]]:
+    """The file's content (None when empty) and its duplicate keys, as problems.
+
+    A file that cannot be read or is not YAML at all raises LossgradeError naming the file
+    and line, since nothing in it can be checked further.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise LossgradeError(f"{path}: cannot read the file ({reason})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise LossgradeError(f"{path}:{where}: invalid YAML ({problem}); check the indentation and quoting") from None
+    problems: list[Problem] = []
+    data = _convert(node, path, problems) if node is not None else None
+    return data, problems

@@ -1,0 +1,148 @@
+"""Grade one learner's exercise: load their module in a sandbox worker, run every check on
+every device, and turn what happened into an `ExerciseResult`.
+
+Nothing the learner's code does can reach this process: a failing import, a crash, a hang
+or a lie all arrive here as data, and the verdict is computed here.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+from lossgrade import catalog, course
+from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, NotStarted, Skip
+from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
+from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.learner import LearnerModule
+from lossgrade.sandbox.replies import Reply
+
+
+def devices() -> tuple[str, ...]:
+    """Every device the checks run on: cpu always, cuda when this machine has it."""
+    import torch
+
+    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+
+
+@functools.lru_cache(maxsize=None)
+def checks_for(exercise: catalog.Exercise) -> Checks:
+    module = importlib.import_module(f"lossgrade.checks.{exercise.module}")
+    found: Checks = module.checks
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def reference(exercise: catalog.Exercise) -> ModuleType:
+    """The reference solution, imported here in the trusted process (never in a worker)."""
+    folder = str(course.solutions_dir())
+    sys.path.insert(0, folder)  # a solution may import an earlier one (ex05 uses ex03)
+    try:
+        spec = importlib.util.spec_from_file_location(f"lossgrade_reference_{exercise.module}", exercise.solution_path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def learner_files(folder: Path, exercise: catalog.Exercise) -> dict[str, str] | None:
+    """The learner's source of this exercise and of the exercise files it may import,
+    or None when the exercise file is missing. Undecodable bytes are kept visible."""
+    main = folder / exercise.file
+    if not main.is_file():
+        return None
+    files = {}
+    for name in (exercise.file, *(f"{m}.py" for m in exercise.allowed_imports)):
+        path = folder / name
+        if path.is_file():
+            files[name] = path.read_bytes().decode("utf-8", errors="replace")
+    return files
+
+
+def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str, str] | None, limits: Limits | None = None) -> ExerciseResult:
+    started = time.perf_counter()
+    if files is None:
+        return ExerciseResult(exercise.id, exercise.title, Status.NOT_SUBMITTED, 0.0, exercise.points,
+                              error=f"{exercise.file} was not submitted")
+    learner = LearnerModule(sandbox, exercise.module, files, exercise.functions, exercise.forbidden, limits)
+    try:
+        loaded = learner.load()
+        if loaded.kind != "loaded":
+            result = _unloadable(exercise, loaded)
+        else:
+            checks = [outcome for check in checks_for(exercise).all for outcome in _run(check, learner, exercise, loaded)]
+            result = _summarise(exercise, checks)
+    finally:
+        learner.close()
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _run(check: Check, learner: LearnerModule, exercise: catalog.Exercise, loaded: Reply) -> list[CheckResult]:
+    results = []
+    for device in (devices() if check.devices else ("cpu",)):
+        check_id = f"{check.id}[{device}]" if check.devices else check.id
+        started = time.perf_counter()
+        outcome, feedback, misconception = Outcome.PASSED, None, None
+        try:
+            check.run(CheckContext(check, learner, reference(exercise), device))
+        except Failure as failure:
+            outcome, feedback, misconception = Outcome.FAILED, failure.feedback, failure.misconception
+        except NotStarted:
+            outcome = Outcome.NOT_STARTED
+            feedback = Feedback(f"Not started: a function this check calls still raises NotImplementedError. Replace the `raise` under the TODO in {exercise.file}.")
+        except Skip as skip:
+            outcome, feedback = Outcome.SKIPPED, Feedback(str(skip))
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must not stop grading
+            outcome = Outcome.ERROR
+            feedback = Feedback(f"The grader could not run this check ({type(exc).__name__}: {exc}); this is a bug in lossgrade, not in your code.")
+        results.append(CheckResult(check_id, check.description, outcome, feedback, misconception,
+                                   time.perf_counter() - started, check.weight))
+        if check.devices:
+            results.extend(_skipped_devices(check))
+    return results
+
+
+def _skipped_devices(check: Check) -> list[CheckResult]:
+    if "cuda" in devices():
+        return []
+    return [CheckResult(f"{check.id}[cuda]", check.description, Outcome.SKIPPED,
+                        Feedback("Skipped: CUDA is not available on this machine (torch.cuda.is_available() is False)."),
+                        weight=check.weight)]
+
+
+def _unloadable(exercise: catalog.Exercise, loaded: Reply) -> ExerciseResult:
+    """Every check fails with the reason the module could not be imported."""
+    if loaded.kind == "raised":
+        where = f" (line {loaded.line})" if loaded.line else ""
+        reason = f"{exercise.file} could not be imported: {loaded.error_type}{where}: {loaded.message}"
+    else:
+        reason = f"{exercise.file} could not be imported: {loaded.explain()}"
+    if loaded.violations:
+        reason += f" (it tried to {loaded.violations[0]})"
+    feedback = Feedback(reason, got=loaded.where.strip() or None, output=loaded.output or None)
+    checks = [
+        CheckResult(c.id, c.description, Outcome.ERROR, feedback, weight=c.weight)
+        for c in checks_for(exercise).all
+    ]
+    return ExerciseResult(exercise.id, exercise.title, Status.ERROR, 0.0, exercise.points, checks, error=reason)
+
+
+def _summarise(exercise: catalog.Exercise, checks: list[CheckResult]) -> ExerciseResult:
+    counted = [c for c in checks if c.outcome is not Outcome.SKIPPED]
+    total = sum(c.weight for c in counted) or 1.0
+    passed = sum(c.weight for c in counted if c.outcome is Outcome.PASSED)
+    if all(c.outcome is Outcome.NOT_STARTED for c in counted):
+        status = Status.NOT_STARTED
+    elif passed == total:
+        status = Status.PASSED
+    else:
+        status = Status.FAILED
+    score = round(exercise.points * passed / total, 2)
+    return ExerciseResult(exercise.id, exercise.title, status, score, exercise.points, checks)
