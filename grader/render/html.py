@@ -1,0 +1,170 @@
+"""HTML reports: one self-contained page per learner, one for the class, and a fragment for
+notebooks.
+
+Any text in a report may come from a learner: their id, what their code printed, even a
+check description that quotes their output. So the Jinja environment escapes everything,
+and is strict about undefined names (a typo in a template fails a test instead of quietly
+rendering an empty cell). Pages carry their CSS and SVG inline and a Content-Security-Policy
+that allows no script and no fetch: a report opened from disk or sent by mail makes no
+network request and runs nothing, even if escaping were ever broken.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+
+import lossgrade
+from lossgrade.render import advice, charts, stats
+from lossgrade.results import ExerciseResult, SubmissionResult
+
+# Windows refuses these as file names whatever the extension; a learner may be called "con".
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _num(value: float) -> str:
+    """7.5 stays 7.5, 10.0 becomes 10: points read as people write them."""
+    return f"{round(value, 2):g}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def _code(text: str) -> Markup:
+    """Escape `text`, then show its `backticked` parts as code (advice and hints use them)."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return escape(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if index % 2 else escape(part)
+        for index, part in enumerate(parts)
+    )
+
+
+def _anchor(value: str) -> str:
+    """A fragment id made only of characters that need no quoting anywhere."""
+    return _UNSAFE.sub("-", value) or "-"
+
+
+def _answer(value: Any) -> str:
+    return "(no answer)" if value is None else str(value)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Environment, built once: templates are package data, read with the package."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("lossgrade", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(num=_num, pct=_pct, code=_code, anchor=_anchor, answer=_answer)
+    env.globals.update(percent=stats.percent, version=lossgrade.__version__)
+    return env
+
+
+def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | None = None) -> str:
+    """A learner's own report; `next_steps` defaults to advice read off their results."""
+    steps = advice.next_steps(result) if next_steps is None else next_steps
+    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps)
+
+
+def render_class_report(
+    results: Sequence[SubmissionResult], *, learner_links: dict[str, str]
+) -> str:
+    """The instructor's report; `learner_links` maps learner ids to relative hrefs."""
+    for learner, href in learner_links.items():
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith(("/", "\\")):
+            raise ValueError(f"the link for {learner!r} must be a relative path, not {href!r}")
+    return (
+        environment()
+        .get_template("class.html.j2")
+        .render(
+            results=results,
+            learner_links=learner_links,
+            summary=stats.summary(results),
+            chart=charts.histogram(stats.learner_percents(results)),
+            exercises=stats.exercise_stats(results),
+            checks=stats.check_stats(results),
+            misconceptions=stats.misconception_stats(results),
+            questions=stats.question_stats(results),
+        )
+    )
+
+
+def render_exercise_fragment(result: ExerciseResult) -> str:
+    """One exercise as a `<div>` for a notebook cell, drawn by the same macros as the pages."""
+    return environment().get_template("fragment.html.j2").render(exercise=result)
+
+
+def safe_file_names(learners: Iterable[str]) -> dict[str, str]:
+    """A distinct, harmless file name for each learner id.
+
+    Ids are untrusted (`../../x`, `<script>`, `con`, `Ana` next to `ana` on a filesystem that
+    ignores case): keep the letters, digits, dots, dashes and underscores, never a leading
+    dot, and add a short hash of the id whenever the name is not the id itself or is taken.
+    """
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for learner in learners:
+        plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
+        stem = _UNSAFE.sub("-", plain).strip(".-_")[:64]
+        if not stem or stem != learner or stem.casefold() in taken | _RESERVED:
+            digest = hashlib.sha256(learner.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            stem = f"{stem or 'learner'}-{digest}"
+        unique, count = stem, 1
+        while unique.casefold() in taken:
+            count += 1
+            unique = f"{stem}-{count}"
+        taken.add(unique.casefold())
+        names[learner] = f"{unique}.html"
+    return names
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename it, so a reader never sees half a report."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are meant to be shared
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def write_reports(out_dir: Path, results: Sequence[SubmissionResult]) -> Path:
+    """Write `out_dir/learners/<name>.html` for every learner, then `out_dir/report.html`
+    linking to them (last, so its links never point at a missing file); return its path."""
+    learners = [result.learner for result in results]
+    repeated = sorted(learner for learner, count in Counter(learners).items() if count > 1)
+    if repeated:
+        raise ValueError(f"learner ids must be unique; repeated: {', '.join(map(repr, repeated))}")
+    names = safe_file_names(learners)
+    learner_dir = Path(out_dir) / "learners"
+    learner_dir.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        _write_atomic(learner_dir / names[result.learner], render_learner_report(result))
+    report = Path(out_dir) / "report.html"
+    links = {learner: f"learners/{name}" for learner, name in names.items()}
+    _write_atomic(report, render_class_report(results, learner_links=links))
+    return report

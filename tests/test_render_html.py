@@ -1,0 +1,333 @@
+"""HTML reports: rendered from results shaped like the grader's, parsed back, and checked
+for the content a learner or an instructor looks for, for escaping and for self-containment.
+
+`sample_class()` is also the data the browser test opens.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from lossgrade.render import advice, charts, stats
+from lossgrade.render.html import (
+    render_class_report,
+    render_exercise_fragment,
+    render_learner_report,
+    safe_file_names,
+    write_reports,
+)
+from lossgrade.results import (
+    CheckResult,
+    ExerciseResult,
+    Feedback,
+    Misconception,
+    Outcome,
+    QuestionResult,
+    QuizResult,
+    Status,
+    SubmissionResult,
+    submission_from_dict,
+    to_dict,
+)
+
+XSS = '<script>alert("pwned")</script>'
+SUM_NOT_MEAN = Misconception(
+    "sum-not-mean", "Sum instead of mean",
+    "reduction='mean' divides by the number of elements; your loss grows with the batch size.",
+    quiz="loss-scales#batch-size",
+)
+SOFTMAX_TWICE = Misconception(
+    "softmax-before-ce", "Softmax before cross-entropy",
+    "F.cross_entropy takes raw logits and applies log-softmax itself.", quiz="logits#softmax-first",
+)
+
+
+def _check(name: str, outcome: Outcome, **extra: object) -> CheckResult:
+    return CheckResult(f"ex01.{name}[cpu]", f"mse_loss {name.replace('_', ' ')}", outcome, **extra)  # type: ignore[arg-type]
+
+
+def _mse(status: Status, *checks: CheckResult, score: float = 0.0) -> ExerciseResult:
+    return ExerciseResult("ex01", "Mean squared error, from scratch", status, score, 10.0, list(checks))
+
+
+def _quiz(*correct: bool) -> QuizResult:
+    questions = [
+        QuestionResult("batch-size", "Does a mean-reduced MSE grow with the batch size?", correct[0],
+                       "yes" if not correct[0] else "no", "no",
+                       "Bigger batches give bigger losses.", "The mean divides by the number of elements."),
+        QuestionResult("scale", "What is mse_loss(2*x, 2*y) compared with mse_loss(x, y)?", correct[1],
+                       2 if not correct[1] else 4, 4, "Errors scale linearly.", "Squared errors scale by 4."),
+    ]
+    return QuizResult("loss-scales", "How losses scale", 5.0 * sum(correct), 10.0, questions)
+
+
+def sample_class() -> list[SubmissionResult]:
+    """Five learners covering every outcome and status, one with a hostile id and output."""
+    ce_title = "Cross-entropy from logits"
+    alice = SubmissionResult("alice", [
+        _mse(Status.PASSED, _check("worked_example", Outcome.PASSED), _check("reductions", Outcome.PASSED),
+             _check("reductions_cuda", Outcome.SKIPPED, feedback=Feedback("Skipped: no CUDA.")), score=10.0),
+        ExerciseResult("ex03", ce_title, Status.PASSED, 10.0, 10.0,
+                       [CheckResult("ex03.logits[cpu]", "cross_entropy takes raw logits", Outcome.PASSED)]),
+    ], [_quiz(True, True)])
+    bob = SubmissionResult("bob", [
+        _mse(Status.FAILED, _check("worked_example", Outcome.PASSED), _check(
+            "reductions", Outcome.FAILED,
+            feedback=Feedback("mse_loss(reduction='mean') returned the sum.",
+                              call="mse_loss(x, y, reduction='mean')  # x, y: (5, 3)",
+                              got="tensor(21.3807)", expected="tensor(1.4254)",
+                              hint="Divide by `input.numel()`, or use `.mean()`.",
+                              output="debug: squared.shape = torch.Size([5, 3])\n"),
+            misconception=SUM_NOT_MEAN), score=5.0),
+        ExerciseResult("ex03", ce_title, Status.FAILED, 0.0, 10.0, [CheckResult(
+            "ex03.logits[cpu]", "cross_entropy takes raw logits", Outcome.FAILED,
+            Feedback("The loss is too small for confident wrong answers.", got="0.55", expected="2.41"),
+            SOFTMAX_TWICE)]),
+    ], [_quiz(False, True)])
+    carol = SubmissionResult("carol", [
+        _mse(Status.NOT_STARTED, _check("worked_example", Outcome.NOT_STARTED,
+                                        feedback=Feedback("Not started: mse_loss still raises NotImplementedError."))),
+        ExerciseResult("ex03", ce_title, Status.NOT_SUBMITTED, 0.0, 10.0,
+                       error="ex03_cross_entropy.py was not submitted"),
+    ], [_quiz(False, False)])
+    dave = SubmissionResult("dave", [
+        _mse(Status.ERROR, _check("worked_example", Outcome.ERROR),
+             _check("reductions", Outcome.ERROR)),
+        ExerciseResult("ex03", ce_title, Status.ERROR, 0.0, 10.0,
+                       error="ex03_cross_entropy.py could not be imported: SyntaxError (line 12)"),
+    ], error="the archive held two copies of ex01_mse.py; graded the newest")
+    mallory = SubmissionResult(f"../../{XSS}", [
+        _mse(Status.FAILED, CheckResult(f"ex01.{XSS}[cpu]", f"description {XSS}", Outcome.FAILED,
+                                        Feedback(f"message {XSS}", got=f"got {XSS}", output=f"printed {XSS}",
+                                                 hint=f"hint `{XSS}`"),
+                                        Misconception("xss", f"name {XSS}", f"message {XSS}", quiz=XSS)),
+             score=2.5),
+    ], [QuizResult("xss", f"quiz {XSS}", 0.0, 5.0, [QuestionResult(
+        "q", f"prompt {XSS}", False, XSS, "1", f"myth {XSS}", f"reality {XSS}")])])
+    # What grading writes and a later `lossgrade report` reads back: the JSON form.
+    return [submission_from_dict(json.loads(json.dumps(to_dict(r)))) for r in (alice, bob, carol, dave, mallory)]
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: text, tags with attributes, and nesting errors."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "path", "circle", "rect", "line"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.open: list[str] = []
+        self.errors: list[str] = []
+        self.in_script = self.in_style = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.in_script |= tag == "script"
+        self.in_style = tag == "style"
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID:
+            return
+        self.in_style = False
+        if not self.open or self.open[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.open[-1] if self.open else None}>")
+        else:
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.in_style:
+            self.text.append(data)
+
+    def all(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+    @property
+    def body(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+@pytest.fixture(scope="module")
+def results() -> list[SubmissionResult]:
+    return sample_class()
+
+
+def assert_well_formed(page: Page) -> None:
+    assert page.errors == [] and page.open == [], (page.errors, page.open)
+    assert not page.all("script") and not page.in_script
+    for tag, attrs in page.tags:
+        for name in ("src", "href", "action", "xlink:href"):
+            value = (attrs.get(name) or "").strip().lower()
+            assert not value.startswith(("http:", "https:", "//", "javascript:", "data:text")), (tag, attrs)
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+
+
+def test_learner_report_shows_progress_checks_feedback_misconceptions_and_quiz(results):
+    bob = results[1]
+    page = Page(render_learner_report(bob))
+    assert_well_formed(page)
+    assert [h["id"] for h in page.all("h2")] == ["next", "progress", "exercises", "misconceptions", "quizzes"]
+    assert page.all("h1") and page.all("meta", name="viewport") and page.all("html", lang="en")
+    text = page.body
+    for expected in ("bob", "33%", "10 / 30", "0 of 2", "Passed", "Failed",
+                     "mse_loss(x, y, reduction='mean') # x, y: (5, 3)", "tensor(21.3807)", "tensor(1.4254)",
+                     "debug: squared.shape = torch.Size([5, 3])", "Your code printed",
+                     "Known misconception: Sum instead of mean", "Softmax before cross-entropy",
+                     "lossgrade quiz loss-scales", "1 of 2 questions right", "Bigger batches give bigger losses.",
+                     "The mean divides by the number of elements.", "Your answer yes"):
+        assert expected in text, expected
+    assert page.all("a", href="#ex-ex01") and page.all("article", id="ex-ex01")
+    assert page.all("a", href="#quiz-loss-scales") and page.all("article", id="quiz-loss-scales")
+    assert len(page.all("th", scope="col")) == 4 and len(page.all("th", scope="row")) == 2
+
+
+def test_outcome_is_never_colour_alone(results):
+    page = Page(render_learner_report(results[0]) + render_learner_report(results[2]))
+    badges = page.all("span")
+    assert {"badge is-passed", "badge is-idle", "badge is-absent"} <= {b.get("class") for b in badges}
+    for word in ("Passed", "Not started", "Not submitted", "Skipped"):
+        assert word in page.body
+    assert all(svg.get("aria-hidden") == "true" for svg in page.all("svg"))
+
+
+def test_next_steps_default_to_advice_and_can_be_given(results):
+    bob, carol, dave = results[1:4]
+    steps = advice.next_steps(bob)
+    assert steps[0].startswith("Continue with ex01") and "`lossgrade check ex01`" in steps[0]
+    assert "Bust the myth behind “Sum instead of mean”: `lossgrade quiz loss-scales`." in steps
+    assert advice.next_steps(dave)[:2] == [
+        "Fix the submission itself: the archive held two copies of ex01_mse.py; graded the newest",
+        "Make ex01 run again, then run `lossgrade check ex01`.",
+    ]
+    assert advice.next_steps(carol)[0].startswith("Start ex01")
+    assert advice.next_steps(results[0]) == ["Everything passes. Try `lossgrade quiz` to test the myths once more."]
+    page = Page(render_learner_report(bob, next_steps=["Read `chapter 3` <now>"]))
+    items = [t for t, a in page.tags if t == "code"]
+    assert "Read chapter 3 <now>" in page.body and len(items) >= 1
+
+
+def test_error_and_not_submitted_exercises_say_why(results):
+    carol, dave = results[2], results[3]
+    assert "ex03_cross_entropy.py was not submitted" in Page(render_learner_report(carol)).body
+    text = Page(render_learner_report(dave)).body
+    assert "could not be graded as a whole: the archive held two copies" in text
+    assert "SyntaxError (line 12)" in text and "Error" in text
+
+
+def test_class_report_has_chart_rates_misconceptions_questions_and_learner_links(results):
+    links = {r.learner: f"learners/{i}.html" for i, r in enumerate(results)}
+    html = render_class_report(results, learner_links=links)
+    page = Page(html)
+    assert_well_formed(page)
+    assert [h["id"] for h in page.all("h2")] == [
+        "distribution", "exercises", "checks", "misconceptions", "questions", "learners"]
+    text = page.body
+    for expected in ("Learners 5", "Passed every exercise 1", "1 of 5", "50%",
+                     "Sum instead of mean", "Softmax before cross-entropy",
+                     "Does a mean-reduced MSE grow with the batch size?", "2 of 3", "How losses scale"):
+        assert expected in text, expected
+    assert [a["href"] for a in page.all("a") if a["href"].startswith("learners/")] == list(links.values())
+    svg = html[html.index("<svg viewBox"):html.index("</svg>", html.index("<svg viewBox")) + 6]
+    root = ET.fromstring(svg)  # the chart is well-formed XML, not just tag soup
+    assert root.get("role") == "img" and root.find("{http://www.w3.org/2000/svg}title") is not None
+    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 4  # 0, 17, 33 and 100 %
+    assert "0–10%: 2; 10–20%: 1; 20–30%: 0; 30–40%: 1;" in root.findtext("{http://www.w3.org/2000/svg}desc", "")
+
+
+def test_untrusted_text_is_escaped_everywhere(results):
+    mallory = results[4]
+    for html in (render_learner_report(mallory),
+                 render_class_report(results, learner_links={mallory.learner: "learners/m.html"}),
+                 render_exercise_fragment(mallory.exercises[0])):
+        assert "<script" not in html and "&lt;script&gt;" in html
+        page = Page(html)
+        assert_well_formed(page)
+        assert XSS in page.body  # shown to the reader as text, exactly as it came
+    text = Page(render_learner_report(mallory)).body
+    for where in ("description", "message", "got", "printed", "name", "prompt", "myth", "reality", "quiz"):
+        assert f"{where} {XSS}" in text, where
+
+
+def test_class_report_refuses_links_that_leave_the_folder(results):
+    for href in ("https://evil.example/x", "//evil.example/x", "/etc/passwd", "javascript:alert(1)"):
+        with pytest.raises(ValueError, match="relative path"):
+            render_class_report(results, learner_links={"alice": href})
+
+
+def test_fragment_is_a_div_drawn_by_the_same_macros(results):
+    html = render_exercise_fragment(results[1].exercises[0])
+    assert html.lstrip().startswith('<div class="lg lg-fragment">') and "<html" not in html
+    page = Page(html)
+    assert_well_formed(page)
+    assert page.all("article", id="ex-ex01") and "Known misconception: Sum instead of mean" in page.body
+
+
+def test_write_reports_makes_safe_distinct_names_and_links_them(tmp_path, results):
+    report = write_reports(tmp_path / "out", results)
+    assert report == tmp_path / "out" / "report.html"
+    files = sorted(p.name for p in (tmp_path / "out" / "learners").iterdir())
+    assert files[:4] == ["alice.html", "bob.html", "carol.html", "dave.html"] and len(files) == 5
+    assert files[4].startswith("script-alert-pwned-script-") and not any(f.startswith(".") for f in files)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([*files, "report.html"])
+    hrefs = [a["href"] for a in Page(report.read_text("utf-8")).all("a") if a["href"].startswith("learners/")]
+    assert all((report.parent / href).is_file() for href in hrefs) and len(hrefs) == 5
+
+
+def test_safe_file_names_resist_traversal_collisions_and_reserved_names():
+    names = safe_file_names(["ana", "Ana", "..", "../ana", "con", "José", "", "a/b", "a-b", "."])
+    assert names["ana"] == "ana.html" and names["a-b"] == "a-b.html"
+    assert names["a/b"].startswith("a-b-") and names["Ana"].startswith("Ana-")
+    assert len(set(n.casefold() for n in names.values())) == len(names)
+    for name in names.values():
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and Path(name).name == name
+    assert names["con"].startswith("con-") and names["José"].startswith("Jose-")
+
+
+def test_write_reports_rejects_repeated_learners(tmp_path, results):
+    with pytest.raises(ValueError, match="repeated: 'alice'"):
+        write_reports(tmp_path, [results[0], results[0]])
+
+
+def test_stats_count_learners_once_and_skip_skipped_checks(results):
+    summary = stats.summary(results)
+    assert (summary.learners, summary.all_passed, summary.median_percent) == (5, 1, pytest.approx(100 / 6))
+    rates = {s.exercise: (s.rate.passed, s.rate.total) for s in stats.exercise_stats(results)}
+    assert rates == {"ex01": (1, 5), "ex03": (1, 4)}
+    checks = {s.id: (s.rate.passed, s.rate.total) for s in stats.check_stats(results)}
+    assert checks["ex01.worked_example[cpu]"] == (2, 4) and "ex01.reductions_cuda[cpu]" not in checks
+    top = stats.misconception_stats(results)
+    assert [(s.misconception.id, s.learners, s.exercises) for s in top][:2] == [
+        ("sum-not-mean", 1, ["ex01"]), ("softmax-before-ce", 1, ["ex03"])]
+    missed = stats.question_stats(results)
+    assert [(s.question.id, s.missed, s.answered) for s in missed] == [
+        ("batch-size", 2, 3), ("q", 1, 1), ("scale", 1, 3)]
+
+
+def test_stats_of_an_empty_class_render():
+    assert stats.summary([]) == stats.ClassSummary(0, 0.0, 0.0, 0)
+    page = Page(render_class_report([], learner_links={}))
+    assert_well_formed(page)
+    assert "No exercises were graded." in page.body and "No quiz question was missed." in page.body
+
+
+def test_histogram_geometry():
+    chart = charts.histogram([0, 5, 50, 99.9, 100, 120, -3], bins=10)
+    assert [bar.count for bar in chart.bars] == [3, 0, 0, 0, 0, 1, 0, 0, 0, 3]
+    assert chart.total == 7 and chart.bars[-1].label == "90–100%"
+    tallest = chart.bars[0]
+    assert tallest.y + tallest.height == chart.bottom and tallest.y >= chart.top
+    assert [t.text for t in chart.x_ticks] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert [t.text for t in chart.y_ticks] == ["0", "1", "2", "3"]
+    assert charts.nice_step(0) == 1 and charts.nice_step(9) == 5 and charts.nice_step(130) == 50
+    assert [t.text for t in charts.histogram([]).y_ticks] == ["0", "1"]
