@@ -33,6 +33,7 @@ class Exercise:
     forbidden: tuple[str, ...]
     hints: tuple[str, ...]
     allowed_imports: tuple[str, ...] = field(default=())  # learner files it may import
+    warm: tuple[str, ...] = field(default=())  # torch parts its workers use ("optim")
 
     @property
     def module(self) -> str:
@@ -82,6 +83,7 @@ def _parse(path: Path) -> list[Exercise]:
                     forbidden=tuple(entry.get("forbidden") or ()),
                     hints=tuple(entry.get("hints") or ()),
                     allowed_imports=tuple(entry.get("allowed_imports") or ()),
+                    warm=tuple(entry.get("warm") or ()),
                 )
             )
         except KeyError as exc:

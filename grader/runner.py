@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from lossgrade import catalog, course
-from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, NotStarted, Skip
+from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.sandbox.learner import LearnerModule
@@ -72,19 +72,22 @@ def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str
                               error=f"{exercise.file} was not submitted")
     learner = LearnerModule(sandbox, exercise.module, files, exercise.functions, exercise.forbidden, limits)
     try:
-        loaded = learner.load()
-        if loaded.kind != "loaded":
-            result = _unloadable(exercise, loaded)
-        else:
-            checks = [outcome for check in checks_for(exercise).all for outcome in _run(check, learner, exercise, loaded)]
-            result = _summarise(exercise, checks)
+        result = run_checks(exercise, learner)
     finally:
         learner.close()
     result.duration = time.perf_counter() - started
     return result
 
 
-def _run(check: Check, learner: LearnerModule, exercise: catalog.Exercise, loaded: Reply) -> list[CheckResult]:
+def run_checks(exercise: catalog.Exercise, learner: Learner) -> ExerciseResult:
+    """Every check of the exercise against a learner module that has been given its files."""
+    loaded = learner.load()
+    if loaded.kind != "loaded":
+        return _unloadable(exercise, loaded)
+    return _summarise(exercise, [outcome for check in checks_for(exercise).all for outcome in _run(check, learner, exercise)])
+
+
+def _run(check: Check, learner: Learner, exercise: catalog.Exercise) -> list[CheckResult]:
     results = []
     for device in (devices() if check.devices else ("cpu",)):
         check_id = f"{check.id}[{device}]" if check.devices else check.id

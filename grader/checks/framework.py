@@ -19,15 +19,28 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import torch
 
 from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.results import Feedback, Misconception
-from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.sandbox.replies import Reply
+
+
+class Learner(Protocol):
+    """The learner's module as checks see it: a sandboxed `LearnerModule`, or (for the
+    project's own tests and benchmarks only) an `InProcessLearner`."""
+
+    def load(self) -> Reply: ...
+
+    def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
+             grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply: ...
+
+    def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply: ...
+
+    def close(self) -> None: ...
 
 
 class Failure(Exception):
@@ -78,7 +91,7 @@ class Checks:
 class CheckContext:
     """What a running check can use: the learner, the reference, the device, seeded data."""
 
-    def __init__(self, check: Check, learner: LearnerModule, reference: ModuleType, device: str) -> None:
+    def __init__(self, check: Check, learner: Learner, reference: ModuleType, device: str) -> None:
         self.check = check
         self.learner = learner
         self.reference = reference

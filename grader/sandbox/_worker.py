@@ -154,17 +154,11 @@ class Worker:
             write_frame(self.sock, buffer.getvalue())
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        op = request["op"]
-        if op == "load":
+        if request["op"] == "load":
             return self.load(request)
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
-        if op == "call":
-            return self.call(request)
-        if op == "drive":
-            driver = self.drivers[request["driver"]]
-            return {"kind": "value", "value": driver(self.module, **request["params"])}
-        return {"kind": "error", "message": f"unknown op {op!r}"}
+        return execute(self.module, self.drivers, request)
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         for name, source in request["files"].items():
@@ -174,49 +168,8 @@ class Worker:
         missing = [f for f in request["functions"] if not callable(getattr(self.module, f, None))]
         return {"kind": "loaded", "missing": missing}
 
-    def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        device = request.get("device", "cpu")
-        args = [to_device(a, device) for a in request["args"]]
-        kwargs = {k: to_device(v, device) for k, v in request["kwargs"].items()}
-        grad_wrt = request.get("grad_wrt", ())
-        for index in grad_wrt:
-            args[index] = args[index].detach().requires_grad_(True)
-        function = getattr(self.module, request["function"])
-        started = time.perf_counter()
-        out = function(*args, **kwargs)
-        elapsed = time.perf_counter() - started
-        GUARDS.active = frozenset()
-        reply = describe(out)
-        reply["seconds"] = elapsed
-        if grad_wrt and reply["kind"] == "tensor":
-            reply["grads"] = self.gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
-        return reply
-
-    @staticmethod
-    def gradients(out: Any, inputs: list[torch.Tensor], grad_output: Any) -> Any:
-        if not out.requires_grad:
-            return "the result is not connected to the inputs' autograd graph"
-        weight = torch.ones_like(out) if grad_output is None else grad_output.to(out.device, out.dtype)
-        try:
-            grads = torch.autograd.grad(out, inputs, weight, allow_unused=True)
-        except Exception as exc:  # noqa: BLE001 - any failure of the learner's graph
-            return f"backward failed: {type(exc).__name__}: {exc}"
-        return [None if g is None else g.detach().cpu() for g in grads]
-
     def raised(self, exc: BaseException) -> dict[str, Any]:
-        frames = [
-            f for f in traceback.extract_tb(exc.__traceback__)
-            if os.path.dirname(os.path.abspath(f.filename)) == self.workdir
-        ]
-        where = "".join(traceback.format_list(frames[-3:]))
-        return {
-            "kind": "raised",
-            "type": type(exc).__name__,
-            "mro": [cls.__name__ for cls in type(exc).__mro__],
-            "message": str(exc)[:1000],
-            "where": where.replace(self.workdir + os.sep, ""),
-            "line": exc.lineno if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else None),
-        }
+        return describe_exception(exc, self.workdir)
 
     def new_output(self) -> str:
         sys.stdout.flush()
@@ -225,6 +178,58 @@ class Worker:
         text = self.output.read(MAX_OUTPUT + 1)
         self.output_pos = self.output.seek(0, os.SEEK_END)
         return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n[... output cut]"
+
+
+def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], request: dict[str, Any]) -> dict[str, Any]:
+    """Run one call or driver request against the learner's module; plain data back."""
+    if request["op"] == "drive":
+        return {"kind": "value", "value": drivers[request["driver"]](module, **request["params"])}
+    if request["op"] != "call":
+        return {"kind": "error", "message": f"unknown op {request['op']!r}"}
+    device = request.get("device", "cpu")
+    args = [to_device(a, device) for a in request["args"]]
+    kwargs = {k: to_device(v, device) for k, v in request["kwargs"].items()}
+    grad_wrt = request.get("grad_wrt", ())
+    for index in grad_wrt:
+        args[index] = args[index].detach().requires_grad_(True)
+    function = getattr(module, request["function"])
+    started = time.perf_counter()
+    out = function(*args, **kwargs)
+    elapsed = time.perf_counter() - started
+    GUARDS.active = frozenset()
+    reply = describe(out)
+    reply["seconds"] = elapsed
+    if grad_wrt and reply["kind"] == "tensor":
+        reply["grads"] = gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
+    return reply
+
+
+def gradients(out: Any, inputs: list[torch.Tensor], grad_output: Any) -> Any:
+    if not out.requires_grad:
+        return "the result is not connected to the inputs' autograd graph"
+    weight = torch.ones_like(out) if grad_output is None else grad_output.to(out.device, out.dtype)
+    try:
+        grads = torch.autograd.grad(out, inputs, weight, allow_unused=True)
+    except Exception as exc:  # noqa: BLE001 - any failure of the learner's graph
+        return f"backward failed: {type(exc).__name__}: {exc}"
+    return [None if g is None else g.detach().cpu() for g in grads]
+
+
+def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
+    """What the learner's code raised, with only the learner's own frames as context."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.dirname(os.path.abspath(f.filename)) == workdir
+    ]
+    where = "".join(traceback.format_list(frames[-3:]))
+    return {
+        "kind": "raised",
+        "type": type(exc).__name__,
+        "mro": [cls.__name__ for cls in type(exc).__mro__],
+        "message": str(exc)[:1000],
+        "where": where.replace(workdir + os.sep, ""),
+        "line": exc.lineno if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else None),
+    }
 
 
 def to_device(value: Any, device: str) -> Any:
@@ -344,7 +349,7 @@ class Zygote:
                 sock = socket.socket(fileno=fd)
                 enter_jail(workdir, request["limits"])
                 worker = Worker(sock, workdir)
-                worker.drivers = load_drivers()
+                worker.drivers = DRIVERS
                 worker.serve()
             except BaseException:  # noqa: BLE001 - a worker never returns into the zygote
                 code = 70
@@ -399,13 +404,9 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def load_drivers() -> dict[str, Callable[..., Any]]:
+def _import_drivers() -> dict[str, Callable[..., Any]]:
     """The drivers (trusted harness code that runs beside learner code, such as a training
     step on a model built here) come from `_drivers.py`, loaded before any learner code."""
-    return dict(DRIVERS)
-
-
-def _import_drivers() -> dict[str, Callable[..., Any]]:
     path = os.path.join(HERE, "_drivers.py")
     if not os.path.exists(path):
         return {}
@@ -415,15 +416,16 @@ def _import_drivers() -> dict[str, Callable[..., Any]]:
     return dict(namespace.get("DRIVERS", {}))
 
 
-def warm_up() -> None:
-    """Pay torch's lazy initialisation (autograd, optimizers, serialisation) once here,
-    not in every forked worker."""
+def warm_up(parts: list[str]) -> None:
+    """Pay torch's lazy initialisation (autograd, serialisation and, when asked for,
+    optimizers, whose first construction costs ~2 s) once here, not in every worker."""
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
-    for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))
-        loss.backward()
-        optimizer.step()
+    loss = torch.nn.functional.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))
+    loss.backward()
+    if "optim" in parts:
+        for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
+            optimizer.step()
+            optimizer.zero_grad()
     x = torch.randn(3, dtype=torch.float64, requires_grad=True)
     torch.autograd.grad((x.exp() * x).sum(), [x])
     buffer = io.BytesIO()
@@ -434,8 +436,9 @@ def warm_up() -> None:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     torch.set_num_threads(1)
-    warm_up()
-    for dotted in json.loads(sys.argv[2]):
+    options = json.loads(sys.argv[2])
+    warm_up(options["warm"])
+    for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)
     control.sendall(b'{"ready": true}\n')
     Zygote(control).serve()

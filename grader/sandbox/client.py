@@ -60,11 +60,13 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     strong: bool = False
     hidden_paths: tuple[Path, ...] = ()
+    warm: tuple[str, ...] = ()  # costly torch parts to initialise once, e.g. "optim"
 
     def __post_init__(self) -> None:
         check_reachable_by_nobody()
         self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        command = [sys.executable, "-I", str(WORKER_SCRIPT), str(child_end.fileno()), json.dumps(list(self.forbidden))]
+        command = [sys.executable, "-I", str(WORKER_SCRIPT), str(child_end.fileno()),
+                   json.dumps({"forbidden": list(self.forbidden), "warm": list(self.warm)})]
         if self.strong:
             from lossgrade.sandbox.strong import wrap_command
 
@@ -117,7 +119,8 @@ class Sandbox:
 
     def close(self) -> None:
         try:
-            self._control.close()
+            self._lines.close()
+            self._control.close()  # the zygote sees end-of-file, kills its workers and exits
             self._process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             pass

@@ -1,0 +1,156 @@
+"""The `lossgrade` command line: one click group, one small function per command.
+
+User mistakes raise `LossgradeError` (one line on stderr, exit code 2); check failures exit
+1; data goes to stdout, progress and errors to stderr.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from lossgrade import catalog, service
+from lossgrade.errors import ExitCode, LossgradeError
+from lossgrade.render import terminal
+from lossgrade.results import ExerciseResult, Status, to_dict
+from lossgrade.workspace import Workspace, init as init_workspace
+
+workspace_option = click.option(
+    "--workspace", "-w", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="The folder holding your exercise files (default: here, or ./exercises).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lossgrade")
+def cli() -> None:
+    """Exercises and myth-buster quizzes on PyTorch loss functions, checked as you go."""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite exercise files that already exist there.")
+def init(directory: Path, force: bool) -> None:
+    """Copy the exercise stubs into DIRECTORY, a new workspace."""
+    copied = init_workspace(directory, force=force)
+    click.echo(f"Created {len(copied)} exercise files in {directory}.")
+    click.echo(f"Next: cd {directory} && lossgrade check ex01")
+
+
+@cli.command("list")
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
+def list_(workspace_dir: Path | None, as_json: bool) -> None:
+    """Every exercise with its status, and your progress."""
+    results = service.progress(Workspace.find(workspace_dir))
+    if as_json:
+        click.echo(json.dumps([_brief(r) for r in results], indent=2))
+    else:
+        click.echo(terminal.progress(results))
+
+
+def _brief(result: ExerciseResult) -> dict[str, object]:
+    return {"exercise": result.exercise, "title": result.title, "status": result.status.value,
+            "score": result.score, "max_score": result.max_score}
+
+
+@cli.command()
+@click.argument("exercise", required=False)
+@click.option("--all", "check_all", is_flag=True, help="Check every exercise.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--strong", is_flag=True, help="Run your code under bubblewrap: no network, solutions hidden.")
+@workspace_option
+def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, workspace_dir: Path | None) -> None:
+    """Run the checks of EXERCISE (e.g. ex03, 3, ex03_cross_entropy) on your code."""
+    workspace = Workspace.find(workspace_dir)
+    chosen = list(catalog.exercises()) if check_all else [_pick(workspace, exercise)]
+    with service.open_sandbox(chosen, strong=strong) as sandbox:  # its torch import overlaps ours
+        results = service.grade_folder(sandbox, workspace.root, chosen)
+    service.remember(workspace, results, current=None if check_all else chosen[0].id)
+    if as_json:
+        click.echo(json.dumps([to_dict(r) for r in results], indent=2))
+    else:
+        click.echo("\n\n".join(terminal.exercise(r) for r in results))
+    if any(r.status is not Status.PASSED for r in results):
+        raise SystemExit(ExitCode.FAILED)
+
+
+def _pick(workspace: Workspace, text: str | None) -> catalog.Exercise:
+    """The exercise named, else the one checked last, else the first one."""
+    if text:
+        exercise = catalog.resolve(text)
+    else:
+        current = workspace.load_state().get("current")
+        exercise = catalog.resolve(current) if current else catalog.exercises()[0]
+    if not workspace.exercise_file(exercise).is_file():
+        raise LossgradeError(f"{workspace.exercise_file(exercise)} does not exist; `lossgrade init` makes a workspace with every exercise")
+    return exercise
+
+
+@cli.command()
+@click.argument("exercise")
+@click.option("--all", "show_all", is_flag=True, help="Show every hint shown so far again.")
+@workspace_option
+def hint(exercise: str, show_all: bool, workspace_dir: Path | None) -> None:
+    """Show the next hint for EXERCISE, gentle first."""
+    chosen = catalog.resolve(exercise)
+    if not chosen.hints:
+        raise LossgradeError(f"{chosen.id} has no hints")
+    try:
+        workspace: Workspace | None = Workspace.find(workspace_dir)
+    except LossgradeError:
+        workspace = None  # hints work without a workspace; they are just not remembered
+    shown = dict(workspace.load_state().get("hints", {})) if workspace else {}
+    count = min(shown.get(chosen.id, 0) + (0 if show_all else 1), len(chosen.hints))
+    for number in range(1 if show_all else count, count + 1):
+        click.echo(f"Hint {number}/{len(chosen.hints)} for {chosen.id}: {chosen.hints[number - 1]}")
+    if count == len(chosen.hints) and not show_all:
+        click.echo("That was the last hint; the exercise's docstring and `lossgrade check` feedback say the rest.")
+    if workspace:
+        shown[chosen.id] = count
+        workspace.update_state(hints=shown)
+
+
+@cli.command()
+@click.argument("exercise", required=False)
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between looks at the file.")
+@click.option("--max-runs", type=int, hidden=True, help="Stop after this many checks (for tests).")
+@workspace_option
+def watch(exercise: str | None, interval: float, max_runs: int | None, workspace_dir: Path | None) -> None:
+    """Re-check the current exercise every time you save it; Ctrl-C stops."""
+    workspace = Workspace.find(workspace_dir)
+    current = _pick(workspace, exercise)
+    runs, seen = 0, None
+    with service.open_sandbox(strong=False) as sandbox:
+        try:
+            while max_runs is None or runs < max_runs:
+                digest = service.file_digest(workspace.exercise_file(current))
+                if digest != seen:
+                    seen, runs = digest, runs + 1
+                    result = service.grade_folder(sandbox, workspace.root, [current])[0]
+                    service.remember(workspace, [result], current=current.id)
+                    click.echo(terminal.exercise(result, verbose_passes=False))
+                    if result.status is Status.PASSED:
+                        current = _next_unfinished(workspace, current)
+                        click.echo(f"\nWell done! Next: {current.id} · {current.title} ({current.file})")
+                        seen = None
+                    click.echo(f"\nWatching {current.file} (Ctrl-C to stop)...", err=True)
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            click.echo("Stopped watching.", err=True)
+
+
+def _next_unfinished(workspace: Workspace, after: catalog.Exercise) -> catalog.Exercise:
+    ordered = list(catalog.exercises())
+    later = ordered[ordered.index(after) + 1:] + ordered[: ordered.index(after) + 1]
+    for exercise in later:
+        previous = service.remembered(workspace, exercise)
+        if previous is None or previous.status is not Status.PASSED:
+            return exercise
+    return after
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,63 @@
+"""Run checks against a module in this very process, without a sandbox.
+
+Never for learner code: this serves the project's own tests (the catalogued wrong
+implementations are our code) and the benchmark that measures what the sandbox costs.
+Requests go through the worker's own `execute` and the grader's own reply validation, so
+a check sees exactly what it would see from a real worker.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from lossgrade.sandbox import client
+from lossgrade.sandbox.replies import Reply, validate
+
+
+def _worker_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", client.WORKER_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_WORKER = _worker_module()
+
+
+class InProcessLearner:
+    """The `LearnerModule` interface over a module object of ours."""
+
+    def __init__(self, module: ModuleType, functions: tuple[str, ...]) -> None:
+        self.module = module
+        self.functions = functions
+
+    def load(self) -> Reply:
+        missing = [f for f in self.functions if not callable(getattr(self.module, f, None))]
+        return Reply(kind="loaded", missing=tuple(missing))
+
+    def _request(self, message: dict[str, Any]) -> Reply:
+        try:
+            reply = _WORKER.execute(self.module, _WORKER.DRIVERS, message)
+        except Exception as exc:  # noqa: BLE001 - reported like a worker would
+            reply = _WORKER.describe_exception(exc, workdir="")
+        buffer = io.BytesIO()
+        torch.save(reply, buffer)
+        return validate(buffer.getvalue())
+
+    def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
+             grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
+        if function in self.load().missing:
+            return Reply(kind="error", message=f"your file has no function named {function}")
+        return self._request({"op": "call", "function": function, "args": list(args), "kwargs": kwargs,
+                              "device": device, "grad_wrt": tuple(grad_wrt), "grad_output": grad_output})
+
+    def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
+        return self._request({"op": "drive", "driver": driver, "params": params})
+
+    def close(self) -> None:
+        pass
