@@ -124,7 +124,7 @@ def _question(reader: _Reader, entry: Any, line: int, number: int) -> Question |
         choices=_choices(reader, entry, kind, where),
         code=reader.text(entry, "code", where, required=kind in _CODE_REQUIRED) or None,
         line=entry.line,
-        code_line=entry.line_of("code"),
+        code_line=entry.text_line_of("code"),
     )
     if question.code and kind is Kind.MULTIPLE:
         reader.problem(question.code_line, f"{where}: a multiple-choice question cannot carry code; make it an output question")
@@ -134,7 +134,7 @@ def _question(reader: _Reader, entry: Any, line: int, number: int) -> Question |
 
 def parse(path: Path) -> tuple[Quiz | None, list[Problem]]:
     """The quiz in `path` and every schema problem found in it (the quiz is None when the
-    file is too broken to use at all). Unreadable or non-YAML files raise LossgradeError."""
+    file is too broken to use at all). Unreadable or non-YAML files raise FileError."""
     data, problems = yamlfile.load(path)
     reader = _Reader(path, problems)
     if not isinstance(data, LineMap):

@@ -31,6 +31,14 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+class FileError(LossgradeError):
+    """A file that cannot be read as YAML at all; `problem` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 class LineMap(dict[str, Any]):
     """A YAML mapping (keys in file order) with the line of itself and of each key."""
 
@@ -38,9 +46,14 @@ class LineMap(dict[str, Any]):
         super().__init__()
         self.line = line
         self.lines: dict[str, int] = {}
+        self.text_lines: dict[str, int] = {}  # where a text value's first line is
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
+
+    def text_line_of(self, key: str) -> int:
+        """The first line of the text under `key`: the line after `key: |` for a block."""
+        return self.text_lines.get(key, self.line_of(key))
 
 
 class LineList(list[Any]):
@@ -74,6 +87,8 @@ def _convert(node: yaml.Node, path: Path, problems: list[Problem]) -> Any:
                 continue
             mapping[key] = _convert(value_node, path, problems)
             mapping.lines[key] = key_line
+            block = getattr(value_node, "style", None) in ("|", ">")
+            mapping.text_lines[key] = value_node.start_mark.line + 1 + block
         return mapping
     if isinstance(node, yaml.SequenceNode):
         sequence = LineList(line)
@@ -87,21 +102,22 @@ def _convert(node: yaml.Node, path: Path, problems: list[Problem]) -> Any:
 def load(path: Path) -> tuple[Any, list[Problem]]:
     """The file's content (None when empty) and its duplicate keys, as problems.
 
-    A file that cannot be read or is not YAML at all raises LossgradeError naming the file
-    and line, since nothing in it can be checked further.
+    A file that cannot be read or is not YAML at all raises FileError naming the file and
+    line, since nothing in it can be checked further.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise LossgradeError(f"{path}: cannot read the file ({reason})") from None
+        raise FileError(Problem(path, 1, f"cannot read the file ({reason})")) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise LossgradeError(f"{path}:{where}: invalid YAML ({problem}); check the indentation and quoting") from None
+        message = f"invalid YAML ({problem}); check the indentation and quoting"
+        raise FileError(Problem(path, where, message)) from None
     problems: list[Problem] = []
     data = _convert(node, path, problems) if node is not None else None
     return data, problems

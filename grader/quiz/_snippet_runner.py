@@ -1,0 +1,53 @@
+"""Run quiz code snippets, each in a fresh namespace, and report what each one printed.
+
+Not imported: `lossgrade.quiz.snippets` passes this file's text to `python -c`, in a
+temporary folder, so that quiz code never runs inside the grader. Reads a JSON list of code
+strings on stdin; writes one JSON list of {output, error, line} on stdout. Randomness is
+seeded before each snippet, and each gets its own time limit.
+"""
+import contextlib
+import io
+import json
+import random
+import signal
+import sys
+import traceback
+
+FILENAME = "<quiz code>"
+LIMIT_S = int(sys.argv[1])
+
+
+def _out_of_time(signum, frame):
+    raise TimeoutError(f"the code ran longer than {LIMIT_S} s")
+
+
+def run(code):
+    random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+    printed = io.StringIO()
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _out_of_time)
+        signal.alarm(LIMIT_S)
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+            exec(compile(code, FILENAME, "exec"), {"__name__": "__main__"})
+    except BaseException as exc:  # a snippet's SystemExit or error must not end the others
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
+        error = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"output": printed.getvalue(), "error": error, "line": frames[-1].lineno if frames else None}
+    finally:
+        if hasattr(signal, "SIGALRM"):
+            signal.alarm(0)
+    return {"output": printed.getvalue(), "error": None, "line": None}
+
+
+def main():
+    snippets = json.load(sys.stdin)
+    if any("torch" in code for code in snippets):
+        import torch  # noqa: F401  (imported once, up front, so that seeding covers the first snippet)
+    results = [run(code) for code in snippets]
+    json.dump(results, sys.stdout)
+
+
+main()

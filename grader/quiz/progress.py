@@ -1,0 +1,94 @@
+"""A learner's quiz history in the workspace: best scores, and a run in progress.
+
+It lives under the key "quizzes" of the workspace's `.lossgrade/state.json`, which the
+workspace writes atomically: a Ctrl-C at any moment leaves either the old state or the new
+one. Progress is saved after every answer, so an interrupted run loses nothing and a rerun
+can resume. Answers are stored in the answers-file notation and re-read through the same
+parser, so stale or hand-edited progress is dropped instead of crashing the quiz.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lossgrade.quiz.model import Answer, Quiz, answer_text, parse_answer
+from lossgrade.workspace import Workspace
+
+KEY = "quizzes"
+
+
+@dataclass
+class Progress:
+    """An unfinished run: the shuffle seed (so choices keep their order) and the answers."""
+
+    seed: int
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+
+def _records(workspace: Workspace) -> dict[str, Any]:
+    records = workspace.load_state().get(KEY)
+    return records if isinstance(records, dict) else {}
+
+
+def _record(workspace: Workspace, quiz_id: str) -> dict[str, Any]:
+    record = _records(workspace).get(quiz_id)
+    return record if isinstance(record, dict) else {}
+
+
+def _save(workspace: Workspace, quiz_id: str, record: dict[str, Any]) -> None:
+    records = _records(workspace)
+    records[quiz_id] = record
+    workspace.update_state(**{KEY: records})
+
+
+def best_scores(workspace: Workspace) -> dict[str, tuple[float, float]]:
+    """Quiz id -> (best score, out of) for every quiz finished at least once."""
+    scores = {}
+    for quiz_id, record in _records(workspace).items():
+        if isinstance(record, dict) and isinstance(record.get("best"), (int, float)):
+            scores[quiz_id] = (float(record["best"]), float(record.get("max_score", 0)))
+    return scores
+
+
+def load(workspace: Workspace, quiz: Quiz) -> Progress | None:
+    """The unfinished run of `quiz`, keeping only answers that still fit its questions."""
+    saved = _record(workspace, quiz.id).get("progress")
+    if not isinstance(saved, dict) or not isinstance(saved.get("seed"), int):
+        return None
+    answers: dict[str, Answer] = {}
+    raw_answers = saved.get("answers")
+    for question in quiz.questions:
+        if isinstance(raw_answers, dict) and question.id in raw_answers:
+            try:
+                answers[question.id] = parse_answer(question, raw_answers[question.id])
+            except ValueError:
+                continue
+    return Progress(saved["seed"], answers)
+
+
+def save(workspace: Workspace, quiz: Quiz, progress: Progress) -> None:
+    record = _record(workspace, quiz.id)
+    answers = {qid: answer_text(q, progress.answers[qid]) for q in quiz.questions if (qid := q.id) in progress.answers}
+    record["progress"] = {"seed": progress.seed, "answers": answers}
+    _save(workspace, quiz.id, record)
+
+
+def finish(workspace: Workspace, quiz: Quiz, score: float, max_score: float) -> float:
+    """Record a finished run, forget its progress, and return the best score so far."""
+    record = _record(workspace, quiz.id)
+    record.pop("progress", None)
+    best = record.get("best")
+    record["best"] = score if not isinstance(best, (int, float)) else max(best, score)
+    record["max_score"] = max_score
+    runs = record.get("runs")
+    record["runs"] = (runs if isinstance(runs, int) else 0) + 1
+    record["last"] = score
+    _save(workspace, quiz.id, record)
+    return float(record["best"])
+
+
+def discard(workspace: Workspace, quiz: Quiz) -> None:
+    """Forget an unfinished run (the learner chose to start over)."""
+    record = _record(workspace, quiz.id)
+    if record.pop("progress", None) is not None:
+        _save(workspace, quiz.id, record)
