@@ -340,11 +340,15 @@ class Zygote:
 
     def fork(self, fd: int, request: dict[str, Any]) -> int:
         workdir = tempfile.mkdtemp(prefix="lossgrade-worker-")
+        # SIGCHLD waits until the new pid is registered: otherwise a reap in between
+        # would take the newborn worker for an orphan and kill it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
                 self.control.close()
                 sock = socket.socket(fileno=fd)
                 enter_jail(workdir, request["limits"])
@@ -357,6 +361,7 @@ class Zygote:
                 os._exit(code)
         os.close(fd)
         self.workers[pid] = workdir
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         return pid
 
     def reap(self) -> None:
@@ -428,6 +433,10 @@ def warm_up(parts: list[str]) -> None:
             optimizer.zero_grad()
     x = torch.randn(3, dtype=torch.float64, requires_grad=True)
     torch.autograd.grad((x.exp() * x).sum(), [x])
+    # Explicit grad_outputs make autograd import sympy for its shape checks (~0.7 s): pay
+    # that here once, not in the first gradient request of every worker.
+    y = x * 2
+    torch.autograd.grad(y, [x], torch.ones_like(y), allow_unused=True)
     buffer = io.BytesIO()
     torch.save({"x": x.detach(), "grads": [None]}, buffer)
     torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
