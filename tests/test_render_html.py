@@ -35,81 +35,85 @@ from lossgrade.results import (
 )
 
 XSS = '<script>alert("pwned")</script>'
+# Shaped like the runner's own output for ex01 (ids, wording, skipped CUDA twins).
+MSE = "Mean squared error, from scratch"
+CE = "Cross-entropy from logits"
+EXAMPLE = "mse_loss gives 0.2875 on the worked example from the exercise"
+REDUCTIONS = "mse_loss matches the reference for reduction='mean', 'sum' and 'none'"
+NO_CUDA = Feedback("Skipped: CUDA is not available on this machine (torch.cuda.is_available() is False).")
 SUM_NOT_MEAN = Misconception(
-    "sum-not-mean", "Sum instead of mean",
-    "reduction='mean' divides by the number of elements; your loss grows with the batch size.",
-    quiz="loss-scales#batch-size",
-)
+    "ex01.sum-not-mean", "Summed the squared errors instead of averaging them",
+    "Your 'mean' result equals the sum of the squared errors. A sum grows with the batch size.",
+    quiz="loss-scales#sum-vs-mean")
 SOFTMAX_TWICE = Misconception(
-    "softmax-before-ce", "Softmax before cross-entropy",
-    "F.cross_entropy takes raw logits and applies log-softmax itself.", quiz="logits#softmax-first",
-)
+    "ex03.softmax-twice", "Softmax before cross-entropy",
+    "F.cross_entropy takes raw logits and applies log-softmax itself.", quiz="logits#softmax-first")
+WRONG_MEAN = Feedback(
+    "The result is wrong: the values differ (largest difference 0.863).",
+    call="mse_loss(input=float32[4] [2.5, 0, 2.1, 7.8], target=float32[4] [3, -0.5, 2, 7])",
+    got="tensor(1.15, dtype=float32)", expected="tensor(0.2875, dtype=float32)",
+    hint="Square each error before you average: `(input - target) ** 2`.", output="debug torch.Size([4])\n")
 
 
-def _check(name: str, outcome: Outcome, **extra: object) -> CheckResult:
-    return CheckResult(f"ex01.{name}[cpu]", f"mse_loss {name.replace('_', ' ')}", outcome, **extra)  # type: ignore[arg-type]
+def _mse(status: Status, score: float, *outcomes: Outcome, feedback: Feedback | None = None,
+         misconception: Misconception | None = None, error: str | None = None) -> ExerciseResult:
+    """ex01 with the worked example, then the reductions check on cpu and (skipped) cuda."""
+    example, reductions = outcomes
+    checks = [CheckResult("ex01_mse.worked_example", EXAMPLE, example, feedback, misconception),
+              CheckResult("ex01_mse.reductions[cpu]", REDUCTIONS, reductions, feedback, misconception),
+              CheckResult("ex01_mse.reductions[cuda]", REDUCTIONS, Outcome.SKIPPED, NO_CUDA)]
+    for check in checks[:2]:
+        if check.outcome is Outcome.PASSED:
+            check.feedback = check.misconception = None
+    return ExerciseResult("ex01", MSE, status, score, 10.0, checks, error=error)
 
 
-def _mse(status: Status, *checks: CheckResult, score: float = 0.0) -> ExerciseResult:
-    return ExerciseResult("ex01", "Mean squared error, from scratch", status, score, 10.0, list(checks))
+def _ce(status: Status, score: float, outcome: Outcome | None = None, **extra: object) -> ExerciseResult:
+    checks = [CheckResult("ex03_cross_entropy.logits", "cross_entropy takes raw logits", outcome,
+                          **extra)] if outcome else []  # type: ignore[arg-type]
+    error = "ex03_cross_entropy.py was not submitted" if status is Status.NOT_SUBMITTED else None
+    return ExerciseResult("ex03", CE, status, score, 10.0, checks, error=error)
 
 
 def _quiz(*correct: bool) -> QuizResult:
     questions = [
-        QuestionResult("batch-size", "Does a mean-reduced MSE grow with the batch size?", correct[0],
-                       "yes" if not correct[0] else "no", "no",
+        QuestionResult("sum-vs-mean", "Does a mean-reduced MSE grow with the batch size?", correct[0],
+                       "no" if correct[0] else "yes", "no",
                        "Bigger batches give bigger losses.", "The mean divides by the number of elements."),
         QuestionResult("scale", "What is mse_loss(2*x, 2*y) compared with mse_loss(x, y)?", correct[1],
-                       2 if not correct[1] else 4, 4, "Errors scale linearly.", "Squared errors scale by 4."),
+                       4 if correct[1] else 2, 4, "Errors scale linearly.", "Squared errors scale by 4."),
     ]
     return QuizResult("loss-scales", "How losses scale", 5.0 * sum(correct), 10.0, questions)
 
 
 def sample_class() -> list[SubmissionResult]:
     """Five learners covering every outcome and status, one with a hostile id and output."""
-    ce_title = "Cross-entropy from logits"
-    alice = SubmissionResult("alice", [
-        _mse(Status.PASSED, _check("worked_example", Outcome.PASSED), _check("reductions", Outcome.PASSED),
-             _check("reductions_cuda", Outcome.SKIPPED, feedback=Feedback("Skipped: no CUDA.")), score=10.0),
-        ExerciseResult("ex03", ce_title, Status.PASSED, 10.0, 10.0,
-                       [CheckResult("ex03.logits[cpu]", "cross_entropy takes raw logits", Outcome.PASSED)]),
-    ], [_quiz(True, True)])
-    bob = SubmissionResult("bob", [
-        _mse(Status.FAILED, _check("worked_example", Outcome.PASSED), _check(
-            "reductions", Outcome.FAILED,
-            feedback=Feedback("mse_loss(reduction='mean') returned the sum.",
-                              call="mse_loss(x, y, reduction='mean')  # x, y: (5, 3)",
-                              got="tensor(21.3807)", expected="tensor(1.4254)",
-                              hint="Divide by `input.numel()`, or use `.mean()`.",
-                              output="debug: squared.shape = torch.Size([5, 3])\n"),
-            misconception=SUM_NOT_MEAN), score=5.0),
-        ExerciseResult("ex03", ce_title, Status.FAILED, 0.0, 10.0, [CheckResult(
-            "ex03.logits[cpu]", "cross_entropy takes raw logits", Outcome.FAILED,
-            Feedback("The loss is too small for confident wrong answers.", got="0.55", expected="2.41"),
-            SOFTMAX_TWICE)]),
-    ], [_quiz(False, True)])
-    carol = SubmissionResult("carol", [
-        _mse(Status.NOT_STARTED, _check("worked_example", Outcome.NOT_STARTED,
-                                        feedback=Feedback("Not started: mse_loss still raises NotImplementedError."))),
-        ExerciseResult("ex03", ce_title, Status.NOT_SUBMITTED, 0.0, 10.0,
-                       error="ex03_cross_entropy.py was not submitted"),
-    ], [_quiz(False, False)])
-    dave = SubmissionResult("dave", [
-        _mse(Status.ERROR, _check("worked_example", Outcome.ERROR),
-             _check("reductions", Outcome.ERROR)),
-        ExerciseResult("ex03", ce_title, Status.ERROR, 0.0, 10.0,
-                       error="ex03_cross_entropy.py could not be imported: SyntaxError (line 12)"),
-    ], error="the archive held two copies of ex01_mse.py; graded the newest")
-    mallory = SubmissionResult(f"../../{XSS}", [
-        _mse(Status.FAILED, CheckResult(f"ex01.{XSS}[cpu]", f"description {XSS}", Outcome.FAILED,
-                                        Feedback(f"message {XSS}", got=f"got {XSS}", output=f"printed {XSS}",
-                                                 hint=f"hint `{XSS}`"),
-                                        Misconception("xss", f"name {XSS}", f"message {XSS}", quiz=XSS)),
-             score=2.5),
-    ], [QuizResult("xss", f"quiz {XSS}", 0.0, 5.0, [QuestionResult(
-        "q", f"prompt {XSS}", False, XSS, "1", f"myth {XSS}", f"reality {XSS}")])])
+    passed, failed = Outcome.PASSED, Outcome.FAILED
+    not_started = Feedback("Not started: a function this check calls still raises NotImplementedError.")
+    unloadable = "ex01_mse.py could not be imported: SyntaxError (line 12): invalid syntax"
+    results = [
+        SubmissionResult("alice", [_mse(Status.PASSED, 10.0, passed, passed), _ce(Status.PASSED, 10.0, passed)],
+                         [_quiz(True, True)]),
+        SubmissionResult("bob", [
+            _mse(Status.FAILED, 0.0, failed, failed, feedback=WRONG_MEAN, misconception=SUM_NOT_MEAN),
+            _ce(Status.FAILED, 0.0, failed, misconception=SOFTMAX_TWICE, feedback=Feedback(
+                "The loss is too small for confident wrong answers.", got="0.55", expected="2.41")),
+        ], [_quiz(False, True)]),
+        SubmissionResult("carol", [
+            _mse(Status.NOT_STARTED, 0.0, Outcome.NOT_STARTED, Outcome.NOT_STARTED, feedback=not_started),
+            _ce(Status.NOT_SUBMITTED, 0.0)], [_quiz(False, False)]),
+        SubmissionResult("dave", [
+            _mse(Status.ERROR, 0.0, Outcome.ERROR, Outcome.ERROR, feedback=Feedback(unloadable), error=unloadable),
+            _ce(Status.FAILED, 5.0, failed, misconception=SOFTMAX_TWICE)], error="the archive held two copies of ex01_mse.py; graded the newest"),
+        SubmissionResult(f"../../{XSS}", [ExerciseResult("ex01", MSE, Status.FAILED, 2.5, 10.0, [CheckResult(
+            f"ex01.{XSS}", f"description {XSS}", failed,
+            Feedback(f"message {XSS}", got=f"got {XSS}", output=f"printed {XSS}", hint=f"hint `{XSS}`"),
+            Misconception("xss", f"name {XSS}", f"message {XSS}", quiz=XSS))])],
+            [QuizResult("xss", f"quiz {XSS}", 0.0, 5.0, [QuestionResult(
+                "q", f"prompt {XSS}", False, XSS, "1", f"myth {XSS}", f"reality {XSS}")])]),
+    ]
     # What grading writes and a later `lossgrade report` reads back: the JSON form.
-    return [submission_from_dict(json.loads(json.dumps(to_dict(r)))) for r in (alice, bob, carol, dave, mallory)]
+    return [submission_from_dict(json.loads(json.dumps(to_dict(r)))) for r in results]
 
 
 class Page(HTMLParser):
@@ -180,13 +184,18 @@ def test_learner_report_shows_progress_checks_feedback_misconceptions_and_quiz(r
     assert [h["id"] for h in page.all("h2")] == ["next", "progress", "exercises", "misconceptions", "quizzes"]
     assert page.all("h1") and page.all("meta", name="viewport") and page.all("html", lang="en")
     text = page.body
-    for expected in ("bob", "33%", "10 / 30", "0 of 2", "Passed", "Failed",
-                     "mse_loss(x, y, reduction='mean') # x, y: (5, 3)", "tensor(21.3807)", "tensor(1.4254)",
-                     "debug: squared.shape = torch.Size([5, 3])", "Your code printed",
-                     "Known misconception: Sum instead of mean", "Softmax before cross-entropy",
-                     "lossgrade quiz loss-scales", "1 of 2 questions right", "Bigger batches give bigger losses.",
-                     "The mean divides by the number of elements.", "Your answer yes"):
+    for expected in ("bob", "17%", "5 / 30", "0 of 2", "Skipped", "Failed", EXAMPLE,
+                     "Call mse_loss(input=float32[4] [2.5, 0, 2.1, 7.8], target=float32[4] [3, -0.5, 2, 7])",
+                     "Got tensor(1.15, dtype=float32)", "Expected tensor(0.2875, dtype=float32)",
+                     "Your code printed debug torch.Size([4])", "Hint: Square each error",
+                     "Known misconception: Summed the squared errors", "Softmax before cross-entropy",
+                     "Myth-buster: lossgrade quiz loss-scales", "1 of 2 questions right",
+                     "Bigger batches give bigger losses.", "The mean divides by the number of elements.",
+                     "Your answer yes Correct answer no"):
         assert expected in text, expected
+    # The second check with the same mistake names it again without repeating the lecture.
+    assert text.count("Known misconception: Summed") == 1 and text.count("as above: Summed") == 1
+    assert "<code>(input - target) ** 2</code>" in render_learner_report(bob)
     assert page.all("a", href="#ex-ex01") and page.all("article", id="ex-ex01")
     assert page.all("a", href="#quiz-loss-scales") and page.all("article", id="quiz-loss-scales")
     assert len(page.all("th", scope="col")) == 4 and len(page.all("th", scope="row")) == 2
@@ -205,10 +214,11 @@ def test_next_steps_default_to_advice_and_can_be_given(results):
     bob, carol, dave = results[1:4]
     steps = advice.next_steps(bob)
     assert steps[0].startswith("Continue with ex01") and "`lossgrade check ex01`" in steps[0]
-    assert "Bust the myth behind “Sum instead of mean”: `lossgrade quiz loss-scales`." in steps
+    assert "Bust the myth behind “Softmax before cross-entropy”: `lossgrade quiz logits`." in steps
     assert advice.next_steps(dave)[:2] == [
         "Fix the submission itself: the archive held two copies of ex01_mse.py; graded the newest",
-        "Make ex01 run again, then run `lossgrade check ex01`.",
+        "Make ex01 run again (ex01_mse.py could not be imported: SyntaxError (line 12): invalid syntax), "
+        "then run `lossgrade check ex01`.",
     ]
     assert advice.next_steps(carol)[0].startswith("Start ex01")
     assert advice.next_steps(results[0]) == ["Everything passes. Try `lossgrade quiz` to test the myths once more."]
@@ -219,10 +229,12 @@ def test_next_steps_default_to_advice_and_can_be_given(results):
 
 def test_error_and_not_submitted_exercises_say_why(results):
     carol, dave = results[2], results[3]
-    assert "ex03_cross_entropy.py was not submitted" in Page(render_learner_report(carol)).body
+    text = Page(render_learner_report(carol)).body
+    assert "ex03_cross_entropy.py was not submitted" in text and "Not submitted" in text
+    assert text.count("Not started: a function") == 1  # said once, not under every check
     text = Page(render_learner_report(dave)).body
     assert "could not be graded as a whole: the archive held two copies" in text
-    assert "SyntaxError (line 12)" in text and "Error" in text
+    assert "Why nothing could be checked: ex01_mse.py could not be imported: SyntaxError (line 12)" in text
 
 
 def test_class_report_has_chart_rates_misconceptions_questions_and_learner_links(results):
@@ -233,16 +245,17 @@ def test_class_report_has_chart_rates_misconceptions_questions_and_learner_links
     assert [h["id"] for h in page.all("h2")] == [
         "distribution", "exercises", "checks", "misconceptions", "questions", "learners"]
     text = page.body
-    for expected in ("Learners 5", "Passed every exercise 1", "1 of 5", "50%",
-                     "Sum instead of mean", "Softmax before cross-entropy",
-                     "Does a mean-reduced MSE grow with the batch size?", "2 of 3", "How losses scale"):
+    for expected in ("Learners 5", "Mean score 32%", "Median score 17%", "Passed every exercise 1",
+                     "20% (1 of 5)", "25% (1 of 4)", "33% (1 of 3)", "log-softmax itself. 2 of 5 ex03",
+                     "Summed the squared errors instead of averaging them", "Quiz: How losses scale 2 of 3",
+                     "Does a mean-reduced MSE grow with the batch size?"):
         assert expected in text, expected
     assert [a["href"] for a in page.all("a") if a["href"].startswith("learners/")] == list(links.values())
     svg = html[html.index("<svg viewBox"):html.index("</svg>", html.index("<svg viewBox")) + 6]
     root = ET.fromstring(svg)  # the chart is well-formed XML, not just tag soup
     assert root.get("role") == "img" and root.find("{http://www.w3.org/2000/svg}title") is not None
-    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 4  # 0, 17, 33 and 100 %
-    assert "0–10%: 2; 10–20%: 1; 20–30%: 0; 30–40%: 1;" in root.findtext("{http://www.w3.org/2000/svg}desc", "")
+    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 4  # 0, 17 (twice), 25 and 100 %
+    assert "0–10%: 1; 10–20%: 2; 20–30%: 1; 30–40%: 0;" in root.findtext("{http://www.w3.org/2000/svg}desc", "")
 
 
 def test_untrusted_text_is_escaped_everywhere(results):
@@ -270,7 +283,7 @@ def test_fragment_is_a_div_drawn_by_the_same_macros(results):
     assert html.lstrip().startswith('<div class="lg lg-fragment">') and "<html" not in html
     page = Page(html)
     assert_well_formed(page)
-    assert page.all("article", id="ex-ex01") and "Known misconception: Sum instead of mean" in page.body
+    assert page.all("article", id="ex-ex01") and "Known misconception: Summed" in page.body
 
 
 def test_write_reports_makes_safe_distinct_names_and_links_them(tmp_path, results):
@@ -305,13 +318,14 @@ def test_stats_count_learners_once_and_skip_skipped_checks(results):
     rates = {s.exercise: (s.rate.passed, s.rate.total) for s in stats.exercise_stats(results)}
     assert rates == {"ex01": (1, 5), "ex03": (1, 4)}
     checks = {s.id: (s.rate.passed, s.rate.total) for s in stats.check_stats(results)}
-    assert checks["ex01.worked_example[cpu]"] == (2, 4) and "ex01.reductions_cuda[cpu]" not in checks
-    top = stats.misconception_stats(results)
-    assert [(s.misconception.id, s.learners, s.exercises) for s in top][:2] == [
-        ("sum-not-mean", 1, ["ex01"]), ("softmax-before-ce", 1, ["ex03"])]
+    assert checks["ex01_mse.reductions[cpu]"] == (1, 4) and "ex01_mse.reductions[cuda]" not in checks
+    assert checks["ex03_cross_entropy.logits"] == (1, 3)
+    top = stats.misconception_stats(results)  # bob met sum-not-mean in two checks: one learner
+    assert [(s.misconception.id, s.learners, s.exercises) for s in top] == [
+        ("ex03.softmax-twice", 2, ["ex03"]), ("ex01.sum-not-mean", 1, ["ex01"]), ("xss", 1, ["ex01"])]
     missed = stats.question_stats(results)
     assert [(s.question.id, s.missed, s.answered) for s in missed] == [
-        ("batch-size", 2, 3), ("q", 1, 1), ("scale", 1, 3)]
+        ("sum-vs-mean", 2, 3), ("q", 1, 1), ("scale", 1, 3)]
 
 
 def test_stats_of_an_empty_class_render():

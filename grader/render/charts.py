@@ -85,11 +85,11 @@ def histogram(
     bins: int = 10,
     low: float = 0.0,
     high: float = 100.0,
-    width: float = 480.0,
-    height: float = 220.0,
+    width: float = 420.0,
+    height: float = 210.0,
 ) -> Histogram:
     """Bars, ticks and plot area for a histogram of `values` (percentages by default)."""
-    left, top, right, bottom = 36.0, 22.0, width - 10.0, height - 30.0
+    left, top, right, bottom = 36.0, 22.0, width - 22.0, height - 30.0
     counts = bin_counts(values, bins, low, high)
     step = nice_step(max(counts, default=0))
     y_max = max(step * math.ceil(max(counts, default=0) / step), step)
