@@ -15,6 +15,7 @@ from lossgrade import catalog, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
+from lossgrade.sandbox.client import Limits
 from lossgrade.workspace import Workspace, init as init_workspace
 
 workspace_option = click.option(
@@ -61,12 +62,15 @@ def _brief(result: ExerciseResult) -> dict[str, object]:
 @click.option("--all", "check_all", is_flag=True, help="Check every exercise.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--strong", is_flag=True, help="Run your code under bubblewrap: no network, solutions hidden.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_seconds, show_default=True,
+              help="Seconds one call of your function may take before it is stopped.")
 @workspace_option
-def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, workspace_dir: Path | None) -> None:
+def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, timeout: float, workspace_dir: Path | None) -> None:
     """Run the checks of EXERCISE (e.g. ex03, 3, ex03_cross_entropy) on your code."""
     workspace = Workspace.find(workspace_dir)
     chosen = list(catalog.exercises()) if check_all else [_pick(workspace, exercise)]
-    with service.open_sandbox(chosen, strong=strong) as sandbox:  # its torch import overlaps ours
+    limits = Limits(call_seconds=timeout)
+    with service.open_sandbox(chosen, strong=strong, limits=limits) as sandbox:  # its torch import overlaps ours
         results = service.grade_folder(sandbox, workspace.root, chosen)
     service.remember(workspace, results, current=None if check_all else chosen[0].id)
     if as_json:
