@@ -25,8 +25,9 @@ class Standardized(nn.Module):
 def _train(model, loss_fn, x, y, steps: int, lr: float, weight_decay: float = 0.0) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     model.train()
-    for _ in range(steps):
-        train_step(model, loss_fn, optimizer, x, y)  # full batch: the data sets are small
+    with torch.enable_grad():  # even if the caller runs us under torch.no_grad()
+        for _ in range(steps):
+            train_step(model, loss_fn, optimizer, x, y)  # full batch: the data sets are small
     model.eval()
 
 
