@@ -73,7 +73,8 @@ def test_every_stub_function_raises_not_implemented(exercise_id):
     stub = load("exercises", entry["file"])
     for name in entry["functions"]:
         obj = getattr(stub, name)
-        with pytest.raises(NotImplementedError, match=rf"^{exercise_id}: {name}\b.*not written yet"):
+        message = rf"^{exercise_id}: {name}\b.*not written yet"
+        with pytest.raises(NotImplementedError, match=message):
             if is_autograd_function(obj):
                 obj.apply(torch.zeros(2, 3, requires_grad=True), torch.tensor([0, 1]))
             else:
@@ -112,7 +113,8 @@ def test_stub_and_solution_have_the_same_signatures(exercise_id):
         if is_autograd_function(mine):
             assert is_autograd_function(theirs)
             for method in ("forward", "backward"):
-                assert inspect.signature(getattr(mine, method)) == inspect.signature(getattr(theirs, method))
+                signature = inspect.signature(getattr(mine, method))
+                assert signature == inspect.signature(getattr(theirs, method)), method
         else:
             assert inspect.signature(mine) == inspect.signature(theirs), name
 
