@@ -1,0 +1,149 @@
+"""Mistakes learners make writing mean error, L1 and Huber losses."""
+from __future__ import annotations
+
+import torch
+
+from lossgrade.misconceptions import Mistake
+
+
+def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
+    return {"mean": values.mean, "sum": values.sum}.get(reduction, lambda: values)()
+
+
+def _huber_pieces(input: torch.Tensor, target: torch.Tensor, delta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    d = (input - target).abs()
+    return d, 0.5 * d**2, delta * (d - 0.5 * delta)
+
+
+def _smooth_l1(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    d = (input - target).abs()
+    return _reduce(torch.where(d < delta, 0.5 * d**2 / delta, d - 0.5 * delta), reduction)
+
+
+def _huber_linear_without_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    d, quadratic, _ = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(d < delta, quadratic, d - 0.5 * delta), reduction)
+
+
+def _huber_no_offset(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    d, quadratic, _ = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(d < delta, quadratic, delta * d), reduction)
+
+
+def _huber_signed_threshold(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    d, quadratic, linear = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(input - target < delta, quadratic, linear), reduction)
+
+
+def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    d, quadratic, linear = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(d < delta, quadratic, 0.0) + torch.where(d > delta, linear, 0.0), reduction)
+
+
+MISCONCEPTIONS = [
+    # --- mean_error
+    Mistake(
+        id="ex02.mean-error-abs", function="mean_error",
+        name="Took the absolute value of the errors (that is L1 loss)",
+        message="Your mean_error equals the mean absolute error. This function exists to show what happens "
+                "without abs or squaring: +2 and -2 must cancel to 0. Keep the sign of every error.",
+        quiz="loss-scales#raw-errors-cancel",
+        wrong=lambda input, target: (input - target).abs().mean(),
+    ),
+    Mistake(
+        id="ex02.mean-error-squared", function="mean_error",
+        name="Squared the errors (that is MSE)",
+        message="Your mean_error equals the mean squared error. Squaring removes the sign, which is exactly "
+                "what mean_error must not do: it is the signed average, where opposite errors cancel.",
+        quiz="loss-scales#raw-errors-cancel",
+        wrong=lambda input, target: ((input - target) ** 2).mean(),
+    ),
+    Mistake(
+        id="ex02.mean-error-reversed", function="mean_error",
+        name="Subtracted the prediction from the target (the sign is flipped)",
+        message="Your mean_error has the right size but the opposite sign: you computed target - input. The "
+                "convention (and torch's, for every loss) is input - target, so a positive mean error means "
+                "the predictions are too high.",
+        quiz="loss-scales#raw-errors-cancel",
+        wrong=lambda input, target: (target - input).mean(),
+    ),
+    Mistake(
+        id="ex02.mean-error-per-column", function="mean_error",
+        name="Averaged along the first dimension only (one number per column)",
+        message="Your mean_error returns one value per column: you averaged over dim 0. The mean error is one "
+                "number for the whole tensor, the average over every element.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target: (input - target).mean(dim=0),
+    ),
+    # --- l1_loss
+    Mistake(
+        id="ex02.l1-no-abs", function="l1_loss",
+        name="Forgot the absolute value (that is the mean error)",
+        message="Your l1_loss equals the signed mean of input - target, so over- and under-estimates cancel "
+                "and a bad model can score 0. L1 takes the size of every error before reducing.",
+        quiz="loss-scales#raw-errors-cancel",
+        wrong=lambda input, target, reduction="mean": _reduce(input - target, reduction),
+    ),
+    Mistake(
+        id="ex02.l1-sum-not-mean", function="l1_loss",
+        name="Summed the absolute errors for reduction='mean'",
+        message="Your 'mean' result equals the sum of the absolute errors. A sum grows with the batch size; "
+                "'mean' divides by the number of elements.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target, reduction="mean": (input - target).abs().sum() if reduction == "mean"
+        else _reduce((input - target).abs(), reduction),
+    ),
+    Mistake(
+        id="ex02.l1-ignores-reduction", function="l1_loss",
+        name="Always returned the mean, whatever `reduction` asked for",
+        message="Your l1_loss returns the mean even for reduction='sum' or 'none'. 'sum' adds the absolute "
+                "errors and 'none' returns them all, in the input's shape, unreduced.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target, reduction="mean": (input - target).abs().mean(),
+    ),
+    # --- huber_loss
+    Mistake(
+        id="ex02.huber-smooth-l1", function="huber_loss",
+        name="Wrote smooth_l1 (0.5 * d**2 / delta and |d| - 0.5 * delta), not Huber",
+        message="Your huber_loss equals smooth_l1_loss with beta = delta. The two agree only when delta is 1: "
+                "Huber's quadratic piece does not divide by delta, and its linear piece has slope delta, not 1. "
+                "Scale one of them by delta and you get the other.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_smooth_l1,
+    ),
+    Mistake(
+        id="ex02.huber-linear-without-delta", function="huber_loss",
+        name="The linear piece has slope 1 instead of slope delta",
+        message="Your linear piece is |d| - 0.5 * delta. Huber's linear piece must meet the parabola with the "
+                "same slope, and the parabola's slope at |d| = delta is delta: multiply the linear piece by delta.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_linear_without_delta,
+    ),
+    Mistake(
+        id="ex02.huber-no-offset", function="huber_loss",
+        name="The linear piece is delta * |d|, without the - 0.5 * delta offset",
+        message="Your linear piece does not start where the parabola ends: at |d| = delta the parabola is "
+                "0.5 * delta**2 but delta * |d| is delta**2, so the loss jumps. Shift the line down by half "
+                "a delta inside the bracket.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_no_offset,
+    ),
+    Mistake(
+        id="ex02.huber-signed-threshold", function="huber_loss",
+        name="Compared the signed error with delta, so large negative errors stay quadratic",
+        message="Your choice of piece uses input - target rather than its absolute value: every prediction "
+                "that is too low counts as 'small' and is squared, however far off it is. Decide the piece "
+                "on |input - target|.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_signed_threshold,
+    ),
+    Mistake(
+        id="ex02.huber-gap-at-delta", function="huber_loss",
+        name="An error of exactly delta takes neither piece (it costs 0)",
+        message="Your loss is 0 where |input - target| equals delta exactly: one piece is chosen with "
+                "'< delta' and the other with '> delta', so equality falls between them. Make the second "
+                "condition the opposite of the first (torch uses the linear piece at equality).",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_gap_at_delta,
+    ),
+]

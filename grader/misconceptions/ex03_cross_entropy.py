@@ -1,0 +1,201 @@
+"""Mistakes learners make writing log-softmax and cross-entropy with class indices.
+
+The wrong implementations run in the trusted process, so they may use torch's own
+softmax; each reproduces one mistake and is otherwise right.
+"""
+from __future__ import annotations
+
+import torch
+
+from lossgrade.misconceptions import Mistake
+
+
+def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
+    return {"mean": values.mean, "sum": values.sum}.get(reduction, lambda: values)()
+
+
+def _pick(values: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """values[n, target[n]] for (N, C) values, values[target] for (C,) ones."""
+    return values.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+
+
+def _cross_entropy_of(log_probs: torch.Tensor, target: torch.Tensor, reduction: str) -> torch.Tensor:
+    return _reduce(-_pick(log_probs, target), reduction)
+
+
+# --- log_softmax mistakes
+def _naive_log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    return logits - logits.exp().sum(dim=dim, keepdim=True).log()
+
+
+def _log_of_naive_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    exp = logits.exp()
+    return (exp / exp.sum(dim=dim, keepdim=True)).log()
+
+
+def _max_over_everything(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    shifted = logits - logits.max()
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+# --- cross_entropy mistakes
+def _softmax_twice(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _cross_entropy_of(torch.log_softmax(torch.softmax(logits, dim=-1), dim=-1), target, reduction)
+
+
+def _mean_over_classes(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    losses = -_pick(torch.log_softmax(logits, dim=-1), target)
+    return losses.sum() / logits.numel() if reduction == "mean" else _reduce(losses, reduction)
+
+
+def _single_sample_shape(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if logits.dim() == 1:
+        logits, target = logits.unsqueeze(0), target.reshape(1)
+    return _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction)
+
+
+MISCONCEPTIONS = [
+    # --- log_softmax
+    Mistake(
+        id="ex03.softmax-not-log", function="log_softmax",
+        name="Returned the probabilities (softmax) instead of their logarithm",
+        message="Your log_softmax returns values between 0 and 1 that sum to 1: that is softmax. "
+                "log_softmax returns their logarithms, every value <= 0, and is never computed by taking the "
+                "log of those probabilities.",
+        quiz="logits#cross-entropy-equals-nll-of-log-softmax",
+        wrong=lambda logits, dim=-1: torch.softmax(logits, dim=dim),
+    ),
+    Mistake(
+        id="ex03.naive-log-softmax", function="log_softmax",
+        name="Exponentiated the raw logits (no shift), so large logits overflow",
+        message="Your log_softmax computes exp() of the logits as they are. exp(89) is already inf in float32 "
+                "(exp(710) in float64), so large logits give inf and then -inf or nan. Softmax does not change "
+                "when the same number is subtracted from every logit of a sample: pick that number so that "
+                "exp() never sees anything positive.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_naive_log_softmax,
+    ),
+    Mistake(
+        id="ex03.log-of-softmax", function="log_softmax",
+        name="Computed a stable softmax, then took its log (-inf for unlikely classes)",
+        message="Your softmax is stable, but its log is not: a class 200 below the best one has probability "
+                "exp(-200), which rounds to 0 in float32, and log(0) is -inf where the answer is -200. Stay in "
+                "log space: subtract the log of the sum instead of dividing by the sum.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=lambda logits, dim=-1: torch.softmax(logits, dim=dim).log(),
+    ),
+    Mistake(
+        id="ex03.log-of-naive-softmax", function="log_softmax",
+        name="Took the log of exp(x) / sum(exp(x)), which overflows to nan",
+        message="Your log_softmax divides exponentials of the raw logits and then takes the log. For large "
+                "logits both exponentials are inf and inf / inf is nan. Work with logits minus a well-chosen "
+                "number, and never take the log of a probability you have already rounded.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_log_of_naive_softmax,
+    ),
+    Mistake(
+        id="ex03.max-over-everything", function="log_softmax",
+        name="Subtracted one maximum for the whole tensor instead of each row's own",
+        message="You shifted every logit by the largest value in the whole tensor. That only protects the row "
+                "holding that value: a row whose logits are all far below it has every exp() round to 0, and "
+                "the log of its sum is -inf. Take the maximum along `dim`, one per row.",
+        quiz="logits#softmax-shift-invariant",
+        wrong=_max_over_everything,
+    ),
+    Mistake(
+        id="ex03.clamped-logits", function="log_softmax",
+        name="Clamped the logits to avoid overflow, which changes the answer",
+        message="Your log_softmax gives every large logit of a row the same value, as if the logits had been "
+                "clamped. Clamping avoids inf, but logits of 10000 and 9999 are not equally likely. There is an "
+                "exact way: a shift that leaves softmax unchanged.",
+        quiz="logits#softmax-shift-invariant",
+        wrong=lambda logits, dim=-1: torch.log_softmax(logits.clamp(-50.0, 50.0), dim=dim),
+    ),
+    Mistake(
+        id="ex03.ignores-dim", function="log_softmax",
+        name="Always normalised over the last dimension, ignoring `dim`",
+        message="Your log_softmax normalises along the last dimension whatever `dim` says. Images, sequences "
+                "and torch's own (N, C, d1, ...) layout keep the classes elsewhere: run the maximum and the sum "
+                "along `dim`.",
+        quiz="targets#target-shape",
+        wrong=lambda logits, dim=-1: torch.log_softmax(logits, dim=-1),
+    ),
+    # --- cross_entropy
+    Mistake(
+        id="ex03.softmax-twice", function="cross_entropy",
+        name="Applied softmax to the logits before cross-entropy (softmax twice)",
+        message="Your cross_entropy equals the cross-entropy of softmax(logits): the probabilities went through "
+                "softmax a second time. Cross-entropy takes raw logits and does the normalising itself; squeezed "
+                "into [0, 1], the scores become almost uniform and the loss can no longer get small.",
+        quiz="logits#softmax-before-ce",
+        wrong=_softmax_twice,
+    ),
+    Mistake(
+        id="ex03.not-negated", function="cross_entropy",
+        name="Forgot the minus sign (the loss is negative)",
+        message="Your losses are the log-probabilities of the true classes, which are <= 0. A loss must be "
+                "minimised; the log-probability of the right answer must be maximised, so the loss is its "
+                "negative.",
+        quiz="loss-scales#nll-on-probabilities",
+        wrong=lambda logits, target, reduction="mean": -_cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction),
+    ),
+    Mistake(
+        id="ex03.nll-on-logits", function="cross_entropy",
+        name="Picked minus the raw logit of the true class (no log-softmax)",
+        message="Your loss is minus the true class's logit. Logits are not log-probabilities until they are "
+                "normalised: raising every logit by 5 would cut your loss by 5 without changing the prediction. "
+                "Turn the logits into log-probabilities first.",
+        quiz="logits#cross-entropy-equals-nll-of-log-softmax",
+        wrong=lambda logits, target, reduction="mean": _cross_entropy_of(logits, target, reduction),
+    ),
+    Mistake(
+        id="ex03.probabilities-not-log", function="cross_entropy",
+        name="Picked minus the probability of the true class (forgot the log)",
+        message="Your loss is minus the softmax probability of the true class, between -1 and 0. Cross-entropy "
+                "takes the log: a 5% probability on the right class must cost -ln 0.05 = 3.0, far more than a "
+                "50% one.",
+        quiz="loss-scales#nll-on-probabilities",
+        wrong=lambda logits, target, reduction="mean": _cross_entropy_of(torch.softmax(logits, dim=-1), target, reduction),
+    ),
+    Mistake(
+        id="ex03.mean-over-classes", function="cross_entropy",
+        name="Averaged over samples and classes (divided by N * C)",
+        message="Your 'mean' equals the sum of the losses divided by N * C, as when a one-hot product is "
+                "averaged over the whole (N, C) table. There is one loss per sample: 'mean' divides by N.",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_mean_over_classes,
+    ),
+    Mistake(
+        id="ex03.sum-not-mean", function="cross_entropy",
+        name="Summed the per-sample losses for reduction='mean'",
+        message="Your 'mean' equals the sum over the batch. That makes the loss (and the step size) grow with "
+                "the batch size; 'mean' divides by the number of samples.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda logits, target, reduction="mean": _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, "sum" if reduction == "mean" else reduction),
+    ),
+    Mistake(
+        id="ex03.every-sample-every-target", function="cross_entropy",
+        name="Indexed log_probs[:, target], pairing every sample with every target",
+        message="Your result matches log_probs[:, target]: that takes, for every sample, the columns of all N "
+                "targets (an (N, N) table), not each sample's own class. Pair row n with target[n] only.",
+        quiz="targets#target-shape",
+        wrong=lambda logits, target, reduction="mean": _reduce(-torch.log_softmax(logits, dim=-1)[:, target], reduction),
+    ),
+    Mistake(
+        id="ex03.target-as-one-hot", function="cross_entropy",
+        name="Multiplied the log-probabilities by the class index, as if it were one-hot",
+        message="Your loss equals -sum(target * log_probs): the class index was used as if it were a one-hot "
+                "vector. An index says which column to take; multiplying by it scales and broadcasts instead. "
+                "Pick the true class's entry (or build a real one-hot vector first).",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=lambda logits, target, reduction="mean": _reduce(-(target * torch.log_softmax(logits, dim=-1)).sum(-1), reduction),
+    ),
+    Mistake(
+        id="ex03.single-sample-shape", function="cross_entropy",
+        name="Returned shape (1,) for a single (C,) sample with reduction='none'",
+        message="For one (C,) sample and a 0-d target, torch returns a 0-d loss with reduction='none': the "
+                "loss has the target's shape. Your result kept an extra batch dimension of size 1.",
+        quiz="targets#target-shape",
+        wrong=_single_sample_shape,
+    ),
+]
