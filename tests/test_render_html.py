@@ -1,38 +1,20 @@
-"""HTML reports: rendered from results shaped like the grader's, parsed back, and checked
-for the content a learner or an instructor looks for, for escaping and for self-containment.
-
-`sample_class()` is also the data the browser test opens.
-"""
+"""HTML reports: rendered from results shaped like the grader's (and from real grading), parsed
+back, and checked for what a learner or instructor looks for, for escaping and self-containment.
+`sample_class()` is also what the browser test opens."""
 from __future__ import annotations
 
 import json
+import types
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from lossgrade.render import advice, charts, stats
 from lossgrade.render.html import (
-    render_class_report,
-    render_exercise_fragment,
-    render_learner_report,
-    safe_file_names,
-    write_reports,
-)
+    render_class_report, render_exercise_fragment, render_learner_report, write_reports)
 from lossgrade.results import (
-    CheckResult,
-    ExerciseResult,
-    Feedback,
-    Misconception,
-    Outcome,
-    QuestionResult,
-    QuizResult,
-    Status,
-    SubmissionResult,
-    submission_from_dict,
-    to_dict,
-)
+    CheckResult, ExerciseResult, Feedback, Misconception, Outcome, QuestionResult, QuizResult, Status,
+    SubmissionResult, submission_from_dict, to_dict)
 
 XSS = '<script>alert("pwned")</script>'
 # Shaped like the runner's own output for ex01 (ids, wording, skipped CUDA twins).
@@ -76,14 +58,13 @@ def _ce(status: Status, score: float, outcome: Outcome | None = None, **extra: o
 
 
 def _quiz(*correct: bool) -> QuizResult:
-    questions = [
+    return QuizResult("loss-scales", "How losses scale", 5.0 * sum(correct), 10.0, [
         QuestionResult("sum-vs-mean", "Does a mean-reduced MSE grow with the batch size?", correct[0],
                        "no" if correct[0] else "yes", "no",
                        "Bigger batches give bigger losses.", "The mean divides by the number of elements."),
         QuestionResult("scale", "What is mse_loss(2*x, 2*y) compared with mse_loss(x, y)?", correct[1],
                        4 if correct[1] else 2, 4, "Errors scale linearly.", "Squared errors scale by 4."),
-    ]
-    return QuizResult("loss-scales", "How losses scale", 5.0 * sum(correct), 10.0, questions)
+    ])
 
 
 def sample_class() -> list[SubmissionResult]:
@@ -92,8 +73,8 @@ def sample_class() -> list[SubmissionResult]:
     not_started = Feedback("Not started: a function this check calls still raises NotImplementedError.")
     unloadable = "ex01_mse.py could not be imported: SyntaxError (line 12): invalid syntax"
     results = [
-        SubmissionResult("alice", [_mse(Status.PASSED, 10.0, passed, passed), _ce(Status.PASSED, 10.0, passed)],
-                         [_quiz(True, True)]),
+        SubmissionResult("alice", [_mse(Status.PASSED, 10.0, passed, passed),
+                                   _ce(Status.PASSED, 10.0, passed)], [_quiz(True, True)]),
         SubmissionResult("bob", [
             _mse(Status.FAILED, 0.0, failed, failed, feedback=WRONG_MEAN, misconception=SUM_NOT_MEAN),
             _ce(Status.FAILED, 0.0, failed, misconception=SOFTMAX_TWICE, feedback=Feedback(
@@ -103,8 +84,10 @@ def sample_class() -> list[SubmissionResult]:
             _mse(Status.NOT_STARTED, 0.0, Outcome.NOT_STARTED, Outcome.NOT_STARTED, feedback=not_started),
             _ce(Status.NOT_SUBMITTED, 0.0)], [_quiz(False, False)]),
         SubmissionResult("dave", [
-            _mse(Status.ERROR, 0.0, Outcome.ERROR, Outcome.ERROR, feedback=Feedback(unloadable), error=unloadable),
-            _ce(Status.FAILED, 5.0, failed, misconception=SOFTMAX_TWICE)], error="the archive held two copies of ex01_mse.py; graded the newest"),
+            _mse(Status.ERROR, 0.0, Outcome.ERROR, Outcome.ERROR, feedback=Feedback(unloadable),
+                 error=unloadable),
+            _ce(Status.FAILED, 5.0, failed, misconception=SOFTMAX_TWICE),
+        ], error="the archive held two copies of ex01_mse.py; graded the newest"),
         SubmissionResult(f"../../{XSS}", [ExerciseResult("ex01", MSE, Status.FAILED, 2.5, 10.0, [CheckResult(
             f"ex01.{XSS}", f"description {XSS}", failed,
             Feedback(f"message {XSS}", got=f"got {XSS}", output=f"printed {XSS}", hint=f"hint `{XSS}`"),
@@ -127,19 +110,18 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.open: list[str] = []
         self.errors: list[str] = []
-        self.in_script = self.in_style = False
+        self.in_style = False
         self.feed(html)
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
-        self.in_script |= tag == "script"
         self.in_style = tag == "style"
         if tag not in self.VOID:
             self.open.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        self.tags.append((tag, dict(attrs)))  # <path/>: nothing to close
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.VOID:
@@ -169,7 +151,7 @@ def results() -> list[SubmissionResult]:
 
 def assert_well_formed(page: Page) -> None:
     assert page.errors == [] and page.open == [], (page.errors, page.open)
-    assert not page.all("script") and not page.in_script
+    assert not page.all("script")
     for tag, attrs in page.tags:
         for name in ("src", "href", "action", "xlink:href"):
             value = (attrs.get(name) or "").strip().lower()
@@ -201,37 +183,15 @@ def test_learner_report_shows_progress_checks_feedback_misconceptions_and_quiz(r
     assert len(page.all("th", scope="col")) == 4 and len(page.all("th", scope="row")) == 2
 
 
-def test_outcome_is_never_colour_alone(results):
-    page = Page(render_learner_report(results[0]) + render_learner_report(results[2]))
-    badges = page.all("span")
-    assert {"badge is-passed", "badge is-idle", "badge is-absent"} <= {b.get("class") for b in badges}
-    for word in ("Passed", "Not started", "Not submitted", "Skipped"):
-        assert word in page.body
-    assert all(svg.get("aria-hidden") == "true" for svg in page.all("svg"))
-
-
-def test_next_steps_default_to_advice_and_can_be_given(results):
-    bob, carol, dave = results[1:4]
-    steps = advice.next_steps(bob)
-    assert steps[0].startswith("Continue with ex01") and "`lossgrade check ex01`" in steps[0]
-    assert "Bust the myth behind “Softmax before cross-entropy”: `lossgrade quiz logits`." in steps
-    assert advice.next_steps(dave)[:2] == [
-        "Fix the submission itself: the archive held two copies of ex01_mse.py; graded the newest",
-        "Make ex01 run again (ex01_mse.py could not be imported: SyntaxError (line 12): invalid syntax), "
-        "then run `lossgrade check ex01`.",
-    ]
-    assert advice.next_steps(carol)[0].startswith("Start ex01")
-    assert advice.next_steps(results[0]) == ["Everything passes. Try `lossgrade quiz` to test the myths once more."]
-    page = Page(render_learner_report(bob, next_steps=["Read `chapter 3` <now>"]))
-    items = [t for t, a in page.tags if t == "code"]
-    assert "Read chapter 3 <now>" in page.body and len(items) >= 1
-
-
-def test_error_and_not_submitted_exercises_say_why(results):
-    carol, dave = results[2], results[3]
-    text = Page(render_learner_report(carol)).body
-    assert "ex03_cross_entropy.py was not submitted" in text and "Not submitted" in text
-    assert text.count("Not started: a function") == 1  # said once, not under every check
+def test_every_state_says_what_it_is_in_words_and_why(results):
+    alice, carol, dave = results[0], results[2], results[3]
+    page = Page(render_learner_report(alice) + render_learner_report(carol))
+    badges = {span.get("class") for span in page.all("span")}
+    assert {"badge is-passed", "badge is-idle", "badge is-absent"} <= badges
+    assert all(word in page.body for word in ("Passed", "Not started", "Not submitted", "Skipped"))
+    assert all(svg.get("aria-hidden") == "true" for svg in page.all("svg"))  # icons only repeat the word
+    assert "ex03_cross_entropy.py was not submitted" in page.body
+    assert page.body.count("Not started: a function") == 1  # said once, not under every check
     text = Page(render_learner_report(dave)).body
     assert "could not be graded as a whole: the archive held two copies" in text
     assert "Why nothing could be checked: ex01_mse.py could not be imported: SyntaxError (line 12)" in text
@@ -252,10 +212,13 @@ def test_class_report_has_chart_rates_misconceptions_questions_and_learner_links
         assert expected in text, expected
     assert [a["href"] for a in page.all("a") if a["href"].startswith("learners/")] == list(links.values())
     svg = html[html.index("<svg viewBox"):html.index("</svg>", html.index("<svg viewBox")) + 6]
-    root = ET.fromstring(svg)  # the chart is well-formed XML, not just tag soup
-    assert root.get("role") == "img" and root.find("{http://www.w3.org/2000/svg}title") is not None
-    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 4  # 0, 17 (twice), 25 and 100 %
-    assert "0–10%: 1; 10–20%: 2; 20–30%: 1; 30–40%: 0;" in root.findtext("{http://www.w3.org/2000/svg}desc", "")
+    root, ns = ET.fromstring(svg), "{http://www.w3.org/2000/svg}"  # well-formed XML, not tag soup
+    assert root.get("role") == "img" and root.find(f"{ns}title") is not None
+    assert len(root.findall(f"{ns}rect")) == 4  # 0, 17 (twice), 25 and 100 %
+    assert "0–10%: 1; 10–20%: 2; 20–30%: 1; 30–40%: 0;" in root.findtext(f"{ns}desc", "")
+    for href in ("https://evil.example/x", "//evil.example/x", "/etc/passwd", "javascript:alert(1)"):
+        with pytest.raises(ValueError, match="relative path"):
+            render_class_report(results, learner_links={"alice": href})
 
 
 def test_untrusted_text_is_escaped_everywhere(results):
@@ -270,12 +233,6 @@ def test_untrusted_text_is_escaped_everywhere(results):
     text = Page(render_learner_report(mallory)).body
     for where in ("description", "message", "got", "printed", "name", "prompt", "myth", "reality", "quiz"):
         assert f"{where} {XSS}" in text, where
-
-
-def test_class_report_refuses_links_that_leave_the_folder(results):
-    for href in ("https://evil.example/x", "//evil.example/x", "/etc/passwd", "javascript:alert(1)"):
-        with pytest.raises(ValueError, match="relative path"):
-            render_class_report(results, learner_links={"alice": href})
 
 
 def test_fragment_is_a_div_drawn_by_the_same_macros(results):
@@ -295,53 +252,46 @@ def test_write_reports_makes_safe_distinct_names_and_links_them(tmp_path, result
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([*files, "report.html"])
     hrefs = [a["href"] for a in Page(report.read_text("utf-8")).all("a") if a["href"].startswith("learners/")]
     assert all((report.parent / href).is_file() for href in hrefs) and len(hrefs) == 5
-
-
-def test_safe_file_names_resist_traversal_collisions_and_reserved_names():
-    names = safe_file_names(["ana", "Ana", "..", "../ana", "con", "José", "", "a/b", "a-b", "."])
-    assert names["ana"] == "ana.html" and names["a-b"] == "a-b.html"
-    assert names["a/b"].startswith("a-b-") and names["Ana"].startswith("Ana-")
-    assert len(set(n.casefold() for n in names.values())) == len(names)
-    for name in names.values():
-        assert "/" not in name and "\\" not in name and not name.startswith(".") and Path(name).name == name
-    assert names["con"].startswith("con-") and names["José"].startswith("Jose-")
-
-
-def test_write_reports_rejects_repeated_learners(tmp_path, results):
     with pytest.raises(ValueError, match="repeated: 'alice'"):
         write_reports(tmp_path, [results[0], results[0]])
 
 
-def test_stats_count_learners_once_and_skip_skipped_checks(results):
-    summary = stats.summary(results)
-    assert (summary.learners, summary.all_passed, summary.median_percent) == (5, 1, pytest.approx(100 / 6))
-    rates = {s.exercise: (s.rate.passed, s.rate.total) for s in stats.exercise_stats(results)}
-    assert rates == {"ex01": (1, 5), "ex03": (1, 4)}
-    checks = {s.id: (s.rate.passed, s.rate.total) for s in stats.check_stats(results)}
-    assert checks["ex01_mse.reductions[cpu]"] == (1, 4) and "ex01_mse.reductions[cuda]" not in checks
-    assert checks["ex03_cross_entropy.logits"] == (1, 3)
-    top = stats.misconception_stats(results)  # bob met sum-not-mean in two checks: one learner
-    assert [(s.misconception.id, s.learners, s.exercises) for s in top] == [
-        ("ex03.softmax-twice", 2, ["ex03"]), ("ex01.sum-not-mean", 1, ["ex01"]), ("xss", 1, ["ex01"])]
-    missed = stats.question_stats(results)
-    assert [(s.question.id, s.missed, s.answered) for s in missed] == [
-        ("sum-vs-mean", 2, 3), ("q", 1, 1), ("scale", 1, 3)]
+def test_given_next_steps_replace_the_advice_and_show_code(results):
+    html = render_learner_report(results[1], next_steps=["Read `chapter <3>` <now>"])
+    assert "<li>Read <code>chapter &lt;3&gt;</code> &lt;now&gt;</li>" in html and "Continue with" not in html
 
 
-def test_stats_of_an_empty_class_render():
-    assert stats.summary([]) == stats.ClassSummary(0, 0.0, 0.0, 0)
+def test_an_empty_class_renders():
     page = Page(render_class_report([], learner_links={}))
     assert_well_formed(page)
     assert "No exercises were graded." in page.body and "No quiz question was missed." in page.body
 
 
-def test_histogram_geometry():
-    chart = charts.histogram([0, 5, 50, 99.9, 100, 120, -3], bins=10)
-    assert [bar.count for bar in chart.bars] == [3, 0, 0, 0, 0, 1, 0, 0, 0, 3]
-    assert chart.total == 7 and chart.bars[-1].label == "90–100%"
-    tallest = chart.bars[0]
-    assert tallest.y + tallest.height == chart.bottom and tallest.y >= chart.top
-    assert [t.text for t in chart.x_ticks] == ["0%", "20%", "40%", "60%", "80%", "100%"]
-    assert [t.text for t in chart.y_ticks] == ["0", "1", "2", "3"]
-    assert charts.nice_step(0) == 1 and charts.nice_step(9) == 5 and charts.nice_step(130) == 50
-    assert [t.text for t in charts.histogram([]).y_ticks] == ["0", "1"]
+def test_reports_from_real_grading(tmp_path):
+    """The runner's own results for ex01, graded in-process (our code only): the reference,
+    a catalogued mistake and the untouched stub, written as reports and read back."""
+    from lossgrade import catalog, misconceptions, runner
+    from lossgrade.sandbox.inprocess import InProcessLearner
+
+    exercise = catalog.resolve("ex01")
+    mistake = misconceptions.by_id("ex01_mse", "ex01.sum-not-mean")
+
+    def grade(**functions: object) -> ExerciseResult:
+        module = types.ModuleType("ex01_inprocess")
+        module.__dict__.update(vars(runner.reference(exercise)), **functions)
+        return runner.run_checks(exercise, InProcessLearner(module, exercise.functions))
+
+    def stub(*args: object, **kwargs: object) -> None:
+        raise NotImplementedError
+
+    learners = {"ref": grade(), "summed": grade(mse_loss=mistake.wrong), "stub": grade(mse_loss=stub)}
+    report = write_reports(tmp_path, [SubmissionResult(k, [v]) for k, v in learners.items()])
+    assert [e.status for e in learners.values()] == [Status.PASSED, Status.FAILED, Status.NOT_STARTED]
+    page = Page(report.read_text("utf-8"))
+    assert_well_formed(page)
+    assert f"{mistake.name} {mistake.message} 1 of 3 ex01" in page.body
+    summed = Page((tmp_path / "learners" / "summed.html").read_text("utf-8"))
+    assert_well_formed(summed)
+    assert summed.body.count(f"Known misconception: {mistake.name}") == 1
+    assert "Expected tensor(0.2875" in summed.body
+    assert "Myth-buster: lossgrade quiz loss-scales" in summed.body

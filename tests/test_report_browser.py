@@ -117,7 +117,8 @@ class Tab:
             browser.send(f"{domain}.enable", self.session)
         browser.send("Emulation.setDeviceMetricsOverride", self.session, **screen)
         browser.send("Page.navigate", self.session, url=url)
-        browser.wait(lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == self.session)
+        browser.wait(lambda m: m.get("method") == "Page.loadEventFired"
+                     and m.get("sessionId") == self.session)
 
     def js(self, expression: str) -> Any:
         reply = self.browser.send("Runtime.evaluate", self.session, expression=expression, returnByValue=True)
@@ -148,7 +149,8 @@ class Tab:
         """The whole page: the viewport grows to the page's height, since chromium leaves
         scrolling boxes (our tables) blank beyond the viewport in a capture."""
         height = self.browser.send("Page.getLayoutMetrics", self.session)["cssContentSize"]["height"]
-        self.browser.send("Emulation.setDeviceMetricsOverride", self.session, **{**screen, "height": int(height)})
+        tall = {**screen, "height": int(height)}
+        self.browser.send("Emulation.setDeviceMetricsOverride", self.session, **tall)
         shot = self.browser.send("Page.captureScreenshot", self.session, format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
         self.browser.send("Emulation.setDeviceMetricsOverride", self.session, **screen)
@@ -207,7 +209,7 @@ def test_learner_report_in_a_browser(browser, reports, artifacts):
         assert tab.js("document.querySelector('h1').textContent") == "bob"
         headings = tab.js("[...document.querySelectorAll('h2')].map(h => h.id)")
         assert headings == ["next", "progress", "exercises", "misconceptions", "quizzes"]
-        assert "Known misconception: Sum instead of mean" in tab.js("document.body.innerText")
+        assert "Known misconception: Summed the squared errors" in tab.js("document.body.innerText")
         assert tab.js("document.documentElement.scrollWidth <= window.innerWidth")
         tab.screenshot(artifacts / f"learner-report-{name}.png", screen)
         assert tab.problems == [] and tab.requests == []

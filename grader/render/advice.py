@@ -38,9 +38,9 @@ def next_steps(result: SubmissionResult) -> list[str]:
     for exercise in result.exercises:
         for misconception in exercise.misconceptions:
             if misconception.quiz:
-                quiz = misconception.quiz.split("#", 1)[0]
+                quiz_id = misconception.quiz.split("#", 1)[0]
                 steps.append(
-                    f"Bust the myth behind “{misconception.name}”: `lossgrade quiz {quiz}`."
+                    f"Bust the myth behind “{misconception.name}”: `lossgrade quiz {quiz_id}`."
                 )
     waiting = [e for e in result.exercises if e.status in _WAITING]
     if waiting:
