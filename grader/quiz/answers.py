@@ -35,7 +35,7 @@ def _section(path: Path, quiz: Quiz, raw: object, line: int) -> dict[str, Answer
         try:
             answers[question_id] = parse_answer(question, value)
         except ValueError as exc:
-            raise LossgradeError(f"{where}: {quiz.id}#{question_id} is a {question.kind.value} question: {exc}") from None
+            raise LossgradeError(f"{where}: {quiz.id}#{question_id} ({question.kind.value} question): {exc}") from None
     return answers
 
 

@@ -39,7 +39,8 @@ class Question:
     tolerance: float = 0.0
     code: str | None = None
     line: int = 1  # where the question starts, for messages
-    code_line: int = 1
+    answer_line: int = 1
+    code_line: int = 1  # the first line of the code itself
 
 
 @dataclass
@@ -78,7 +79,7 @@ def parse_answer(question: Question, raw: Any) -> Answer:
             raise ValueError(f"expected a list of choice keys from {', '.join(question.choices)}")
         return tuple(key for key in question.choices if key in chosen)  # file order, no repeats
     if not isinstance(raw, str):
-        raise ValueError(f"a {kind.value} answer is one value, not a list or mapping")
+        raise ValueError("expected one value, not a list or mapping")
     text = raw.strip()
     if kind is Kind.SINGLE:
         if text.lower() not in question.choices:

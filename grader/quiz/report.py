@@ -42,7 +42,7 @@ def shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
-        return "; ".join(shown(item) for item in value)
+        return ", ".join(shown(item) for item in value)
     return f'"{value}"'
 
 

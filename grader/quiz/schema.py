@@ -73,7 +73,7 @@ def _choices(reader: _Reader, entry: LineMap, kind: Kind, where: str) -> dict[st
 
 def _answer(reader: _Reader, entry: LineMap, question: Question, where: str) -> None:
     """Fill in the key and tolerance; both must make sense for the question's kind."""
-    line = entry.line_of("answer")
+    line = question.answer_line
     if entry.get("answer") in (None, ""):
         reader.problem(line, f"{where} has no answer; add `answer: ...`")
     elif question.kind not in _CHOICE_KINDS or question.choices:
@@ -93,6 +93,7 @@ def _answer(reader: _Reader, entry: LineMap, question: Question, where: str) -> 
     except (TypeError, ValueError):
         question.tolerance = -1.0
     if not question.tolerance >= 0:  # also catches nan
+        question.answer = ""  # no usable key: its code is not compared with it
         reader.problem(
             entry.line_of("tolerance") if raw_tolerance is not None else line,
             f"{where}: a numeric answer needs `tolerance:`, a number >= 0 (e.g. 0.01)",
@@ -124,6 +125,7 @@ def _question(reader: _Reader, entry: Any, line: int, number: int) -> Question |
         choices=_choices(reader, entry, kind, where),
         code=reader.text(entry, "code", where, required=kind in _CODE_REQUIRED) or None,
         line=entry.line,
+        answer_line=entry.line_of("answer"),
         code_line=entry.text_line_of("code"),
     )
     if question.code and kind is Kind.MULTIPLE:

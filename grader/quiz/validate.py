@@ -60,7 +60,7 @@ def check_code(quizzes: list[Quiz]) -> list[Problem]:
             at = f" at line {run.line} of the code" if run.line else ""
             problems.append(Problem(quiz.path, line, f"{where}: the code failed{at}: {run.error}"))
         elif (reason := disagreement(question, run.output)) is not None:
-            problems.append(Problem(quiz.path, question.code_line, f"{where}: {reason}"))
+            problems.append(Problem(quiz.path, question.answer_line, f"{where}: {reason}"))
     return problems
 
 
