@@ -86,9 +86,14 @@ def describe_call(function: Callable[..., Any], name: str, args: tuple[Any, ...]
     """`cross_entropy(logits=float32[4, 10] [...], target=int64[4] [...], reduction='sum')`,
     with the parameter names of the reference's signature."""
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
-        parts = [f"{key}={show(value)}" for key, value in bound.arguments.items()]
-    except TypeError:
+        signature = inspect.signature(function)
+        named = not any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+        arguments = signature.bind(*args, **kwargs).arguments if named else None
+    except (TypeError, ValueError):
+        arguments = None
+    if arguments is None:  # no names to give, e.g. `CrossEntropyFunction.apply(*args)`
         parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    else:
+        parts = [f"{key}={show(value)}" for key, value in arguments.items()]
     where = f"  (tensors on {device})" if device != "cpu" else ""
     return f"{name}({', '.join(parts)}){where}"

@@ -118,7 +118,7 @@ class CheckContext:
         return reply
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        return compare.describe_call(getattr(self.reference, function), function, args, kwargs, self.device)
+        return compare.describe_call(attribute(self.reference, function), function, args, kwargs, self.device)
 
     def require_value(self, reply: Reply, call: str) -> None:
         """Fail unless the reply carries a value produced without forbidden calls."""
@@ -136,7 +136,7 @@ class CheckContext:
         kwargs = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         for index in grad_wrt:
             moved[index] = moved[index].detach().requires_grad_(True)
-        out = getattr(self.reference, function)(*moved, **kwargs)
+        out = attribute(self.reference, function)(*moved, **kwargs)
         grads: list[torch.Tensor | None] = []
         if grad_wrt:
             weight = torch.ones_like(out) if grad_output is None else grad_output.to(out.device, out.dtype)
@@ -166,10 +166,10 @@ class CheckContext:
             self.fail(f"{what or 'The result'} is wrong: {problem}.", call=call, got=compare.show(got),
                       expected=compare.show(expected.cpu()), output=reply.output, mistake=mistake)
         if grad_wrt:
-            self._expect_grads(function, call, reply, expected_grads, grad_wrt)
+            self._expect_grads(function, call, reply, expected_grads, grad_wrt, args, kwargs, grad_output)
         return reply
 
-    def _expect_grads(self, function: str, call: str, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...]) -> None:
+    def _expect_grads(self, function: str, call: str, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
         if isinstance(reply.grads, str) or reply.grads is None:
             self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
                       "Build the result from the inputs with tensor operations only (no .item(), "
@@ -182,10 +182,12 @@ class CheckContext:
                           "not depend on it through autograd", call=call)
             problem = compare.mismatch(got, want)
             if problem:
+                mistake = misconceptions.diagnose_gradients(self.module, function, reply.value, reply.grads, args,
+                                                            kwargs or {}, grad_wrt, grad_output)
                 self.fail(f"The value is right but its gradient with respect to argument {position + 1} is "
                           f"wrong: {problem}. A step somewhere breaks or changes the gradient (a detach, an "
                           "in-place edit, a clamp in the wrong place?).", call=call,
-                          got=compare.show(got), expected=compare.show(want))
+                          got=compare.show(got), expected=compare.show(want), mistake=mistake)
 
     def expect_raises(self, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",), mention: tuple[str, ...] = (), why: str = "", **kwargs: Any) -> Reply:
         """Calling the learner's function this way must raise one of `errors`, with a
@@ -217,6 +219,14 @@ class CheckContext:
         feedback = Feedback(message=message, call=call, got=got, expected=expected,
                             hint=self.check.hint, output=output or None)
         raise Failure(feedback, mistake.as_result() if mistake else None)
+
+
+def attribute(module: Any, dotted: str) -> Any:
+    """`module.a.b` for "a.b": a function, or a method such as "CrossEntropyFunction.apply"."""
+    found = module
+    for name in dotted.split("."):
+        found = getattr(found, name)
+    return found
 
 
 def _violation_message(violation: str) -> str:

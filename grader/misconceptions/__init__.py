@@ -62,3 +62,32 @@ def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...
         if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape and close(got, wrong.to(got.dtype)):
             return mistake
     return None
+
+
+def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: list[torch.Tensor | None], args: tuple[Any, ...], kwargs: dict[str, Any], grad_wrt: tuple[int, ...], grad_output: Any = None) -> Mistake | None:
+    """The catalogued mistake whose value and gradients (through autograd, for `grad_wrt`)
+    on these inputs equal the learner's: mistakes of a hand-written backward."""
+    for mistake in catalogue(module):
+        if mistake.function != function or mistake.wrong is None:
+            continue
+        try:
+            inputs = list(args)
+            for index in grad_wrt:
+                inputs[index] = inputs[index].detach().requires_grad_(True)
+            with torch.enable_grad():
+                wrong = mistake.wrong(*inputs, **kwargs)
+                weight = torch.ones_like(wrong) if grad_output is None else grad_output.to(wrong.dtype)
+                wrong_grads = torch.autograd.grad(wrong, [inputs[i] for i in grad_wrt], weight, allow_unused=True)
+        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
+            continue
+        if wrong.shape != got.shape or not close(got, wrong.detach().to(got.dtype)):
+            continue
+        if all(_same(mine, theirs) for mine, theirs in zip(grads, wrong_grads)):
+            return mistake
+    return None
+
+
+def _same(got: torch.Tensor | None, wrong: torch.Tensor | None) -> bool:
+    if got is None or wrong is None:
+        return got is None and wrong is None
+    return got.shape == wrong.shape and close(got, wrong.detach().to(got.dtype))
