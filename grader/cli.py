@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from lossgrade import catalog, service
+from lossgrade import catalog, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
@@ -100,21 +100,12 @@ def _pick(workspace: Workspace, text: str | None) -> catalog.Exercise:
 def hint(exercise: str, show_all: bool, workspace_dir: Path | None) -> None:
     """Show the next hint for EXERCISE, gentle first."""
     chosen = catalog.resolve(exercise)
-    if not chosen.hints:
-        raise LossgradeError(f"{chosen.id} has no hints")
     try:
         workspace: Workspace | None = Workspace.find(workspace_dir)
     except LossgradeError:
         workspace = None  # hints work without a workspace; they are just not remembered
-    shown = dict(workspace.load_state().get("hints", {})) if workspace else {}
-    count = min(shown.get(chosen.id, 0) + (0 if show_all else 1), len(chosen.hints))
-    for number in range(1 if show_all else count, count + 1):
-        click.echo(f"Hint {number}/{len(chosen.hints)} for {chosen.id}: {chosen.hints[number - 1]}")
-    if count == len(chosen.hints) and not show_all:
-        click.echo("That was the last hint; the exercise's docstring and `lossgrade check` feedback say the rest.")
-    if workspace:
-        shown[chosen.id] = count
-        workspace.update_state(hints=shown)
+    for line in hints.next_hints(chosen, show_all, workspace).lines():
+        click.echo(line)
 
 
 @cli.command()
