@@ -51,10 +51,6 @@ class Histogram:
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
 
-    @property
-    def total(self) -> int:
-        return sum(bar.count for bar in self.bars)
-
 
 def nice_step(largest: int, most_ticks: int = 5) -> int:
     """The smallest of 1, 2, 5, 10, 20, 50... that labels 0..largest in at most
