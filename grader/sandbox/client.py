@@ -1,22 +1,24 @@
 """The trusted side of the sandbox: start the zygote, fork workers, exchange requests.
 
-A `Sandbox` owns one zygote process (see `_worker.py`), which imports torch once and forks
+A `Sandbox` owns one zygote process (see `_zygote.py`), which imports torch once and forks
 a fresh worker per learner module in about 20 ms. A `LearnerModule` is the grader's handle
-on one learner file inside a worker: every call crosses a socket, every reply is loaded
-with `torch.load(weights_only=True)` and validated here, and a worker that hangs, crashes
-or exceeds a limit is killed with its process group and replaced for the next request.
+on one learner file inside a worker: every call crosses a socket with a deadline, every
+reply is loaded with `torch.load(weights_only=True)` and validated here, and a worker that
+hangs, crashes or exceeds a limit is killed with its process group and replaced for the
+next request. When the grader runs as root, each worker runs as a uid of its own, so that
+no worker can signal, trace or write into another, or into the grader.
 """
 from __future__ import annotations
 
 import json
 import os
 import pickle
-import select
-import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +26,17 @@ from typing import Any
 
 from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
 
-WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+SANDBOX_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = SANDBOX_DIR.parent
+ZYGOTE_SCRIPT = SANDBOX_DIR / "_zygote.py"
+WORKER_SCRIPT = SANDBOX_DIR / "_worker.py"
 MAX_REPLY_BYTES = 64 << 20
+NOBODY = 65534
+# Workers' own uids when the grader is root: 2**31 + (zygote pid << 8) + a slot, a range no
+# distribution gives to users, distinct for every zygote alive at once (pids < 2**22).
+UID_BASE, UID_SPAN, UID_SLOTS = 1 << 31, 1 << 30, 256
+STARTUP_SECONDS = 120.0  # the zygote imports torch; a slow CI machine takes a while
+CONTROL_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -35,16 +46,12 @@ class Limits:
     call_seconds: float = 10.0  # wall time of one request
     cpu_seconds: int = 300
     memory_mib: int = 3072  # address space on top of what torch already maps
-    file_mib: int = 16
-    processes: int = 32  # only enforced when workers run as `nobody`
+    file_mib: int = 16  # the size of any one file it writes
+    processes: int = 32  # processes and threads, beyond those its uid already runs
 
     def for_zygote(self) -> dict[str, int]:
-        return {
-            "cpu_seconds": self.cpu_seconds,
-            "memory_mib": self.memory_mib,
-            "file_mib": self.file_mib,
-            "processes": self.processes,
-        }
+        return {"cpu_seconds": self.cpu_seconds, "memory_mib": self.memory_mib,
+                "file_mib": self.file_mib, "processes": self.processes}
 
 
 class SandboxError(RuntimeError):
@@ -54,7 +61,12 @@ class SandboxError(RuntimeError):
 @dataclass
 class Sandbox:
     """One zygote and the workers it forks. Start it early: its torch import overlaps
-    with the grader's own."""
+    with the grader's own.
+
+    `hidden_paths` (the reference solutions always among them) are files and folders that
+    learner code may not read: refused by the worker's guards, and in the strong mode
+    replaced by empty folders, as is the rest of the lossgrade package.
+    """
 
     forbidden: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
@@ -63,74 +75,112 @@ class Sandbox:
     warm: tuple[str, ...] = ()  # costly torch parts to initialise once, e.g. "optim"
 
     def __post_init__(self) -> None:
-        check_reachable_by_nobody()
-        self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        command = [sys.executable, "-I", str(WORKER_SCRIPT), str(child_end.fileno()),
-                   json.dumps({"forbidden": list(self.forbidden), "warm": list(self.warm)})]
+        check_reachable_by_workers()
         if self.strong:
-            from lossgrade.sandbox.strong import wrap_command
+            from lossgrade.sandbox import strong
 
-            command = wrap_command(command, hide=self.hidden_paths, keep_fds=[child_end.fileno()])
+            usable, why = strong.available()
+            if not usable:
+                raise SandboxError(f"the strong sandbox cannot run here: {why}")
+        self._lock = threading.Lock()
+        self._spawned = 0
+        self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        hidden = hidden_folders(self.hidden_paths)
+        options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden]}
+        command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno()), json.dumps(options)]
+        if self.strong:
+            command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
+        self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
         self._process = subprocess.Popen(
             command,
             pass_fds=[child_end.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
             start_new_session=True,
         )
         child_end.close()
-        self._lines = self._control.makefile("rb")
+        self._uid_block = UID_BASE + ((self._process.pid & 0x3FFFFF) << 8) if own_uids_available() else None
         self._ready = False
 
-    def _reply(self) -> dict[str, Any]:
-        line = self._lines.readline()
-        if not line:
-            error = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-            raise SandboxError(f"the sandbox's zygote process stopped: {error.strip()[-500:]}")
-        reply: dict[str, Any] = json.loads(line)
+    # --- the control channel ----------------------------------------------------------------
+    def _ask(self, request: dict[str, Any], fds: tuple[int, ...] = ()) -> dict[str, Any]:
+        with self._lock:
+            self._wait_ready()
+            data = json.dumps(request).encode()
+            try:
+                if fds:
+                    socket.send_fds(self._control, [data], list(fds))
+                else:
+                    self._control.send(data)
+            except OSError as exc:
+                raise self._stopped(f"({exc})") from None
+            return self._receive(CONTROL_SECONDS)
+
+    def _receive(self, seconds: float) -> dict[str, Any]:
+        self._control.settimeout(seconds)
+        try:
+            packet = self._control.recv(1 << 16)
+        except TimeoutError:
+            raise self._stopped(f"(no answer within {seconds:g} s)") from None
+        except OSError as exc:
+            raise self._stopped(f"({exc})") from None
+        if not packet:
+            raise self._stopped("")
+        reply: dict[str, Any] = json.loads(packet)
         return reply
 
-    def wait_ready(self) -> None:
+    def _stopped(self, why: str) -> SandboxError:
+        self._log.seek(0)
+        error = self._log.read().decode(errors="replace").strip()[-800:]
+        return SandboxError(f"the sandbox's zygote process stopped answering {why}: {error}".strip())
+
+    def _wait_ready(self) -> None:
         if not self._ready:
-            self._reply()
+            self._receive(STARTUP_SECONDS)
             self._ready = True
 
-    def spawn(self) -> Worker:
-        """Fork a fresh worker, connected to us by its own socket."""
-        self.wait_ready()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = json.dumps({"op": "fork", "limits": self.limits.for_zygote()}).encode()
-        socket.send_fds(self._control, [request], [theirs.fileno()])
-        theirs.close()
-        pid = int(self._reply()["pid"])
-        return Worker(pid=pid, sock=ours, sandbox=self)
+    def wait_ready(self) -> None:
+        with self._lock:
+            self._wait_ready()
 
-    def exit_status(self, pid: int) -> int | None:
-        """The wait status of a worker that has ended, or None while it is running."""
-        for _ in range(50):
-            self._control.sendall(json.dumps({"op": "status", "pid": pid}).encode())
-            status = self._reply()["status"]
-            if status is not None:
-                return int(status)
-            time.sleep(0.01)
-        return None
+    # --- workers ----------------------------------------------------------------------------
+    def spawn(self, limits: Limits | None = None) -> Worker:
+        """Fork a fresh worker, connected to us by its own socket."""
+        limits = limits or self.limits
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        settings = {**limits.for_zygote(), "nproc_base": 0 if os.geteuid() == 0 else tasks_of(os.getuid())}
+        try:
+            reply = self._ask({"op": "fork", "limits": settings, "uid": self._next_uid()}, (theirs.fileno(),))
+        finally:
+            theirs.close()
+        return Worker(pid=int(reply["pid"]), sock=ours, sandbox=self)
+
+    def _next_uid(self) -> int:
+        if self._uid_block is None:
+            return NOBODY
+        self._spawned += 1
+        return self._uid_block + self._spawned % UID_SLOTS
+
+    def end(self, pid: int, grace: float) -> tuple[int | None, bool]:
+        """Have the zygote reap worker `pid`, killing it after `grace` seconds:
+        (its wait status or None, whether it had to be killed)."""
+        reply = self._ask({"op": "end", "pid": pid, "grace": grace})
+        return reply.get("status"), bool(reply.get("killed"))
 
     def close(self) -> None:
         try:
-            self._lines.close()
             self._control.close()  # the zygote sees end-of-file, kills its workers and exits
             self._process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             pass
         try:
-            os.killpg(self._process.pid, signal.SIGKILL)
+            os.killpg(self._process.pid, 9)
         except OSError:
             pass
         self._process.wait()
-        if self._process.stderr:
-            self._process.stderr.close()
+        self._log.close()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -139,38 +189,23 @@ class Sandbox:
         self.close()
 
 
-def check_reachable_by_nobody() -> None:
-    """As root, workers drop to `nobody`, who must be able to reach Python and torch."""
-    if os.geteuid() != 0:
-        return
-    import importlib.util
-
-    torch_spec = importlib.util.find_spec("torch")
-    paths = [Path(sys.executable).resolve(), WORKER_SCRIPT]
-    if torch_spec and torch_spec.origin:
-        paths.append(Path(torch_spec.origin))
-    for path in paths:
-        for folder in path.parents:
-            if folder.exists() and not folder.stat().st_mode & 0o001:
-                raise SandboxError(
-                    f"learner code runs as the user nobody, who cannot enter {folder} (needed for "
-                    f"{path.name}); allow it with `chmod o+x {folder}`"
-                )
-
-
 @dataclass
 class Worker:
-    pid: int
+    pid: int  # as the zygote sees it (in the strong mode, inside its pid namespace)
     sock: socket.socket
     sandbox: Sandbox
     alive: bool = True
 
     def request(self, message: dict[str, Any], timeout: float) -> Reply:
-        """Send one request; the reply, or why none came (timeout, crash, unsafe data)."""
+        """Send one request; the reply, or why none came (timeout, crash, unsafe data).
+        Sending and receiving share one deadline: a worker that stops reading cannot
+        block the grader either."""
+        deadline = time.monotonic() + timeout
         try:
             payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            self._settimeout(deadline)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
-            frame = self._read_frame(time.monotonic() + timeout)
+            frame = self._read_frame(deadline)
         except TimeoutError:
             self.kill()
             return timed_out(timeout)
@@ -180,6 +215,12 @@ class Worker:
             self.kill()
             return unsafe(str(exc))
         return validate(frame)
+
+    def _settimeout(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
 
     def _read_frame(self, deadline: float) -> bytes:
         header = self._read_exact(8, deadline)
@@ -191,9 +232,7 @@ class Worker:
     def _read_exact(self, size: int, deadline: float) -> bytes:
         chunks, remaining = [], size
         while remaining:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                raise TimeoutError
+            self._settimeout(deadline)
             chunk = self.sock.recv(min(remaining, 1 << 20))
             if not chunk:
                 raise EOFError
@@ -202,15 +241,81 @@ class Worker:
         return b"".join(chunks)
 
     def _died(self) -> Reply:
+        """The connection broke: the worker ended, or closed it and would go on running."""
         self.alive = False
         self.sock.close()
-        return crashed(self.sandbox.exit_status(self.pid))
+        status, killed = self.sandbox.end(self.pid, grace=1.0)
+        return crashed(status, killed)
 
     def kill(self) -> None:
         if self.alive:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
             self.alive = False
             self.sock.close()
+            try:
+                self.sandbox.end(self.pid, grace=0.0)
+            except SandboxError:
+                pass  # the zygote is gone, and its workers died with it
+
+
+def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The real paths of the reference solutions and of `extra`, those that exist."""
+    from lossgrade import course
+
+    found: list[Path] = []
+    for path in (course.solutions_dir(), *extra):
+        real = Path(os.path.realpath(path))
+        if real.exists() and real not in found:
+            found.append(real)
+    return tuple(found)
+
+
+def own_uids_available() -> bool:
+    """Root can give each worker a uid of its own when this user namespace maps the range
+    (a container's namespace may map only a few thousand ids; workers then share nobody)."""
+    if os.geteuid() != 0:
+        return False
+    for table in ("/proc/self/uid_map", "/proc/self/gid_map"):
+        try:
+            rows = [tuple(map(int, line.split())) for line in Path(table).read_text().splitlines()]
+        except (OSError, ValueError):
+            return False
+        if not any(inner <= UID_BASE and UID_BASE + UID_SPAN <= inner + count for inner, _, count in rows):
+            return False
+    return True
+
+
+def tasks_of(uid: int) -> int:
+    """Processes and threads that `uid` runs now: RLIMIT_NPROC counts them all, so a worker
+    that shares the grader's uid gets its own allowance on top of them."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if line.startswith(("Uid:", "Threads:")))
+            if int(fields["Uid"].split()[0]) == uid:
+                total += int(fields["Threads"])
+        except (OSError, KeyError, ValueError):
+            continue
+    return total
+
+
+def check_reachable_by_workers() -> None:
+    """As root, workers drop to uids of their own, who must be able to reach Python and
+    torch: every folder on the way needs the execute bit for others."""
+    if os.geteuid() != 0:
+        return
+    import importlib.util
+
+    torch_spec = importlib.util.find_spec("torch")
+    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT]
+    if torch_spec and torch_spec.origin:
+        paths.append(Path(torch_spec.origin))
+    for path in paths:
+        for folder in path.parents:
+            if folder.exists() and not folder.stat().st_mode & 0o001:
+                raise SandboxError(
+                    f"learner code runs as an unprivileged user, who cannot enter {folder} (needed for "
+                    f"{path.name}); allow it with `chmod o+x {folder}`"
+                )

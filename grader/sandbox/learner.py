@@ -35,7 +35,7 @@ class LearnerModule:
         """Import the learner's module in a fresh worker; the reply says how it went."""
         if self._worker is not None and self._worker.alive and self._loaded is not None:
             return self._loaded
-        self._worker = self.sandbox.spawn()
+        self._worker = self.sandbox.spawn(self.limits)
         reply = self._worker.request(
             {"op": "load", "files": self.files, "module": self.module,
              "functions": list(self.functions), "forbid": list(self.forbidden)},

@@ -1,0 +1,210 @@
+"""Run-time guards inside a worker: forbidden calls, blocked imports, and the files, programs,
+sockets and raw memory that learner code may not reach.
+
+They catch honest mistakes and casual cheating: `F.cross_entropy` in a from-scratch
+exercise (also when reached through `torch._C`, `torch.ops.aten`, a reloaded module or the
+original behind our wrapper), `import solutions`, `open(".../solutions/ex03_...py")`,
+`subprocess.run(["cat", ...])`. They cannot stop a learner who sets out to take them apart:
+they live in the learner's own process. What holds against that is the process boundary
+(see docs/SANDBOX.md): whatever a learner does here changes only their own reply, which the
+grader treats as untrusted data.
+
+Loaded by the zygote, before any learner code runs, and imports nothing from lossgrade.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Iterator
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+# Names a learner may not import: the grader, the reference solutions, this sandbox.
+BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_zygote", "_drivers")
+
+# The aten operators that forbidden functions bottom out in, so that another route to the
+# same computation is caught too. Functions that decompose into elementary operators
+# (l1_loss, one_hot) have none; the Python-level wrapper is all there is for them.
+_SOFTMAX = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.Softmax")
+_LOG_SOFTMAX = ("torch.nn.functional.log_softmax", "torch.log_softmax", "torch.Tensor.log_softmax",
+                "torch.special.log_softmax", "torch.nn.LogSoftmax")
+_NLL = ("torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss")
+_BCE_LOGITS = ("torch.nn.functional.binary_cross_entropy_with_logits", "torch.binary_cross_entropy_with_logits",
+               "torch.nn.BCEWithLogitsLoss")
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "_softmax": _SOFTMAX,
+    "_log_softmax": _LOG_SOFTMAX,
+    "logsumexp": ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp"),
+    "nll_loss_forward": _NLL,
+    "nll_loss2d_forward": _NLL,
+    "mse_loss": ("torch.nn.functional.mse_loss", "torch.nn.MSELoss"),
+    "huber_loss": ("torch.nn.functional.huber_loss", "torch.nn.HuberLoss"),
+    "smooth_l1_loss": ("torch.nn.functional.smooth_l1_loss", "torch.nn.SmoothL1Loss"),
+    "binary_cross_entropy": ("torch.nn.functional.binary_cross_entropy", "torch.nn.BCELoss"),
+    "binary_cross_entropy_with_logits": _BCE_LOGITS,
+    "log_sigmoid_forward": ("torch.nn.functional.logsigmoid",),
+    "softplus": ("torch.nn.functional.softplus",),
+}
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+# Audit events that change the file system, with the positions of their path arguments.
+_PATH_EVENTS = {
+    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
+    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
+}
+# Running programs, opening sockets and reaching raw memory or C functions: no loss
+# function needs them, and each would step around the checks on files above.
+_REFUSED_EVENTS = {
+    "os.exec": "run a program", "os.posix_spawn": "run a program", "os.spawn": "run a program",
+    "os.system": "run a program", "subprocess.Popen": "run a program",
+    "socket.__new__": "open a socket", "socket.connect": "open a socket", "socket.bind": "open a socket",
+    "ctypes.dlopen": "call C functions through ctypes", "ctypes.dlsym": "call C functions through ctypes",
+    "ctypes.dlsym/handle": "call C functions through ctypes", "ctypes.cdata": "read raw memory through ctypes",
+}
+
+
+class Guards:
+    """Every guard of one worker process; the zygote builds one and forks it into each worker.
+
+    Forbidden torch functions are wrapped once, in the zygote. A wrapper objects only while
+    learner code of an exercise that forbids it runs (`active`), so torch's own internals
+    and our drivers are unaffected; a forbidden call records its name and raises instead of
+    computing anything, so catching the exception gains nothing. `violations` accumulates
+    over the worker's life: an attempt at import time taints every later reply.
+    """
+
+    def __init__(self) -> None:
+        self.active: frozenset[str] = frozenset()
+        self.violations: list[str] = []
+        self.wrappers: dict[str, tuple[Any, str, Any]] = {}  # dotted -> (owner, attribute, wrapper)
+        self.hidden: tuple[str, ...] = ()  # real paths learner code may not open
+        self.workdir = ""
+
+    # --- forbidden functions ----------------------------------------------------------------
+    def wrap(self, dotted: str) -> None:
+        if dotted in self.wrappers:
+            return
+        owner_path, _, attr = dotted.rpartition(".")
+        owner: Any = _resolve(owner_path)
+        if owner is None or not hasattr(owner, attr):
+            return
+        original = getattr(owner, attr)
+        if isinstance(original, type):  # a module class such as nn.CrossEntropyLoss
+            owner, attr, original = original, "forward", original.forward
+        guards = self
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if dotted in guards.active:
+                guards.refuse(dotted)
+            return original(*args, **kwargs)
+
+        guarded.__name__ = getattr(original, "__name__", attr)
+        guarded.__doc__ = getattr(original, "__doc__", None)
+        setattr(owner, attr, guarded)
+        self.wrappers[dotted] = (owner, attr, guarded)
+
+    def refuse(self, what: str) -> None:
+        self.violations.append(what)
+        raise RuntimeError(f"lossgrade: calling {what} is not allowed in this exercise")
+
+    @contextlib.contextmanager
+    def learner_code(self, forbid: list[str] | tuple[str, ...]) -> Iterator[None]:
+        """Around each stretch of learner code: its exercise's forbidden calls are refused,
+        at the Python level and at the level of torch's operators, and afterwards we check
+        that the learner left our guards in place."""
+        self.active = frozenset(forbid)
+        operators = {op for op, names in OPERATORS.items() if self.active.intersection(names)}
+        mode = _OperatorGuard(self, operators) if operators else contextlib.nullcontext()
+        try:
+            with mode:
+                yield
+        finally:
+            self.active = frozenset()
+            self._check_intact(forbid)
+
+    def _check_intact(self, forbid: list[str] | tuple[str, ...]) -> None:
+        for dotted in forbid:
+            owner, attr, wrapper = self.wrappers.get(dotted, (None, "", None))
+            if owner is not None and getattr(owner, attr, None) is not wrapper:
+                self.violations.append(f"{dotted} (the grader's guard on it was replaced)")
+        if self not in sys.meta_path:
+            self.violations.append("import (the grader's import guard was removed)")
+
+    # --- imports: a meta-path finder --------------------------------------------------------
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in BLOCKED_IMPORTS:
+            self.violations.append(f"import {name}")
+            raise ImportError(f"lossgrade: learner code may not import {name}")
+        return None
+
+    # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        """Installed by the jail (`sys.addaudithook`; it cannot be removed again)."""
+        if event == "open":
+            self._check_open(args[0], args[2])
+        elif event in _PATH_EVENTS:
+            for index in _PATH_EVENTS[event]:
+                self._check_write(args[index])
+        elif event in _REFUSED_EVENTS:
+            raise PermissionError(f"lossgrade: learner code may not {_REFUSED_EVENTS[event]} ({event})")
+
+    def _check_open(self, path: Any, flags: Any) -> None:
+        real = _real(path)
+        if real is None:
+            return
+        if _inside(real, self.hidden):
+            self.violations.append(f"open {path}")
+            raise PermissionError(f"lossgrade: learner code may not read {path}")
+        if isinstance(flags, int) and flags & _WRITE_FLAGS:
+            self._check_write(path)
+        elif os.path.isdir(real) and not _inside(real, (self.workdir,)):
+            # A folder opened for its descriptor would let `dir_fd=` step around these checks.
+            raise PermissionError(f"lossgrade: learner code may not open the folder {path}")
+
+    def _check_write(self, path: Any) -> None:
+        real = _real(path)
+        if real is None:
+            return
+        if _inside(real, self.hidden):
+            self.violations.append(f"open {path}")
+        if not _inside(real, (self.workdir,)) and real != os.devnull:
+            raise PermissionError(f"lossgrade: learner code may only write inside its working folder, not to {path}")
+
+
+class _OperatorGuard(TorchDispatchMode):
+    """Sees every aten operator that learner code runs, however it was reached."""
+
+    def __init__(self, guards: Guards, operators: set[str]) -> None:
+        super().__init__()
+        self.guards = guards
+        self.operators = operators
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        op = func.overloadpacket.__name__
+        if op in self.operators:
+            name = next(n for n in OPERATORS[op] if n in self.guards.active)
+            self.guards.refuse(f"{name} (reached through the operator aten.{op})")
+        return func(*args, **(kwargs or {}))
+
+
+def _resolve(dotted: str) -> Any:
+    parts = dotted.split(".")
+    obj: Any = sys.modules.get(parts[0])
+    for part in parts[1:]:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _real(path: Any) -> str | None:
+    if isinstance(path, int):  # an open descriptor: its file was checked when it was opened
+        return None
+    try:
+        return os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return None
+
+
+def _inside(real: str, roots: tuple[str, ...]) -> bool:
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots if root)

@@ -1,0 +1,332 @@
+"""The sandbox's zygote: imports torch once, then forks one jailed worker per learner module,
+and cleans up everything each worker leaves behind.
+
+Run as a script by the grader (`python -I _zygote.py FD OPTIONS`, inside bubblewrap in the
+strong mode); it never runs learner code itself. Control protocol, over a SOCK_SEQPACKET
+socket: one JSON request per packet (a fork request carries the new worker's socket by
+SCM_RIGHTS), one JSON reply per packet. Worker ids are pids as this process sees them
+(inside the strong mode's pid namespace, not the grader's), which is why the grader asks us
+to kill and reap instead of signalling them itself.
+"""
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import _guards  # noqa: E402 - our siblings, found through HERE only while we import them
+import _worker  # noqa: E402
+
+del sys.path[0]
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
+GUARDS = _guards.Guards()
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+# ------------------------------------------------------------------ the worker's jail
+def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: int) -> None:
+    """Everything a forked worker does before it runs one line of learner code."""
+    os.setsid()  # its own process group, so all of it can be killed at once
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    address_space = _vm_size() + limits["memory_mib"] * (1 << 20)
+    if os.getuid() == 0:  # never run learner code as root: drop to this worker's own uid
+        os.chown(workdir, uid, uid)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program can give privileges back
+    LIBC.prctl(PR_SET_DUMPABLE, 0)  # no other process of this uid may ptrace us or read our memory
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                       "USER": "learner", "LOGNAME": "learner", "OMP_NUM_THREADS": "1"})
+    tempfile.tempdir = workdir  # the zygote's choice (/tmp) is cached; tempfile must not use it
+    settings = {
+        resource.RLIMIT_CPU: limits["cpu_seconds"],
+        resource.RLIMIT_FSIZE: limits["file_mib"] << 20,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NOFILE: 256,
+        resource.RLIMIT_NPROC: limits["nproc_base"] + limits["processes"],  # counts the whole uid
+    }
+    if limits["memory_mib"] and not torch.cuda.is_available():  # CUDA maps far more than it uses
+        settings[resource.RLIMIT_AS] = address_space
+    for which, value in settings.items():
+        resource.setrlimit(which, (value, value))
+    _only_descriptors(sock.fileno(), os.path.join(workdir, ".output"))
+    sys.path[:] = [workdir] + [p for p in sys.path if p != ""]
+    sys.meta_path.insert(0, GUARDS)  # type: ignore[arg-type]
+    sys.dont_write_bytecode = True
+    GUARDS.workdir = os.path.realpath(workdir)
+    sys.addaudithook(GUARDS.audit)
+
+
+def _only_descriptors(keep: int, output: str) -> None:
+    """stdin from /dev/null, stdout and stderr to the output file, nothing else but `keep`."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    written = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(written, 1)
+    os.dup2(written, 2)
+    for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the descriptor of the listing itself, already closed
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+# ------------------------------------------------------------------------------ zygote
+class Zygote:
+    """Forks workers on request and reaps them, killing whatever they leave behind.
+
+    As a child subreaper it inherits every orphan a worker leaves (a child that outlives
+    its parent, a double fork) and kills it as soon as it shows up; when a worker ran as a
+    uid of its own, every process of that uid dies with it and its files in the shared
+    temporary folders are removed. SIGCHLD only wakes the main loop (through a wakeup
+    descriptor): reaping never interrupts a fork half-way.
+    """
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.workers: dict[int, tuple[str, int]] = {}  # pid -> (temporary folder, uid)
+        self.ended: dict[int, int] = {}  # pid -> wait status, until the grader asks
+        self.retired: set[int] = set()  # uids of ended workers: any process left with one is a stray
+        self.leftovers: list[tuple[str, int]] = []  # (folder, uid) of ended workers, to clean up
+        LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        self.wakeup, self._wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(self._wakeup_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+
+    def serve(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.control, self.wakeup], [], [])
+            if self.wakeup in ready:
+                _drain(self.wakeup)
+                self.reap()
+            if self.control in ready:
+                message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 1)
+                if not message:
+                    self.shutdown()
+                    return
+                reply = self.handle(json.loads(message), fds)
+                self.control.send(json.dumps(reply).encode())
+                if self.leftovers:
+                    self.reap()  # after the reply: the grader need not wait for the cleanup
+
+    def handle(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+        if request["op"] == "fork" and fds:
+            return {"pid": self.fork(fds[0], request["limits"], request["uid"])}
+        for fd in fds:
+            os.close(fd)
+        if request["op"] == "end":
+            return self.end(request["pid"], request["grace"])
+        return {"error": f"unknown op {request['op']!r}"}
+
+    def fork(self, fd: int, limits: dict[str, int], uid: int) -> int:
+        workdir = tempfile.mkdtemp(prefix="lossgrade-worker-")
+        uid = uid if os.getuid() == 0 else os.getuid()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                sock = socket.socket(fileno=fd)
+                enter_jail(workdir, sock, limits, uid)
+                _worker.Worker(sock, workdir, GUARDS.learner_code, GUARDS.violations, _worker.DRIVERS).serve()
+            except BaseException:  # noqa: BLE001 - a worker never returns into the zygote
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(fd)
+        self.workers[pid] = (workdir, uid)
+        self.retired.discard(uid)
+        return pid
+
+    def end(self, pid: int, grace: float) -> dict[str, Any]:
+        """The wait status of a worker, killing its process group if it has not ended
+        within `grace` seconds; `killed` says whether we had to."""
+        deadline, killed = time.monotonic() + grace, False
+        while pid not in self.ended:
+            if pid not in self.workers:
+                return {"status": None, "killed": killed}
+            if time.monotonic() >= deadline:
+                if killed:
+                    return {"status": None, "killed": killed}  # stuck in the kernel; reaped later
+                _kill_group(pid)
+                killed, deadline = True, time.monotonic() + 5.0
+            select.select([self.wakeup], [], [], 0.01)
+            _drain(self.wakeup)
+            self._collect()
+        return {"status": self.ended.pop(pid), "killed": killed}
+
+    def _collect(self) -> None:
+        """Reap every ended child; an ended worker's process group dies with it."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.workers:
+                self.ended[pid] = status
+                workdir, uid = self.workers.pop(pid)
+                _kill_group(pid)
+                self.leftovers.append((workdir, uid))
+                if uid not in (os.getuid(), NOBODY):  # a uid of its own, used by nothing else
+                    self.retired.add(uid)
+
+    def reap(self) -> None:
+        """Collect ended children, kill strays until none is left, then remove what the
+        ended workers left on disk."""
+        for _ in range(200):
+            self._collect()
+            strays = self._strays()
+            if not strays:
+                break
+            for stray in strays:
+                _kill(stray)
+            time.sleep(0.001)
+        leftovers, self.leftovers = self.leftovers, []
+        for workdir, _ in leftovers:
+            shutil.rmtree(workdir, ignore_errors=True)
+        _remove_files_of({uid for _, uid in leftovers if uid in self.retired})
+
+    def _strays(self) -> list[int]:
+        """Orphans reparented to us, and any process of a uid whose worker has ended."""
+        me = os.getpid()
+        return [pid for pid, ppid, uid in _processes()
+                if pid != me and ((ppid == me and pid not in self.workers) or uid in self.retired)]
+
+    def shutdown(self) -> None:
+        for pid in self.workers:
+            _kill_group(pid)
+        for _ in range(200):
+            self.reap()
+            if not self.workers:
+                break
+            time.sleep(0.002)
+
+
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, real uid) of every process we can see."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if line.startswith(("PPid:", "Uid:")))
+            found.append((int(entry), int(fields["PPid"]), int(fields["Uid"].split()[0])))
+        except (OSError, KeyError, ValueError):
+            continue  # it ended while we looked
+    return found
+
+
+def _remove_files_of(uids: set[int]) -> None:
+    for folder in SHARED_FOLDERS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid not in uids:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def warm_up(parts: list[str]) -> None:
+    """Pay torch's lazy initialisation (autograd, serialisation and, when asked for,
+    optimizers, whose first construction costs ~2 s) once here, not in every worker."""
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    loss = torch.nn.functional.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))
+    loss.backward()
+    if "optim" in parts:
+        for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
+            optimizer.step()
+            optimizer.zero_grad()
+    x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    torch.autograd.grad((x.exp() * x).sum(), [x])
+    # Explicit grad_outputs make autograd import sympy for its shape checks (~0.7 s): pay
+    # that here once, not in the first gradient request of every worker.
+    y = x * 2
+    torch.autograd.grad(y, [x], torch.ones_like(y), allow_unused=True)
+    with _guards._OperatorGuard(GUARDS, set()):  # the dispatch-mode machinery, imported once
+        (x * 2).sum()
+    buffer = io.BytesIO()
+    torch.save({"x": x.detach(), "grads": [None]}, buffer)
+    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    options = json.loads(sys.argv[2])
+    torch.set_num_threads(1)
+    warm_up(options["warm"])
+    for dotted in options["forbidden"]:
+        GUARDS.wrap(dotted)
+    GUARDS.hidden = tuple(options["hidden"])
+    control.send(b'{"ready": true}')
+    Zygote(control).serve()
+
+
+if __name__ == "__main__":
+    main()
