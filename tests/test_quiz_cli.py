@@ -173,7 +173,13 @@ def test_colour_only_when_asked_and_never_with_no_color(tmp_path: Path, monkeypa
         ("- demo\n", "1: expected quiz ids with their answers, e.g. `logits: {softmax-before-ce: b}`"),
         ("demo:\n  pick-one: a\n  pick-one: b\n", "3: duplicate key 'pick-one' (first at line 2); remove one"),
         ("extra:\n  only: true\n", "1: no answers for quiz demo; add a `demo:` section"),
+        ("demo:\n  pick-one: &x a\n  printed: *x\n", "2: the value anchored here is reused with an alias (*name); write it out each time"),
+        ("demo: " + "[" * 1500 + "]" * 1500 + "\n", "1: the YAML nests too deeply to be a quiz or answers file"),
+        ("# padding\n" * 100_001, "1: the file is larger than 1 MB"),
     ],
+    ids=["malformed-yaml", "unknown-quiz", "unknown-question", "list-for-single", "unknown-choice",
+         "unknown-choices", "not-true-false", "not-a-number", "mapping-for-output", "text-for-quiz",
+         "list-at-top", "duplicate-question", "quiz-not-answered", "alias", "too-deep", "too-large"],
 )
 def test_bad_answers_file_is_one_line_exit_2_nothing_written(tmp_path: Path, workspace: Path, text: str, error: str) -> None:
     path = answers_file(tmp_path, text)
@@ -308,6 +314,12 @@ def test_end_of_input_saves_progress_and_a_rerun_resumes(workspace: Path) -> Non
     assert "  2) MSE\n" in resumed.stdout  # the saved seed keeps the choices in their order
     assert resumed.stdout.endswith("Score: 5/5\n")
     assert state(workspace) == {"demo": {"best": 5.0, "last": 5.0, "max_score": 5.0, "runs": 1}}
+
+
+def test_stopping_before_any_answer_writes_nothing(workspace: Path) -> None:
+    stopped = run("demo", "--workspace", str(workspace), input="")
+    assert (stopped.exit_code, stopped.stderr.splitlines()[-1]) == (130, "Stopped; there were no answers to save.")
+    assert list((workspace / ".lossgrade").iterdir()) == []
 
 
 def test_declining_to_resume_starts_over(workspace: Path) -> None:

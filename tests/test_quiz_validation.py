@@ -131,8 +131,10 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
         "13: question typed has no 'reality'; add `reality: ...`",
         "13: question typed has no 'why'; add `why: ...`",
         "13: question typed has no 'code'; add `code: ...`",
-        "17: unknown field 'tolerence' in question typed; expected one of id, kind, prompt, choices, answer, "
-        "tolerance, code, myth, reality, why",
+        (
+            "17: unknown field 'tolerence' in question typed; expected one of id, kind, prompt, choices, "
+            "answer, tolerance, code, myth, reality, why"
+        ),
         "19: question strange: kind 'essay' is not one of single, multiple, true-false, numeric, output",
         "23: duplicate key 'a' (first at line 23); remove one",
         "23: question pick-one: give at least two choices as a mapping, e.g. `a: ...` and `b: ...`",

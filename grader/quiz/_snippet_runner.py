@@ -5,6 +5,8 @@ temporary folder, so that quiz code never runs inside the grader. Reads a JSON l
 strings on stdin; writes one JSON list of {output, error, line} on stdout. Randomness is
 seeded before each snippet, and each gets its own time limit.
 """
+from __future__ import annotations
+
 import contextlib
 import io
 import json
@@ -17,11 +19,11 @@ FILENAME = "<quiz code>"
 LIMIT_S = int(sys.argv[1])
 
 
-def _out_of_time(signum, frame):
+def _out_of_time(signum: int, frame: object) -> None:
     raise TimeoutError(f"the code ran longer than {LIMIT_S} s")
 
 
-def run(code):
+def run(code: str) -> dict[str, object]:
     random.seed(0)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(0)
@@ -31,8 +33,8 @@ def run(code):
         signal.alarm(LIMIT_S)
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
-            exec(compile(code, FILENAME, "exec"), {"__name__": "__main__"})
-    except BaseException as exc:  # a snippet's SystemExit or error must not end the others
+            exec(compile(code, FILENAME, "exec"), {"__name__": "__main__"})  # noqa: S102  (running it is the point)
+    except BaseException as exc:  # noqa: BLE001  (a snippet's SystemExit or error must not end the others)
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
         error = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"output": printed.getvalue(), "error": error, "line": frames[-1].lineno if frames else None}
@@ -42,7 +44,7 @@ def run(code):
     return {"output": printed.getvalue(), "error": None, "line": None}
 
 
-def main():
+def main() -> None:
     snippets = json.load(sys.stdin)
     if any("torch" in code for code in snippets):
         import torch  # noqa: F401  (imported once, up front, so that seeding covers the first snippet)

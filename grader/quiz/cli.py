@@ -36,21 +36,22 @@ def _optional_workspace(explicit: Path | None) -> Workspace | None:
 
 
 def _list(workspace: Workspace | None, as_json: bool) -> None:
+    quizzes = list(library.quizzes().values())
     best = progress.best_scores(workspace) if workspace else {}
-    rows = []
-    for quiz in library.quizzes().values():
-        resumable = workspace is not None and progress.load(workspace, quiz) is not None
-        score, out_of = best.get(quiz.id, (None, None))
-        rows.append({"id": quiz.id, "title": quiz.title, "topic": quiz.topic, "questions": len(quiz.questions),
-                     "best": score, "max_score": out_of, "in_progress": resumable})
+    unfinished = {quiz.id for quiz in quizzes if workspace and progress.load(workspace, quiz)}
     if as_json:
-        return _print_json(rows)
-    width = max([len(row["id"]) for row in rows] + [4])
+        return _print_json([
+            {"id": quiz.id, "title": quiz.title, "topic": quiz.topic, "questions": len(quiz.questions),
+             "best": best.get(quiz.id, (None, None))[0], "max_score": best.get(quiz.id, (None, None))[1],
+             "in_progress": quiz.id in unfinished}
+            for quiz in quizzes
+        ])
+    width = max([len(quiz.id) for quiz in quizzes] + [4])
     echo(f"{'QUIZ':<{width}}  QUESTIONS  BEST    TITLE")
-    for row in rows:
-        shown_best = score_line(row["best"], row["max_score"]) if row["best"] is not None else "-"
-        resume = " (in progress)" if row["in_progress"] else ""
-        echo(f"{row['id']:<{width}}  {row['questions']:>9}  {shown_best:<6}  {row['title']}{resume}")
+    for quiz in quizzes:
+        shown_best = score_line(*best[quiz.id]) if quiz.id in best else "-"
+        resume = " (in progress)" if quiz.id in unfinished else ""
+        echo(f"{quiz.id:<{width}}  {len(quiz.questions):>9}  {shown_best:<6}  {quiz.title}{resume}")
     echo("Take one with `lossgrade quiz QUIZ`.", err=True)
 
 

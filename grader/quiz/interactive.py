@@ -91,7 +91,7 @@ def _feedback(question: Question, answer: Answer) -> None:
 def _start(quiz: Quiz, workspace: Workspace, seed: int | None) -> Progress:
     """Resume the saved run if there is one and the learner wants it, else start afresh."""
     saved = progress.load(workspace, quiz)
-    if saved and saved.answers:
+    if saved:
         done = f"{len(saved.answers)} of {len(quiz.questions)}"
         if click.confirm(f"You answered {done} questions of {quiz.id} last time. Resume?", default=True):
             return saved
@@ -125,10 +125,12 @@ def run(quiz: Quiz, workspace: Workspace, seed: int | None = None) -> QuizResult
         echo("Ctrl-C stops at any time; your answers are kept and a rerun resumes.", err=True)
         _ask_all(quiz, workspace, current)
     except (KeyboardInterrupt, click.Abort):
-        kept = len(current.answers) if current else 0
-        if current and kept:
-            progress.save(workspace, quiz, current)
-        echo(f"\nStopped: {kept} of {len(quiz.questions)} answers saved; run `lossgrade quiz {quiz.id}` to resume.", err=True)
+        if current and current.answers:
+            progress.save(workspace, quiz, current)  # again, in case Ctrl-C cut the last save short
+            kept = f"{len(current.answers)} of {len(quiz.questions)} answers saved"
+            echo(f"\nStopped: {kept}; run `lossgrade quiz {quiz.id}` to resume.", err=True)
+        else:
+            echo("\nStopped; there were no answers to save.", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
     result = grade(quiz, current.answers)
     best = progress.finish(workspace, quiz, result.score, result.max_score)

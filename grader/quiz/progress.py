@@ -51,7 +51,8 @@ def best_scores(workspace: Workspace) -> dict[str, tuple[float, float]]:
 
 
 def load(workspace: Workspace, quiz: Quiz) -> Progress | None:
-    """The unfinished run of `quiz`, keeping only answers that still fit its questions."""
+    """The unfinished run of `quiz`, keeping only answers that still fit its questions
+    (None when there is no run with at least one such answer)."""
     saved = _record(workspace, quiz.id).get("progress")
     if not isinstance(saved, dict) or not isinstance(saved.get("seed"), int):
         return None
@@ -63,7 +64,7 @@ def load(workspace: Workspace, quiz: Quiz) -> Progress | None:
                 answers[question.id] = parse_answer(question, raw_answers[question.id])
             except ValueError:
                 continue
-    return Progress(saved["seed"], answers)
+    return Progress(saved["seed"], answers) if answers else None
 
 
 def save(workspace: Workspace, quiz: Quiz, progress: Progress) -> None:

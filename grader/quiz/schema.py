@@ -6,6 +6,7 @@ code is a separate step (`validate.py`), since it needs a subprocess.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,19 @@ def _choices(reader: _Reader, entry: LineMap, kind: Kind, where: str) -> dict[st
         reader.problem(entry.line_of("choices"), f"{where}: give at least two choices as a mapping, e.g. `a: ...` and `b: ...`")
         return {}
     choices: dict[str, str] = {}
-    for key, text in raw.items():
+    for key in raw:
         if not SLUG.fullmatch(key):
             reader.problem(raw.line_of(key), f"{where}: choice key {key!r} must be a lowercase word such as a or b")
         choices[key] = reader.text(raw, key, f"{where}, choice {key}")
     return choices
+
+
+def _number(raw: object) -> float:
+    """`raw` as a number, or nan when it is missing or is not a number."""
+    try:
+        return float(raw) if isinstance(raw, str) else math.nan
+    except ValueError:
+        return math.nan
 
 
 def _answer(reader: _Reader, entry: LineMap, question: Question, where: str) -> None:
@@ -88,11 +97,8 @@ def _answer(reader: _Reader, entry: LineMap, question: Question, where: str) -> 
         if raw_tolerance is not None:
             reader.problem(entry.line_of("tolerance"), f"{where}: only numeric questions take a tolerance; remove it")
         return
-    try:
-        question.tolerance = float(raw_tolerance)
-    except (TypeError, ValueError):
-        question.tolerance = -1.0
-    if not question.tolerance >= 0:  # also catches nan
+    question.tolerance = _number(raw_tolerance)
+    if not question.tolerance >= 0:  # false for nan too
         question.answer = ""  # no usable key: its code is not compared with it
         reader.problem(
             entry.line_of("tolerance") if raw_tolerance is not None else line,

@@ -40,6 +40,7 @@ def run_all(snippets: list[str], per_snippet_s: int = PER_SNIPPET_S) -> list[Run
                 input=json.dumps(snippets),
                 capture_output=True,
                 text=True,
+                check=False,  # a failing runner is reported below, for every snippet
                 cwd=scratch,
                 env=env,
                 timeout=per_snippet_s * len(snippets) + 30,

@@ -10,6 +10,7 @@ question keeps its trailing zero instead of becoming the float 2.3.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ from typing import Any
 import yaml
 
 from lossgrade.errors import LossgradeError
+
+MAX_BYTES = 1_000_000  # far above any quiz or answers file; a bigger one is a mistake or an attack
+MAX_DEPTH = 50  # of [ and {: pyyaml's scanner slows quadratically with it, then overflows the stack
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -65,59 +70,88 @@ class LineList(list[Any]):
         self.lines: list[int] = []
 
 
-def line_of(value: Any, default: int) -> int:
-    """The line where `value` starts, when it is a mapping or a sequence."""
-    return getattr(value, "line", default)
+class _Converter:
+    """Turns composed nodes into LineMap / LineList / str, noting duplicate keys.
 
+    Answers files come from learners, so an alias (`*name`) is refused rather than expanded:
+    expanding shared nodes is how a few lines of YAML grow into gigabytes.
+    """
 
-def _convert(node: yaml.Node, path: Path, problems: list[Problem]) -> Any:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        mapping = LineMap(line)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+
+    def convert(self, node: yaml.Node) -> Any:
+        line = node.start_mark.line + 1
+        if id(node) in self.seen:
+            message = "the value anchored here is reused with an alias (*name); write it out each time"
+            raise FileError(Problem(self.path, line, message))
+        self.seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, LineMap(line))
+        if isinstance(node, yaml.SequenceNode):
+            sequence = LineList(line)
+            for item in node.value:
+                sequence.append(self.convert(item))
+                sequence.lines.append(item.start_mark.line + 1)
+            return sequence
+        return node.value
+
+    def _mapping(self, node: yaml.MappingNode, mapping: LineMap) -> LineMap:
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(path, key_line, "a key must be a plain word, not a list or mapping"))
+                self.problems.append(Problem(self.path, key_line, "a key must be a plain word, not a list or mapping"))
                 continue
             key = key_node.value
             if key in mapping:
-                problems.append(
-                    Problem(path, key_line, f"duplicate key {key!r} (first at line {mapping.lines[key]}); remove one")
-                )
+                message = f"duplicate key {key!r} (first at line {mapping.lines[key]}); remove one"
+                self.problems.append(Problem(self.path, key_line, message))
                 continue
-            mapping[key] = _convert(value_node, path, problems)
+            mapping[key] = self.convert(value_node)
             mapping.lines[key] = key_line
             block = getattr(value_node, "style", None) in ("|", ">")
             mapping.text_lines[key] = value_node.start_mark.line + 1 + block
         return mapping
-    if isinstance(node, yaml.SequenceNode):
-        sequence = LineList(line)
-        for item in node.value:
-            sequence.append(_convert(item, path, problems))
-            sequence.lines.append(item.start_mark.line + 1)
-        return sequence
-    return node.value
+
+
+def _flow_depth(text: str) -> int:
+    """How deeply brackets nest (quoted or not: a cheap, safe over-estimate)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def load(path: Path) -> tuple[Any, list[Problem]]:
     """The file's content (None when empty) and its duplicate keys, as problems.
 
-    A file that cannot be read or is not YAML at all raises FileError naming the file and
-    line, since nothing in it can be checked further.
+    A file that cannot be read, is larger than MAX_BYTES, is not YAML at all, nests too
+    deeply or uses aliases raises FileError naming the file and line, since nothing in it
+    can be checked further.
     """
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise FileError(Problem(path, 1, f"the file is larger than {MAX_BYTES // 1_000_000} MB"))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise FileError(Problem(path, 1, f"cannot read the file ({reason})")) from None
+    too_deep = FileError(Problem(path, 1, "the YAML nests too deeply to be a quiz or answers file"))
+    if _flow_depth(text) > MAX_DEPTH:
+        raise too_deep
+    converter = _Converter(path)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = converter.convert(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         message = f"invalid YAML ({problem}); check the indentation and quoting"
         raise FileError(Problem(path, where, message)) from None
-    problems: list[Problem] = []
-    data = _convert(node, path, problems) if node is not None else None
-    return data, problems
+    except RecursionError:  # nesting by indentation, which the bracket count does not see
+        raise too_deep from None
+    return data, converter.problems
