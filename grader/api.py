@@ -66,7 +66,7 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     else:
         unknown = [name for name in functions if name not in chosen.functions]
         if unknown:
-            nearest = difflib.get_close_matches(unknown[0], chosen.functions, n=1)
+            nearest = difflib.get_close_matches(unknown[0], chosen.functions, n=1, cutoff=0.4)
             mean = f" (did you mean {nearest[0]}?)" if nearest else ""
             return _problem(chosen, f"{chosen.id} has no function named {unknown[0]}{mean}; its functions are "
                                     f"{', '.join(chosen.functions)}: lossgrade.check(\"{chosen.id}\", {_example(chosen)}).")
@@ -99,6 +99,9 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
         except (SandboxError, OSError):  # the sandbox itself died (not the learner's code): once more
             close()
             result = runner.grade_exercise(_shared_sandbox(), chosen, files, limits)
+        except KeyboardInterrupt:  # stopped mid-exchange: the zygote's replies may be out of step
+            close()
+            raise
     return ExerciseReport(result, notes)
 
 
