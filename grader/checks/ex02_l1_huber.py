@@ -87,8 +87,8 @@ def l1_gradients(t: CheckContext) -> None:
         for reduction in ("mean", "sum"):
             t.expect_close("l1_loss", x, y, reduction=reduction, grad_wrt=(0, 1))
         t.expect_close("l1_loss", x, y, reduction="none", grad_wrt=(0, 1), grad_output=t.randn(4, 3, dtype=dtype))
-    x = torch.tensor([1.0, 2.0, -3.0, 0.5, 0.0])
-    y = torch.tensor([1.0, 0.0, -3.0, 0.5, 0.0])  # three errors of exactly 0
+    x = torch.tensor([1.0, 2.0, -3.0, 0.5, 0.0, -1.5])
+    y = torch.tensor([1.0, 0.0, -3.0, 0.5, 0.0, 1.0])  # four errors of exactly 0, one above, one below
     for reduction in ("mean", "sum"):
         t.expect_close("l1_loss", x, y, reduction=reduction, grad_wrt=(0, 1), what="The loss at zero errors")
 

@@ -101,6 +101,24 @@ MISCONCEPTIONS = [
         quiz="loss-scales#sum-vs-mean",
         wrong=lambda input, target, reduction="mean": (input - target).abs().mean(),
     ),
+    Mistake(
+        id="ex02.l1-sqrt-of-square", function="l1_loss",
+        name="Wrote |d| as sqrt(d**2): right values, nan gradient at a zero error",
+        message="Your values are right, but the gradient is nan wherever input equals target: the slope of "
+                "sqrt(d**2) is d / sqrt(d**2), which is 0 / 0 at d = 0. One sample predicted exactly right would "
+                "turn every weight into nan. torch's absolute value gives slope 0 there; use it.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=lambda input, target, reduction="mean": _reduce(torch.sqrt((input - target) ** 2), reduction),
+    ),
+    Mistake(
+        id="ex02.l1-where-slope-at-zero", function="l1_loss",
+        name="Chose between d and -d with d >= 0: the slope at a zero error is 1, not 0",
+        message="Your values are right, but where input equals target your gradient is +1 (towards a higher "
+                "prediction) instead of 0: the branch for d >= 0 decides the slope at exactly 0. A prediction "
+                "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=lambda input, target, reduction="mean": _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
+    ),
     # --- huber_loss
     Mistake(
         id="ex02.huber-smooth-l1", function="huber_loss",

@@ -76,6 +76,14 @@ def _naive_softplus(input: torch.Tensor, target: torch.Tensor, reduction: str = 
     return _reduce((1 - target) * input + (1 + (weight - 1) * target) * log_one_plus, reduction)
 
 
+def _where_without_guard(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                         pos_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+    # Both branches are computed everywhere: exp(-x) overflows where x << 0, exp(x) where x >> 0.
+    log_sig = torch.where(input >= 0, -torch.log1p(torch.exp(-input)), input - torch.log1p(torch.exp(input)))
+    weight = 1 if pos_weight is None else pos_weight
+    return _reduce(-(weight * target * log_sig + (1 - target) * (log_sig - input)), reduction)
+
+
 MISCONCEPTIONS = [
     # --- binary_cross_entropy
     Mistake(
@@ -148,6 +156,16 @@ MISCONCEPTIONS = [
                 "max(-x, 0) and log1p.",
         quiz="logits#naive-softmax-overflow",
         wrong=_naive_softplus,
+    ),
+    Mistake(
+        id="ex04.where-nan-gradient", function="binary_cross_entropy_with_logits",
+        name="Picked a stable formula per sign with torch.where, but the other branch still overflows",
+        message="Your values are right, but the gradient is nan for large logits: torch.where computes both "
+                "branches for every element, and the branch it discards still overflows to inf; its gradient, "
+                "0 times inf, is nan and poisons every weight. Use one formula that is safe for every x "
+                "(exp() of -|x| only), or make the discarded branch harmless before it is computed.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_where_without_guard,
     ),
     Mistake(
         id="ex04.sigmoid-twice", function="binary_cross_entropy_with_logits",

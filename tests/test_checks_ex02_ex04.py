@@ -1,0 +1,354 @@
+"""The checks of ex02-ex04 and their misconception catalogues, tested from the learner's side.
+
+- Every catalogued mistake fails at least one check and is named there, and no failing
+  check names a different mistake (graded in-process: the wrong implementations are ours).
+- Correct but unusual learner files (loops, masks, a hand-written logsumexp, one_hot,
+  torch.where instead of clamp, logaddexp) pass every check through the real sandbox,
+  with no misconception named.
+- Realistic wrong learner files fail with a message that says what went wrong.
+- No misconception message gives away the reference's code.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import grade_inprocess
+from lossgrade import catalog, misconceptions, runner
+from lossgrade.results import ExerciseResult, Outcome, Status
+
+EXERCISES = {"ex02": "ex02_l1_huber", "ex03": "ex03_cross_entropy", "ex04": "ex04_bce"}
+QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step"}
+MISTAKES = [(exercise, mistake) for exercise, module in EXERCISES.items()
+            for mistake in misconceptions.catalogue(module)]
+
+
+def _failed(result: ExerciseResult) -> list:
+    return [c for c in result.checks if c.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
+
+
+# --- the catalogue ---------------------------------------------------------------------
+@pytest.mark.parametrize("exercise, mistake", MISTAKES, ids=[m.id for _, m in MISTAKES])
+def test_every_catalogued_mistake_is_caught_and_named(exercise, mistake):
+    result = grade_inprocess(exercise, {mistake.function: mistake.wrong})
+    failed = _failed(result)
+    assert failed, f"{mistake.id} passes every check"
+    named = {c.id: c.misconception.id for c in failed if c.misconception}
+    assert mistake.id in named.values(), f"{mistake.id} is never named; failing checks: {[c.id for c in failed]}"
+    assert set(named.values()) == {mistake.id}, f"{mistake.id} is mistaken for another: {named}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_catalogue_entries_are_well_formed(exercise):
+    mistakes = misconceptions.catalogue(EXERCISES[exercise])
+    functions = catalog.resolve(exercise).functions
+    assert len(mistakes) >= 4
+    assert len({m.id for m in mistakes}) == len(mistakes)
+    for mistake in mistakes:
+        assert re.fullmatch(rf"{exercise}\.[a-z0-9]+(-[a-z0-9]+)*", mistake.id), mistake.id
+        assert mistake.function in functions and callable(mistake.wrong)
+        assert "\n" not in mistake.name and mistake.message.endswith(".")
+        quiz, _, question = (mistake.quiz or "").partition("#")
+        assert quiz in QUIZZES and question, mistake.quiz
+
+
+def _code_lines(exercise: str) -> set[str]:
+    """The reference's code, line by line, without spaces: what a message must not quote."""
+    source = catalog.resolve(exercise).solution_path.read_text()
+    source = re.sub(r'""".*?"""', "", source, flags=re.S)
+    lines = {re.sub(r"\s+", "", line.split("#")[0]) for line in source.splitlines()}
+    return {line for line in lines if len(line) >= 16 and not line.startswith(("def", "raise", "if", "return_reduce"))}
+
+
+KEY_CODE = {
+    "ex02": ["torch.where(", "0.5*distance**2", "delta*(distance-0.5*delta)"],
+    "ex03": ["amax(", ".gather(", "logsumexp(", "shifted.exp()", "exp().sum("],
+    "ex04": ["torch.minimum(", "log1p(torch.exp(", "clamp(torch.log(", "min=-100", "log_sig-input"],
+}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_messages_never_quote_the_reference(exercise):
+    forbidden = _code_lines(exercise) | set(KEY_CODE[exercise])
+    for mistake in misconceptions.catalogue(EXERCISES[exercise]):
+        text = re.sub(r"\s+", "", mistake.message + mistake.name)
+        quoted = [code for code in forbidden if code in text]
+        assert not quoted, f"{mistake.id} quotes the reference: {quoted}"
+
+
+# --- correct but unusual learner files, through the sandbox ------------------------------
+EX02_SIGN_AND_CLAMP = '''
+import torch
+
+def _reduce(values, reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if reduction == "none":
+        return values
+    total = values.sum()
+    return total / values.numel() if reduction == "mean" else total
+
+def mean_error(input, target):
+    if input.shape != target.shape:
+        raise ValueError(f"shapes {tuple(input.shape)} and {tuple(target.shape)} differ")
+    return (input - target).sum() / input.numel()
+
+def l1_loss(input, target, reduction="mean"):
+    diff = input - target
+    return _reduce(diff * torch.sign(diff), reduction)
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    if not delta > 0:
+        raise ValueError("delta must be positive")
+    d = (input - target).abs()
+    under = d.clamp(max=delta)  # the part of the error that lies under the parabola
+    return _reduce(0.5 * under ** 2 + delta * (d - under), reduction)
+'''
+
+EX02_MASKS = '''
+import torch
+
+REDUCE = {"mean": torch.mean, "sum": torch.sum, "none": lambda t: t}
+
+def mean_error(input, target):
+    if input.size() != target.size():
+        raise ValueError(f"input {tuple(input.size())} vs target {tuple(target.size())}")
+    return input.mean() - target.mean()
+
+def l1_loss(input, target, reduction="mean"):
+    if reduction not in REDUCE:
+        raise ValueError(reduction)
+    diff = input - target
+    return REDUCE[reduction](torch.maximum(diff, -diff))
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    if reduction not in REDUCE or delta <= 0:
+        raise ValueError("bad reduction or delta")
+    d = (input - target).abs()
+    small = (d < delta).to(d.dtype)
+    return REDUCE[reduction](small * 0.5 * d * d + (1 - small) * (delta * d - 0.5 * delta * delta))
+'''
+
+EX03_HAND_LOGSUMEXP_AND_LOOP = '''
+import torch
+
+def log_softmax(logits, dim=-1):
+    m = logits.max(dim=dim, keepdim=True).values
+    logsumexp = m + torch.log(torch.exp(logits - m).sum(dim=dim, keepdim=True))
+    return logits - logsumexp
+
+def cross_entropy(logits, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    single = logits.dim() == 1
+    if single:
+        logits, target = logits.unsqueeze(0), target.unsqueeze(0)
+    if target.shape[0] != logits.shape[0]:
+        raise ValueError("batch sizes differ")
+    classes = logits.shape[1]
+    log_probs = log_softmax(logits, dim=1)
+    losses = []
+    for row, label in zip(log_probs, target.tolist()):
+        if not 0 <= label < classes:
+            raise IndexError(f"Target {label} is out of bounds.")
+        losses.append(-row[label])
+    losses = torch.stack(losses)
+    if single:
+        losses = losses[0]
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+'''
+
+EX03_MOVEDIM_AND_ONE_HOT = '''
+import torch
+import torch.nn.functional as F
+
+def log_softmax(logits, dim=-1):
+    rows = logits.movedim(dim, -1)
+    shifted = rows - rows.max(dim=-1, keepdim=True).values.detach()
+    return (shifted - torch.log(torch.exp(shifted).sum(-1, keepdim=True))).movedim(-1, dim)
+
+def cross_entropy(logits, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if logits.dim() == 2 and target.shape != logits.shape[:1]:
+        raise ValueError(f"{tuple(target.shape)} targets for {logits.shape[0]} samples")
+    if ((target < 0) | (target >= logits.shape[-1])).any():
+        raise ValueError("a target is outside [0, C)")
+    one_hot = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
+    losses = -(one_hot * log_softmax(logits)).sum(-1)
+    return {"mean": losses.mean, "sum": losses.sum}.get(reduction, lambda: losses)()
+'''
+
+EX04_WHERE_AND_LOGADDEXP = '''
+import torch
+
+def _reduce(loss, reduction):
+    return {"mean": loss.mean, "sum": loss.sum}.get(reduction, lambda: loss)()
+
+def _validate(input, target, reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if input.shape != target.shape:
+        raise ValueError(f"{tuple(input.shape)} != {tuple(target.shape)}")
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    _validate(input, target, reduction)
+    if torch.any((input < 0) | (input > 1)):
+        raise ValueError("inputs must be probabilities")
+    floor = torch.full_like(input, -100.0)
+    log_p = torch.log(input)
+    log_q = torch.log1p(-input)
+    log_p = torch.where(log_p < -100, floor, log_p)
+    log_q = torch.where(log_q < -100, floor, log_q)
+    return _reduce(-(target * log_p + (1 - target) * log_q), reduction)
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
+    _validate(input, target, reduction)
+    zero = torch.zeros_like(input)
+    weight = 1.0 if pos_weight is None else pos_weight
+    # -log(sigmoid(x)) = log(1 + exp(-x)) and -log(1 - sigmoid(x)) = log(1 + exp(x))
+    loss = weight * target * torch.logaddexp(zero, -input) + (1 - target) * torch.logaddexp(zero, input)
+    return _reduce(loss, reduction)
+'''
+
+EX04_TORCH_FORMULA = '''
+import torch
+
+def _check(input, target, reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if input.shape != target.shape:
+        raise ValueError("shapes differ")
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.sum() / (loss.numel() if reduction == "mean" else 1)
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    _check(input, target, reduction)
+    if not bool(((input >= 0) & (input <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    floor = torch.tensor(-100.0, dtype=input.dtype, device=input.device)
+    log_p = torch.maximum(torch.log(input), floor)
+    log_q = torch.maximum(torch.log(1 - input), floor)
+    return _reduce(-(target * log_p + (1 - target) * log_q), reduction)
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
+    _check(input, target, reduction)
+    log_weight = 1 + (pos_weight - 1) * target if pos_weight is not None else 1
+    softplus_neg = torch.log1p(torch.exp(-input.abs())) + torch.clamp(-input, min=0)
+    return _reduce((1 - target) * input + log_weight * softplus_neg, reduction)
+'''
+
+UNUSUAL = [
+    ("ex02", EX02_SIGN_AND_CLAMP), ("ex02", EX02_MASKS),
+    ("ex03", EX03_HAND_LOGSUMEXP_AND_LOOP), ("ex03", EX03_MOVEDIM_AND_ONE_HOT),
+    ("ex04", EX04_WHERE_AND_LOGADDEXP), ("ex04", EX04_TORCH_FORMULA),
+]
+
+
+@pytest.mark.parametrize("exercise, source", UNUSUAL, ids=[
+    "ex02-sign-and-clamp", "ex02-masks", "ex03-hand-logsumexp-loop", "ex03-movedim-one-hot",
+    "ex04-where-logaddexp", "ex04-torch-formula"])
+def test_correct_but_unusual_implementations_pass(grade_source, exercise, source):
+    result = grade_source(exercise, source)
+    assert [(c.id, c.feedback.message if c.feedback else "") for c in _failed(result)] == []
+    assert result.status is Status.PASSED
+    assert all(c.misconception is None for c in result.checks)
+
+
+# --- realistic wrong learner files, through the sandbox ----------------------------------
+CALLS_TORCH_CROSS_ENTROPY = '''
+import torch
+import torch.nn.functional as F
+
+def log_softmax(logits, dim=-1):
+    shifted = logits - logits.max(dim=dim, keepdim=True).values
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+def cross_entropy(logits, target, reduction="mean"):
+    return F.cross_entropy(logits, target, reduction=reduction)
+'''
+
+RETURNS_A_FLOAT = '''
+import torch
+
+def mean_error(input, target):
+    if input.shape != target.shape:
+        raise ValueError(f"{tuple(input.shape)} vs {tuple(target.shape)}")
+    return float((input - target).mean())
+
+def l1_loss(input, target, reduction="mean"):
+    return (input - target).abs().mean().item()
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    raise NotImplementedError
+'''
+
+FORGETS_REDUCTION_NONE = '''
+import torch
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if input.shape != target.shape or not ((input >= 0) & (input <= 1)).all():
+        raise ValueError("bad input")
+    loss = -(target * torch.clamp(torch.log(input), min=-100) + (1 - target) * torch.clamp(torch.log(1 - input), min=-100))
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
+    raise NotImplementedError
+'''
+
+NAIVE_SOFTMAX = '''
+import torch
+
+def log_softmax(logits, dim=-1):
+    probs = torch.exp(logits) / torch.exp(logits).sum(dim=dim, keepdim=True)
+    return torch.log(probs)
+
+def cross_entropy(logits, target, reduction="mean"):
+    raise NotImplementedError
+'''
+
+
+def _messages(result: ExerciseResult, check: str) -> list[str]:
+    return [c.feedback.message for c in result.checks
+            if c.id.startswith(check) and c.feedback and c.outcome is not Outcome.SKIPPED]
+
+
+def test_calling_torch_cross_entropy_fails_naming_the_call(grade_source):
+    result = grade_source("ex03", CALLS_TORCH_CROSS_ENTROPY)
+    failed = {c.id.split("[")[0] for c in _failed(result)}
+    assert failed == {c.id for c in runner.checks_for(catalog.resolve("ex03")).all if ".cross_entropy" in c.id}
+    for message in _messages(result, "ex03_cross_entropy.cross_entropy_reductions"):
+        assert "called torch.nn.functional.cross_entropy, which this exercise asks you to write yourself" in message
+
+
+def test_returning_a_python_float_fails_with_a_reason(grade_source):
+    result = grade_source("ex02", RETURNS_A_FLOAT)
+    [message] = _messages(result, "ex02_l1_huber.mean_error_worked_example")
+    assert message.startswith("Your function returned the Python value 0; it should return a tensor")
+    [message] = _messages(result, "ex02_l1_huber.l1_worked_example")
+    assert "returned the Python value 2" in message
+    assert result.status is Status.FAILED
+
+
+def test_ignoring_reduction_none_fails_on_the_shape(grade_source):
+    result = grade_source("ex04", FORGETS_REDUCTION_NONE)
+    [message] = _messages(result, "ex04_bce.bce_worked_example")
+    assert message == "The result is wrong: the shape is () but should be (3,)."
+    assert any(c.id.startswith("ex04_bce.bce_clamp") for c in _failed(result))
+
+
+def test_log_of_naive_softmax_is_named_with_its_quiz(grade_source):
+    result = grade_source("ex03", NAIVE_SOFTMAX)
+    [stability] = [c for c in result.checks if c.id == "ex03_cross_entropy.log_softmax_stability[cpu]"]
+    assert stability.outcome is Outcome.FAILED
+    assert stability.misconception is not None and stability.misconception.id == "ex03.log-of-naive-softmax"
+    assert stability.misconception.quiz == "logits#naive-softmax-overflow"
+    assert "nan" in stability.feedback.message
