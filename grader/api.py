@@ -54,37 +54,14 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
         chosen = catalog.resolve(str(exercise))
     except LossgradeError as exc:
         return _problem(str(exercise), "Unknown exercise", exc.message)
-    if path is not None and functions:
-        return _problem(chosen, f"Pass either path= or your functions, not both: lossgrade.check(\"{chosen.id}\", "
-                                f"path=\"{chosen.file}\") or lossgrade.check(\"{chosen.id}\", {_example(chosen)}).")
-    notes: list[str] = []
-    if path is not None:
-        files = _files_at(chosen, Path(path))
-        if isinstance(files, str):
-            return _problem(chosen, files)
-        given: dict[str, Any] = {}
-    else:
-        unknown = [name for name in functions if name not in chosen.functions]
-        if unknown:
-            nearest = difflib.get_close_matches(unknown[0], chosen.functions, n=1, cutoff=0.4)
-            mean = f" (did you mean {nearest[0]}?)" if nearest else ""
-            return _problem(chosen, f"{chosen.id} has no function named {unknown[0]}{mean}; its functions are "
-                                    f"{', '.join(chosen.functions)}: lossgrade.check(\"{chosen.id}\", {_example(chosen)}).")
-        found = {name: caller[name] for name in chosen.functions
-                 if name not in functions and _written_by_learner(caller.get(name))}
-        given = {name: functions.get(name, found.get(name)) for name in chosen.functions
-                 if name in functions or name in found}
-        if not given:
-            return _problem(chosen, f"Nothing to check: pass your functions, as lossgrade.check(\"{chosen.id}\", "
-                                    f"{_example(chosen)}), or your file, as path=\"{chosen.file}\".")
-        module = notebook_source.build(given, chosen.functions, chosen.id)
-        if module.problems:
-            return _problem(chosen, *module.problems)
-        files = {chosen.file: module.text}
-        notes = [f"`{name}` was not passed and your notebook defines no function `{name}`, so its checks count "
-                 f"as not started: pass it too, as lossgrade.check(\"{chosen.id}\", ..., {name}=your_{name})."
-                 for name in module.missing]
-    sandbox = _shared_sandbox()  # its torch import overlaps with ours, just below
+    prepared = _prepare(chosen, path, functions, caller)
+    if isinstance(prepared, ExerciseReport):
+        return prepared
+    files, given, notes = prepared
+    try:
+        sandbox = _shared_sandbox()  # its torch import overlaps with ours, just below
+    except (SandboxError, OSError) as exc:
+        return _problem(chosen, _broken(exc))
     from lossgrade import runner
 
     problems = _shape_problems(chosen, given, runner.reference(chosen))
@@ -98,11 +75,51 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
             result = runner.grade_exercise(sandbox, chosen, files, limits)
         except (SandboxError, OSError):  # the sandbox itself died (not the learner's code): once more
             close()
-            result = runner.grade_exercise(_shared_sandbox(), chosen, files, limits)
+            try:
+                result = runner.grade_exercise(_shared_sandbox(), chosen, files, limits)
+            except (SandboxError, OSError) as exc:
+                close()
+                return _problem(chosen, _broken(exc))
         except KeyboardInterrupt:  # stopped mid-exchange: the zygote's replies may be out of step
             close()
             raise
     return ExerciseReport(result, notes)
+
+
+def _prepare(chosen: catalog.Exercise, path: str | os.PathLike[str] | None, functions: dict[str, Any],
+             caller: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]] | ExerciseReport:
+    """The files to grade, the functions they came from, and notes to show beside the result;
+    or a report of what is wrong with what was passed."""
+    if path is not None and functions:
+        return _problem(chosen, f"Pass either path= or your functions, not both: lossgrade.check(\"{chosen.id}\", "
+                                f"path=\"{chosen.file}\") or lossgrade.check(\"{chosen.id}\", {_example(chosen)}).")
+    if path is not None:
+        files = _files_at(chosen, Path(path))
+        return _problem(chosen, files) if isinstance(files, str) else (files, {}, [])
+    unknown = [name for name in functions if name not in chosen.functions]
+    if unknown:
+        nearest = difflib.get_close_matches(unknown[0], chosen.functions, n=1, cutoff=0.4)
+        mean = f" (did you mean {nearest[0]}?)" if nearest else ""
+        return _problem(chosen, f"{chosen.id} has no function named {unknown[0]}{mean}; its functions are "
+                                f"{', '.join(chosen.functions)}: lossgrade.check(\"{chosen.id}\", {_example(chosen)}).")
+    found = {name: caller[name] for name in chosen.functions
+             if name not in functions and _written_by_learner(caller.get(name))}
+    given = {name: functions.get(name, found.get(name)) for name in chosen.functions if name in functions or name in found}
+    if not given:
+        return _problem(chosen, f"Nothing to check: pass your functions, as lossgrade.check(\"{chosen.id}\", "
+                                f"{_example(chosen)}), or your file, as path=\"{chosen.file}\".")
+    module = notebook_source.build(given, chosen.functions, chosen.id)
+    if module.problems:
+        return _problem(chosen, *module.problems)
+    notes = [f"`{name}` was not passed and your notebook defines no function `{name}`, so its checks count "
+             f"as not started: pass it too, as lossgrade.check(\"{chosen.id}\", ..., {name}=your_{name})."
+             for name in module.missing]
+    return {chosen.file: module.text}, given, notes
+
+
+def _broken(exc: BaseException) -> str:
+    return (f"The grader's sandbox failed ({type(exc).__name__}: {exc}); this is a problem with lossgrade or "
+            "this machine, not with your code.")
 
 
 def hint(exercise: str, all: bool = False) -> HintReport:
