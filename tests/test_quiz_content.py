@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from lossgrade import catalog, misconceptions
 from lossgrade.quiz import library, question_ids, snippets
 from lossgrade.quiz.model import Kind, Question
 from lossgrade.quiz.validate import disagreement, validate
@@ -25,6 +26,9 @@ REFERENCED = (
     "loss-scales#uniform-guess-ln10",
     "loss-scales#log-zero-clamp",
     "choosing-a-loss#mse-for-classification",
+    "choosing-a-loss#mse-vs-l1",
+    "loss-scales#rmse-vs-mse",
+    "loss-scales#half-mse",
     "training-step#step-before-backward",
     "training-step#gradients-never-zeroed",
     "training-step#evaluate-in-train-mode",
@@ -48,6 +52,14 @@ def test_referenced_questions_exist() -> None:
     ids = question_ids()
     missing = [ref for ref in REFERENCED if ref.split("#")[1] not in ids.get(ref.split("#")[0], [])]
     assert missing == []
+
+
+def test_every_reference_from_the_course_resolves() -> None:
+    """Exercise metadata names quizzes, and misconceptions name "quiz#question"."""
+    ids = question_ids()
+    references = [m.quiz for e in catalog.exercises() for m in misconceptions.catalogue(e.module) if m.quiz]
+    assert [ref for ref in references if ref.partition("#")[2] not in ids.get(ref.partition("#")[0], [])] == []
+    assert [e.id for e in catalog.exercises() if e.quiz and e.quiz not in ids] == []
 
 
 def test_every_kind_of_question_is_used() -> None:
