@@ -1,0 +1,226 @@
+"""Checks for exercise 09: focal loss, and cross-entropy as a hand-written `autograd.Function`.
+
+A learner's own `torch.autograd.gradcheck` could be made to say anything, so the gradcheck
+happens here: the worker only runs `CrossEntropyFunction.apply` (forward values, and the
+gradient its backward returns through autograd), and this process compares that gradient
+with torch's autograd of `F.cross_entropy` and with central finite differences of the
+learner's own forward values, with gradcheck's step and tolerances.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lossgrade import misconceptions
+from lossgrade.checks import compare
+from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.sandbox.replies import Reply
+
+checks = Checks("ex09_custom")
+
+REDUCTIONS = ("mean", "sum", "none")
+FUNCTION = "CrossEntropyFunction.apply"
+# torch.autograd.gradcheck's defaults
+EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3
+
+
+def _large_rows(dtype: torch.dtype) -> torch.Tensor:
+    """Logits near +-1e4, close together within a row, and a row where the true class (1)
+    is 1e4 below the maximum: its probability underflows to 0, its log must not."""
+    return torch.tensor([[1e4, 9999.0, 9997.5, 9998.0], [-1e4, -9999.5, -9997.0, -9998.5],
+                         [1e4, 0.0, -1e4, 5.0], [3.0, 1.0, -2.0, 0.5]], dtype=dtype)
+
+
+LARGE_TARGET = torch.tensor([1, 0, 1, 3])
+
+
+def _alpha(t: CheckContext, classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Unequal per-class weights whose total is not the number of classes."""
+    return (0.1 + 0.9 * t.rand(classes, dtype=torch.float64)).to(dtype)
+
+
+def _focal_every_reduction(t: CheckContext, logits: torch.Tensor, target: torch.Tensor, **kwargs: Any) -> None:
+    for reduction in REDUCTIONS:
+        upstream = t.randn(*target.shape, dtype=logits.dtype) if reduction == "none" else None
+        t.expect_close("focal_loss", logits, target, reduction=reduction, grad_wrt=(0,), grad_output=upstream,
+                       **kwargs)
+
+
+# --- focal_loss ------------------------------------------------------------------------------
+@checks.add("focal_loss with gamma=2 charges samples at p = 0.9, 0.55 and 0.1 the exercise's 0.00105, 0.121 "
+            "and 1.865 (and their cross-entropy with gamma=0)",
+            hint="p_n is the softmax probability of sample n's true class; the factor (1 - p_n) ** gamma is "
+                 "near 0 for an easy sample and near 1 for a hard one.")
+def focal_worked_example(t: CheckContext) -> None:
+    p = torch.tensor([0.9, 0.55, 0.1])
+    logits, target = torch.stack([p.log(), (1 - p).log()], dim=1), torch.zeros(3, dtype=torch.long)
+    t.expect_close("focal_loss", logits, target, gamma=2.0, reduction="none")
+    t.expect_close("focal_loss", logits, target, gamma=0.0, reduction="none")
+
+
+@checks.add("with gamma=0 and no alpha, focal_loss is cross-entropy, for every reduction", devices=True,
+            hint="With gamma = 0 the factor (1 - p) ** 0 is 1 and what is left is -log p_n, from a log-softmax.")
+def focal_gamma_zero(t: CheckContext) -> None:
+    _focal_every_reduction(t, t.randn(6, 4, scale=2.0), torch.tensor([3, 0, 2, 2, 1, 0]), gamma=0.0)
+    _focal_every_reduction(t, t.randn(3, 10, dtype=torch.float64, scale=2.0), t.randint(10, 3), gamma=0.0)
+
+
+@checks.add("focal_loss matches the reference for gamma 2 (the default), 5 and 1.5, every reduction, float32 "
+            "and float64, and a batch of 1, gradients included", devices=True,
+            hint="Use gamma as given, as an exponent: FL_n = -(1 - p_n) ** gamma * log p_n; 'mean' averages "
+                 "over the N samples.")
+def focal_gammas(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        logits, target = t.randn(6, 4, dtype=dtype, scale=2.0), torch.tensor([1, 0, 3, 3, 2, 1])
+        for gamma in (2.0, 5.0, 1.5):
+            _focal_every_reduction(t, logits, target, gamma=gamma)
+        t.expect_close("focal_loss", logits, target, grad_wrt=(0,))  # the default gamma is 2
+    _focal_every_reduction(t, t.randn(1, 5, scale=2.0), torch.tensor([2]), gamma=2.0)
+
+
+@checks.add("alpha scales each sample's loss by alpha[its class], and 'mean' still divides by the number of "
+            "samples: alpha does not normalise", devices=True,
+            hint="alpha[target] gives each sample its factor. Unlike F.cross_entropy's weight, the mean here "
+                 "is over the N samples, whatever alpha is.")
+def focal_alpha(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        logits, target = t.randn(6, 4, dtype=dtype, scale=2.0), torch.tensor([1, 0, 3, 3, 2, 1])
+        for gamma in (0.0, 2.0):
+            _focal_every_reduction(t, logits, target, gamma=gamma, alpha=_alpha(t, 4, dtype))
+
+
+@checks.add("focal_loss is finite and exact for logits as large as 1e4 and -1e4, with and without alpha",
+            devices=True,
+            hint="Take log p_n from a stable log-softmax (subtract each row's maximum) and p_n = exp(log p_n); "
+                 "never take the log of a probability that may have rounded to 0.")
+def focal_stability(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        for gamma in (0.0, 2.0, 5.0):
+            _focal_every_reduction(t, _large_rows(dtype), LARGE_TARGET, gamma=gamma)
+        _focal_every_reduction(t, _large_rows(dtype), LARGE_TARGET, gamma=2.0, alpha=_alpha(t, 4, dtype))
+
+
+@checks.add("focal_loss raises ValueError for an unknown reduction and IndexError for a target outside [0, C)",
+            hint="Validate before computing: reduction is one of three names, and every target is in [0, C).")
+def focal_bad_arguments(t: CheckContext) -> None:
+    logits = t.randn(3, 4)
+    for reduction in ("average", "MEAN"):
+        t.expect_raises("focal_loss", logits, torch.tensor([0, 2, 1]), reduction=reduction, errors=("ValueError",))
+    why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
+    t.expect_raises("focal_loss", logits, torch.tensor([0, 4, 1]), errors=("IndexError",), why=why)
+    t.expect_raises("focal_loss", logits, torch.tensor([0, -1, 1]), errors=("IndexError",), why=why)
+
+
+# --- CrossEntropyFunction ----------------------------------------------------------------------
+def _learner_gradient(t: CheckContext, logits: torch.Tensor, target: torch.Tensor,
+                      grad_output: torch.Tensor | None = None) -> tuple[Reply, torch.Tensor]:
+    """The learner's forward value and the gradient for the logits that their backward
+    returned (autograd ran it in the worker, with `grad_output` as the upstream gradient)."""
+    call = t.describe(FUNCTION, (logits, target), {})
+    reply = t.call(FUNCTION, logits, target, grad_wrt=(0,), grad_output=grad_output)
+    if reply.kind != "tensor":
+        t.fail("CrossEntropyFunction.apply should return a 0-d tensor (the mean loss).", call=call,
+               got=compare.show(reply.value) if reply.kind == "python" else reply.other_type, output=reply.output)
+    if isinstance(reply.grads, str) or reply.grads is None:
+        count = "incorrect number of gradients" in (reply.grads or "")
+        t.fail(f"Autograd could not run your backward: {reply.grads}." + (
+            " backward returns one value per input of forward, in the same order." if count else ""),
+            call=call, output=reply.output, mistake="ex09.backward-one-gradient" if count else None)
+    got = reply.grads[0]
+    if got is None:
+        t.fail("Your backward returned None for the logits: the first value it returns is the gradient of "
+               "the loss with respect to the logits.", call=call, output=reply.output)
+    if got.dtype != logits.dtype:
+        t.fail(f"Your backward's gradient is {compare.dtype_name(got.dtype)} but the logits are "
+               f"{compare.dtype_name(logits.dtype)}; a gradient has its input's dtype.", call=call)
+    return reply, got
+
+
+def _diagnosed(t: CheckContext, reply: Reply, logits: torch.Tensor, target: torch.Tensor,
+               grad_output: torch.Tensor | None) -> misconceptions.Mistake | None:
+    return misconceptions.diagnose_gradients(t.module, FUNCTION, reply.value, reply.grads, (logits, target), {},
+                                             (0,), grad_output)
+
+
+def _expect_backward(t: CheckContext, logits: torch.Tensor, target: torch.Tensor,
+                     grad_output: torch.Tensor | None = None) -> None:
+    """The learner's backward equals torch's autograd of F.cross_entropy, times grad_output."""
+    reply, got = _learner_gradient(t, logits, target, grad_output)
+    leaf = logits.detach().clone().requires_grad_(True)
+    upstream = torch.ones((), dtype=logits.dtype) if grad_output is None else grad_output.to(logits.dtype)
+    (want,) = torch.autograd.grad(F.cross_entropy(leaf, target), leaf, upstream)
+    problem = compare.mismatch(got, want)
+    if problem:
+        t.fail(f"The gradient your backward returns for the logits is wrong: "
+               f"{problem}.", call=t.describe(FUNCTION, (logits, target), {}) + f" with grad_output = "
+               f"{compare.show(upstream)}", got=compare.show(got), expected=compare.show(want),
+               mistake=_diagnosed(t, reply, logits, target, grad_output))
+
+
+def _forward_value(t: CheckContext, logits: torch.Tensor, target: torch.Tensor) -> float:
+    reply = t.call(FUNCTION, logits, target)
+    if reply.kind != "tensor" or reply.value.numel() != 1:
+        t.fail("CrossEntropyFunction.apply should return a 0-d tensor (the mean loss).",
+               call=t.describe(FUNCTION, (logits, target), {}), output=reply.output)
+    return float(reply.value.double().item())
+
+
+def _finite_differences(t: CheckContext, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every logit, from the learner's forward."""
+    numeric = torch.zeros(logits.numel(), dtype=torch.float64)
+    for index in range(logits.numel()):
+        step = torch.zeros(logits.numel(), dtype=logits.dtype)
+        step[index] = EPS
+        step = step.view_as(logits)
+        ahead, behind = _forward_value(t, logits + step, target), _forward_value(t, logits - step, target)
+        numeric[index] = (ahead - behind) / (2 * EPS)
+    return numeric.view_as(logits)
+
+
+@checks.add("CrossEntropyFunction.apply(logits, target) equals mean cross-entropy: float32 and float64 "
+            "(precision kept), a batch of 1, and logits as large as 1e4 and -1e4", devices=True,
+            hint="forward gets (ctx, logits, target) and returns -mean(log p_n) from a stable log-softmax; save "
+                 "what backward needs with ctx.save_for_backward(...).")
+def function_forward(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        t.expect_close(FUNCTION, t.randn(5, 4, dtype=dtype, scale=2.0), torch.tensor([3, 0, 2, 2, 1]))
+        t.expect_close(FUNCTION, t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
+        t.expect_close(FUNCTION, _large_rows(dtype), LARGE_TARGET)
+    near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)  # float32 cannot hold these gaps
+    t.expect_close(FUNCTION, near, torch.tensor([1, 3, 0]), what="The float64 result")
+
+
+@checks.add("its backward returns autograd's gradient of mean cross-entropy times grad_output (1, 2.5 and "
+            "-0.5 here), and None for the target; also for logits as large as 1e4", devices=True,
+            hint="backward(ctx, grad_output) returns one value per input of forward: (softmax - one_hot) / N "
+                 "times grad_output for the logits, then None for the class indices.")
+def function_backward(t: CheckContext) -> None:
+    for dtype in (torch.float32, torch.float64):
+        logits, target = t.randn(5, 4, dtype=dtype, scale=2.0), torch.tensor([3, 0, 2, 2, 1])
+        for upstream in (None, torch.tensor(2.5, dtype=dtype), torch.tensor(-0.5, dtype=dtype)):
+            _expect_backward(t, logits, target, upstream)
+        _expect_backward(t, t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
+        _expect_backward(t, _large_rows(dtype), LARGE_TARGET, torch.tensor(1.5, dtype=dtype))
+
+
+@checks.add("CrossEntropyFunction passes a gradcheck in float64, computed by the grader: the gradient from "
+            "your backward equals finite differences of your own forward",
+            hint="gradcheck nudges each logit by 1e-6 both ways and compares the change of your forward's "
+                 "value with your backward's gradient. A mismatch means forward and backward describe "
+                 "different functions (a missing 1/N, a sign).")
+def function_gradcheck(t: CheckContext) -> None:
+    cases = [(t.randn(3, 4, dtype=torch.float64), torch.tensor([0, 3, 1])),
+             (t.randn(1, 5, dtype=torch.float64, scale=2.0), torch.tensor([2])),
+             (t.randn(4, 3, dtype=torch.float64, scale=4.0), torch.tensor([2, 0, 1, 1]))]
+    for logits, target in cases:
+        reply, analytic = _learner_gradient(t, logits, target)
+        numeric = _finite_differences(t, logits, target)
+        if not torch.allclose(analytic, numeric, rtol=RTOL, atol=ATOL):
+            worst = (analytic - numeric).abs().max().item()
+            t.fail(f"Your backward disagrees with finite differences of your forward (largest difference "
+                   f"{worst:.3g}; gradcheck allows {ATOL:g} + {RTOL:g} * |numeric|), so torch.autograd.gradcheck "
+                   "would fail.", call=t.describe(FUNCTION, (logits, target), {}),
+                   got=compare.show(analytic), expected=compare.show(numeric) + " (finite differences)",
+                   mistake=_diagnosed(t, reply, logits, target, None))

@@ -1,0 +1,221 @@
+"""Mistakes learners make with one-hot labels and the full cross-entropy: ignored targets,
+class weights, label smoothing and probability targets.
+
+The wrong implementations run in the trusted process, so they lean on torch's own
+`F.cross_entropy` for everything but the one mistake each reproduces; where a mistake only
+concerns some inputs (weights, probability targets), the others get torch's answer.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import Mistake
+
+Tensor = torch.Tensor
+
+
+def _class_dim(input: Tensor) -> int:
+    return 0 if input.dim() == 1 else 1
+
+
+def _probabilities(input: Tensor, target: Tensor) -> bool:
+    return target.shape == input.shape
+
+
+def _non_ignored(target: Tensor, ignore_index: int) -> Tensor:
+    return (target != ignore_index).sum()
+
+
+def _ignored_counted(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                     reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """'mean' divides by every target, the ignored ones included."""
+    if reduction != "mean" or weight is not None or _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    total = F.cross_entropy(input, target, ignore_index=ignore_index, reduction="sum", label_smoothing=label_smoothing)
+    return total / target.numel()
+
+
+def _all_ignored_is_zero(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                         reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """0 / 0 guarded: 0 instead of nan when no target counts."""
+    loss = F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+    return torch.nan_to_num(loss, nan=0.0)
+
+
+def _weights_not_in_denominator(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                ignore_index: int = -100, reduction: str = "mean",
+                                label_smoothing: float = 0.0) -> Tensor:
+    """Weighted losses, but 'mean' divides by the number of targets, not their total weight."""
+    if reduction != "mean" or weight is None or _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    total = F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction="sum",
+                            label_smoothing=label_smoothing)
+    return total / _non_ignored(target, ignore_index)
+
+
+def _smoothing_over_other_classes(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                  ignore_index: int = -100, reduction: str = "mean",
+                                  label_smoothing: float = 0.0) -> Tensor:
+    """The true class keeps 1 - eps; eps is shared by the C - 1 other classes."""
+    if not 0 < label_smoothing <= 1 or weight is not None or _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    num_classes = input.shape[_class_dim(input)]
+    log_probs = torch.log_softmax(input, _class_dim(input)).movedim(_class_dim(input), -1)  # (..., C)
+    kept = target != ignore_index
+    hot = F.one_hot(torch.where(kept, target, 0).long(), num_classes).to(input.dtype)
+    soft = hot * (1 - label_smoothing) + (1 - hot) * label_smoothing / (num_classes - 1)
+    losses = torch.where(kept, -(soft * log_probs).sum(-1), 0.0)
+    if reduction == "none":
+        return losses
+    return losses.sum() / kept.sum() if reduction == "mean" else losses.sum()
+
+
+def _probability_weights_normalise(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                   ignore_index: int = -100, reduction: str = "mean",
+                                   label_smoothing: float = 0.0) -> Tensor:
+    """Probability targets with weights: 'mean' divides by sum(w_c * y_nc), as for indices."""
+    if reduction != "mean" or weight is None or not _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    total = F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction="sum",
+                            label_smoothing=label_smoothing)
+    shape = [1] * input.dim()
+    shape[_class_dim(input)] = -1
+    return total / (target * weight.view(shape)).sum()
+
+
+def _probability_mean_over_elements(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                    ignore_index: int = -100, reduction: str = "mean",
+                                    label_smoothing: float = 0.0) -> Tensor:
+    """Probability targets: 'mean' averages the (N, C) products, dividing by N * C."""
+    if reduction != "mean" or not _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    total = F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction="sum",
+                            label_smoothing=label_smoothing)
+    return total / input.numel()
+
+
+def _probabilities_as_argmax(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                             ignore_index: int = -100, reduction: str = "mean",
+                             label_smoothing: float = 0.0) -> Tensor:
+    """Probability targets turned into class indices with argmax (integer rows are refused)."""
+    if _probabilities(input, target) and target.is_floating_point():
+        target = target.argmax(_class_dim(input))
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _integer_rows_accepted(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                           ignore_index: int = -100, reduction: str = "mean",
+                           label_smoothing: float = 0.0) -> Tensor:
+    """An integer target of the input's shape read as probabilities (int * float promotes)."""
+    if _probabilities(input, target) and not target.is_floating_point():
+        target = target.to(input.dtype)
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _one_hot_int64(labels: Tensor, num_classes: int) -> Tensor:
+    outside = (labels < 0) | (labels >= num_classes)
+    if outside.any():
+        raise ValueError(f"label {labels[outside][0].item()} is outside [0, {num_classes})")
+    return F.one_hot(labels, num_classes)
+
+
+MISCONCEPTIONS = [
+    # --- one_hot
+    Mistake(
+        id="ex05.one-hot-int64", function="one_hot",
+        name="Returned integer one-hot rows (F.one_hot's int64) instead of float32",
+        message="Your one_hot rows have the right 0s and 1s but an integer dtype, as F.one_hot returns. Rows "
+                "that are used as probability targets or multiplied with log-probabilities must be floating "
+                "point: an integer (N, C) target is refused by F.cross_entropy. Convert the comparison to "
+                "float32.",
+        quiz="targets#float-one-hot",
+        wrong=_one_hot_int64,
+    ),
+    # --- cross_entropy_full, index targets
+    Mistake(
+        id="ex05.all-ignored-zero", function="cross_entropy_full",
+        name="Returned 0 instead of nan when every target is ignored",
+        message="When every target equals ignore_index, your 'mean' is 0. There is nothing to average, and "
+                "torch says so with 0 / 0 = nan ('sum' is 0 and 'none' is all zeros). A 0 would pass for a "
+                "perfect prediction; divide by the total weight as it is, without a guard.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_all_ignored_is_zero,
+    ),
+    Mistake(
+        id="ex05.ignored-in-denominator", function="cross_entropy_full",
+        name="Counted ignored targets in the mean's denominator",
+        message="Your 'mean' divides by the number of all targets, ignored ones included, so every padding "
+                "token pulls the loss towards 0. Ignored targets are left out of the sum and of the count: "
+                "divide by how many targets are not ignored.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_ignored_counted,
+    ),
+    Mistake(
+        id="ex05.weight-not-in-denominator", function="cross_entropy_full",
+        name="Weighted the losses but divided by the number of targets, not their total weight",
+        message="With `weight`, your 'mean' divides the weighted sum by the number of targets. torch divides "
+                "by the sum of the targets' weights, so a sample of a class with weight 3 counts like three "
+                "samples, and the result stays a weighted average of per-sample losses.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_weights_not_in_denominator,
+    ),
+    Mistake(
+        id="ex05.smoothing-over-c-minus-1", function="cross_entropy_full",
+        name="Spread label smoothing over the C - 1 other classes instead of all C",
+        message="Your smoothed target gives the true class 1 - eps and shares eps among the other classes. "
+                "torch spreads eps evenly over all C classes, the true one included: it gets 1 - eps + eps / C "
+                "and every other class eps / C.",
+        quiz="targets#label-smoothing-over-c-classes",
+        wrong=_smoothing_over_other_classes,
+    ),
+    # --- cross_entropy_full, probability targets
+    Mistake(
+        id="ex05.probability-weights-normalise", function="cross_entropy_full",
+        name="Divided a probability target's weighted 'mean' by the weights",
+        message="With probability targets and `weight`, your 'mean' divides by the targets' total weight, as "
+                "it would for class indices. For probability targets torch divides by the number of samples "
+                "(times the extra dimensions) and the weights only scale the terms: a known torch quirk that "
+                "the checks follow.",
+        quiz="targets#float-one-hot",
+        wrong=_probability_weights_normalise,
+    ),
+    Mistake(
+        id="ex05.probability-mean-over-elements", function="cross_entropy_full",
+        name="Averaged a probability target's terms over N * C instead of over the samples",
+        message="Your 'mean' for probability targets divides by every element of the (N, C) product, so it "
+                "is C times too small. Each sample's loss is the sum over its classes; 'mean' averages those "
+                "per-sample losses, one per sample and position.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_probability_mean_over_elements,
+    ),
+    Mistake(
+        id="ex05.probabilities-as-argmax", function="cross_entropy_full",
+        name="Turned probability targets into class indices with argmax",
+        message="Your result for probability targets equals the loss of each sample's most likely class only. "
+                "That is right for one-hot rows and wrong for soft ones (label smoothing, distillation, mixup): "
+                "every class with probability y_c contributes -y_c * log p_c.",
+        quiz="targets#argmax-of-one-hot",
+        wrong=_probabilities_as_argmax,
+    ),
+    Mistake(
+        id="ex05.integer-rows-accepted", function="cross_entropy_full",
+        name="Accepted an integer one-hot target as probabilities",
+        message="Given int64 one-hot rows of the input's shape, your function returns a loss. torch refuses "
+                "them with a RuntimeError: integer targets mean class indices, so integer rows are almost "
+                "always one-hot labels passed where indices were expected. Check the target's dtype when its "
+                "shape equals the input's.",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_integer_rows_accepted,
+    ),
+]

@@ -1,0 +1,225 @@
+"""Mistakes learners make writing focal loss and a cross-entropy `autograd.Function`.
+
+A focal-loss mistake is a wrong `focal_loss`. A Function mistake is a wrong Function class
+whose `apply` is the catalogued implementation: its forward value names forward mistakes,
+and its gradients through autograd (`diagnose_gradients`) name backward mistakes. A
+backward that returns one gradient instead of two makes torch itself raise; the check names
+that mistake from torch's message.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import torch
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import Mistake
+
+Tensor = torch.Tensor
+REDUCTIONS = ("mean", "sum", "none")
+
+
+# --- focal_loss --------------------------------------------------------------------------
+PerSample = Callable[[Tensor, Tensor, float, Tensor], Tensor]  # (logits, target, gamma, alpha_t) -> (N,)
+
+
+def _focal(per_sample: PerSample, normalise: bool = False) -> Callable[..., Tensor]:
+    """A focal_loss that validates and reduces like the reference, around one wrong part."""
+
+    def wrong(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Optional[Tensor] = None,
+              reduction: str = "mean") -> Tensor:
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}")
+        if ((target < 0) | (target >= input.shape[-1])).any():
+            raise IndexError("Target out of bounds.")
+        alpha_t = torch.ones_like(input[..., 0]) if alpha is None else alpha[target]
+        loss = per_sample(input, target, gamma, alpha_t)
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        return loss.sum() / alpha_t.sum() if normalise else loss.mean()
+
+    return wrong
+
+
+def _pick(values: Tensor, target: Tensor) -> Tensor:
+    return values.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+
+
+def _right(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * (1 - log_p.exp()) ** gamma * log_p
+
+
+def _every_class(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_probs = torch.log_softmax(input, -1)
+    return -alpha_t * ((1 - log_probs.exp()) ** gamma * log_probs).sum(-1)
+
+
+def _sigmoid_per_class(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    """torchvision's sigmoid focal loss on one-hot rows, summed over the classes."""
+    hot = F.one_hot(target, input.shape[-1]).to(input.dtype)
+    p = torch.sigmoid(input)
+    bce = F.binary_cross_entropy_with_logits(input, hot, reduction="none")
+    p_t = p * hot + (1 - p) * (1 - hot)
+    return alpha_t * (bce * (1 - p_t) ** gamma).sum(-1)
+
+
+def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    p = _pick(torch.softmax(input, -1), target)
+    return -alpha_t * (1 - p) ** gamma * torch.log(p)
+
+
+# --- CrossEntropyFunction ------------------------------------------------------------------
+def _softmax_minus_one_hot(log_probs: Tensor, target: Tensor) -> Tensor:
+    return log_probs.exp() - F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype)
+
+
+class _Right(torch.autograd.Function):
+    """Mean cross-entropy; subclasses change one thing."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+        if ((target < 0) | (target >= logits.shape[-1])).any():
+            raise IndexError("Target out of bounds.")
+        log_probs = torch.log_softmax(logits, -1)
+        ctx.save_for_backward(log_probs, target)
+        return -_pick(log_probs, target).mean()
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return _softmax_minus_one_hot(log_probs, target) / len(target) * grad_output, None
+
+
+class _IgnoresGradOutput(_Right):
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return _softmax_minus_one_hot(log_probs, target) / len(target), None
+
+
+class _BackwardOfSum(_Right):
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return _softmax_minus_one_hot(log_probs, target) * grad_output, None
+
+
+class _OneGradient(_Right):
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return _softmax_minus_one_hot(log_probs, target) / len(target) * grad_output
+
+
+class _ForwardSum(_Right):
+    """The sum in forward, and the matching backward: consistent, but not the mean."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+        log_probs = torch.log_softmax(logits, -1)
+        ctx.save_for_backward(log_probs, target)
+        return -_pick(log_probs, target).sum()
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return _softmax_minus_one_hot(log_probs, target) * grad_output, None
+
+
+class _SignFlipped(_Right):
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        log_probs, target = ctx.saved_tensors
+        return -_softmax_minus_one_hot(log_probs, target) / len(target) * grad_output, None
+
+
+FUNCTION = "CrossEntropyFunction.apply"
+
+MISCONCEPTIONS = [
+    # --- focal_loss
+    Mistake(
+        id="ex09.alpha-normalises", function="focal_loss",
+        name="Divided the 'mean' by the total alpha, as F.cross_entropy does with its weights",
+        message="With alpha, your 'mean' is sum(alpha[t_n] * FL_n) / sum(alpha[t_n]). In focal loss alpha only "
+                "scales each sample's loss, and 'mean' divides by the number of samples, as torchvision's "
+                "sigmoid_focal_loss does. So a larger alpha makes a class count more in the mean.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_focal(_right, normalise=True),
+    ),
+    Mistake(
+        id="ex09.focal-every-class", function="focal_loss",
+        name="Applied (1 - p) ** gamma * log p to every class and summed them",
+        message="Your focal loss adds up -(1 - p_c) ** gamma * log p_c over all C classes. Like cross-entropy, "
+                "focal loss charges each sample for its true class only: p_n is the probability of class t_n, "
+                "and the other classes enter through the softmax that makes p_n.",
+        quiz="logits#cross-entropy-equals-nll-of-log-softmax",
+        wrong=_focal(_every_class),
+    ),
+    Mistake(
+        id="ex09.sigmoid-focal", function="focal_loss",
+        name="Used the sigmoid (per-class, binary) focal loss instead of the softmax one",
+        message="Your focal loss treats every class as its own yes/no question (sigmoid and BCE per class, as in "
+                "torchvision's sigmoid_focal_loss). This exercise's focal loss is multi-class: p_n comes from the "
+                "softmax over the C logits, so with gamma = 0 it is exactly cross-entropy.",
+        quiz="choosing-a-loss#multi-label",
+        wrong=_focal(_sigmoid_per_class),
+    ),
+    Mistake(
+        id="ex09.log-of-probability", function="focal_loss",
+        name="Computed p first and took its log, which is -inf when p underflows to 0",
+        message="Your focal loss takes log(p) of a probability computed first. For logits like 1e4 a true class "
+                "far below the maximum has p = exp(-1e4), which rounds to 0, and log(0) = -inf makes the loss "
+                "inf. Get log p from a stable log-softmax, and p from exp(log p).",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_focal(_log_of_probability),
+    ),
+    # --- CrossEntropyFunction
+    Mistake(
+        id="ex09.backward-ignores-grad-output", function=FUNCTION,
+        name="backward did not multiply by grad_output",
+        message="Your backward returns the gradient of the loss itself and drops grad_output. When the loss is "
+                "scaled or combined (2 * loss, loss + other), grad_output carries how much the final result "
+                "depends on this one; the chain rule multiplies by it.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_IgnoresGradOutput.apply,
+    ),
+    Mistake(
+        id="ex09.backward-gradient-of-sum", function=FUNCTION,
+        name="backward left out the 1/N of the mean",
+        message="Your forward returns the mean over N samples, but your backward returns softmax - one_hot "
+                "without dividing by N: the gradient of the sum. Forward and backward must describe the same "
+                "function, which is what gradcheck tests.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_BackwardOfSum.apply,
+    ),
+    Mistake(
+        id="ex09.backward-one-gradient", function=FUNCTION,
+        name="backward returned one gradient, but forward takes two inputs",
+        message="backward must return one value per input of forward, in order: the gradient for the logits, "
+                "then None for the target (class indices have no gradient). Returning only the logits' "
+                "gradient makes torch raise 'returned an incorrect number of gradients'.",
+        quiz="targets#target-dtype",
+        wrong=_OneGradient.apply,
+    ),
+    Mistake(
+        id="ex09.forward-sum", function=FUNCTION,
+        name="forward returned the sum of the losses instead of their mean",
+        message="Your Function returns the summed cross-entropy (and a backward to match). It should equal "
+                "F.cross_entropy's default, the mean over the N samples, so that its size does not depend on "
+                "the batch size.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_ForwardSum.apply,
+    ),
+    Mistake(
+        id="ex09.backward-sign-flipped", function=FUNCTION,
+        name="backward returned one_hot - softmax: the sign is flipped",
+        message="Your backward's gradient points the wrong way. Raising a wrong class's logit increases the loss, "
+                "so its gradient is positive; the true class's is negative. With this sign gradient descent "
+                "would make the model worse at every step.",
+        quiz="training-step#learning-rate-too-high",
+        wrong=_SignFlipped.apply,
+    ),
+]
