@@ -15,19 +15,18 @@ import click
 from lossgrade.results import QuestionResult, QuizResult
 
 
-def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
+def echo(text: str = "", err: bool = False) -> None:
     """click.echo, honouring NO_COLOR as well as click's own tty check."""
-    click.echo(text, err=err, nl=nl, color=False if os.environ.get("NO_COLOR") else None)
+    click.echo(text, err=err, color=False if os.environ.get("NO_COLOR") else None)
 
 
 def wrap(text: str) -> str:
     """Prose folded to the terminal's width (at most 88 columns); indented lines, such as
     code in a prompt, are left as they are."""
     width = min(shutil.get_terminal_size((80, 24)).columns, 88) - 1
-    lines = text.splitlines() or [""]
     return "\n".join(
         line if line[:1].isspace() else textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
-        for line in lines
+        for line in text.splitlines()
     )
 
 
