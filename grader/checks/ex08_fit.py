@@ -1,0 +1,159 @@
+"""Checks for exercise 08: `fit_regression` and `fit_classifier`.
+
+The data are generated here, seeded, in the trusted process: delivery times from distances
+with noise, and small 8x8 seven-segment digits (templates drawn in code, shifted by up to a
+pixel, with random ink, flipped pixels and noise); nothing is downloaded. The `fit` driver
+trains the learner's model inside the worker with `FIT_SECONDS` to finish, then reports the
+model's output on held-out inputs; the error and the accuracy are computed here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lossgrade.checks import compare
+from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.misconceptions import ex08_fit as wrong
+
+checks = Checks("ex08_fit")
+
+FIT_SECONDS = 30.0  # the contract's limit for one fit, on one CPU core
+NOISE_STD = 2.0  # minutes: no model can beat an MSE of NOISE_STD ** 2 on average
+MAX_MSE = 6.0  # held-out MSE in minutes squared; the reference gets about 4.1
+MIN_ACCURACY = 0.80  # held-out accuracy over ten digits: the reference gets ~0.96, a linear model ~0.85
+CLASSES = 10
+
+# Seven-segment digits: a top, b upper right, c lower right, d bottom, e lower left,
+# f upper left, g middle: (row, column) pixels in the 8x8 grid, vertical strokes two pixels wide.
+SEGMENTS = {
+    "a": [(1, c) for c in range(1, 7)], "g": [(4, c) for c in range(1, 7)], "d": [(7, c) for c in range(1, 7)],
+    "f": [(r, c) for r in range(1, 5) for c in (1, 2)], "b": [(r, c) for r in range(1, 5) for c in (5, 6)],
+    "e": [(r, c) for r in range(4, 8) for c in (1, 2)], "c": [(r, c) for r in range(4, 8) for c in (5, 6)],
+}
+DIGITS = ("abcdef", "bc", "abdeg", "abcdg", "bcfg", "acdfg", "acdefg", "abc", "abcdefg", "abcdfg")
+
+
+def templates() -> torch.Tensor:
+    """(10, 8, 8): each digit's segments inked with 1.0."""
+    glyphs = torch.zeros(CLASSES, 8, 8)
+    for digit, segments in enumerate(DIGITS):
+        for segment in segments:
+            for row, column in SEGMENTS[segment]:
+                glyphs[digit, row, column] = 1.0
+    return glyphs
+
+
+def digit_images(t: CheckContext, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n, 64) float32 images and (n,) int64 labels: a template shifted by -1..1 pixels in
+    each direction (zeros shifted in), 2% of its pixels flipped, ink of random strength and
+    Gaussian noise."""
+    labels = t.randint(CLASSES, n)
+    padded = torch.nn.functional.pad(templates()[labels], (1, 1, 1, 1))  # (n, 10, 10)
+    shifts = t.randint(3, n, 2)
+    images = torch.stack([padded[i, r:r + 8, c:c + 8] for i, (r, c) in enumerate(shifts.tolist())])
+    images = torch.where(t.rand(n, 8, 8) < 0.02, 1.0 - images, images)
+    images = images * (0.6 + 0.4 * t.rand(n, 1, 1)) + 0.1 * t.randn(n, 8, 8)
+    return images.reshape(n, 64), labels
+
+
+def delivery_times(t: CheckContext, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distances of 1-20 km (n, 1) and delivery times (n, 1): 5 min plus 2.5 min/km, with
+    Gaussian noise of NOISE_STD minutes."""
+    distance = 1.0 + 19.0 * t.rand(n, 1)
+    return distance, 5.0 + 2.5 * distance + NOISE_STD * t.randn(n, 1)
+
+
+# --- running a fit ----------------------------------------------------------------------------
+def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
+         num_classes: int | None = None) -> torch.Tensor:
+    """The learner's trained model's output on `x_test`, after every check that needs no
+    numbers: finished in time, returned an nn.Module, whose forward returned a tensor."""
+    args = f"x=float32{list(x.shape)}, y={compare.dtype_name(y.dtype)}{list(y.shape)}"
+    call = f"{function}({args}{'' if num_classes is None else f', num_classes={num_classes}'}), then " \
+           f"model(x_test) on {len(x_test)} held-out inputs under torch.no_grad()"
+    stopped = (f"Your {function} was stopped after {FIT_SECONDS:g} s: each fit must finish within "
+               f"{FIT_SECONDS:g} s on one CPU core. A few hundred full-batch steps on a small network take well "
+               "under a second; look for a loop that never ends or far too many steps.")
+    reply = t.learner.drive("fit", timeout=FIT_SECONDS + 5, function=function, x=x, y=y, x_test=x_test,
+                            limit=FIT_SECONDS, num_classes=num_classes)
+    if reply.kind == "timeout":
+        t.fail(stopped, call=call, output=reply.output)
+    t.require_value(reply, call)
+    report: dict[str, Any] = reply.value if isinstance(reply.value, dict) else {}
+    if report.get("stopped") or float(report.get("seconds", 0.0)) > FIT_SECONDS:
+        t.fail(stopped, call=call, output=reply.output)
+    if not report.get("is_module"):
+        t.fail(f"{function} returned a {report.get('type')}, not a model. Return the trained nn.Module itself "
+               "(`return model`), not its predictions, its loss or a tuple.", call=call, output=reply.output)
+    output = report.get("output") or {}
+    if not isinstance(output.get("value"), torch.Tensor):
+        t.fail(f"The model's forward returned a {output.get('type')}; it should return a tensor.", call=call)
+    value: torch.Tensor = output["value"]
+    if not value.is_floating_point():
+        t.fail(f"The model's output has dtype {compare.dtype_name(value.dtype)}; it should be a float tensor.",
+               call=call)
+    if not bool(torch.isfinite(value).all()):
+        t.fail("The model's output holds nan or inf: training diverged (learning rate too high?) or a scale "
+               "divides by zero.", call=call, got=compare.show(value))
+    return value.double()
+
+
+@checks.add(f"fit_regression returns an nn.Module whose held-out MSE on delivery times is at most {MAX_MSE:g} "
+            f"(the noise alone gives {NOISE_STD ** 2:g}), trained within {FIT_SECONDS:g} s",
+            hint="MSE loss, one output. Standardise x and y with the training data's mean and std, kept inside "
+                 "the model, and train with Adam (lr 0.01-0.03) for a few hundred full-batch steps.")
+def regression(t: CheckContext) -> None:
+    x, y = delivery_times(t, 200)
+    x_test, y_test = delivery_times(t, 1000)
+    prediction = _fit(t, "fit_regression", x, y, x_test)
+    if prediction.shape != y_test.shape:
+        t.fail(f"The model's output has shape {compare.shape(prediction)}, but for {len(x_test)} distances of "
+               f"shape {compare.shape(x_test)} it should be {compare.shape(y_test)}: one time per row. (An (N,) "
+               "output against (N, 1) targets would broadcast into an (N, N) matrix of errors.)")
+    y_test = y_test.double()
+    mse = float(((prediction - y_test) ** 2).mean())
+    if mse <= MAX_MSE:
+        return
+    average = float(((y_test - y.double().mean()) ** 2).mean())
+    got = f"held-out MSE {mse:.4g} min²; predictions range {prediction.min():.4g} to {prediction.max():.4g} min"
+    expected = f"held-out MSE at most {MAX_MSE:g} min²"
+    if float(prediction.std()) < 0.3 * float(y_test.std()):
+        t.fail(f"Your model predicts about the same time for every distance, around {prediction.mean():.4g} "
+               f"minutes: its held-out MSE is {mse:.4g}, close to the {average:.4g} that always answering the "
+               "average time gives.", got=got, expected=expected, mistake=wrong.PREDICTS_THE_MEAN)
+    t.fail(f"Your model's held-out MSE is {mse:.4g} min²; it should be at most {MAX_MSE:g} (noise alone gives "
+           f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer, or standardise "
+           "the data so that one learning rate suits every weight.", got=got, expected=expected)
+
+
+@checks.add(f"fit_classifier returns an nn.Module whose forward gives logits and whose held-out accuracy on "
+            f"8x8 digits is at least {MIN_ACCURACY:.0%}, trained within {FIT_SECONDS:g} s",
+            hint="Cross-entropy on logits: the last layer is a Linear with num_classes outputs and no softmax. "
+                 "Standardise the pixels and train with Adam for a few hundred full-batch steps.")
+def classifier(t: CheckContext) -> None:
+    x, y = digit_images(t, 800)
+    x_test, y_test = digit_images(t, 1000)
+    logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
+    if logits.shape != (len(x_test), CLASSES):
+        t.fail(f"The model's output has shape {compare.shape(logits)}; for {len(x_test)} images and {CLASSES} "
+               f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.")
+    rows_sum_to_one = bool(torch.allclose(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), atol=1e-4))
+    if rows_sum_to_one and bool(((logits >= 0) & (logits <= 1)).all()):
+        t.fail("Your model's forward returns probabilities: every row is between 0 and 1 and sums to 1. It "
+               "should return logits, the raw scores of the last Linear layer.", got=compare.show(logits[0]),
+               expected="logits: any real numbers, one per class", mistake=wrong.PROBABILITIES)
+    predicted = logits.argmax(1)
+    accuracy = float((predicted == y_test).double().mean())
+    if accuracy >= MIN_ACCURACY:
+        return
+    got = f"held-out accuracy {accuracy:.1%}"
+    counts = torch.bincount(predicted, minlength=CLASSES)
+    if int(counts.max()) == len(predicted):
+        t.fail(f"Your model predicts class {int(counts.argmax())} for every held-out image (accuracy "
+               f"{accuracy:.1%}, chance is {1 / CLASSES:.0%}): it has not learned from the pixels. Check the loss "
+               "(cross-entropy on logits, integer labels) and that the optimizer updates the model's parameters.",
+               got=got, expected=f"at least {MIN_ACCURACY:.0%}")
+    t.fail(f"Your model's held-out accuracy is {accuracy:.1%}; it should be at least {MIN_ACCURACY:.0%} (chance "
+           f"is {1 / CLASSES:.0%}). Train longer, standardise the pixels, or give the network a hidden layer.",
+           got=got, expected=f"at least {MIN_ACCURACY:.0%}")

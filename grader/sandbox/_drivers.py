@@ -1,0 +1,202 @@
+"""Drivers: trusted harness code that runs beside a learner's module inside a worker, for
+exercises whose functions take models and optimizers rather than tensors (ex07, ex08).
+
+The zygote execs this file before any learner code, and it imports nothing from lossgrade.
+A driver builds what the learner's function needs (a model from a plain spec, an optimizer,
+a loss), calls the function, and reports what it observed as plain data: dicts, lists,
+strings, numbers and tensors. The grader treats that report as untrusted, recomputes the
+reference itself from the same spec (through these very functions, in its own process) and
+decides every verdict there.
+
+Contract: `DRIVERS = {name: fn(module, **params) -> plain data}`; params arrive pickled from
+the grader and may hold tensors and state dicts. A learner's NotImplementedError (and, for
+train_steps, only that) propagates so that the grader reports "not started".
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+import traceback
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+# ------------------------------------------------------------------------------ building
+LAYERS: dict[str, Callable[..., nn.Module]] = {
+    "linear": nn.Linear,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "dropout": nn.Dropout,
+    "batchnorm": nn.BatchNorm1d,
+}
+OPTIMIZERS = ("SGD", "Adam")
+LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "cross_entropy": nn.CrossEntropyLoss}
+
+
+def build_model(spec: dict[str, Any], state_dict: dict[str, torch.Tensor] | None = None) -> nn.Sequential:
+    """`{"layers": [["linear", 4, 8], ["tanh"], ...], "dtype": "float64"}` -> nn.Sequential,
+    loaded with `state_dict` when one is given (every parameter and buffer)."""
+    layers = [LAYERS[kind](*args) for kind, *args in spec["layers"]]
+    model = nn.Sequential(*layers).to(getattr(torch, spec.get("dtype", "float64")))
+    if state_dict is not None:
+        model.load_state_dict(state_dict)
+    return model
+
+
+def build_optimizer(spec: dict[str, Any], model: nn.Module) -> torch.optim.Optimizer:
+    """`{"name": "SGD", "lr": 0.1, "momentum": 0.9}` -> that optimizer over the model."""
+    settings = {k: v for k, v in spec.items() if k != "name"}
+    if spec["name"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {spec['name']!r}")
+    optimizer: torch.optim.Optimizer = getattr(torch.optim, spec["name"])(model.parameters(), **settings)
+    return optimizer
+
+
+# ------------------------------------------------------------------------------ reporting
+def snapshot(model: nn.Module) -> dict[str, Any]:
+    """Every parameter and buffer by name, and every parameter's .grad (None when unset)."""
+    return {
+        "state": {name: _plain_tensor(t) for name, t in model.state_dict().items()},
+        "grads": {name: None if p.grad is None else _plain_tensor(p.grad) for name, p in model.named_parameters()},
+        "modes": [m.training for m in model.modules()],
+    }
+
+
+def returned(out: Any) -> dict[str, Any]:
+    """What a learner's function returned, with its Python type's name."""
+    report: dict[str, Any] = {"type": type(out).__name__, "is_float": isinstance(out, float),
+                              "value": None, "requires_grad": False}
+    if isinstance(out, torch.Tensor):
+        report["value"] = _plain_tensor(out)
+        report["requires_grad"] = bool(out.requires_grad)
+    elif isinstance(out, (int, float)) and not isinstance(out, bool):
+        report["value"] = float(out)
+    return report
+
+
+def error(exc: BaseException, call: int) -> dict[str, Any]:
+    """What a learner's code raised, with only the learner's own frames (from the worker's
+    folder) as context."""
+    here = os.getcwd()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.dirname(os.path.abspath(f.filename)) == here]
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:1000],
+        "line": frames[-1].lineno if frames else None,
+        "where": "".join(traceback.format_list(frames[-3:])).replace(here + os.sep, ""),
+        "call": call,
+    }
+
+
+def _plain_tensor(tensor: torch.Tensor) -> torch.Tensor:
+    plain = torch.Tensor.detach(tensor)
+    if type(plain) is not torch.Tensor:
+        plain = plain.as_subclass(torch.Tensor)
+    return plain.cpu().clone()
+
+
+class Recorder:
+    """A loss function that notes, at each call, whether autograd was recording and whether
+    the model's output carried a graph."""
+
+    def __init__(self, loss: nn.Module) -> None:
+        self.loss = loss
+        self.calls: list[dict[str, bool]] = []
+
+    def __call__(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.calls.append({"grad_enabled": torch.is_grad_enabled(),
+                           "output_requires_grad": bool(getattr(output, "requires_grad", False))})
+        result: torch.Tensor = self.loss(output, target)
+        return result
+
+
+# ------------------------------------------------------------------------------ ex07
+def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor],
+                optimizer_spec: dict[str, Any], batches: list[tuple[torch.Tensor, torch.Tensor]],
+                loss: str) -> dict[str, Any]:
+    """Call `module.train_step` once per batch on a model built from the spec; after each
+    call, what it returned and the model's parameters, buffers and gradients. An error stops
+    the run and is reported with the call it happened in."""
+    model = build_model(model_spec, state_dict).train()
+    optimizer = build_optimizer(optimizer_spec, model)
+    loss_fn = LOSSES[loss]()
+    steps: list[dict[str, Any]] = []
+    raised = None
+    for call, (x, y) in enumerate(batches, start=1):
+        try:
+            out = module.train_step(model, loss_fn, optimizer, x, y)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the learner's error is data to report
+            raised = error(exc, call)
+            break
+        steps.append({"returned": returned(out), **snapshot(model)})
+    state = optimizer.state_dict()["state"]
+    return {"steps": steps, "error": raised,
+            "optimizer_state": {int(k): {n: v for n, v in s.items()} for k, s in state.items()}}
+
+
+def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor], x: torch.Tensor,
+             y: torch.Tensor, loss: str, train_mode: bool) -> dict[str, Any]:
+    """Call `module.evaluate` on a model built from the spec, put in train or eval mode
+    first; report the value, the model before and after, and what the forward pass and the
+    loss saw (the model's mode; whether autograd was recording). An error is reported, not
+    raised, so that the mode afterwards can still be seen."""
+    model = build_model(model_spec, state_dict).train(train_mode)
+    seen_modes: list[bool] = []
+    model.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
+    loss_fn = Recorder(LOSSES[loss]())
+    before = snapshot(model)
+    report: dict[str, Any] = {"returned": None, "error": None}
+    try:
+        report["returned"] = returned(module.evaluate(model, loss_fn, x, y))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. the forward pass that the check makes fail
+        report["error"] = error(exc, 1)
+    report.update(before=before, after=snapshot(model), forward_modes=seen_modes, loss_calls=loss_fn.calls,
+                  grad_enabled_after=torch.is_grad_enabled())
+    torch.set_grad_enabled(True)  # whatever the learner left behind, for the next request
+    return report
+
+
+# ------------------------------------------------------------------------------ ex08
+class FitStopped(BaseException):
+    """Raised into a learner's fit when its time is up (a BaseException, so that an
+    `except Exception` in the learner's loop does not swallow it)."""
+
+
+def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
+        limit: float, num_classes: int | None = None) -> dict[str, Any]:
+    """Call `module.<function>(x, y[, num_classes])` with `limit` seconds to finish, then the
+    returned model's output on the held-out `x_test`, in eval mode, under no_grad."""
+    args: tuple[Any, ...] = (x, y) if num_classes is None else (x, y, num_classes)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise FitStopped()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    started = time.perf_counter()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        model = getattr(module, function)(*args)
+    except FitStopped:
+        return {"stopped": True, "seconds": time.perf_counter() - started}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    seconds = time.perf_counter() - started
+    torch.set_grad_enabled(True)
+    report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": type(model).__name__,
+                              "is_module": isinstance(model, nn.Module), "output": None}
+    if report["is_module"]:
+        model.eval()
+        with torch.no_grad():
+            report["output"] = returned(model(x_test))
+    return report
+
+
+DRIVERS: dict[str, Callable[..., Any]] = {"train_steps": train_steps, "evaluate": evaluate, "fit": fit}
