@@ -282,6 +282,21 @@ class Doubler(torch.autograd.Function):
         module["cross_entropy"]()
 
 
+def test_functions_from_a_file_beside_the_notebook_travel_as_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "my_helpers_for_lossgrade.py").write_text("import torch\n\ndef squared(d):\n    return d ** 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "my_helpers_for_lossgrade", raising=False)
+    notebook = Notebook().run(MSE.replace("squared = (input - target) ** 2", "squared = squared_error(input - target)")
+                              + "from my_helpers_for_lossgrade import squared as squared_error\nimport my_helpers_for_lossgrade\n")
+    built = notebook_source.build({"mse_loss": notebook.ns["mse_loss"]}, ("mse_loss",))
+    assert built.problems == [] and "def squared(d):" in built.text and "squared_error = squared" in built.text
+    assert notebook.call('lossgrade.check("ex01")').passed
+    notebook.run("def uses_module(input, target, reduction='mean'):\n    return my_helpers_for_lossgrade.squared(input - target).mean()\n")
+    problem = notebook_source.build({"mse_loss": notebook.ns["uses_module"]}, ("mse_loss",)).problems
+    assert problem == ["`uses_module` uses the module `my_helpers_for_lossgrade`, which is not installed where the grader "
+                       "runs your code: copy what you need from it into the notebook."]
+
+
 def test_two_meanings_of_one_name_are_reported() -> None:
     ns = Notebook().run('''
 def log_softmax(x, dim=-1):
