@@ -23,6 +23,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 # Names a learner may not import: the grader, the reference solutions, this sandbox.
 BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_zygote", "_drivers")
+# Modules whose fresh copy would bring back what the jail took out of them.
+REFUSED_IMPORTS = ("_posixsubprocess",)
 
 # The aten operators that forbidden functions bottom out in, so that another route to the
 # same computation is caught too. Functions that decompose into elementary operators
@@ -56,6 +58,7 @@ _PATH_EVENTS = {
 }
 # Running programs, opening sockets and reaching raw memory or C functions: no loss
 # function needs them, and each would step around the checks on files above.
+# (`_posixsubprocess.fork_exec` raises no audit event; the jail replaces it.)
 _REFUSED_EVENTS = {
     "os.exec": "run a program", "os.posix_spawn": "run a program", "os.spawn": "run a program",
     "os.system": "run a program", "subprocess.Popen": "run a program",
@@ -115,7 +118,8 @@ class Guards:
         at the Python level and at the level of torch's operators, and afterwards we check
         that the learner left our guards in place."""
         self.active = frozenset(forbid)
-        operators = {op for op, names in OPERATORS.items() if self.active.intersection(names)}
+        operators = {op: next(n for n in names if n in self.active)
+                     for op, names in OPERATORS.items() if self.active.intersection(names)}
         mode = _OperatorGuard(self, operators) if operators else contextlib.nullcontext()
         try:
             with mode:
@@ -132,11 +136,27 @@ class Guards:
         if self not in sys.meta_path:
             self.violations.append("import (the grader's import guard was removed)")
 
+    def seal(self, workdir: str) -> None:
+        """Put the import and audit guards in place, for the rest of this process's life
+        (the last step of the jail, before any learner code)."""
+        import _posixsubprocess
+
+        def fork_exec(*args: Any, **kwargs: Any) -> Any:
+            raise PermissionError("lossgrade: learner code may not run a program (_posixsubprocess)")
+
+        _posixsubprocess.fork_exec = fork_exec
+        self.workdir = os.path.realpath(workdir)
+        sys.meta_path.insert(0, self)  # type: ignore[arg-type]
+        sys.addaudithook(self.audit)
+
     # --- imports: a meta-path finder --------------------------------------------------------
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] in BLOCKED_IMPORTS:
+        top = name.split(".")[0]
+        if top in BLOCKED_IMPORTS:
             self.violations.append(f"import {name}")
             raise ImportError(f"lossgrade: learner code may not import {name}")
+        if top in REFUSED_IMPORTS:
+            raise ImportError(f"lossgrade: learner code may not import {name} again")
         return None
 
     # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
@@ -149,6 +169,10 @@ class Guards:
                 self._check_write(args[index])
         elif event in _REFUSED_EVENTS:
             raise PermissionError(f"lossgrade: learner code may not {_REFUSED_EVENTS[event]} ({event})")
+        elif event == "os.kill" and args[0] not in (0, os.getpid()):
+            raise PermissionError("lossgrade: learner code may signal only its own process")
+        elif event == "os.killpg" and args[0] != os.getpgrp():
+            raise PermissionError("lossgrade: learner code may signal only its own process group")
 
     def _check_open(self, path: Any, flags: Any) -> None:
         real = _real(path)
@@ -157,6 +181,8 @@ class Guards:
         if _inside(real, self.hidden):
             self.violations.append(f"open {path}")
             raise PermissionError(f"lossgrade: learner code may not read {path}")
+        if _other_process(real):
+            raise PermissionError(f"lossgrade: learner code may not look into another process ({path})")
         if isinstance(flags, int) and flags & _WRITE_FLAGS:
             self._check_write(path)
         elif os.path.isdir(real) and not _inside(real, (self.workdir,)):
@@ -174,9 +200,10 @@ class Guards:
 
 
 class _OperatorGuard(TorchDispatchMode):
-    """Sees every aten operator that learner code runs, however it was reached."""
+    """Sees every aten operator that learner code runs, however it was reached;
+    `operators` maps each refused one to the forbidden function it stands for."""
 
-    def __init__(self, guards: Guards, operators: set[str]) -> None:
+    def __init__(self, guards: Guards, operators: dict[str, str]) -> None:
         super().__init__()
         self.guards = guards
         self.operators = operators
@@ -184,8 +211,7 @@ class _OperatorGuard(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         op = func.overloadpacket.__name__
         if op in self.operators:
-            name = next(n for n in OPERATORS[op] if n in self.guards.active)
-            self.guards.refuse(f"{name} (reached through the operator aten.{op})")
+            self.guards.refuse(f"{self.operators[op]} (reached through the operator aten.{op})")
         return func(*args, **(kwargs or {}))
 
 
@@ -204,6 +230,12 @@ def _real(path: Any) -> str | None:
         return os.path.realpath(os.fsdecode(path))
     except (TypeError, ValueError):
         return None
+
+
+def _other_process(real: str) -> bool:
+    """`/proc/<pid>/...` of a process other than this one (its memory, descriptors...)."""
+    parts = real.split(os.sep)
+    return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != os.getpid()
 
 
 def _inside(real: str, roots: tuple[str, ...]) -> bool:

@@ -74,10 +74,8 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
         resource.setrlimit(which, (value, value))
     _only_descriptors(sock.fileno(), os.path.join(workdir, ".output"))
     sys.path[:] = [workdir] + [p for p in sys.path if p != ""]
-    sys.meta_path.insert(0, GUARDS)  # type: ignore[arg-type]
     sys.dont_write_bytecode = True
-    GUARDS.workdir = os.path.realpath(workdir)
-    sys.addaudithook(GUARDS.audit)
+    GUARDS.seal(workdir)
 
 
 def _only_descriptors(keep: int, output: str) -> None:
@@ -309,7 +307,7 @@ def warm_up(parts: list[str]) -> None:
     # that here once, not in the first gradient request of every worker.
     y = x * 2
     torch.autograd.grad(y, [x], torch.ones_like(y), allow_unused=True)
-    with _guards._OperatorGuard(GUARDS, set()):  # the dispatch-mode machinery, imported once
+    with _guards._OperatorGuard(GUARDS, {}):  # the dispatch-mode machinery, imported once
         (x * 2).sum()
     buffer = io.BytesIO()
     torch.save({"x": x.detach(), "grads": [None]}, buffer)

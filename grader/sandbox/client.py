@@ -104,6 +104,16 @@ class Sandbox:
         self._uid_block = UID_BASE + ((self._process.pid & 0x3FFFFF) << 8) if own_uids_available() else None
         self._ready = False
 
+    @property
+    def pid(self) -> int:
+        """The process the grader started: the zygote, or bwrap around it."""
+        return self._process.pid
+
+    @property
+    def uids(self) -> range | None:
+        """The uids its workers run as, when each has its own (the grader runs as root)."""
+        return None if self._uid_block is None else range(self._uid_block, self._uid_block + UID_SLOTS)
+
     # --- the control channel ----------------------------------------------------------------
     def _ask(self, request: dict[str, Any], fds: tuple[int, ...] = ()) -> dict[str, Any]:
         with self._lock:
@@ -214,7 +224,10 @@ class Worker:
         except ValueError as exc:
             self.kill()
             return unsafe(str(exc))
-        return validate(frame)
+        reply = validate(frame)
+        if reply.kind == "unsafe":
+            self.kill()  # it forged its reply: nothing else it sends can be trusted in order
+        return reply
 
     def _settimeout(self, deadline: float) -> None:
         left = deadline - time.monotonic()

@@ -1,0 +1,37 @@
+# redteam: exercise=ex01 score=0 mentions=import solutions
+"""Tries to return the reference solution's answer by importing it, or the grader, by name:
+`solutions`, `lossgrade` (and its runner's reference loader), `grader`, the sandbox's own
+modules, and through the editable install's finder with our import guard taken out of the
+way for a moment."""
+import importlib
+import sys
+
+
+def find_reference():
+    for name in ("solutions.ex01_mse", "lossgrade.runner", "grader.runner", "_zygote", "_worker"):
+        try:
+            module = importlib.import_module(name)
+        except BaseException:
+            continue
+        if hasattr(module, "mse_loss"):
+            return module.mse_loss
+        if hasattr(module, "reference"):
+            from lossgrade import catalog
+
+            return module.reference(catalog.resolve("ex01")).mse_loss
+    guard = sys.meta_path.pop(0)  # whatever sits first: the grader's import guard
+    try:
+        from lossgrade import catalog, runner
+
+        return runner.reference(catalog.resolve("ex01")).mse_loss
+    except BaseException:
+        return None
+    finally:
+        sys.meta_path.insert(0, guard)
+
+
+def mse_loss(input, target, reduction="mean"):
+    reference = find_reference()
+    if reference is not None:
+        return reference(input, target, reduction)
+    return (input - target).sum() * 0
