@@ -160,7 +160,7 @@ def quiz(quiz_id: str, answers: dict[str, Any] | None = None) -> QuizSheet | Qui
     result = grading.grade(chosen, parsed)
     workspace = _workspace()
     if workspace is not None:
-        progress.finish(workspace, chosen, result.score, result.max_score)
+        progress.finish(workspace, chosen, result)
     return QuizReport(result)
 
 

@@ -147,5 +147,32 @@ def _next_unfinished(workspace: Workspace, after: catalog.Exercise) -> catalog.E
     return after
 
 
+@cli.command()
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the HTML file (default: the workspace's lossgrade-report.html).")
+@workspace_option
+def report(out_path: Path | None, workspace_dir: Path | None) -> None:
+    """Write your progress, every check's feedback and your quiz scores as one HTML page."""
+    from lossgrade.quiz.progress import last_results
+    from lossgrade.render.html import render_learner_report
+    from lossgrade.results import SubmissionResult
+    from lossgrade.workspace import atomic_write_text
+
+    workspace = Workspace.find(workspace_dir)
+    result = SubmissionResult(learner=workspace.root.name, exercises=service.progress(workspace),
+                              quizzes=last_results(workspace))
+    target = out_path or workspace.root / "lossgrade-report.html"
+    atomic_write_text(target, render_learner_report(result))
+    click.echo(f"Wrote {target}")
+
+
 def main() -> None:
     cli()
+
+
+from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands
+from lossgrade.quiz.cli import quiz  # noqa: E402 - the myth-buster quizzes
+
+cli.add_command(grade)
+cli.add_command(export)
+cli.add_command(quiz)

@@ -133,7 +133,7 @@ def run(quiz: Quiz, workspace: Workspace, seed: int | None = None) -> QuizResult
             echo("\nStopped; there were no answers to save.", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
     result = grade(quiz, current.answers)
-    best = progress.finish(workspace, quiz, result.score, result.max_score)
+    best = progress.finish(workspace, quiz, result)
     echo()
     echo(render(result))
     echo(f"Best so far: {score_line(best, result.max_score)} (saved in {workspace.state_path})", err=True)

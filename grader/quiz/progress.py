@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossgrade.quiz.model import Answer, Quiz, answer_text, parse_answer
+from lossgrade.results import QuizResult, quiz_from_dict, to_dict
 from lossgrade.workspace import Workspace
 
 KEY = "quizzes"
@@ -50,6 +51,18 @@ def best_scores(workspace: Workspace) -> dict[str, tuple[float, float]]:
     return scores
 
 
+def last_results(workspace: Workspace) -> list[QuizResult]:
+    """The latest finished run of every quiz taken in this workspace."""
+    found = []
+    for record in _records(workspace).values():
+        if isinstance(record, dict) and isinstance(record.get("last_result"), dict):
+            try:
+                found.append(quiz_from_dict(record["last_result"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return found
+
+
 def load(workspace: Workspace, quiz: Quiz) -> Progress | None:
     """The unfinished run of `quiz`, keeping only answers that still fit its questions
     (None when there is no run with at least one such answer)."""
@@ -74,9 +87,12 @@ def save(workspace: Workspace, quiz: Quiz, progress: Progress) -> None:
     _save(workspace, quiz.id, record)
 
 
-def finish(workspace: Workspace, quiz: Quiz, score: float, max_score: float) -> float:
-    """Record a finished run, forget its progress, and return the best score so far."""
+def finish(workspace: Workspace, quiz: Quiz, result: QuizResult) -> float:
+    """Record a finished run (its result too, for `lossgrade report`), forget its
+    progress, and return the best score so far."""
+    score, max_score = result.score, result.max_score
     record = _record(workspace, quiz.id)
+    record["last_result"] = to_dict(result)
     record.pop("progress", None)
     best = record.get("best")
     record["best"] = score if not isinstance(best, (int, float)) else max(best, score)
