@@ -56,7 +56,7 @@ def test_catalogue_entries_are_well_formed(exercise):
 def _code_lines(exercise: str) -> set[str]:
     """The reference's code, line by line, without spaces: what a message must not quote."""
     source = catalog.resolve(exercise).solution_path.read_text()
-    source = re.sub(r'""".*?"""', "", source, flags=re.S)
+    source = re.sub(r'""".*?"""', "", source, flags=re.DOTALL)
     lines = {re.sub(r"\s+", "", line.split("#")[0]) for line in source.splitlines()}
     return {line for line in lines if len(line) >= 16 and not line.startswith(("def", "raise", "if", "return_reduce"))}
 

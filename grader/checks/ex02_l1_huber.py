@@ -5,6 +5,8 @@ smooth_l1, so only another delta tells the two formulas apart.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
@@ -19,6 +21,14 @@ SHAPES = [(2, 3, 4), (7,), (1, 4), (1,), (), (0,)]
 def _near_1000(t: CheckContext, *shape: int) -> torch.Tensor:
     """float64 values near 1000 that differ in the 4th decimal: float32 cannot hold them."""
     return 1000.0 + t.randn(*shape, dtype=torch.float64, scale=1e-3)
+
+
+def _expect_gradients(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, **kwargs: Any) -> None:
+    """Gradients for both arguments: 'mean' and 'sum', then 'none' under a random upstream gradient."""
+    for reduction in ("mean", "sum"):
+        t.expect_close(function, x, y, reduction=reduction, grad_wrt=(0, 1), **kwargs)
+    upstream = t.randn(*x.shape, dtype=x.dtype)
+    t.expect_close(function, x, y, reduction="none", grad_wrt=(0, 1), grad_output=upstream, **kwargs)
 
 
 # --- mean_error ----------------------------------------------------------------------
@@ -36,7 +46,8 @@ def mean_error_worked_example(t: CheckContext) -> None:
 def mean_error_shapes(t: CheckContext) -> None:
     for shape in [(1,), (7,), (), (5, 3), (2, 3, 4)]:
         t.expect_close("mean_error", t.randn(*shape), t.randn(*shape), grad_wrt=(0, 1))
-    t.expect_close("mean_error", t.randn(4, 3, dtype=torch.float64), t.randn(4, 3, dtype=torch.float64), grad_wrt=(0, 1))
+    x64, y64 = t.randn(4, 3, dtype=torch.float64), t.randn(4, 3, dtype=torch.float64)
+    t.expect_close("mean_error", x64, y64, grad_wrt=(0, 1))
     t.expect_close("mean_error", _near_1000(t, 6), _near_1000(t, 6), what="The float64 result")
 
 
@@ -44,7 +55,8 @@ def mean_error_shapes(t: CheckContext) -> None:
             hint="Compare input.shape with target.shape first and put both shapes in the ValueError's message.")
 def mean_error_shape_mismatch(t: CheckContext) -> None:
     why = "Broadcasting (4, 1) against (4,) would average a (4, 4) table of every prediction minus every target."
-    t.expect_raises("mean_error", t.randn(4, 1), t.randn(4), errors=("ValueError",), mention=("(4, 1)", "(4,)"), why=why)
+    t.expect_raises("mean_error", t.randn(4, 1), t.randn(4), errors=("ValueError",), mention=("(4, 1)", "(4,)"),
+                    why=why)
 
 
 # --- l1_loss ------------------------------------------------------------------------
@@ -84,9 +96,7 @@ def l1_shapes(t: CheckContext) -> None:
 def l1_gradients(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         x, y = t.randn(4, 3, dtype=dtype), t.randn(4, 3, dtype=dtype)
-        for reduction in ("mean", "sum"):
-            t.expect_close("l1_loss", x, y, reduction=reduction, grad_wrt=(0, 1))
-        t.expect_close("l1_loss", x, y, reduction="none", grad_wrt=(0, 1), grad_output=t.randn(4, 3, dtype=dtype))
+        _expect_gradients(t, "l1_loss", x, y)
     x = torch.tensor([1.0, 2.0, -3.0, 0.5, 0.0, -1.5])
     y = torch.tensor([1.0, 0.0, -3.0, 0.5, 0.0, 1.0])  # four errors of exactly 0, one above, one below
     for reduction in ("mean", "sum"):
@@ -154,10 +164,7 @@ def huber_gradients(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         x, y = t.randn(5, 3, dtype=dtype, scale=2.0), t.randn(5, 3, dtype=dtype, scale=2.0)
         for delta in (0.5, 2.0):
-            for reduction in ("mean", "sum"):
-                t.expect_close("huber_loss", x, y, reduction=reduction, delta=delta, grad_wrt=(0, 1))
-            t.expect_close("huber_loss", x, y, reduction="none", delta=delta, grad_wrt=(0, 1),
-                           grad_output=t.randn(5, 3, dtype=dtype))
+            _expect_gradients(t, "huber_loss", x, y, delta=delta)
 
 
 @checks.add("huber_loss raises ValueError for delta <= 0 and for an unknown reduction",
@@ -165,6 +172,7 @@ def huber_gradients(t: CheckContext) -> None:
 def huber_bad_arguments(t: CheckContext) -> None:
     why = "A delta of 0 or less leaves no quadratic piece and makes the linear one meaningless."
     for delta in (0.0, -1.0):
-        t.expect_raises("huber_loss", t.randn(3), t.randn(3), delta=delta, errors=("ValueError", "RuntimeError"), why=why)
+        t.expect_raises("huber_loss", t.randn(3), t.randn(3), delta=delta, errors=("ValueError", "RuntimeError"),
+                        why=why)
     for reduction in ("average", "MEAN"):
         t.expect_raises("huber_loss", t.randn(3), t.randn(3), reduction=reduction, errors=("ValueError",))

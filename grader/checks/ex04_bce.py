@@ -7,6 +7,8 @@ gradient there a matter of convention) nor at a logit of exactly 0 (where max(x,
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
@@ -28,6 +30,14 @@ def _labels(t: CheckContext, *shape: int, dtype: torch.dtype = torch.float32) ->
     soft = t.rand(*shape, dtype=dtype)
     first_half = torch.arange(hard.numel()).reshape(shape) < hard.numel() // 2
     return torch.where(first_half, hard, soft)
+
+
+def _expect_gradients(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, **kwargs: Any) -> None:
+    """Gradients for both arguments: 'mean' and 'sum', then 'none' under a random upstream gradient."""
+    for reduction in ("mean", "sum"):
+        t.expect_close(function, x, y, reduction=reduction, grad_wrt=(0, 1), **kwargs)
+    upstream = t.randn(*x.shape, dtype=x.dtype)
+    t.expect_close(function, x, y, reduction="none", grad_wrt=(0, 1), grad_output=upstream, **kwargs)
 
 
 # --- binary_cross_entropy (probabilities) ------------------------------------------
@@ -83,9 +93,7 @@ def bce_clamp(t: CheckContext) -> None:
 def bce_gradients(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         p, y = _probabilities(t, 4, 3, dtype=dtype), _labels(t, 4, 3, dtype=dtype)
-        for reduction in ("mean", "sum"):
-            t.expect_close(BCE, p, y, reduction=reduction, grad_wrt=(0, 1))
-        t.expect_close(BCE, p, y, reduction="none", grad_wrt=(0, 1), grad_output=t.randn(4, 3, dtype=dtype))
+        _expect_gradients(t, BCE, p, y)
 
 
 @checks.add("binary_cross_entropy raises an error for inputs outside [0, 1] (logits passed by mistake), and "
@@ -95,7 +103,8 @@ def bce_gradients(t: CheckContext) -> None:
 def bce_bad_arguments(t: CheckContext) -> None:
     why = "Values outside [0, 1] are not probabilities: they are probably logits, which need the _with_logits version."
     for p in ([-0.1, 0.5, 0.3], [0.5, 1.2, 0.3], [2.3, -1.0, 0.4]):
-        t.expect_raises(BCE, torch.tensor(p), torch.tensor([1.0, 0.0, 1.0]), errors=("ValueError", "RuntimeError"), why=why)
+        t.expect_raises(BCE, torch.tensor(p), torch.tensor([1.0, 0.0, 1.0]), errors=("ValueError", "RuntimeError"),
+                        why=why)
     t.expect_raises(BCE, _probabilities(t, 4, 1), t.rand(4), errors=("ValueError",),
                     why="Broadcasting (4, 1) against (4,) would score every prediction against every label.")
     t.expect_raises(BCE, t.rand(3), t.rand(3), reduction="average", errors=("ValueError",))
@@ -163,9 +172,7 @@ def bce_logits_pos_weight(t: CheckContext) -> None:
 def bce_logits_gradients(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         x, y = t.randn(4, 3, dtype=dtype, scale=3.0), _labels(t, 4, 3, dtype=dtype)
-        for reduction in ("mean", "sum"):
-            t.expect_close(BCE_LOGITS, x, y, reduction=reduction, grad_wrt=(0, 1))
-        t.expect_close(BCE_LOGITS, x, y, reduction="none", grad_wrt=(0, 1), grad_output=t.randn(4, 3, dtype=dtype))
+        _expect_gradients(t, BCE_LOGITS, x, y)
 
 
 @checks.add("binary_cross_entropy_with_logits raises ValueError for different shapes or an unknown reduction",

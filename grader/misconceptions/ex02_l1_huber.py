@@ -10,7 +10,8 @@ def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
     return {"mean": values.mean, "sum": values.sum}.get(reduction, lambda: values)()
 
 
-def _huber_pieces(input: torch.Tensor, target: torch.Tensor, delta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _huber_pieces(input: torch.Tensor, target: torch.Tensor,
+                  delta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     d = (input - target).abs()
     return d, 0.5 * d**2, delta * (d - 0.5 * delta)
 
@@ -20,22 +21,26 @@ def _smooth_l1(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean
     return _reduce(torch.where(d < delta, 0.5 * d**2 / delta, d - 0.5 * delta), reduction)
 
 
-def _huber_linear_without_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+def _huber_linear_without_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                                delta: float = 1.0) -> torch.Tensor:
     d, quadratic, _ = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, d - 0.5 * delta), reduction)
 
 
-def _huber_no_offset(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+def _huber_no_offset(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                     delta: float = 1.0) -> torch.Tensor:
     d, quadratic, _ = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, delta * d), reduction)
 
 
-def _huber_signed_threshold(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
-    d, quadratic, linear = _huber_pieces(input, target, delta)
+def _huber_signed_threshold(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                            delta: float = 1.0) -> torch.Tensor:
+    _, quadratic, linear = _huber_pieces(input, target, delta)
     return _reduce(torch.where(input - target < delta, quadratic, linear), reduction)
 
 
-def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                        delta: float = 1.0) -> torch.Tensor:
     d, quadratic, linear = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, 0.0) + torch.where(d > delta, linear, 0.0), reduction)
 
@@ -117,7 +122,8 @@ MISCONCEPTIONS = [
                 "prediction) instead of 0: the branch for d >= 0 decides the slope at exactly 0. A prediction "
                 "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
         quiz="choosing-a-loss#outliers-huber",
-        wrong=lambda input, target, reduction="mean": _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
+        wrong=lambda input, target, reduction="mean":
+            _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
     ),
     # --- huber_loss
     Mistake(

@@ -137,7 +137,8 @@ MISCONCEPTIONS = [
                 "minimised; the log-probability of the right answer must be maximised, so the loss is its "
                 "negative.",
         quiz="loss-scales#nll-on-probabilities",
-        wrong=lambda logits, target, reduction="mean": -_cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction),
+        wrong=lambda logits, target, reduction="mean":
+            -_cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction),
     ),
     Mistake(
         id="ex03.nll-on-logits", function="cross_entropy",
@@ -155,7 +156,8 @@ MISCONCEPTIONS = [
                 "takes the log: a 5% probability on the right class must cost -ln 0.05 = 3.0, far more than a "
                 "50% one.",
         quiz="loss-scales#nll-on-probabilities",
-        wrong=lambda logits, target, reduction="mean": _cross_entropy_of(torch.softmax(logits, dim=-1), target, reduction),
+        wrong=lambda logits, target, reduction="mean":
+            _cross_entropy_of(torch.softmax(logits, dim=-1), target, reduction),
     ),
     Mistake(
         id="ex03.mean-over-classes", function="cross_entropy",
@@ -171,7 +173,8 @@ MISCONCEPTIONS = [
         message="Your 'mean' equals the sum over the batch. That makes the loss (and the step size) grow with "
                 "the batch size; 'mean' divides by the number of samples.",
         quiz="loss-scales#sum-vs-mean",
-        wrong=lambda logits, target, reduction="mean": _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, "sum" if reduction == "mean" else reduction),
+        wrong=lambda logits, target, reduction="mean":
+            _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, "sum" if reduction == "mean" else reduction),
     ),
     Mistake(
         id="ex03.every-sample-every-target", function="cross_entropy",
@@ -179,7 +182,8 @@ MISCONCEPTIONS = [
         message="Your result matches log_probs[:, target]: that takes, for every sample, the columns of all N "
                 "targets (an (N, N) table), not each sample's own class. Pair row n with target[n] only.",
         quiz="targets#target-shape",
-        wrong=lambda logits, target, reduction="mean": _reduce(-torch.log_softmax(logits, dim=-1)[:, target], reduction),
+        wrong=lambda logits, target, reduction="mean":
+            _reduce(-torch.log_softmax(logits, dim=-1)[:, target], reduction),
     ),
     Mistake(
         id="ex03.target-as-one-hot", function="cross_entropy",
@@ -188,7 +192,8 @@ MISCONCEPTIONS = [
                 "vector. An index says which column to take; multiplying by it scales and broadcasts instead. "
                 "Pick the true class's entry (or build a real one-hot vector first).",
         quiz="targets#one-hot-to-cross-entropy",
-        wrong=lambda logits, target, reduction="mean": _reduce(-(target * torch.log_softmax(logits, dim=-1)).sum(-1), reduction),
+        wrong=lambda logits, target, reduction="mean":
+            _reduce(-(target * torch.log_softmax(logits, dim=-1)).sum(-1), reduction),
     ),
     Mistake(
         id="ex03.single-sample-shape", function="cross_entropy",

@@ -5,8 +5,6 @@ logsigmoid; each reproduces one mistake and is otherwise right.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 
@@ -46,7 +44,7 @@ def _bce_sum_for_mean(input: torch.Tensor, target: torch.Tensor, reduction: str 
 
 
 # --- binary_cross_entropy_with_logits mistakes
-def _with_logits(x: torch.Tensor, y: torch.Tensor, reduction: str, pos_weight: Optional[torch.Tensor],
+def _with_logits(x: torch.Tensor, y: torch.Tensor, reduction: str, pos_weight: torch.Tensor | None,
                  weigh_positive: bool = True, weigh_negative: bool = False) -> torch.Tensor:
     """The right formula, with pos_weight applied to the terms asked for."""
     weight = torch.ones(()) if pos_weight is None else pos_weight
@@ -56,28 +54,28 @@ def _with_logits(x: torch.Tensor, y: torch.Tensor, reduction: str, pos_weight: O
 
 
 def _sigmoid_then_log(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
-                      pos_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+                      pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     p = torch.sigmoid(input)
     weight = 1 if pos_weight is None else pos_weight
     return _reduce(-(weight * target * torch.log(p) + (1 - target) * torch.log(1 - p)), reduction)
 
 
 def _sigmoid_then_bce(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
-                      pos_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+                      pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     p = torch.sigmoid(input)
     weight = 1 if pos_weight is None else pos_weight
     return _reduce(-(weight * target * _clamped_log(p) + (1 - target) * _clamped_log(1 - p)), reduction)
 
 
 def _naive_softplus(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
-                    pos_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+                    pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     weight = 1 if pos_weight is None else pos_weight
     log_one_plus = torch.log(1 + torch.exp(-input))  # -log(sigmoid(x)), overflowing for x << 0
     return _reduce((1 - target) * input + (1 + (weight - 1) * target) * log_one_plus, reduction)
 
 
 def _where_without_guard(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
-                         pos_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+                         pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     # Both branches are computed everywhere: exp(-x) overflows where x << 0, exp(x) where x >> 0.
     log_sig = torch.where(input >= 0, -torch.log1p(torch.exp(-input)), input - torch.log1p(torch.exp(input)))
     weight = 1 if pos_weight is None else pos_weight
@@ -174,7 +172,8 @@ MISCONCEPTIONS = [
                 "function takes raw logits and applies the sigmoid itself; given probabilities, every input "
                 "lands in [0.5, 0.73] and the model can never be confident.",
         quiz="logits#sigmoid-before-bce-with-logits",
-        wrong=lambda input, target, reduction="mean", pos_weight=None: _with_logits(torch.sigmoid(input), target, reduction, pos_weight),
+        wrong=lambda input, target, reduction="mean", pos_weight=None:
+            _with_logits(torch.sigmoid(input), target, reduction, pos_weight),
     ),
     Mistake(
         id="ex04.pos-weight-on-negatives", function="binary_cross_entropy_with_logits",
@@ -182,7 +181,8 @@ MISCONCEPTIONS = [
         message="Your pos_weight multiplies the (1 - y) term. It is there to make the rare positive examples "
                 "count more: it multiplies y * log(sigmoid(x)) only.",
         quiz="targets#bce-targets",
-        wrong=lambda input, target, reduction="mean", pos_weight=None: _with_logits(input, target, reduction, pos_weight, False, True),
+        wrong=lambda input, target, reduction="mean", pos_weight=None:
+            _with_logits(input, target, reduction, pos_weight, False, True),
     ),
     Mistake(
         id="ex04.pos-weight-everywhere", function="binary_cross_entropy_with_logits",
@@ -190,6 +190,7 @@ MISCONCEPTIONS = [
         message="Your pos_weight scales both terms, which is what the separate `weight` argument does. "
                 "pos_weight changes the balance between positives and negatives: it multiplies the y = 1 term only.",
         quiz="targets#bce-targets",
-        wrong=lambda input, target, reduction="mean", pos_weight=None: _with_logits(input, target, reduction, pos_weight, True, True),
+        wrong=lambda input, target, reduction="mean", pos_weight=None:
+            _with_logits(input, target, reduction, pos_weight, True, True),
     ),
 ]
