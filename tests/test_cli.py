@@ -182,3 +182,20 @@ def test_module_entry_point_runs_from_any_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "lossgrade", "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
     assert "check" in result.stdout and "init" in result.stdout
+
+
+def test_report_writes_one_self_contained_html_page(runner, workspace):
+    shutil.copy(SOLUTIONS / "ex01_mse.py", workspace / "ex01_mse.py")
+    (workspace / "ex02_l1_huber.py").write_text("def mean_error(input, target):\n    return (input - target\n")
+    result = runner.invoke(cli, ["report", "-w", str(workspace)])
+    assert result.exit_code == 0, result.output
+    page = (workspace / "lossgrade-report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") or page.lstrip().lower().startswith("<!doctype html>")
+    assert "Mean squared error, from scratch" in page and "SyntaxError" in page
+    assert "http://" not in page and "https://" not in page
+
+
+def test_quiz_command_is_registered(runner, workspace):
+    result = runner.invoke(cli, ["quiz", "-w", str(workspace)])
+    assert result.exit_code == 0, result.output
+    assert "logits" in result.output and "training-step" in result.output

@@ -93,7 +93,7 @@ def _validate(target: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the list, the results or the problems as JSON.")
 @click.option("--validate", "validate_target", is_flag=False, flag_value="", default=None, metavar="[FILE]",
               help="Check quiz files (default: the course's), running their code against the answers.")
-@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path),
               help="Where your scores and progress are kept (default: found from the current folder).")
 @click.option("--seed", type=int, help="Show the choices in this shuffled order (default: a new order each run).")
 def quiz(quiz_id: str | None, answers_path: Path | None, as_json: bool, validate_target: str | None,
