@@ -1,0 +1,164 @@
+"""The Gradescope autograder: the bundle that `lossgrade export gradescope` writes, and the
+entry point its `run_autograder` runs there for each submission.
+
+Gradescope unzips the bundle into /autograder/source, runs `setup.sh` once (as root) to
+build an image, then for every submission runs `run_autograder`, which must leave
+/autograder/results/results.json. The bundle carries lossgrade itself (with the checks,
+the reference solutions and the quizzes) so the image grades exactly as this machine does.
+The solutions are made unreadable to the sandbox's `nobody` user in setup.sh.
+
+    python -m lossgrade.batch.autograder SUBMISSION_DIR RESULTS_JSON
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import lossgrade
+from lossgrade import course
+from lossgrade.batch import discover, gradescope, records
+
+COURSE_PARTS = ("exercises", "solutions", "quizzes")
+EPOCH = (1980, 1, 1, 0, 0, 0)  # a fixed date in the zip: the same course gives the same bundle
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, to build the autograder's image (see docs/GRADESCOPE.md).
+set -euo pipefail
+cd /autograder/source
+apt-get install -y --no-install-recommends python3 python3-venv
+python3 -m venv /opt/lossgrade
+/opt/lossgrade/bin/pip install --no-cache-dir -r requirements.txt
+# Learner code runs as the user nobody: let it reach Python, torch and the sandbox, never
+# the reference solutions.
+chmod o+x /autograder /autograder/source
+chmod -R o+rX /opt/lossgrade /autograder/source/lossgrade
+chmod -R go-rwx /autograder/source/lossgrade/_course/solutions
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade /autograder/submission and write
+# /autograder/results/results.json. The LOSSGRADE_* variables point it elsewhere, to try
+# the bundle on your own machine (see docs/GRADESCOPE.md).
+set -euo pipefail
+SOURCE="${LOSSGRADE_SOURCE:-/autograder/source}"
+SUBMISSION="${LOSSGRADE_SUBMISSION:-/autograder/submission}"
+RESULTS="${LOSSGRADE_RESULTS:-/autograder/results}"
+PYTHON="${LOSSGRADE_PYTHON:-/opt/lossgrade/bin/python}"
+mkdir -p "$RESULTS"
+export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
+exec "$PYTHON" -m lossgrade.batch.autograder "$SUBMISSION" "$RESULTS/results.json"
+"""
+
+README = """This is a Gradescope autograder for the lossgrade course, written by
+`lossgrade export gradescope` (lossgrade {version}). Upload the zip as it is, as the
+autograder of a programming assignment; learners submit their exercise files (and
+quiz-answers.yaml). docs/GRADESCOPE.md in the lossgrade repository says more.
+"""
+
+
+def requirements() -> str:
+    """What setup.sh installs: torch's CPU build, and lossgrade's other dependencies."""
+    import click
+    import jinja2
+    import torch
+    import yaml
+
+    torch_version = torch.__version__.split("+")[0]
+    return ("--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\n"
+            f"torch=={torch_version}\nclick>={click.__version__}\npyyaml>={yaml.__version__}\njinja2>={jinja2.__version__}\n")
+
+
+def _files() -> list[tuple[str, Path]]:
+    """(name in the bundle, file here) for lossgrade's package and the course it grades."""
+    package = Path(lossgrade.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*")):
+        parts = path.relative_to(package).parts
+        if path.is_file() and parts[0] != "_course" and "__pycache__" not in parts and path.suffix != ".pyc":
+            found.append((f"lossgrade/{'/'.join(parts)}", path))
+    for part in COURSE_PARTS:
+        folder = course.course_root() / part
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                found.append((f"lossgrade/_course/{part}/{path.relative_to(folder).as_posix()}", path))
+    return found
+
+
+def build_bundle(out: Path) -> Path:
+    """Write the autograder zip to `out` (atomically) and return it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as bundle:
+            _add(bundle, "setup.sh", SETUP_SH.encode(), executable=True)
+            _add(bundle, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+            _add(bundle, "requirements.txt", requirements().encode())
+            _add(bundle, "README.txt", README.format(version=lossgrade.__version__).encode())
+            for name, path in _files():
+                _add(bundle, name, path.read_bytes())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _add(bundle: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=EPOCH)
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    bundle.writestr(info, data)
+
+
+# ------------------------------------------------------------------ run on Gradescope
+def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> int:
+    """Grade the submission in `folder` and write Gradescope's results.json; the exit code."""
+    from lossgrade import service
+    from lossgrade.batch import pool
+    from lossgrade.batch import submission as grading
+
+    submission = discover.read_one(folder, learner)
+    try:
+        exercises = grading.gradable()
+        if submission.problem:
+            result = grading.unreadable(submission, exercises, f"not graded: {submission.problem}")
+        else:
+            pool.prepare(exercises)
+            with service.open_sandbox(exercises) as sandbox:
+                result = grading.grade(sandbox, submission, exercises)
+    except Exception as exc:  # noqa: BLE001 - the learner must still get a results.json
+        failure = {"score": 0.0, "output": f"The autograder failed ({type(exc).__name__}: {exc}); "
+                                          "tell your instructor, this is not a problem with your code.",
+                   "visibility": "visible", "tests": []}
+        _write(results_path, failure)
+        print(f"lossgrade: the autograder failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    record = records.Record(learner, submission.source, submission.digest, records.fingerprint(), result, submission.notes)
+    _write(results_path, gradescope.results(record))
+    print(f"lossgrade {lossgrade.__version__}: {result.score:g}/{result.max_score:g} points")
+    for exercise in result.exercises:
+        print(f"  {exercise.exercise} {exercise.status.value}: {exercise.score:g}/{exercise.max_score:g}")
+    return 0
+
+
+def _write(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m lossgrade.batch.autograder SUBMISSION_DIR RESULTS_JSON", file=sys.stderr)
+        return 2
+    return grade_one(Path(args[0]), Path(args[1]), os.environ.get("LOSSGRADE_LEARNER", "submission"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

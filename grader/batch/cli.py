@@ -1,0 +1,97 @@
+"""The instructor's commands: `lossgrade grade` and `lossgrade export`."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from lossgrade.errors import ExitCode, LossgradeError
+
+if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
+    from lossgrade.batch.grade import Batch
+
+INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@click.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="The folder for the gradebook, the reports and the saved results.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=_cores(), show_default="all cores",
+              help="How many submissions to grade at once.")
+@click.option("--force", is_flag=True, help="Grade every submission again, even those graded before and unchanged.")
+@click.option("--junit", "with_junit", is_flag=True, help="Also write RESULTS/junit.xml (JUnit XML for CI).")
+@click.option("--exercise", "-e", "chosen", multiple=True, help="Grade only this exercise (repeatable; default: all).")
+def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...]) -> None:
+    """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
+
+    SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
+    exercise files at its top level or under exercises/ and, optionally, quiz-answers.yaml.
+    Every exercise and quiz is graded, in parallel. A rerun grades only what changed since
+    the last one; Ctrl-C keeps every submission already graded."""
+    if not submissions.is_dir():
+        what = "is not a folder" if submissions.exists() else "does not exist"
+        raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
+    from lossgrade.batch import exports
+    from lossgrade.batch.grade import grade_class
+    from lossgrade.batch.progress import Progress
+
+    bar = Progress(0)
+
+    def planned(pending: int) -> None:
+        bar.total = pending
+
+    try:
+        batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, progress=bar, on_plan=planned)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "
+                   "run the same command again to grade the rest.", err=True)
+        raise SystemExit(INTERRUPTED)
+    written = exports.write_all(out, batch, with_junit)
+    for line in batch.problems:
+        click.echo(line)
+    click.echo(_summary(batch, submissions, out, written))
+    if batch.grader_failed:
+        raise SystemExit(ExitCode.FAILED)
+
+
+def _summary(batch: Batch, submissions: Path, out: Path, written: list[Path]) -> str:
+    from lossgrade.render.stats import percent
+
+    if not batch.records:
+        hint = ""
+        if any(submissions.glob("ex[0-9][0-9]_*.py")):
+            hint = " (it holds exercise files itself: give the folder above it, holding one folder per learner)"
+        return f"No submissions in {submissions}: expected a folder or .zip per learner{hint}."
+    total = len(batch.records)
+    mean = sum(percent(r.result.score, r.result.max_score) for r in batch.records) / total
+    complete = sum(all(e.status.value == "passed" for e in r.result.exercises) for r in batch.records)
+    names = ", ".join(p.name + ("/" if p.suffix == "" else "") for p in written)
+    return (f"Graded {total} submissions in {batch.seconds:.1f} s ({batch.fresh} graded now, {batch.reused} unchanged): "
+            f"class mean {mean:.0f}%, {complete} passed every exercise. Wrote {names} in {out}/.")
+
+
+@click.group()
+def export() -> None:
+    """Export the course for the platforms courses already use."""
+
+
+@export.command("gradescope")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="Where to write the autograder bundle.")
+def export_gradescope(out: Path) -> None:
+    """Write a Gradescope autograder bundle (setup.sh, run_autograder, lossgrade with its
+    checks) that grades one submission there; see docs/GRADESCOPE.md."""
+    from lossgrade.batch import autograder
+
+    autograder.build_bundle(out)
+    click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.")

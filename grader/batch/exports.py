@@ -1,0 +1,32 @@
+"""Write every output of a batch into RESULTS, each file atomically: the gradebooks, a
+Gradescope `results.json` per learner, JUnit XML when asked, and the HTML reports."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lossgrade.batch import gradebook, gradescope, junit, records
+from lossgrade.batch.grade import Batch
+from lossgrade.workspace import atomic_write_text
+
+
+def gradescope_path(out: Path, learner: str) -> Path:
+    return out / "gradescope" / records.slug(learner) / "results.json"
+
+
+def write_all(out: Path, batch: Batch, with_junit: bool = False) -> list[Path]:
+    """Write the outputs; return the main ones, for the summary."""
+    from lossgrade.render import html
+
+    written = [out / "gradebook.csv", out / "gradebook.json"]
+    atomic_write_text(written[0], gradebook.to_csv(batch.records, batch.exercises))
+    atomic_write_text(written[1], gradebook.to_json(batch.records, batch.exercises))
+    for record in batch.records:
+        text = json.dumps(gradescope.results(record), indent=1, ensure_ascii=False)
+        atomic_write_text(gradescope_path(out, record.learner), text + "\n")
+    written.append(out / "gradescope")
+    if with_junit:
+        written.append(out / "junit.xml")
+        atomic_write_text(written[-1], junit.to_xml(batch.records))
+    written.append(html.write_reports(out, [record.result for record in batch.records]))
+    return written

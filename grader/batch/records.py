@@ -1,0 +1,103 @@
+"""One record per graded submission, in RESULTS/records/: what a rerun resumes from.
+
+A record holds the learner's `SubmissionResult` with the digest of the files it graded and
+the fingerprint of the grader and course that graded them; a rerun reuses it only when both
+still match. Each is written atomically (a temporary file renamed over the old one), so a
+Ctrl-C leaves either the previous record or the new one, never half of either.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lossgrade
+from lossgrade import course
+from lossgrade.results import SubmissionResult, submission_from_dict, to_dict
+from lossgrade.workspace import atomic_write_text
+
+FORMAT = 1
+RECORDS = "records"
+# What decides a grade: a change to any of these regrades everything on the next run.
+GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py")
+COURSE_PARTS = ("exercises/info.yaml", "solutions", "quizzes")
+
+
+@dataclass
+class Record:
+    learner: str
+    source: str
+    digest: str
+    fingerprint: str
+    result: SubmissionResult
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT, "learner": self.learner, "source": self.source, "digest": self.digest,
+                "fingerprint": self.fingerprint, "notes": self.notes, "result": to_dict(self.result)}
+        return json.dumps(scrub(data), indent=1, sort_keys=True)
+
+
+def scrub(value: Any) -> Any:
+    """The same data with every string made encodable: a learner's exception message can
+    carry a lone surrogate, which no UTF-8 file (JSON, CSV, HTML, XML) can hold."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {scrub(key): scrub(item) for key, item in value.items()}
+    return value
+
+
+def slug(learner: str) -> str:
+    """A file name for the learner that is safe everywhere and depends on the id alone
+    (so it stays put from run to run): the id itself when it is plain lowercase, else its
+    plain part and a hash of the id (`Ana` and `ana` never share a file, even on macOS)."""
+    plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in plain).strip(".-_")[:64]
+    if stem and stem == learner and stem == stem.lower() and stem not in _RESERVED:
+        return stem
+    return f"{stem or 'learner'}-{hashlib.sha256(learner.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
+
+
+def path_for(out: Path, learner: str) -> Path:
+    return out / RECORDS / f"{slug(learner)}.json"
+
+
+def save(out: Path, record: Record) -> None:
+    atomic_write_text(path_for(out, record.learner), record.to_json() + "\n")
+
+
+def load(out: Path, learner: str) -> Record | None:
+    """The learner's record, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads(path_for(out, learner).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT or data.get("learner") != learner:
+            return None
+        return Record(data["learner"], data["source"], data["digest"], data["fingerprint"],
+                      submission_from_dict(data["result"]), list(data.get("notes", [])))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A digest of the grader and the course: the checks, the sandbox, the quizzes, the
+    reference solutions and the metadata, and lossgrade's version."""
+    package = Path(lossgrade.__file__).parent
+    paths = [package / part for part in GRADER_PARTS] + [course.course_root() / part for part in COURSE_PARTS]
+    digest = hashlib.sha256(lossgrade.__version__.encode())
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
