@@ -1,0 +1,283 @@
+"""ex07 and ex08: each wrong order of the training step's five lines, each evaluate mistake and
+each fit mistake, written as a learner would write it and graded through the real sandbox,
+fails and is named; correct but unusual files pass. The equivalences that the catalogue of
+wrong orders relies on are checked in-process, on our own simulations."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from lossgrade.checks import ex08_fit
+from lossgrade.misconceptions import ex07_train_step as ex07_mistakes
+from lossgrade.results import ExerciseResult, Outcome, Status
+from conftest import grade_inprocess
+
+ZERO, LOSS, BACKWARD, STEP = "optimizer.zero_grad()", "loss = loss_fn(model(x), y)", "loss.backward()", "optimizer.step()"
+RETURN = "return loss.item()"
+EVALUATE = """
+def evaluate(model, loss_fn, x, y):
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return loss_fn(model(x), y).item()
+    finally:
+        model.train(was_training)
+"""
+TRAIN_STEP = "\n".join([ZERO, LOSS, BACKWARD, STEP, RETURN])
+
+
+def ex07_file(*lines: str, evaluate: str = EVALUATE) -> str:
+    body = textwrap.indent("\n".join(lines), "    ")
+    return f"import torch\n\n\ndef train_step(model, loss_fn, optimizer, x, y):\n{body}\n\n{textwrap.dedent(evaluate)}"
+
+
+def failures(result: ExerciseResult) -> dict[str, tuple[str, str | None]]:
+    """check name -> (message, the named mistake's id) for every check that did not pass."""
+    assert not [c.id for c in result.checks if c.outcome is Outcome.ERROR], result.checks
+    return {c.id.split(".")[1]: (c.feedback.message if c.feedback else "", c.misconception.id if c.misconception else None)
+            for c in result.checks if c.outcome is not Outcome.PASSED}
+
+
+# --- train_step: the wrong orders ---------------------------------------------------------------
+WRONG_FILES = {
+    "step before backward": (
+        [ZERO, LOSS, STEP, BACKWARD, RETURN], "ex07.step-before-backward",
+        {"sgd_step", "adam_step", "steps_in_a_row"}, "optimizer.step() ran before loss.backward()"),
+    "step first": (
+        [STEP, ZERO, LOSS, BACKWARD, RETURN], "ex07.step-before-backward",
+        {"sgd_step", "adam_step", "steps_in_a_row"}, "previous call's gradient"),
+    "step between forward and backward": (
+        [LOSS, STEP, ZERO, BACKWARD, RETURN], "ex07.step-before-backward",
+        {"sgd_step", "adam_step", "steps_in_a_row"}, "step() ran between the forward pass and backward()"),
+    "no zero_grad": (
+        [LOSS, BACKWARD, STEP, RETURN], "ex07.no-zero-grad", {"steps_in_a_row"}, "never cleared"),
+    "zero_grad between backward and step": (
+        [LOSS, BACKWARD, ZERO, STEP, RETURN], "ex07.zero-grad-after-backward",
+        {"sgd_step", "adam_step", "steps_in_a_row"}, "before step() could use them"),
+    "backward twice": (
+        [ZERO, LOSS, BACKWARD, BACKWARD, STEP, RETURN], "ex07.backward-twice",
+        {"sgd_step", "adam_step", "steps_in_a_row", "returns_loss_before_update"}, "a second time"),
+    "backward twice, graph retained": (
+        [ZERO, LOSS, "loss.backward(retain_graph=True)", BACKWARD, STEP, RETURN], "ex07.backward-twice",
+        {"sgd_step", "steps_in_a_row"}, "twice this batch's gradient"),
+    "loss measured after the update": (
+        [ZERO, LOSS, BACKWARD, STEP, "return loss_fn(model(x), y).item()"], "ex07.loss-after-update",
+        {"returns_loss_before_update"}, "after optimizer.step()"),
+    "the tensor returned": (
+        [ZERO, LOSS, BACKWARD, STEP, "return loss"], "ex07.returned-tensor",
+        {"returns_loss_before_update"}, "returned a torch.Tensor that still carries"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_FILES)
+def test_each_wrong_order_fails_and_is_named(grade_source, case):
+    lines, mistake, must_fail, words = WRONG_FILES[case]
+    failed = failures(grade_source("ex07", ex07_file(*lines)))
+    assert must_fail <= failed.keys()
+    assert {named for _, named in failed.values()} == {mistake}  # every failure names it, none names another
+    assert any(words in message for message, _ in failed.values())
+
+
+CORRECT_FILES = {
+    "zero_grad(set_to_none=False)": [ZERO.replace("()", "(set_to_none=False)"), LOSS, BACKWARD, STEP, RETURN],
+    "zero_grad last": [LOSS, BACKWARD, STEP, ZERO, RETURN],
+    "zero_grad between forward and backward": [LOSS, ZERO, BACKWARD, STEP, RETURN],
+    "model.zero_grad() and float(loss)": ["model.zero_grad()", LOSS, BACKWARD, STEP, "return float(loss)"],
+    "grads set to None by hand, forward split": [
+        "for p in model.parameters():", "    p.grad = None", "prediction = model(x)", "loss = loss_fn(prediction, y)",
+        BACKWARD, STEP, "return loss.detach().item()"],
+}
+UNUSUAL_EVALUATE = """
+@torch.no_grad()
+def evaluate(model, loss_fn, x, y):
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        with torch.inference_mode():
+            loss = loss_fn(model(x), y)
+        return float(loss)
+    finally:
+        for m, mode in modes.items():
+            m.training = mode
+"""
+
+
+@pytest.mark.parametrize("case", CORRECT_FILES)
+def test_correct_but_unusual_train_steps_pass(grade_source, case):
+    evaluate = UNUSUAL_EVALUATE if case == "zero_grad last" else EVALUATE
+    result = grade_source("ex07", ex07_file(*CORRECT_FILES[case], evaluate=evaluate))
+    assert failures(result) == {}
+    assert result.status is Status.PASSED
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+WRONG_EVALUATES = {
+    "no model.eval()": ("""
+        def evaluate(model, loss_fn, x, y):
+            with torch.no_grad():
+                return loss_fn(model(x), y).item()
+        """, "ex07.evaluate-in-train-mode", {"evaluate_value", "evaluate_changes_nothing"}, "training mode"),
+    "no torch.no_grad()": ("""
+        def evaluate(model, loss_fn, x, y):
+            was_training = model.training
+            model.eval()
+            try:
+                return loss_fn(model(x), y).item()
+            finally:
+                model.train(was_training)
+        """, "ex07.evaluate-without-no-grad", {"evaluate_changes_nothing"}, "requires_grad=True"),
+    "backward in evaluate": ("""
+        def evaluate(model, loss_fn, x, y):
+            was_training = model.training
+            model.eval()
+            try:
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                return loss.item()
+            finally:
+                model.train(was_training)
+        """, "ex07.evaluate-without-no-grad", {"evaluate_changes_nothing"}, ".grad of '0.weight' held a gradient"),
+    "mode never restored": ("""
+        def evaluate(model, loss_fn, x, y):
+            model.eval()
+            with torch.no_grad():
+                return loss_fn(model(x), y).item()
+        """, "ex07.evaluate-mode-not-restored", {"evaluate_restores_mode", "evaluate_restores_mode_on_error"},
+        "in train mode before evaluate and in eval mode after it"),
+    "model.train() at the end": ("""
+        def evaluate(model, loss_fn, x, y):
+            model.eval()
+            try:
+                with torch.no_grad():
+                    return loss_fn(model(x), y).item()
+            finally:
+                model.train()
+        """, "ex07.evaluate-mode-not-restored", {"evaluate_restores_mode"},
+        "in eval mode before evaluate and in train mode after it"),
+    "no finally": ("""
+        def evaluate(model, loss_fn, x, y):
+            was_training = model.training
+            model.eval()
+            with torch.no_grad():
+                loss = loss_fn(model(x), y).item()
+            model.train(was_training)
+            return loss
+        """, "ex07.evaluate-mode-lost-on-error", {"evaluate_restores_mode_on_error"}, "The forward pass raised"),
+    "the tensor returned": ("""
+        def evaluate(model, loss_fn, x, y):
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    return loss_fn(model(x), y)
+            finally:
+                model.train(was_training)
+        """, "ex07.returned-tensor", {"evaluate_value"}, "evaluate returned a torch.Tensor"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_EVALUATES)
+def test_each_evaluate_mistake_fails_and_is_named(grade_source, case):
+    source, mistake, must_fail, words = WRONG_EVALUATES[case]
+    failed = failures(grade_source("ex07", ex07_file(TRAIN_STEP, evaluate=source)))
+    assert failed.keys() == must_fail
+    assert {named for _, named in failed.values()} == {mistake}
+    assert all(words in message for message, _ in failed.values())
+
+
+# --- the catalogue's equivalences, on our own simulations --------------------------------------
+@pytest.mark.parametrize("order,mistake", [
+    ("loss, step, backward, zero_grad", "ex07.zero-grad-after-backward"),
+    ("step, loss, backward, zero_grad", "ex07.zero-grad-after-backward"),
+    ("zero_grad, step, loss, backward", "ex07.step-before-backward"),
+    ("loss, zero_grad, step, backward", "ex07.step-before-backward"),
+    ("step, loss, zero_grad, backward", "ex07.step-before-backward"),
+    ("loss, step, backward", "ex07.step-before-backward"),
+    ("step, loss, backward", "ex07.step-before-backward"),  # the one catalogued order not written as a file above
+    ("zero_grad, loss, backward", "ex07.step-before-backward"),  # no step at all: nothing moves either
+])
+def test_orders_the_catalogue_covers_by_equivalence_are_named(order, mistake):
+    result = grade_inprocess("ex07", {"train_step": ex07_mistakes.in_order(order)})
+    assert result.status is Status.FAILED
+    assert {c.misconception.id for c in result.checks if c.misconception} == {mistake}
+
+
+# --- ex08 -------------------------------------------------------------------------------------
+EX08_HEAD = """
+import time
+import torch
+from torch import nn
+
+
+def fit_regression(x, y):
+    raise NotImplementedError
+
+
+def fit_classifier(x, y, num_classes):
+    raise NotImplementedError
+"""
+
+
+def ex08_file(source: str) -> str:
+    return EX08_HEAD + textwrap.dedent(source)
+
+
+def test_a_classifier_returning_probabilities_is_named(grade_source):
+    result = grade_source("ex08", ex08_file("""
+        def fit_classifier(x, y, num_classes):
+            torch.manual_seed(0)
+            net = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, num_classes))
+            optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+            for _ in range(100):
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(x), y)
+                loss.backward()
+                optimizer.step()
+            return nn.Sequential(net, nn.Softmax(dim=1))
+        """))
+    message, mistake = failures(result)["classifier"]
+    assert mistake == "ex08.probabilities-not-logits"
+    assert "returns probabilities" in message
+    assert {c.id.split(".")[1]: c.outcome for c in result.checks}["regression"] is Outcome.NOT_STARTED
+
+
+def test_a_regression_that_predicts_the_mean_is_named(grade_source):
+    failed = failures(grade_source("ex08", ex08_file("""
+        class Average(nn.Module):
+            def __init__(self, value):
+                super().__init__()
+                self.value = nn.Parameter(value)
+
+            def forward(self, x):
+                return self.value.expand(len(x), 1)
+
+
+        def fit_regression(x, y):
+            return Average(y.mean().reshape(1))
+        """)))
+    message, mistake = failed["regression"]
+    assert mistake == "ex08.predicts-the-mean"
+    assert "about the same time for every distance" in message
+
+
+def test_a_fit_that_returns_no_module_fails_clearly(grade_source):
+    failed = failures(grade_source("ex08", ex08_file("""
+        def fit_regression(x, y):
+            model = nn.Linear(1, 1)
+            return model, [1.0, 0.5]
+        """)))
+    assert failed["regression"][0].startswith("fit_regression returned a tuple, not a model.")
+
+
+@pytest.mark.parametrize("loop", ["while True:\n    pass", "while True:\n    try:\n        time.sleep(10)\n"
+                                                          "    except BaseException:\n        pass"])
+def test_a_fit_that_never_returns_is_stopped(grade_source, monkeypatch, loop):
+    """The stop comes from the driver's timer, or (if the learner's code swallows it) from the
+    grader killing the worker: the learner reads the same sentence either way."""
+    monkeypatch.setattr(ex08_fit, "FIT_SECONDS", 1.0)
+    monkeypatch.setattr(ex08_fit, "GRACE_SECONDS", 1.0)
+    body = textwrap.indent(loop, "    ")
+    failed = failures(grade_source("ex08", ex08_file(f"def fit_regression(x, y):\n{body}\n")))
+    assert failed["regression"][0].startswith("Your fit_regression was stopped after 1 s")
