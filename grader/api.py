@@ -18,6 +18,7 @@ One sandbox serves the whole process: started by the first check, reused by the 
 """
 from __future__ import annotations
 
+import ast
 import atexit
 import difflib
 import importlib.util
@@ -108,7 +109,7 @@ def _prepare(chosen: catalog.Exercise, path: str | os.PathLike[str] | None, func
     if not given:
         return _problem(chosen, f"Nothing to check: pass your functions, as lossgrade.check(\"{chosen.id}\", "
                                 f"{_example(chosen)}), or your file, as path=\"{chosen.file}\".")
-    module = notebook_source.build(given, chosen.functions, chosen.id)
+    module = notebook_source.build(given, chosen.functions, chosen.id, _class_names(chosen))
     if module.problems:
         return _problem(chosen, *module.problems)
     notes = [f"`{name}` was not passed and your notebook defines no function `{name}`, so its checks count "
@@ -241,6 +242,15 @@ def _shape_problems(exercise: catalog.Exercise, given: dict[str, Any], reference
             if problem:
                 problems.append(problem)
     return problems
+
+
+def _class_names(exercise: catalog.Exercise) -> frozenset[str]:
+    """The exercise's names that its stub defines as classes (read, not imported)."""
+    try:
+        tree = ast.parse(exercise.stub_path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
 
 
 def _workspace() -> Workspace | None:

@@ -18,6 +18,7 @@ Nothing here imports torch or runs the learner's code: sources are read, parsed 
 compiled (never executed) to find the names they use.
 """
 from __future__ import annotations
+import __future__
 
 import ast
 import builtins
@@ -48,10 +49,12 @@ class ModuleSource:
     missing: list[str] = field(default_factory=list)  # exercise functions left as stubs
 
 
-def build(functions: dict[str, Any], expected: tuple[str, ...], exercise: str = "the exercise") -> ModuleSource:
-    """The source of a module that binds each name in `expected` to the given object (an
-    exercise function not in `functions` becomes a stub that raises NotImplementedError)."""
-    return _Builder(functions, expected, exercise).run()
+def build(functions: dict[str, Any], expected: tuple[str, ...], exercise: str = "the exercise",
+          classes: frozenset[str] = frozenset()) -> ModuleSource:
+    """The source of a module that binds each name in `expected` to the given object. An
+    exercise function (or class, if named in `classes`) not in `functions` becomes a stub
+    that raises NotImplementedError, as the exercise's own stub does."""
+    return _Builder(functions, expected, exercise, classes).run()
 
 
 # --- what an object is -----------------------------------------------------------------
@@ -171,7 +174,7 @@ def _globals_of(value: Any) -> dict[str, Any]:
     return vars(module) if module else {}
 
 
-def global_names(source: str) -> list[str]:
+def global_names(source: str, flags: int = 0) -> list[str]:
     """Every global name the source uses, in order: at definition time (decorators,
     defaults, annotations, base classes, class bodies) and when its functions run."""
     names: dict[str, None] = {}
@@ -190,7 +193,7 @@ def global_names(source: str) -> list[str]:
             if isinstance(constant, types.CodeType):
                 walk(constant)
 
-    walk(compile(source, "<lossgrade>", "exec"))
+    walk(compile(source, "<lossgrade>", "exec", flags=flags, dont_inherit=True))
     return list(names)
 
 
@@ -235,7 +238,9 @@ def signature_problem(name: str, given: Any, reference: Any) -> str | None:
 
 # --- building the module --------------------------------------------------------------------
 class _Builder:
-    def __init__(self, functions: dict[str, Any], expected: tuple[str, ...], exercise: str) -> None:
+    def __init__(self, functions: dict[str, Any], expected: tuple[str, ...], exercise: str, classes: frozenset[str]) -> None:
+        self.classes = classes
+        self.future = 0  # `from __future__ import annotations` in a cell sent: keep it
         self.functions = functions
         self.expected = expected
         self.exercise = exercise
@@ -254,9 +259,15 @@ class _Builder:
             self.root(name, value)
         missing = [name for name in self.expected if name not in self.bound]
         for name in missing:
-            self.body.append(f"def {name}(*args, **kwargs):\n"
-                             f"    raise NotImplementedError({name + ' was not passed to lossgrade.check'!r})")
+            message = repr(f"{name} was not passed to lossgrade.check")
+            if name in self.classes:
+                self.body.append(f"class {name}:\n    def __init__(self, *args, **kwargs):\n        raise NotImplementedError({message})\n\n"
+                                 f"    @staticmethod\n    def apply(*args, **kwargs):\n        raise NotImplementedError({message})")
+            else:
+                self.body.append(f"def {name}(*args, **kwargs):\n    raise NotImplementedError({message})")
         header = f"# Written by lossgrade.check from the functions you passed for {self.exercise}.\n"
+        if self.future:
+            header += "from __future__ import annotations\n"
         parts = [header + "\n".join(self.imports)] if self.imports else [header]
         parts += ["\n".join(self.constants)] if self.constants else []
         text = "\n\n\n".join(parts + self.body) + "\n"
@@ -348,7 +359,9 @@ class _Builder:
             node = tree.body[0]
             if len(tree.body) != 1 or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 raise SyntaxError("not one definition")
-            names = global_names(source)
+            flags = _future_flags(target)
+            self.future |= flags
+            names = global_names(source, flags)
         except (OSError, TypeError, SyntaxError, IndexError, ValueError):
             self.problems.append(
                 f"The source of {who} is not available, so it cannot be sent to the grader (functions typed "
@@ -375,6 +388,13 @@ class _Builder:
                     "defines it (or define it), then check again.")
         self.body.append(source.rstrip())
         return node.name
+
+
+def _future_flags(value: Any) -> int:
+    """The `from __future__ import annotations` flag, if the source was compiled with it."""
+    codes = [value.__code__] if isinstance(value, types.FunctionType) else [f.__code__ for f in _class_functions(value)]
+    flag = __future__.annotations.compiler_flag
+    return flag if any(code.co_flags & flag for code in codes) else 0
 
 
 def _qualified(value: Any) -> str:

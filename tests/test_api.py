@@ -297,6 +297,22 @@ def test_functions_from_a_file_beside_the_notebook_travel_as_source(tmp_path: Pa
                        "runs your code: copy what you need from it into the notebook."]
 
 
+def test_postponed_annotations_stay_postponed_and_a_missing_class_is_a_stub() -> None:
+    ns = Notebook().run(
+        "from __future__ import annotations\n\n"
+        "def focal(input: Logits, target: Labels, gamma=2.0, alpha=None, reduction='mean') -> Loss:\n"
+        "    return input.sum()\n"
+    ).ns
+    built = notebook_source.build({"focal_loss": ns["focal"]}, ("focal_loss", "CrossEntropyFunction"),
+                                  classes=frozenset({"CrossEntropyFunction"}))
+    assert built.problems == [] and built.missing == ["CrossEntropyFunction"]
+    assert "from __future__ import annotations" in built.text.splitlines()
+    module: dict[str, Any] = {}
+    exec(compile(built.text, "built", "exec"), module)  # noqa: S102 - our own test functions
+    with pytest.raises(NotImplementedError, match="CrossEntropyFunction was not passed"):
+        module["CrossEntropyFunction"].apply()
+
+
 def test_two_meanings_of_one_name_are_reported() -> None:
     ns = Notebook().run('''
 def log_softmax(x, dim=-1):
