@@ -4,39 +4,36 @@ fails and is named; correct but unusual files pass. The equivalences that the ca
 wrong orders relies on are checked in-process, on our own simulations."""
 from __future__ import annotations
 
+import inspect
 import textwrap
 
 import pytest
 
+from lossgrade import catalog, runner
 from lossgrade.checks import ex08_fit
 from lossgrade.misconceptions import ex07_train_step as ex07_mistakes
 from lossgrade.results import ExerciseResult, Outcome, Status
 from conftest import grade_inprocess
 
-ZERO, LOSS, BACKWARD, STEP = "optimizer.zero_grad()", "loss = loss_fn(model(x), y)", "loss.backward()", "optimizer.step()"
-RETURN = "return loss.item()"
-EVALUATE = """
-def evaluate(model, loss_fn, x, y):
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return loss_fn(model(x), y).item()
-    finally:
-        model.train(was_training)
-"""
+ZERO, LOSS, BACKWARD = "optimizer.zero_grad()", "loss = loss_fn(model(x), y)", "loss.backward()"
+STEP, RETURN = "optimizer.step()", "return loss.item()"
+EVALUATE = inspect.getsource(runner.reference(catalog.resolve("ex07")).evaluate)  # the reference's
 TRAIN_STEP = "\n".join([ZERO, LOSS, BACKWARD, STEP, RETURN])
+
+
+EX07_HEAD = "from typing import Callable\n\nimport torch\nfrom torch import nn\n\n\n"
 
 
 def ex07_file(*lines: str, evaluate: str = EVALUATE) -> str:
     body = textwrap.indent("\n".join(lines), "    ")
-    return f"import torch\n\n\ndef train_step(model, loss_fn, optimizer, x, y):\n{body}\n\n{textwrap.dedent(evaluate)}"
+    return f"{EX07_HEAD}def train_step(model, loss_fn, optimizer, x, y):\n{body}\n\n\n{textwrap.dedent(evaluate)}"
 
 
 def failures(result: ExerciseResult) -> dict[str, tuple[str, str | None]]:
     """check name -> (message, the named mistake's id) for every check that did not pass."""
     assert not [c.id for c in result.checks if c.outcome is Outcome.ERROR], result.checks
-    return {c.id.split(".")[1]: (c.feedback.message if c.feedback else "", c.misconception.id if c.misconception else None)
+    return {c.id.split(".")[1]: (c.feedback.message if c.feedback else "",
+                                 c.misconception.id if c.misconception else None)
             for c in result.checks if c.outcome is not Outcome.PASSED}
 
 

@@ -59,14 +59,19 @@ def _scenario(t: CheckContext, optimizer: dict[str, Any], calls: int, loss: str 
 
 
 def _describe(scenario: dict[str, Any]) -> str:
-    layers = ", ".join(f"{kind}({', '.join(map(str, args))})" for kind, *args in scenario["model_spec"]["layers"])
     spec = dict(scenario["optimizer_spec"])
     name = spec.pop("name")
     settings = ", ".join(f"{k}={v}" for k, v in spec.items())
     calls = len(scenario["batches"])
     times = "once" if calls == 1 else f"{calls} times in a row, on {calls} different batches"
     return (f"train_step(model, {LOSS_NAMES[scenario['loss']]}, torch.optim.{name}(model.parameters(), {settings}), "
-            f"x, y), called {times}; model = nn.Sequential({layers}) in float64, x of shape (6, 4)")
+            f"x, y), called {times}; model = {_layers(scenario['model_spec'])} in float64, x of shape (6, 4)")
+
+
+def _layers(spec: dict[str, Any]) -> str:
+    """"nn.Sequential(Linear(4, 8), Tanh(), ...)" for a model spec."""
+    layers = [f"{_drivers.LAYERS[kind].__name__}({', '.join(map(str, args))})" for kind, *args in spec["layers"]]
+    return f"nn.Sequential({', '.join(layers)})"
 
 
 @dataclass
@@ -239,8 +244,7 @@ def _eval_scenario(t: CheckContext, train_mode: bool, features: int = 4) -> dict
 
 def _eval_call(scenario: dict[str, Any]) -> str:
     mode = "train" if scenario["train_mode"] else "eval"
-    layers = ", ".join(f"{kind}({', '.join(map(str, args))})" for kind, *args in scenario["model_spec"]["layers"])
-    return (f"evaluate(model, nn.CrossEntropyLoss(), x, y) with model = nn.Sequential({layers}) in float64, "
+    return (f"evaluate(model, nn.CrossEntropyLoss(), x, y) with model = {_layers(scenario['model_spec'])} in float64, "
             f"in {mode} mode, and x of shape {tuple(scenario['x'].shape)}")
 
 

@@ -38,7 +38,8 @@ LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "cross_entropy"
 def build_model(spec: dict[str, Any], state_dict: dict[str, torch.Tensor] | None = None) -> nn.Sequential:
     """`{"layers": [["linear", 4, 8], ["tanh"], ...], "dtype": "float64"}` -> nn.Sequential,
     loaded with `state_dict` when one is given (every parameter and buffer)."""
-    layers = [LAYERS[kind](*args) for kind, *args in spec["layers"]]
+    with torch.random.fork_rng(devices=[]):  # the default initialisation leaves the caller's RNG alone
+        layers = [LAYERS[kind](*args) for kind, *args in spec["layers"]]
     model = nn.Sequential(*layers).to(getattr(torch, spec.get("dtype", "float64")))
     if state_dict is not None:
         model.load_state_dict(state_dict)
