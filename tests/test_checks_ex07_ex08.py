@@ -5,11 +5,12 @@ wrong orders relies on are checked in-process, on our own simulations."""
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 
 import pytest
 
-from lossgrade import catalog, runner
+from lossgrade import catalog, misconceptions, runner
 from lossgrade.checks import ex08_fit
 from lossgrade.misconceptions import ex07_train_step as ex07_mistakes
 from lossgrade.results import ExerciseResult, Outcome, Status
@@ -278,3 +279,18 @@ def test_a_fit_that_never_returns_is_stopped(grade_source, monkeypatch, loop):
     body = textwrap.indent(loop, "    ")
     failed = failures(grade_source("ex08", ex08_file(f"def fit_regression(x, y):\n{body}\n")))
     assert failed["regression"][0].startswith("Your fit_regression was stopped after 1 s")
+
+
+# --- the catalogues -----------------------------------------------------------------------------
+def test_every_catalogued_mistake_is_well_formed_and_exercised_above():
+    exercised = {case[1] for case in [*WRONG_FILES.values(), *WRONG_EVALUATES.values()]}
+    exercised |= {"ex08.probabilities-not-logits", "ex08.predicts-the-mean"}  # the ex08 tests name them
+    catalogued = [m for module in ("ex07_train_step", "ex08_fit") for m in misconceptions.catalogue(module)]
+    assert {m.id for m in catalogued} == exercised
+    assert {order.mistake for order in ex07_mistakes.WRONG_ORDERS} <= exercised
+    for mistake in catalogued:
+        assert re.fullmatch(r"ex0[78]\.[a-z]+(-[a-z]+)*", mistake.id)
+        assert mistake.function == "" and mistake.wrong is None  # diagnosed by the checks, from behaviour
+        assert "\n" not in mistake.name and mistake.message.endswith(".")
+        quiz, _, question = (mistake.quiz or "").partition("#")
+        assert quiz in {"training-step", "logits", "loss-scales"} and question
