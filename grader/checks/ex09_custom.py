@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
 from lossgrade.sandbox.replies import Reply
 
 checks = Checks("ex09_custom")
@@ -24,16 +25,6 @@ REDUCTIONS = ("mean", "sum", "none")
 FUNCTION = "CrossEntropyFunction.apply"
 # torch.autograd.gradcheck's defaults
 EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3
-
-
-def _large_rows(dtype: torch.dtype) -> torch.Tensor:
-    """Logits near +-1e4, close together within a row, and a row where the true class (1)
-    is 1e4 below the maximum: its probability underflows to 0, its log must not."""
-    return torch.tensor([[1e4, 9999.0, 9997.5, 9998.0], [-1e4, -9999.5, -9997.0, -9998.5],
-                         [1e4, 0.0, -1e4, 5.0], [3.0, 1.0, -2.0, 0.5]], dtype=dtype)
-
-
-LARGE_TARGET = torch.tensor([1, 0, 1, 3])
 
 
 def _alpha(t: CheckContext, classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -98,8 +89,8 @@ def focal_alpha(t: CheckContext) -> None:
 def focal_stability(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         for gamma in (0.0, 2.0, 5.0):
-            _focal_every_reduction(t, _large_rows(dtype), LARGE_TARGET, gamma=gamma)
-        _focal_every_reduction(t, _large_rows(dtype), LARGE_TARGET, gamma=2.0, alpha=_alpha(t, 4, dtype))
+            _focal_every_reduction(t, large_logits(dtype), LARGE_LOGITS_TARGET, gamma=gamma)
+        _focal_every_reduction(t, large_logits(dtype), LARGE_LOGITS_TARGET, gamma=2.0, alpha=_alpha(t, 4, dtype))
 
 
 @checks.add("focal_loss raises ValueError for an unknown reduction and IndexError for a target outside [0, C)",
@@ -187,7 +178,7 @@ def function_forward(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         t.expect_close(FUNCTION, t.randn(5, 4, dtype=dtype, scale=2.0), torch.tensor([3, 0, 2, 2, 1]))
         t.expect_close(FUNCTION, t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
-        t.expect_close(FUNCTION, _large_rows(dtype), LARGE_TARGET)
+        t.expect_close(FUNCTION, large_logits(dtype), LARGE_LOGITS_TARGET)
     near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)  # float32 cannot hold these gaps
     t.expect_close(FUNCTION, near, torch.tensor([1, 3, 0]), what="The float64 result")
 
@@ -202,7 +193,7 @@ def function_backward(t: CheckContext) -> None:
         for upstream in (None, torch.tensor(2.5, dtype=dtype), torch.tensor(-0.5, dtype=dtype)):
             _expect_backward(t, logits, target, upstream)
         _expect_backward(t, t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
-        _expect_backward(t, _large_rows(dtype), LARGE_TARGET, torch.tensor(1.5, dtype=dtype))
+        _expect_backward(t, large_logits(dtype), LARGE_LOGITS_TARGET, torch.tensor(1.5, dtype=dtype))
 
 
 @checks.add("CrossEntropyFunction passes a gradcheck in float64, computed by the grader: the gradient from "

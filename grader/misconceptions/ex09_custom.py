@@ -72,68 +72,31 @@ def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Te
 
 
 # --- CrossEntropyFunction ------------------------------------------------------------------
-def _softmax_minus_one_hot(log_probs: Tensor, target: Tensor) -> Tensor:
-    return log_probs.exp() - F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype)
+Gradient = Callable[[Tensor, int, Tensor], Tensor]  # (softmax - one_hot, N, grad_output) -> gradient
 
 
-class _Right(torch.autograd.Function):
-    """Mean cross-entropy; subclasses change one thing."""
+def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mean,
+              with_none: bool = True) -> Callable[..., Tensor]:
+    """The `apply` of a cross-entropy Function whose forward reduces with `reduce` and whose
+    backward returns `gradient(...)` for the logits (and None for the target, unless not)."""
 
-    @staticmethod
-    def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
-        if ((target < 0) | (target >= logits.shape[-1])).any():
-            raise IndexError("Target out of bounds.")
-        log_probs = torch.log_softmax(logits, -1)
-        ctx.save_for_backward(log_probs, target)
-        return -_pick(log_probs, target).mean()
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            if ((target < 0) | (target >= logits.shape[-1])).any():
+                raise IndexError("Target out of bounds.")
+            log_probs = torch.log_softmax(logits, -1)
+            ctx.save_for_backward(log_probs, target)
+            return reduce(-_pick(log_probs, target))
 
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return _softmax_minus_one_hot(log_probs, target) / len(target) * grad_output, None
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            log_probs, target = ctx.saved_tensors
+            hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype)
+            grad = gradient(log_probs.exp() - hot, len(target), grad_output)
+            return (grad, None) if with_none else grad
 
-
-class _IgnoresGradOutput(_Right):
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return _softmax_minus_one_hot(log_probs, target) / len(target), None
-
-
-class _BackwardOfSum(_Right):
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return _softmax_minus_one_hot(log_probs, target) * grad_output, None
-
-
-class _OneGradient(_Right):
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return _softmax_minus_one_hot(log_probs, target) / len(target) * grad_output
-
-
-class _ForwardSum(_Right):
-    """The sum in forward, and the matching backward: consistent, but not the mean."""
-
-    @staticmethod
-    def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
-        log_probs = torch.log_softmax(logits, -1)
-        ctx.save_for_backward(log_probs, target)
-        return -_pick(log_probs, target).sum()
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return _softmax_minus_one_hot(log_probs, target) * grad_output, None
-
-
-class _SignFlipped(_Right):
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        log_probs, target = ctx.saved_tensors
-        return -_softmax_minus_one_hot(log_probs, target) / len(target) * grad_output, None
+    return Wrong.apply
 
 
 FUNCTION = "CrossEntropyFunction.apply"
@@ -184,7 +147,7 @@ MISCONCEPTIONS = [
                 "scaled or combined (2 * loss, loss + other), grad_output carries how much the final result "
                 "depends on this one; the chain rule multiplies by it.",
         quiz="loss-scales#sum-vs-mean",
-        wrong=_IgnoresGradOutput.apply,
+        wrong=_function(lambda error, n, upstream: error / n),
     ),
     Mistake(
         id="ex09.backward-gradient-of-sum", function=FUNCTION,
@@ -193,7 +156,7 @@ MISCONCEPTIONS = [
                 "without dividing by N: the gradient of the sum. Forward and backward must describe the same "
                 "function, which is what gradcheck tests.",
         quiz="loss-scales#sum-vs-mean",
-        wrong=_BackwardOfSum.apply,
+        wrong=_function(lambda error, n, upstream: error * upstream),
     ),
     Mistake(
         id="ex09.backward-one-gradient", function=FUNCTION,
@@ -202,7 +165,7 @@ MISCONCEPTIONS = [
                 "then None for the target (class indices have no gradient). Returning only the logits' "
                 "gradient makes torch raise 'returned an incorrect number of gradients'.",
         quiz="targets#target-dtype",
-        wrong=_OneGradient.apply,
+        wrong=_function(lambda error, n, upstream: error / n * upstream, with_none=False),
     ),
     Mistake(
         id="ex09.forward-sum", function=FUNCTION,
@@ -211,7 +174,7 @@ MISCONCEPTIONS = [
                 "F.cross_entropy's default, the mean over the N samples, so that its size does not depend on "
                 "the batch size.",
         quiz="loss-scales#sum-vs-mean",
-        wrong=_ForwardSum.apply,
+        wrong=_function(lambda error, n, upstream: error * upstream, reduce=torch.sum),
     ),
     Mistake(
         id="ex09.backward-sign-flipped", function=FUNCTION,
@@ -220,6 +183,6 @@ MISCONCEPTIONS = [
                 "so its gradient is positive; the true class's is negative. With this sign gradient descent "
                 "would make the model worse at every step.",
         quiz="training-step#learning-rate-too-high",
-        wrong=_SignFlipped.apply,
+        wrong=_function(lambda error, n, upstream: -error / n * upstream),
     ),
 ]
