@@ -7,6 +7,7 @@ all mean the same exercise, and an unknown id gets the closest valid one as a su
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import re
@@ -19,6 +20,7 @@ from lossgrade import course
 from lossgrade.errors import LossgradeError
 
 FORMAT = 1
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Exercise:
     hints: tuple[str, ...]
     allowed_imports: tuple[str, ...] = field(default=())  # learner files it may import
     warm: tuple[str, ...] = field(default=())  # torch parts its workers use ("optim")
+    visibility: str = "visible"  # of its checks, in Gradescope's words (VISIBILITIES)
+    due: datetime.datetime | None = None
+    root: Path = field(default_factory=course.course_root)  # the course folder it comes from
 
     @property
     def module(self) -> str:
@@ -41,11 +46,17 @@ class Exercise:
 
     @property
     def stub_path(self) -> Path:
-        return course.exercises_dir() / self.file
+        return self.root / "exercises" / self.file
 
     @property
     def solution_path(self) -> Path:
-        return course.solutions_dir() / self.file
+        return self.root / "solutions" / self.file
+
+    @property
+    def checks_path(self) -> Path | None:
+        """An instructor's checks file for this exercise, when its course has one."""
+        path = self.root / "checks" / self.file
+        return path if self.root != course.course_root() and path.is_file() else None
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -84,13 +95,36 @@ def _parse(path: Path) -> list[Exercise]:
                     hints=tuple(entry.get("hints") or ()),
                     allowed_imports=tuple(entry.get("allowed_imports") or ()),
                     warm=tuple(entry.get("warm") or ()),
+                    visibility=str(entry.get("visibility", "visible")),
+                    due=_due(entry.get("due"), where),
+                    root=path.parent.parent,
                 )
             )
         except KeyError as exc:
             raise LossgradeError(f"{where}: exercise is missing the field {exc.args[0]!r}")
+        except (TypeError, ValueError) as exc:
+            raise LossgradeError(f"{where}: {exc}")
         if not re.fullmatch(r"ex\d\d", exercises[-1].id):
             raise LossgradeError(f"{where}: exercise id must look like ex01")
+        if exercises[-1].visibility not in VISIBILITIES:
+            raise LossgradeError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}")
     return exercises
+
+
+def _due(value: object, where: str) -> datetime.datetime | None:
+    """A due date: YAML's own timestamp, or ISO text; naive times are taken as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        value = datetime.datetime.combine(value, datetime.time(23, 59, 59))
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise LossgradeError(f"{where}: due must be a date like 2026-12-01T23:59:00Z, not {value!r}")
+    if not isinstance(value, datetime.datetime):
+        raise LossgradeError(f"{where}: due must be a date like 2026-12-01T23:59:00Z")
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,8 +133,14 @@ def _load(path: Path) -> tuple[Exercise, ...]:
 
 
 def exercises() -> tuple[Exercise, ...]:
-    """Every exercise of the course, in order."""
-    return _load(course.exercises_dir() / "info.yaml")
+    """Every exercise of the course in id order: the built-in ones, with an instructor's
+    course folder adding exercises and replacing those that share an id."""
+    merged: dict[str, Exercise] = {}
+    for root in course.roots():
+        info = root / "exercises" / "info.yaml"
+        if root == course.course_root() or info.is_file():
+            merged.update((e.id, e) for e in _load(info))
+    return tuple(sorted(merged.values(), key=lambda e: e.id))
 
 
 def resolve(text: str) -> Exercise:

@@ -6,12 +6,13 @@ User mistakes raise `LossgradeError` (one line on stderr, exit code 2); check fa
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import click
 
-from lossgrade import catalog, hints, service
+from lossgrade import catalog, course, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
@@ -26,8 +27,12 @@ workspace_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lossgrade")
-def cli() -> None:
+@click.option("--course", "course_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              envvar=course.ENV, help="An instructor's course folder layered over the built-in course.")
+def cli(course_dir: Path | None) -> None:
     """Exercises and myth-buster quizzes on PyTorch loss functions, checked as you go."""
+    if course_dir is not None:
+        os.environ[course.ENV] = str(course_dir.resolve())  # seen by workers and batch jobs too
 
 
 @cli.command()
@@ -171,8 +176,10 @@ def main() -> None:
 
 
 from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands
+from lossgrade.course_cli import course_group  # noqa: E402 - instructors' own courses
 from lossgrade.quiz.cli import quiz  # noqa: E402 - the myth-buster quizzes
 
 cli.add_command(grade)
 cli.add_command(export)
 cli.add_command(quiz)
+cli.add_command(course_group)

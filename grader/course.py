@@ -1,8 +1,11 @@
-"""Where the course material lives: exercise stubs and metadata, reference solutions, quizzes.
+"""Where the course material lives: exercise stubs and metadata, reference solutions,
+checks, misconceptions and quizzes.
 
-In a clone, `grader/_course/*` are symlinks to the repository's top-level folders; in a
-wheel, setuptools copies their contents into the package. Either way they are read through
-importlib.resources, so `lossgrade` works from any folder.
+The built-in course ships inside the package (in a clone, `grader/_course/*` are symlinks
+to the repository's top-level folders; in a wheel, setuptools copies their contents), read
+through importlib.resources so `lossgrade` works from any folder. An instructor's course
+folder (`lossgrade --course DIR`, or LOSSGRADE_COURSE) is layered on top: it uses the same
+layout, adds exercises and quizzes, and replaces built-in ones that share an id.
 """
 from __future__ import annotations
 
@@ -10,14 +13,24 @@ import os
 from importlib import resources
 from pathlib import Path
 
+ENV = "LOSSGRADE_COURSE"
+
 
 def course_root() -> Path:
-    """The folder holding exercises/, solutions/ and quizzes/ (an instructor's course
-    folder given by LOSSGRADE_COURSE wins over the built-in one)."""
-    override = os.environ.get("LOSSGRADE_COURSE")
-    if override:
-        return Path(override)
+    """The built-in course: exercises/, solutions/ and quizzes/ shipped with lossgrade."""
     return Path(str(resources.files("lossgrade") / "_course"))
+
+
+def extra_root() -> Path | None:
+    """The instructor's course folder layered over the built-in one, if any."""
+    override = os.environ.get(ENV)
+    return Path(override).resolve() if override else None
+
+
+def roots() -> list[Path]:
+    """Every course folder in force, the built-in one first (later ones win)."""
+    extra = extra_root()
+    return [course_root()] + ([extra] if extra else [])
 
 
 def exercises_dir() -> Path:

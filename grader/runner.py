@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
 
-from lossgrade import catalog, course
+from lossgrade import catalog, pyfiles
 from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
 from lossgrade.sandbox.client import Limits, Sandbox
@@ -31,7 +29,12 @@ def devices() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=None)
 def checks_for(exercise: catalog.Exercise) -> Checks:
-    module = importlib.import_module(f"lossgrade.checks.{exercise.module}")
+    """The exercise's checks: its course folder's `checks/<file>` when there is one,
+    else the built-in module of the same name."""
+    if exercise.checks_path is not None:
+        module = pyfiles.load(f"lossgrade_course_checks_{exercise.module}", exercise.checks_path)
+    else:
+        module = importlib.import_module(f"lossgrade.checks.{exercise.module}")
     found: Checks = module.checks
     return found
 
@@ -39,16 +42,8 @@ def checks_for(exercise: catalog.Exercise) -> Checks:
 @functools.lru_cache(maxsize=None)
 def reference(exercise: catalog.Exercise) -> ModuleType:
     """The reference solution, imported here in the trusted process (never in a worker)."""
-    folder = str(course.solutions_dir())
-    sys.path.insert(0, folder)  # a solution may import an earlier one (ex05 uses ex03)
-    try:
-        spec = importlib.util.spec_from_file_location(f"lossgrade_reference_{exercise.module}", exercise.solution_path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(folder)
-    return module
+    return pyfiles.load(f"lossgrade_reference_{exercise.module}", exercise.solution_path,
+                        search=exercise.solution_path.parent)
 
 
 def learner_files(folder: Path, exercise: catalog.Exercise) -> dict[str, str] | None:

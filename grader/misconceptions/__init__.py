@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
 
-from lossgrade import results
+from lossgrade import course, pyfiles, results
 from lossgrade.checks.compare import close
 
 
@@ -32,14 +33,24 @@ class Mistake:
         return results.Misconception(id=self.id, name=self.name, message=self.message, quiz=self.quiz)
 
 
-@functools.lru_cache(maxsize=None)
 def catalogue(module: str) -> tuple[Mistake, ...]:
-    """The mistakes catalogued for an exercise module (empty when none are)."""
+    """The mistakes catalogued for an exercise module: an instructor's course folder's
+    `misconceptions/<module>.py` first, then the built-in ones (empty when none are)."""
+    return _catalogue(module, tuple(course.roots()[1:]))
+
+
+@functools.lru_cache(maxsize=None)
+def _catalogue(module: str, extra_roots: tuple[Path, ...]) -> tuple[Mistake, ...]:
+    found: list[Mistake] = []
+    for root in extra_roots:
+        path = root / "misconceptions" / f"{module}.py"
+        if path.is_file():
+            found.extend(pyfiles.load(f"lossgrade_course_misconceptions_{module}", path).MISCONCEPTIONS)
     try:
-        found = importlib.import_module(f"lossgrade.misconceptions.{module}")
+        found.extend(importlib.import_module(f"lossgrade.misconceptions.{module}").MISCONCEPTIONS)
     except ModuleNotFoundError:
-        return ()
-    return tuple(found.MISCONCEPTIONS)
+        pass
+    return tuple(found)
 
 
 def by_id(module: str, mistake_id: str) -> Mistake:

@@ -17,8 +17,11 @@ from lossgrade.quiz.model import Quiz
 
 
 def quiz_files(folder: Path | None = None) -> list[Path]:
-    """The quiz files in `folder` (default: the course's quizzes), in name order."""
-    return sorted((folder or course.quizzes_dir()).glob("*.yaml"))
+    """The quiz files in `folder`, in name order; by default those of every course folder
+    in force, the built-in ones first, so an instructor's quiz replaces one of the same id."""
+    if folder is not None:
+        return sorted(folder.glob("*.yaml"))
+    return [path for root in course.roots() for path in sorted((root / "quizzes").glob("*.yaml"))]
 
 
 @functools.lru_cache(maxsize=8)

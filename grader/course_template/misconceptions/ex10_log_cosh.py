@@ -1,0 +1,28 @@
+"""Mistakes learners make with log-cosh: each with a wrong implementation that reproduces it,
+so `lossgrade course check` can prove the checks catch it and the diagnosis names it."""
+import torch
+
+from lossgrade.misconceptions import Mistake
+
+
+def _reduce(values, reduction):
+    return values.mean() if reduction == "mean" else values.sum() if reduction == "sum" else values
+
+
+MISCONCEPTIONS = [
+    Mistake(
+        id="ex10.naive-cosh-overflow", function="log_cosh_loss",
+        name="Computed log(cosh(d)) directly, which overflows",
+        message="cosh(d) is larger than float32 can hold once |d| passes about 89, so the loss becomes inf. "
+                "Take |d| out of the exponential so nothing large is ever exponentiated.",
+        quiz="course-log-cosh#overflow",
+        wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), reduction),
+    ),
+    Mistake(
+        id="ex10.sum-not-mean", function="log_cosh_loss",
+        name="Summed instead of averaging",
+        message="Your 'mean' equals the sum; divide by the number of elements.",
+        quiz=None,
+        wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), "sum" if reduction == "mean" else reduction),
+    ),
+]

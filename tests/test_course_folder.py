@@ -1,0 +1,106 @@
+"""Instructors' own course folders: scaffolded, self-checked, layered over the built-in
+course, and broken ones reported problem by problem."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lossgrade import catalog, course
+from lossgrade.cli import cli
+
+OVERRIDDEN_LOGITS_QUIZ = """schema: 1
+id: logits
+title: Logits, in our course's words
+topic: logits
+questions:
+  - id: softmax-before-ce
+    kind: true-false
+    prompt: F.cross_entropy expects probabilities that sum to 1.
+    answer: false
+    myth: Cross-entropy wants probabilities.
+    reality: It takes raw logits and applies log-softmax itself.
+    why: Softmax applied first is applied twice.
+"""
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.delenv(course.ENV, raising=False)
+    folder = tmp_path / "course"
+    result = CliRunner().invoke(cli, ["course", "new", str(folder)])
+    assert result.exit_code == 0, result.output
+    (folder / "quizzes" / "logits.yaml").write_text(OVERRIDDEN_LOGITS_QUIZ)
+    yield folder
+    monkeypatch.delenv(course.ENV, raising=False)
+
+
+def test_scaffolded_course_passes_its_self_check(course_dir):
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == 0, result.output
+    assert "1 exercise(s) checked; misconceptions caught and named: 2/2; 0 problem(s)" in result.output
+
+
+def test_course_adds_exercises_and_overrides_quizzes(course_dir, monkeypatch):
+    monkeypatch.setenv(course.ENV, str(course_dir))
+    ids = [e.id for e in catalog.exercises()]
+    assert ids[-1] == "ex10" and "ex01" in ids
+    ex10 = catalog.resolve("10")
+    assert ex10.visibility == "after_due_date" and ex10.due is not None and ex10.due.year == 2026
+    from lossgrade.quiz import library
+
+    assert library.get("logits").title == "Logits, in our course's words"
+    assert "training-step" in library.quizzes()
+
+
+def test_learner_checks_a_course_exercise_through_the_cli(course_dir, tmp_path):
+    work = tmp_path / "work"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--course", str(course_dir), "init", str(work)]).exit_code == 0
+    assert (work / "ex10_log_cosh.py").is_file()
+    shutil.copy(course_dir / "misconceptions" / "ex10_log_cosh.py", tmp_path / "unused.py")
+    (work / "ex10_log_cosh.py").write_text(
+        "import torch\n"
+        "def log_cosh_loss(input, target, reduction='mean'):\n"
+        "    if reduction not in ('mean', 'sum', 'none'):\n"
+        "        raise ValueError(reduction)\n"
+        "    v = torch.log(torch.cosh(input - target))\n"
+        "    return v.mean() if reduction == 'mean' else v.sum() if reduction == 'sum' else v\n"
+    )
+    result = runner.invoke(cli, ["--course", str(course_dir), "check", "ex10", "--json", "-w", str(work)])
+    assert result.exit_code == 1
+    [exercise] = json.loads(result.output)
+    assert [m["id"] for m in exercise["misconceptions"]] == ["ex10.naive-cosh-overflow"]
+    assert exercise["max_score"] == 5
+
+
+def test_broken_course_lists_every_problem_and_exits_2(course_dir):
+    (course_dir / "solutions" / "ex10_log_cosh.py").unlink()
+    (course_dir / "quizzes" / "broken.yaml").write_text("schema: 1\nid: broken\nquestions: [\n")
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == 2
+    assert "ex10's reference solution" in result.output and "is missing" in result.output
+    assert "broken.yaml:" in result.output
+
+
+def test_a_stub_that_passes_and_an_uncaught_misconception_are_problems(course_dir):
+    shutil.copy(course_dir / "solutions" / "ex10_log_cosh.py", course_dir / "exercises" / "ex10_log_cosh.py")
+    misconceptions = course_dir / "misconceptions" / "ex10_log_cosh.py"
+    misconceptions.write_text(misconceptions.read_text().replace(
+        'wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), "sum" if reduction == "mean" else reduction),',
+        'wrong=lambda input, target, reduction="mean": _reduce((input - target).abs() + torch.log1p(torch.exp(-2 * (input - target).abs())) - 0.6931471805599453, reduction),'))
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == 2
+    assert "the untouched stub should fail ex10_log_cosh.reductions" in result.output
+    assert "misconception ex10.sum-not-mean fails, but no failing check names it" in result.output
+
+
+def test_invalid_course_metadata_names_file_and_line(course_dir):
+    info = course_dir / "exercises" / "info.yaml"
+    info.write_text(info.read_text().replace("visibility: after_due_date", "visibility: sometimes"))
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == 2
+    assert f"{info}:" in result.output and "visibility must be one of" in result.output
