@@ -51,10 +51,11 @@ def exercise(result: ExerciseResult, verbose_passes: bool = True) -> str:
         lines.append(_total(result))
         return "\n".join(lines)
     skipped = [c for c in result.checks if c.outcome is Outcome.SKIPPED]
+    explained: set[str] = set()  # a misconception met in several checks is explained once
     for check in result.checks:
         if check.outcome is Outcome.SKIPPED or (check.outcome is Outcome.PASSED and not verbose_passes):
             continue
-        lines.extend(_check(check))
+        lines.extend(_check(check, explained))
     if skipped:
         reason = skipped[0].feedback.message if skipped[0].feedback else ""
         lines.append(paint(f"  - {len(skipped)} check(s) skipped. {reason.removeprefix('Skipped: ')}", "bright_black"))
@@ -62,7 +63,7 @@ def exercise(result: ExerciseResult, verbose_passes: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _check(check: CheckResult) -> list[str]:
+def _check(check: CheckResult, explained: set[str]) -> list[str]:
     mark, colour = MARKS[check.outcome]
     device = check.id.rsplit("[", 1)[1].rstrip("]") if check.id.endswith("]") else ""
     suffix = f" [{device}]" if device else ""
@@ -74,8 +75,11 @@ def _check(check: CheckResult) -> list[str]:
     for label, value in (("call", fb.call), ("got", fb.got), ("expected", fb.expected)):
         if value:
             lines.extend(_wrapped(f"{label}:", value))
-    if check.misconception:
+    if check.misconception and check.misconception.id in explained:
+        lines.extend(_wrapped(paint("mistake:", "magenta", bold=True), f"{check.misconception.name} (see above)."))
+    elif check.misconception:
         m = check.misconception
+        explained.add(m.id)
         lines.extend(_wrapped(paint("mistake:", "magenta", bold=True), f"{m.name}. {m.message}"))
         if m.quiz:
             lines.extend(_wrapped("myth:", f"quiz question {m.quiz} (`lossgrade quiz {m.quiz.split('#')[0]}`)"))
