@@ -62,7 +62,6 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
                        "USER": "learner", "LOGNAME": "learner", "OMP_NUM_THREADS": "1"})
     tempfile.tempdir = workdir  # the zygote's choice (/tmp) is cached; tempfile must not use it
     settings = {
-        resource.RLIMIT_CPU: limits["cpu_seconds"],
         resource.RLIMIT_FSIZE: limits["file_mib"] << 20,
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 256,
@@ -72,6 +71,9 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
         settings[resource.RLIMIT_AS] = address_space
     for which, value in settings.items():
         resource.setrlimit(which, (value, value))
+    # With the hard CPU limit a second later, the soft one ends the worker with SIGXCPU,
+    # which says why, rather than an anonymous SIGKILL.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     _only_descriptors(sock.fileno(), os.path.join(workdir, ".output"))
     sys.path[:] = [workdir] + [p for p in sys.path if p != ""]
     sys.dont_write_bytecode = True
@@ -158,6 +160,9 @@ class Zygote:
             try:
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                self.control.close()
+                os.close(self.wakeup)
+                os.close(self._wakeup_write)
                 sock = socket.socket(fileno=fd)
                 enter_jail(workdir, sock, limits, uid)
                 _worker.Worker(sock, workdir, GUARDS.learner_code, GUARDS.violations, _worker.DRIVERS).serve()
@@ -221,10 +226,20 @@ class Zygote:
         _remove_files_of({uid for _, uid in leftovers if uid in self.retired})
 
     def _strays(self) -> list[int]:
-        """Orphans reparented to us, and any process of a uid whose worker has ended."""
-        me = os.getpid()
-        return [pid for pid, ppid, uid in _processes()
-                if pid != me and ((ppid == me and pid not in self.workers) or uid in self.retired)]
+        """Every process below us but not below a live worker (orphans reparented to us,
+        and their whole trees, in one pass), and any process of a uid whose worker has
+        ended. A live worker's children are its own business: a DataLoader's, say."""
+        processes = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, ppid, _ in processes:
+            children.setdefault(ppid, []).append(pid)
+        found, frontier = set(), [pid for pid in children.get(os.getpid(), []) if pid not in self.workers]
+        while frontier:
+            found.update(frontier)
+            frontier = [child for pid in frontier for child in children.get(pid, []) if child not in found]
+        found.update(pid for pid, _, uid in processes if uid in self.retired)
+        found.discard(os.getpid())
+        return sorted(found)
 
     def shutdown(self) -> None:
         for pid in self.workers:

@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0
+# redteam: exercise=ex01 score=0 timeout=3
 """Goes after files outside its working folder: overwrites, truncates, deletes, renames and
 chmods anything that looks like results (a canary results file the test leaves in /tmp,
 workspaces' .lossgrade/state.json, results folders), plants files in /tmp and /dev/shm, and

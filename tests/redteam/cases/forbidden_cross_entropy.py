@@ -1,4 +1,4 @@
-# redteam: exercise=ex03 score=0 mentions=torch.nn.functional.log_softmax
+# redteam: exercise=ex03 score=0 timeout=3 mentions=torch.nn.functional.log_softmax
 """The from-scratch rule: calls torch's own log_softmax and cross_entropy, catching the
 grader's refusal and trying the next spelling."""
 import torch

@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0
+# redteam: exercise=ex01 score=0 timeout=3
 """Runs programs to fetch the reference (cat, find, a fresh python), through subprocess,
 os.system, os.popen, os.posix_spawn, a fork and exec, and _posixsubprocess directly."""
 import os

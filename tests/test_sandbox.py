@@ -1,0 +1,249 @@
+"""The sandbox's mechanisms one at a time: the jail's limits and scrubbing, the guards,
+the zygote's clean-up, and the validation of untrusted replies. (The red-team suite in
+tests/redteam attacks them all together, as hostile submissions.)"""
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.learner import LearnerModule
+from lossgrade.sandbox.replies import MAX_DEPTH, Reply, validate
+
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "ex01_mse.py"
+
+
+def probe(sandbox: Sandbox, source: str, *args: object, limits: Limits | None = None,
+          forbidden: tuple[str, ...] = (), **kwargs: object) -> Reply:
+    """Call `probe(*args)` from `source` in a fresh worker."""
+    learner = LearnerModule(sandbox, "probe", {"probe.py": source}, ("probe",), forbidden, limits)
+    try:
+        return learner.call("probe", *args, **kwargs)
+    finally:
+        learner.close()
+
+
+def report(sandbox: Sandbox, body: str, **kwargs: object) -> str:
+    """What `body` (the inside of a function whose value is raised as a message) saw."""
+    source = "import os, sys, socket, subprocess, tempfile, resource, torch\n\ndef probe():\n" + \
+             "".join(f"    {line}\n" for line in body.strip().splitlines())
+    reply = probe(sandbox, source, **kwargs)
+    assert reply.kind == "raised", reply
+    return reply.message
+
+
+# --- the jail ---------------------------------------------------------------------------------
+def test_worker_starts_scrubbed_in_a_fresh_folder_of_its_own(sandbox):
+    seen = report(sandbox, """
+fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+raise ValueError(repr((sorted(os.environ), os.getcwd(), tempfile.gettempdir(), os.getuid(), len(fds))))
+""")
+    names, cwd, tmp, uid, fds = eval(seen)
+    assert names == ["HOME", "LANG", "LOGNAME", "OMP_NUM_THREADS", "PATH", "TMPDIR", "USER"]
+    assert tmp == cwd and os.path.basename(cwd).startswith("lossgrade-worker-")
+    assert fds <= 6  # stdin, stdout, stderr, the socket, the output file, the listing itself
+    if os.geteuid() == 0:
+        assert uid in sandbox.uids
+
+
+def test_concurrent_workers_run_as_different_users(sandbox):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give each worker a uid of its own")
+    source = "import os\n\ndef probe():\n    raise ValueError(str(os.getuid()))\n"
+    first = LearnerModule(sandbox, "probe", {"probe.py": source}, ("probe",))
+    second = LearnerModule(sandbox, "probe", {"probe.py": source}, ("probe",))
+    try:
+        assert first.call("probe").message != second.call("probe").message
+    finally:
+        first.close()
+        second.close()
+
+
+def test_cpu_time_limit_kills_a_busy_worker(sandbox):
+    reply = probe(sandbox, "def probe():\n    while True:\n        pass\n", limits=Limits(cpu_seconds=1, call_seconds=60))
+    assert reply.kind == "crashed" and "CPU-time limit" in reply.message
+
+
+def test_file_size_limit_stops_a_large_write(sandbox):
+    seen = report(sandbox, """
+with open("big", "wb") as f:
+    try:
+        f.write(b"0" * (3 << 20))
+    except OSError as exc:
+        raise ValueError(f"{exc.strerror} after {os.path.getsize('big')}")
+""", limits=Limits(file_mib=2))
+    assert seen == f"File too large after {2 << 20}"
+
+
+def test_process_limit_stops_a_fork_loop_short(sandbox):
+    seen = report(sandbox, """
+children = []
+try:
+    while len(children) < 100:
+        pid = os.fork()
+        if pid == 0:
+            import time
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+except OSError as exc:
+    raise ValueError(f"{exc.__class__.__name__} after {len(children)}")
+raise ValueError("no limit")
+""", limits=Limits(processes=8))
+    assert seen.startswith("BlockingIOError after") and int(seen.split()[-1]) <= 8
+
+
+def test_address_space_limit_refuses_a_huge_tensor_but_not_a_large_one(sandbox):
+    seen = report(sandbox, """
+big = torch.ones(256 << 20, dtype=torch.uint8)
+try:
+    torch.empty(8 << 30, dtype=torch.uint8)
+except RuntimeError:
+    raise ValueError(f"refused 8 GiB after {big.numel() >> 20} MiB")
+raise ValueError("no limit")
+""", limits=Limits(memory_mib=2048))
+    assert seen == "refused 8 GiB after 256 MiB"
+
+
+# --- the guards -------------------------------------------------------------------------------
+def test_reading_the_reference_solution_is_a_violation_naming_it(sandbox):
+    reply = probe(sandbox, f"def probe():\n    return open({str(SOLUTION)!r}).read()\n")
+    assert reply.raised("PermissionError")
+    assert reply.violations == (f"open {SOLUTION}",)
+
+
+@pytest.mark.parametrize("body, refused", [
+    ("open('/tmp/lossgrade-test-planted', 'w')", "only write inside its working folder"),
+    ("subprocess.run(['true'])", "run a program"),
+    ("socket.create_connection(('127.0.0.1', 9))", "open a socket"),
+    ("open(f'/proc/{os.getppid()}/environ').read()", "look into another process"),
+    ("os.kill(os.getppid(), 9)", "signal only its own process"),
+    ("import ctypes; ctypes.CDLL(None).getpid()", "call C functions"),
+])
+def test_guards_refuse_what_no_loss_function_needs(sandbox, body, refused):
+    seen = report(sandbox, f"try:\n    {body}\nexcept PermissionError as exc:\n    raise ValueError(str(exc))\n")
+    assert refused in seen
+    assert not os.path.exists("/tmp/lossgrade-test-planted")
+
+
+def test_writing_inside_the_working_folder_is_fine(sandbox):
+    assert report(sandbox, "open('notes.txt', 'w').write('ok')\nraise ValueError(open('notes.txt').read())") == "ok"
+
+
+def test_forbidden_operator_is_caught_by_any_route(sandbox):
+    forbidden = ("torch.nn.functional.log_softmax", "torch.log_softmax")
+    source = "import torch\n\ndef probe(x):\n    return torch.ops.aten._log_softmax(x, -1, False)\n"
+    reply = probe(sandbox, source, torch.randn(2, 3), forbidden=forbidden)
+    assert reply.violations == ("torch.nn.functional.log_softmax (reached through the operator aten._log_softmax)",)
+
+
+def test_gradients_are_computed_even_where_autograd_is_forbidden(sandbox):
+    forbidden = ("torch.autograd.grad", "torch.Tensor.backward", "torch.Tensor.requires_grad_")
+    reply = probe(sandbox, "def probe(x):\n    return (x * x).sum()\n", torch.ones(3), forbidden=forbidden, grad_wrt=(0,))
+    assert reply.kind == "tensor" and not reply.violations
+    assert torch.equal(reply.grads[0], torch.full((3,), 2.0))
+
+
+# --- the zygote and the connection ----------------------------------------------------------
+def test_worker_that_hangs_up_but_runs_on_is_stopped(sandbox):
+    source = ("import os, stat, time\n\ndef probe():\n    for fd in range(3, 64):\n        try:\n"
+              "            if stat.S_ISSOCK(os.fstat(fd).st_mode):\n                os.close(fd)\n"
+              "        except OSError:\n            pass\n    time.sleep(60)\n")
+    started = time.monotonic()
+    reply = probe(sandbox, source)
+    assert reply.kind == "crashed" and "closed its connection" in reply.message
+    assert time.monotonic() - started < 10
+
+
+def test_worker_that_stops_reading_cannot_block_the_grader(sandbox):
+    source = "import sys, time\n\ndef probe(x):\n    sys.modules['_worker'].read_frame = lambda sock: time.sleep(60)\n    return x.sum()\n"
+    learner = LearnerModule(sandbox, "probe", {"probe.py": source}, ("probe",), limits=Limits(call_seconds=2))
+    try:
+        assert learner.call("probe", torch.ones(3)).kind == "tensor"
+        started = time.monotonic()
+        assert learner.call("probe", torch.ones(8 << 20)).kind == "timeout"  # 32 MB: more than a socket buffers
+        assert time.monotonic() - started < 5
+    finally:
+        learner.close()
+
+
+def test_closing_the_sandbox_ends_the_zygote_and_its_workers():
+    box = Sandbox()
+    learner = LearnerModule(box, "probe", {"probe.py": "import time\ntime.sleep(60)\n"}, ("probe",),
+                            limits=Limits(call_seconds=0.5))
+    assert learner.load().kind == "timeout"
+    box.close()
+    assert box._process.returncode is not None
+
+
+# --- untrusted replies ------------------------------------------------------------------------
+def saved(data: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    return buffer.getvalue()
+
+
+def test_an_honest_reply_comes_through_whole():
+    value, grad = torch.randn(3, 2), torch.ones(3, 2)
+    reply = validate(saved({"kind": "tensor", "value": value, "device": "cpu", "grads": [grad, None],
+                            "output": "hi\n", "violations": [], "seconds": 0.5}))
+    assert reply.kind == "tensor" and torch.equal(reply.value, value) and reply.grads[1] is None
+    assert reply.output == "hi\n" and reply.seconds == 0.5
+
+
+def nested(depth: int) -> list[object]:
+    value: list[object] = [1.0]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def shared(levels: int) -> list[object]:
+    value: list[object] = [1.0]
+    for _ in range(levels):
+        value = [value, value]  # 2**levels leaves, if walked naively
+    return value
+
+
+def looped() -> list[object]:
+    value: list[object] = []
+    value.append(value)
+    return value
+
+
+@pytest.mark.parametrize("data, why", [
+    ({"kind": "tensor", "value": torch.zeros(1).as_strided((1 << 20,), (0,))}, "larger than its own storage"),
+    ({"kind": "tensor", "value": torch.zeros(1).as_strided((1 << 30,), (0,))}, "a tensor of 1073741824 elements"),
+    ({"kind": "python", "value": nested(MAX_DEPTH + 1)}, "nested too deep"),
+    ({"kind": "python", "value": shared(40)}, "too many items"),
+    ({"kind": "python", "value": looped()}, "nested too deep"),
+    ({"kind": "python", "value": 1 << 80}, "too large"),
+    ({"kind": ["tensor"]}, "expected form"),
+    ({"kind": "tensor", "value": torch.zeros(2).to_sparse()}, "not a dense CPU tensor"),
+])
+def test_replies_that_could_hurt_the_grader_are_unsafe(data, why):
+    started = time.monotonic()
+    reply = validate(saved(data))
+    assert reply.kind == "unsafe" and why in reply.message
+    assert time.monotonic() - started < 2
+
+
+def test_only_uncompressed_torch_archives_are_loaded():
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved({"kind": "python", "value": 1}))) as source, \
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member.filename, source.read(member))
+    assert "compressed" in validate(packed.getvalue()).message
+    assert "not a zip" in validate(b"\x80\x04K\x01.").message  # a bare pickle
+
+
+def test_terminal_control_characters_are_removed_from_text():
+    reply = validate(saved({"kind": "raised", "message": "\x1b[2J\x1b]0;pwned\x07ok\r\x9b1m", "output": "a\tb\nc\x08"}))
+    assert reply.message == "[2J]0;pwnedok1m" and reply.output == "a\tb\nc"
