@@ -142,7 +142,8 @@ def classifier(t: CheckContext) -> None:
     rows_sum_to_one = bool(torch.allclose(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), atol=1e-4))
     if rows_sum_to_one and bool(((logits >= 0) & (logits <= 1)).all()):
         t.fail("Your model's forward returns probabilities: every row is between 0 and 1 and sums to 1. It "
-               "should return logits, the raw scores of the last Linear layer.", got=compare.show(logits[0]),
+               "should return logits, the raw scores of the last Linear layer.",
+               got=f"first row {compare.show(logits[0].float())}, summing to 1",
                expected="logits: any real numbers, one per class", mistake=wrong.PROBABILITIES)
     predicted = logits.argmax(1)
     accuracy = float((predicted == y_test).double().mean())

@@ -21,7 +21,7 @@ MISCONCEPTIONS = [
         id=PREDICTS_THE_MEAN, function="",
         name="The regression model predicts about the average for every input",
         message="A model that gives nearly the same answer for every distance has learned only the average time. "
-                "Raw inputs of 1 to 20 km and targets of 10 to 60 minutes make the gradients lopsided, so with a "
+                "Raw inputs of 1 to 20 km and targets of about 8 to 55 minutes make the gradients lopsided, so with a "
                 "small learning rate or few steps training stalls there. Standardise x and y (keep their means "
                 "and standard deviations inside the model), or use Adam, and train for a few hundred steps while "
                 "watching the loss fall.",
