@@ -41,14 +41,12 @@ def _loss_shape(logits: torch.Tensor, target: torch.Tensor) -> tuple[int, ...]:
     return tuple(logits.shape[:1] + logits.shape[2:]) if logits.dim() > 1 else ()
 
 
-def _every_reduction(t: CheckContext, logits: torch.Tensor, target: torch.Tensor, grads: bool = True,
-                     **kwargs: Any) -> None:
+def _every_reduction(t: CheckContext, logits: torch.Tensor, target: torch.Tensor, **kwargs: Any) -> None:
     """The learner's result equals the reference's for 'mean', 'sum' and 'none', and so do
     the gradients for the logits ('none' with a random upstream gradient)."""
     for reduction in REDUCTIONS:
         upstream = t.randn(*_loss_shape(logits, target), dtype=logits.dtype) if reduction == "none" else None
-        t.expect_close(CE, logits, target, reduction=reduction, grad_wrt=(0,) if grads else (),
-                       grad_output=upstream if grads else None, **kwargs)
+        t.expect_close(CE, logits, target, reduction=reduction, grad_wrt=(0,), grad_output=upstream, **kwargs)
 
 
 def _expect_refused(t: CheckContext, function: str, *args: Any, errors: tuple[str, ...], mention: tuple[str, ...] = (),
@@ -67,9 +65,13 @@ def _expect_refused(t: CheckContext, function: str, *args: Any, errors: tuple[st
 
 # --- one_hot -----------------------------------------------------------------------------
 def _expect_one_hot(t: CheckContext, labels: torch.Tensor, num_classes: int) -> None:
+    """one_hot's result equals the reference's; float32 is checked first, so that integer
+    rows with the right 0s and 1s are named as the F.one_hot habit they are."""
     reply = t.call("one_hot", labels, num_classes)
     if reply.kind == "tensor" and reply.value.dtype != torch.float32:
-        integer = not reply.value.is_floating_point() and reply.value.dtype != torch.bool
+        expected, _ = t.reference_value("one_hot", labels, num_classes)
+        right_values = reply.value.shape == expected.shape and bool((reply.value == expected.cpu()).all())
+        integer = right_values and not reply.value.is_floating_point() and reply.value.dtype != torch.bool
         t.fail(f"one_hot returned {compare.dtype_name(reply.value.dtype)} rows; they should be float32, ready to "
                "multiply with log-probabilities or to serve as probability targets.",
                call=t.describe("one_hot", (labels, num_classes), {}), got=compare.show(reply.value),
@@ -177,9 +179,10 @@ def ignore_index(t: CheckContext) -> None:
                  "the nan by 0.")
 def all_ignored(t: CheckContext) -> None:
     logits = t.randn(3, 4, scale=2.0)
-    for kwargs in ({}, {"weight": _weight(t, 4)}):  # one target left: its own loss, whatever its weight
+    options: list[dict[str, Any]] = [{}, {"weight": _weight(t, 4)}, {"label_smoothing": 0.2}]
+    for kwargs in options[:2]:  # one target left: its own loss, whatever its weight
         t.expect_close(CE, logits, torch.tensor([-100, 2, -100]), **kwargs)
-    for kwargs in ({}, {"weight": _weight(t, 4)}, {"label_smoothing": 0.2}):
+    for kwargs in options:
         for reduction in REDUCTIONS:
             t.expect_close(CE, logits, torch.tensor([-100, -100, -100]), reduction=reduction, **kwargs)
     t.expect_close(CE, t.randn(2, 3, 2, scale=2.0), torch.full((2, 2), 5), ignore_index=5)
