@@ -1,0 +1,125 @@
+"""The strong mode (bubblewrap): no network, the solutions and the grader hidden from the
+file system, no view of other processes; skipped, with bwrap's own reason, where it cannot
+run."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import torch
+
+from lossgrade import catalog, runner
+from lossgrade.sandbox import strong
+from lossgrade.sandbox.client import PACKAGE_DIR, Limits, Sandbox
+from lossgrade.sandbox.learner import LearnerModule
+from lossgrade.service import open_sandbox
+
+usable, why = strong.available()
+pytestmark = pytest.mark.skipif(not usable, reason=why)
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+REDTEAM = Path(__file__).resolve().parent / "redteam" / "cases"
+
+
+@pytest.fixture(scope="module")
+def strong_box() -> Iterator[Sandbox]:
+    with open_sandbox(strong=True) as box:
+        yield box
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A port on this machine's loopback that accepts connections."""
+    server = socket.create_server(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_wrapped_command_has_no_network_no_hidden_files_and_a_read_only_disk(listening):
+    planted = Path(__file__).with_name("planted-by-strong-mode-test")
+    code = f"""
+import socket
+for attempt in (lambda: socket.create_connection(("127.0.0.1", {listening}), timeout=2),
+                lambda: open({str(SOLUTIONS / 'ex01_mse.py')!r}).read(),
+                lambda: open({str(planted)!r}, "w")):
+    try:
+        attempt()
+        print("reached")
+    except OSError as exc:
+        print(type(exc).__name__)
+"""
+    try:
+        done = subprocess.run(strong.wrap_command([sys.executable, "-I", "-c", code], hide=[SOLUTIONS]),
+                              capture_output=True, text=True, timeout=60)
+        assert done.stdout.split() == ["ConnectionRefusedError", "FileNotFoundError", "OSError"], done.stderr
+        assert not planted.exists()
+    finally:
+        planted.unlink(missing_ok=True)
+
+
+def test_learner_code_sees_no_solutions_no_grader_no_processes_no_listeners(strong_box, listening):
+    source = f"""import os
+
+def probe():
+    tcp = open("/proc/self/net/tcp").read() + open("/proc/self/net/tcp6").read()
+    raise ValueError(repr((os.listdir({str(SOLUTIONS)!r}), sorted(os.listdir({str(PACKAGE_DIR)!r})),
+                           len([p for p in os.listdir("/proc") if p.isdigit()]), ":%04X" % {listening} in tcp)))
+"""
+    learner = LearnerModule(strong_box, "probe", {"probe.py": source}, ("probe",))
+    try:
+        solutions, package, processes, port_seen = eval(learner.call("probe").message)
+    finally:
+        learner.close()
+    assert solutions == [] and package == ["sandbox"]
+    assert processes <= 3  # bwrap's init, the zygote, this worker
+    assert not port_seen
+
+
+def test_strong_mode_grades_a_good_submission_as_the_default_mode_does(strong_box, sandbox):
+    ex01 = catalog.resolve("ex01")
+    files = {ex01.file: (SOLUTIONS / ex01.file).read_text()}
+    ours, default = runner.grade_exercise(strong_box, ex01, files), runner.grade_exercise(sandbox, ex01, files)
+    assert ours.score == ex01.points
+    assert [(c.id, c.outcome) for c in ours.checks] == [(c.id, c.outcome) for c in default.checks]
+
+
+def test_a_hung_worker_is_killed_inside_the_namespace(strong_box):
+    learner = LearnerModule(strong_box, "probe", {"probe.py": "def probe(x):\n    while True:\n        pass\n"},
+                            ("probe",), limits=Limits(call_seconds=0.5))
+    try:
+        assert learner.call("probe", torch.ones(1)).kind == "timeout"
+    finally:
+        learner.close()
+    deadline = time.monotonic() + 5
+    while len(_below(strong_box.pid)) > 2 and time.monotonic() < deadline:  # bwrap's init and the zygote
+        time.sleep(0.05)
+    assert len(_below(strong_box.pid)) == 2
+
+
+@pytest.mark.parametrize("name", ["read_reference_file", "signal_the_grader", "outliving_child", "fork_bomb"])
+def test_hostile_cases_get_their_grade_in_the_strong_mode_too(strong_box, name):
+    ex01 = catalog.resolve("ex01")
+    source = (REDTEAM / f"{name}.py").read_text()
+    result = runner.grade_exercise(strong_box, ex01, {ex01.file: source}, limits=Limits(call_seconds=1.0))
+    assert result.score == 0
+
+
+def _below(root: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(status.split("PPid:")[1].split()[0])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier}
+        found |= frontier
+    return found
