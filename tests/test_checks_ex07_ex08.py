@@ -11,10 +11,10 @@ import textwrap
 import pytest
 
 from lossgrade import catalog, misconceptions, runner
+from lossgrade.selfcheck import grade_mistake
 from lossgrade.checks import ex08_fit
 from lossgrade.misconceptions import ex07_train_step as ex07_mistakes
 from lossgrade.results import ExerciseResult, Outcome, Status
-from conftest import grade_inprocess
 
 ZERO, LOSS, BACKWARD = "optimizer.zero_grad()", "loss = loss_fn(model(x), y)", "loss.backward()"
 STEP, RETURN = "optimizer.step()", "return loss.item()"
@@ -197,7 +197,7 @@ def test_each_evaluate_mistake_fails_and_is_named(grade_source, case):
     ("zero_grad, loss, backward", "ex07.step-before-backward"),  # no step at all: nothing moves either
 ])
 def test_orders_the_catalogue_covers_by_equivalence_are_named(order, mistake):
-    result = grade_inprocess("ex07", {"train_step": ex07_mistakes.in_order(order)})
+    result = grade_mistake(catalog.resolve("ex07"), "train_step", ex07_mistakes.in_order(order))
     assert result.status is Status.FAILED
     assert {c.misconception.id for c in result.checks if c.misconception} == {mistake}
 
