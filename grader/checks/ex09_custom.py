@@ -183,8 +183,9 @@ def function_forward(t: CheckContext) -> None:
     t.expect_close(FUNCTION, near, torch.tensor([1, 3, 0]), what="The float64 result")
 
 
-@checks.add("its backward returns autograd's gradient of mean cross-entropy times grad_output (1, 2.5 and "
-            "-0.5 here), and None for the target; also for logits as large as 1e4", devices=True,
+@checks.add("its backward returns one value per input of forward: for the logits, autograd's gradient of mean "
+            "cross-entropy times grad_output (1, 2.5 and -0.5 here, and for logits as large as 1e4); for the "
+            "target, None", devices=True,
             hint="backward(ctx, grad_output) returns one value per input of forward: (softmax - one_hot) / N "
                  "times grad_output for the logits, then None for the class indices.")
 def function_backward(t: CheckContext) -> None:
