@@ -16,7 +16,6 @@ import pytest
 
 from conftest import grade_inprocess
 from lossgrade import catalog, misconceptions
-from lossgrade.misconceptions import Mistake
 from lossgrade.quiz import library
 from lossgrade.results import ExerciseResult, Outcome, Status
 
@@ -29,18 +28,10 @@ def _failed(result: ExerciseResult) -> list:
     return [c for c in result.checks if c.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
 
 
-def _implementation(mistake: Mistake) -> tuple[str, object]:
-    """The learner-module name the wrong implementation replaces: a function, or for
-    "CrossEntropyFunction.apply" the Function class whose `apply` it is."""
-    name, _, attribute = mistake.function.partition(".")
-    return name, mistake.wrong.__self__ if attribute else mistake.wrong  # type: ignore[union-attr]
-
-
 # --- the catalogue ---------------------------------------------------------------------
 @pytest.mark.parametrize("exercise, mistake", MISTAKES, ids=[m.id for _, m in MISTAKES])
 def test_every_catalogued_mistake_is_caught_and_named(exercise, mistake):
-    name, wrong = _implementation(mistake)
-    failed = _failed(grade_inprocess(exercise, {name: wrong}))
+    failed = _failed(grade_inprocess(exercise, {mistake.function: mistake.wrong}))
     assert failed, f"{mistake.id} passes every check"
     named = {c.id: c.misconception.id for c in failed if c.misconception}
     assert mistake.id in named.values(), f"{mistake.id} is never named; failing checks: {[c.id for c in failed]}"
@@ -56,7 +47,7 @@ def test_catalogue_entries_are_well_formed(exercise):
     assert len({m.id for m in mistakes}) == len(mistakes)
     for mistake in mistakes:
         assert re.fullmatch(rf"{exercise}\.[a-z0-9]+(-[a-z0-9]+)*", mistake.id), mistake.id
-        assert mistake.function.partition(".")[0] in functions and callable(mistake.wrong)
+        assert mistake.function in functions and callable(mistake.wrong)
         assert "\n" not in mistake.name and mistake.message.endswith(".")
         quiz, _, question = (mistake.quiz or "").partition("#")
         assert question in questions.get(quiz, []), f"{mistake.id}: no quiz question {mistake.quiz}"

@@ -32,6 +32,17 @@ class Mistake:
     def as_result(self) -> results.Misconception:
         return results.Misconception(id=self.id, name=self.name, message=self.message, quiz=self.quiz)
 
+    def computes(self, function: str) -> Callable[..., Any] | None:
+        """What this mistake computes in place of `function`: its wrong implementation, or,
+        for a method such as "CrossEntropyFunction.apply" when the mistake is a wrong
+        `CrossEntropyFunction` class, that class's method; None when it does not concern it."""
+        if self.wrong is None:
+            return None
+        if self.function == function:
+            return self.wrong
+        owner, _, method = function.partition(".")
+        return getattr(self.wrong, method, None) if method and self.function == owner else None
+
 
 def catalogue(module: str) -> tuple[Mistake, ...]:
     """The mistakes catalogued for an exercise module: an instructor's course folder's
@@ -63,11 +74,12 @@ def by_id(module: str, mistake_id: str) -> Mistake:
 def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mistake | None:
     """The catalogued mistake whose output on these inputs equals what the learner returned."""
     for mistake in catalogue(module):
-        if mistake.function != function or mistake.wrong is None:
+        implementation = mistake.computes(function)
+        if implementation is None:
             continue
         try:
             with torch.no_grad():
-                wrong = mistake.wrong(*args, **kwargs)
+                wrong = implementation(*args, **kwargs)
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
             continue
         if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape and close(got, wrong.to(got.dtype)):
@@ -79,14 +91,15 @@ def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: lis
     """The catalogued mistake whose value and gradients (through autograd, for `grad_wrt`)
     on these inputs equal the learner's: mistakes of a hand-written backward."""
     for mistake in catalogue(module):
-        if mistake.function != function or mistake.wrong is None:
+        implementation = mistake.computes(function)
+        if implementation is None:
             continue
         try:
             inputs = list(args)
             for index in grad_wrt:
                 inputs[index] = inputs[index].detach().requires_grad_(True)
             with torch.enable_grad():
-                wrong = mistake.wrong(*inputs, **kwargs)
+                wrong = implementation(*inputs, **kwargs)
                 weight = torch.ones_like(wrong) if grad_output is None else grad_output.to(wrong.dtype)
                 wrong_grads = torch.autograd.grad(wrong, [inputs[i] for i in grad_wrt], weight, allow_unused=True)
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match

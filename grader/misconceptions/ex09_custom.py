@@ -1,8 +1,8 @@
 """Mistakes learners make writing focal loss and a cross-entropy `autograd.Function`.
 
-A focal-loss mistake is a wrong `focal_loss`. A Function mistake is a wrong Function class
-whose `apply` is the catalogued implementation: its forward value names forward mistakes,
-and its gradients through autograd (`diagnose_gradients`) name backward mistakes. A
+A focal-loss mistake is a wrong `focal_loss`. A Function mistake is a wrong Function class,
+which the checks reach through its `apply`: its forward value names forward mistakes, and
+its gradients through autograd (`diagnose_gradients`) name backward mistakes. A
 backward that returns one gradient instead of two makes torch itself raise; the check names
 that mistake from torch's message.
 """
@@ -76,9 +76,9 @@ Gradient = Callable[[Tensor, int, Tensor], Tensor]  # (softmax - one_hot, N, gra
 
 
 def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mean,
-              with_none: bool = True) -> Callable[..., Tensor]:
-    """The `apply` of a cross-entropy Function whose forward reduces with `reduce` and whose
-    backward returns `gradient(...)` for the logits (and None for the target, unless not)."""
+              with_none: bool = True) -> type[torch.autograd.Function]:
+    """A cross-entropy Function whose forward reduces with `reduce` and whose backward
+    returns `gradient(...)` for the logits (and None for the target, unless not)."""
 
     class Wrong(torch.autograd.Function):
         @staticmethod
@@ -96,10 +96,10 @@ def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mea
             grad = gradient(log_probs.exp() - hot, len(target), grad_output)
             return (grad, None) if with_none else grad
 
-    return Wrong.apply
+    return Wrong
 
 
-FUNCTION = "CrossEntropyFunction.apply"
+FUNCTION = "CrossEntropyFunction"
 
 MISCONCEPTIONS = [
     # --- focal_loss
