@@ -14,8 +14,7 @@ import re
 
 import pytest
 
-from conftest import grade_inprocess
-from lossgrade import catalog, misconceptions
+from lossgrade import catalog, misconceptions, selfcheck
 from lossgrade.quiz import library
 from lossgrade.results import ExerciseResult, Outcome, Status
 
@@ -31,7 +30,7 @@ def _failed(result: ExerciseResult) -> list:
 # --- the catalogue ---------------------------------------------------------------------
 @pytest.mark.parametrize("exercise, mistake", MISTAKES, ids=[m.id for _, m in MISTAKES])
 def test_every_catalogued_mistake_is_caught_and_named(exercise, mistake):
-    failed = _failed(grade_inprocess(exercise, {mistake.function: mistake.wrong}))
+    failed = _failed(selfcheck.grade_mistake(catalog.resolve(exercise), mistake.function, mistake.wrong))
     assert failed, f"{mistake.id} passes every check"
     named = {c.id: c.misconception.id for c in failed if c.misconception}
     assert mistake.id in named.values(), f"{mistake.id} is never named; failing checks: {[c.id for c in failed]}"
