@@ -37,6 +37,7 @@ python3 -m venv /opt/lossgrade
 chmod o+x /autograder /autograder/source
 chmod -R o+rX /opt/lossgrade /autograder/source/lossgrade
 chmod -R go-rwx /autograder/source/lossgrade/_course/solutions
+if [ -d /autograder/source/course ]; then chmod -R go-rwx /autograder/source/course; fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -49,6 +50,7 @@ SUBMISSION="${LOSSGRADE_SUBMISSION:-/autograder/submission}"
 RESULTS="${LOSSGRADE_RESULTS:-/autograder/results}"
 PYTHON="${LOSSGRADE_PYTHON:-/opt/lossgrade/bin/python}"
 mkdir -p "$RESULTS"
+if [ -d "$SOURCE/course" ]; then export LOSSGRADE_COURSE="$SOURCE/course"; fi
 export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
 exec "$PYTHON" -m lossgrade.batch.autograder "$SUBMISSION" "$RESULTS/results.json"
 """
@@ -73,18 +75,17 @@ def requirements() -> str:
 
 
 def _files() -> list[tuple[str, Path]]:
-    """(name in the bundle, file here) for lossgrade's package and the course it grades."""
+    """(name in the bundle, file here) for lossgrade's package, the built-in course it
+    grades and the instructor's course folder layered over it, if any."""
     package = Path(lossgrade.__file__).parent
-    found = []
-    for path in sorted(package.rglob("*")):
-        parts = path.relative_to(package).parts
-        if path.is_file() and parts[0] != "_course" and "__pycache__" not in parts and path.suffix != ".pyc":
-            found.append((f"lossgrade/{'/'.join(parts)}", path))
+    found = [(f"lossgrade/{path.relative_to(package).as_posix()}", path)
+             for path in records.files_under(package) if path.relative_to(package).parts[0] != "_course"]
     for part in COURSE_PARTS:
         folder = course.course_root() / part
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                found.append((f"lossgrade/_course/{part}/{path.relative_to(folder).as_posix()}", path))
+        found += [(f"lossgrade/_course/{part}/{path.relative_to(folder).as_posix()}", path) for path in records.files_under(folder)]
+    extra = course.extra_root()
+    if extra:
+        found += [(f"course/{path.relative_to(extra).as_posix()}", path) for path in records.files_under(extra)]
     return found
 
 

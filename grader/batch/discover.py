@@ -193,8 +193,7 @@ class _ZipTree(_Tree):
             raise Unreadable(f"{zip_name} holds {len(members)} entries, more than the {limits.entries} allowed")
         declared = sum(m.file_size for m in members)
         if declared > limits.zip_bytes:
-            raise Unreadable(f"{zip_name} expands to {declared / MIB:.0f} MiB, more than the "
-                             f"{limits.zip_bytes / MIB:.0f} MiB allowed")
+            raise Unreadable(f"{zip_name} expands to {_size(declared)}, more than the {_size(limits.zip_bytes)} allowed")
         for member in members:
             name = member.filename.replace("\\", "/")
             if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
@@ -218,6 +217,10 @@ def _member_reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo, zip_name: 
             raise Unreadable(f"{zip_name} is damaged: {member.filename} cannot be read ({exc})") from None
 
     return read
+
+
+def _size(count: int) -> str:
+    return f"{count / MIB:.0f} MiB" if count >= MIB else f"{count / 1024:.0f} KiB"
 
 
 def _junk(name: str) -> bool:
@@ -250,7 +253,7 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
         if entry.link:
             submission.rejected[name] = f"{name} is a symbolic link, not graded: submit the file itself"
         elif len(data) > limits.file_bytes:
-            submission.rejected[name] = f"{name} is larger than {limits.file_bytes // 1024} KiB: not graded"
+            submission.rejected[name] = f"{name} is larger than {_size(limits.file_bytes)}: not graded"
         else:
             submission.files[name] = data
     submission.notes.extend(submission.rejected.values())

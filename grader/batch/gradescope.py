@@ -9,6 +9,7 @@ as a whole, and `tests`, one per check (its share of the exercise's points, `pas
 from __future__ import annotations
 
 import lossgrade
+from lossgrade import catalog
 from lossgrade.batch.gradebook import points, quiz_status
 from lossgrade.batch.records import Record, scrub
 from lossgrade.results import CheckResult, ExerciseResult, Outcome, QuizResult
@@ -38,12 +39,22 @@ def results(record: Record) -> dict[str, object]:
     return scrub(data)  # type: ignore[no-any-return]
 
 
+def _visibility(exercise_id: str) -> str:
+    """The exercise's visibility from the course metadata (Gradescope's own words)."""
+    for exercise in catalog.exercises():
+        if exercise.id == exercise_id:
+            return exercise.visibility
+    return "visible"
+
+
 def _exercise_tests(exercise: ExerciseResult) -> list[Test]:
     number = exercise.exercise.removeprefix("ex").lstrip("0") or "0"
+    visibility = _visibility(exercise.exercise)
     counted = [c for c in exercise.checks if c.outcome is not Outcome.SKIPPED]
     if not counted:
         return [_test(f"{exercise.exercise} · {exercise.title}", number, exercise.score, exercise.max_score,
-                      exercise.status.value == "passed", exercise.error or exercise.status.value, [exercise.exercise])]
+                      exercise.status.value == "passed", exercise.error or exercise.status.value, [exercise.exercise],
+                      visibility)]
     total = sum(c.weight for c in counted) or 1.0
     tests = []
     for index, check in enumerate(counted, start=1):
@@ -51,7 +62,7 @@ def _exercise_tests(exercise: ExerciseResult) -> list[Test]:
         passed = check.outcome is Outcome.PASSED
         tags = [exercise.exercise] + ([check.misconception.id] if check.misconception else [])
         tests.append(_test(f"{exercise.exercise} · {check.description}{_device(check)}", f"{number}.{index}",
-                           share if passed else 0.0, share, passed, check_text(check), tags))
+                           share if passed else 0.0, share, passed, check_text(check), tags, visibility))
     return tests
 
 
@@ -59,10 +70,11 @@ def _device(check: CheckResult) -> str:
     return f" [{check.id.rpartition('[')[2].rstrip(']')}]" if check.id.endswith("]") else ""
 
 
-def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str, tags: list[str]) -> Test:
+def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str, tags: list[str],
+          visibility: str = "visible") -> Test:
     return {"name": name, "number": number, "score": round(score, 4), "max_score": round(max_score, 4),
             "status": "passed" if passed else "failed", "output": output, "output_format": "text",
-            "tags": tags, "visibility": "visible"}
+            "tags": tags, "visibility": visibility}
 
 
 def check_text(check: CheckResult) -> str:

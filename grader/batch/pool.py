@@ -38,7 +38,11 @@ class Outcome:
 
 def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     """Pay every one-time cost here, before the graders fork: imports, the reference
-    solutions, the misconception catalogues, the quizzes and autograd's lazy imports."""
+    solutions, the misconception catalogues, the quizzes, and torch's lazy initialisation
+    (autograd's shape checks import sympy, ~0.7 s; the first optimizer costs ~1 s; the
+    first safe load of a reply)."""
+    import io
+
     import torch
     from lossgrade import misconceptions, runner
     from lossgrade.quiz import library
@@ -50,9 +54,17 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
         misconceptions.catalogue(exercise.module)
     library.quizzes()
     runner.devices()
+    model = torch.nn.Linear(3, 2)
+    for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
+        model(torch.ones(1, 3)).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
     x = torch.ones(3, dtype=torch.float64, requires_grad=True)
     y = x * 2
-    torch.autograd.grad(y, [x], torch.ones_like(y))  # imports sympy the first time (~0.7 s)
+    torch.autograd.grad(y, [x], torch.ones_like(y))
+    buffer = io.BytesIO()
+    torch.save({"x": x.detach()}, buffer)
+    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
 
 
 def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence[catalog.Exercise], fingerprint: str,

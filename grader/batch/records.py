@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,6 @@ FORMAT = 1
 RECORDS = "records"
 # What decides a grade: a change to any of these regrades everything on the next run.
 GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py")
-COURSE_PARTS = ("exercises/info.yaml", "solutions", "quizzes")
 
 
 @dataclass
@@ -91,13 +91,23 @@ def load(out: Path, learner: str) -> Record | None:
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
     """A digest of the grader and the course: the checks, the sandbox, the quizzes, the
-    reference solutions and the metadata, and lossgrade's version."""
+    reference solutions and the metadata (of the built-in course and of an instructor's
+    course folder layered over it), and lossgrade's version."""
     package = Path(lossgrade.__file__).parent
-    paths = [package / part for part in GRADER_PARTS] + [course.course_root() / part for part in COURSE_PARTS]
     digest = hashlib.sha256(lossgrade.__version__.encode())
-    for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
-        for file in files:
-            if file.is_file():
-                digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    for top in [package / part for part in GRADER_PARTS] + course.roots():
+        for file in files_under(top):
+            digest.update(file.relative_to(top.parent).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def files_under(top: Path) -> list[Path]:
+    """Every file under `top` (or `top` itself), following links (the built-in course is
+    reached through symlinks in a clone), without caches, in a stable order."""
+    if top.is_file():
+        return [top]
+    found = []
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        found += [Path(folder) / name for name in sorted(files) if not name.endswith(".pyc")]
+    return found

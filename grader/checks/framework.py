@@ -25,8 +25,14 @@ import torch
 
 from lossgrade import misconceptions
 from lossgrade.checks import compare
+from lossgrade.checks.memo import Memo
 from lossgrade.results import Feedback, Misconception
 from lossgrade.sandbox.replies import Reply
+
+
+# The reference's outputs and the calls' descriptions, shared by every learner a process grades.
+_REFERENCES = Memo()
+_DESCRIPTIONS = Memo()
 
 
 class Learner(Protocol):
@@ -118,7 +124,13 @@ class CheckContext:
         return reply
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        return compare.describe_call(attribute(self.reference, function), function, args, kwargs, self.device)
+        return _DESCRIPTIONS.get(
+            (self._reference_key, function, self.device, args, kwargs),
+            lambda: compare.describe_call(attribute(self.reference, function), function, args, kwargs, self.device))
+
+    @property
+    def _reference_key(self) -> tuple[str, int]:
+        return (self.reference.__name__, id(self.reference))
 
     def require_value(self, reply: Reply, call: str) -> None:
         """Fail unless the reply carries a value produced without forbidden calls."""
@@ -131,7 +143,13 @@ class CheckContext:
                       got=reply.where.strip() or None)
 
     def reference_value(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, **kwargs: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
-        """The reference's output on this device, and its gradients for `grad_wrt`."""
+        """The reference's output on this device, and its gradients for `grad_wrt` (computed
+        once per process for equal inputs: see memo.py)."""
+        return _REFERENCES.get(
+            (self._reference_key, function, self.device, grad_wrt, grad_output, args, kwargs),
+            lambda: self._compute_reference(function, args, kwargs, grad_wrt, grad_output))
+
+    def _compute_reference(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], grad_wrt: tuple[int, ...], grad_output: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         moved = [a.to(self.device) if isinstance(a, torch.Tensor) else a for a in args]
         kwargs = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         for index in grad_wrt:

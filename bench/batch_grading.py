@@ -1,0 +1,143 @@
+"""Grading a class: `lossgrade grade` against the plain alternative, one pytest process per
+submission running the same checks (`pytest -p lossgrade.pytest_plugin SUBMISSION`).
+
+Target (issue 7, on a 2-core machine): >= 20x faster with identical grades, and a flat cost
+per extra submission as the class grows. The class is generated (bench/classgen.py: correct
+work, typical mistakes, stubs, missing and broken files, a zip in ten) and graded on
+ex01-ex07 and ex09; ex08's checks time the learners' own training, so ex08 is reported on
+its own. Both ways run in this one process's run, one after the other, and the grades of
+every learner and exercise are compared.
+
+    python bench/batch_grading.py [--count 200] [--jobs N] [--sizes 50,200,1000]
+    python bench/batch_grading.py --quick          # 20 learners, sizes 20 and 50
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import classgen
+
+FILES = tuple(f for f in classgen.FILES if not f.startswith("ex08"))
+EXERCISES = [f[:4] for f in FILES]
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and everything it started)."""
+    cpu, started = cpu_of_children(), time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"bench: {' '.join(command[:4])} ... failed ({done.returncode}):\n{done.stdout[-2000:]}")
+    return wall, cpu_of_children() - cpu
+
+
+def lossgrade(folder: Path, out: Path, jobs: int, exercises: list[str]) -> tuple[float, float]:
+    command = [sys.executable, "-m", "lossgrade", "grade", str(folder), "--out", str(out), "--jobs", str(jobs), "--force"]
+    for exercise in exercises:
+        command += ["-e", exercise]
+    return timed(command)
+
+
+def baseline(folder: Path, work: Path) -> tuple[float, float, dict[str, dict[str, tuple[float, str]]]]:
+    """One pytest process per submission, one after the other (zips unpacked first, as a
+    script would); the grades each wrote."""
+    unpacked = work / "unpacked"
+    wall = cpu = 0.0
+    grades: dict[str, dict[str, tuple[float, str]]] = {}
+    for entry in sorted(folder.iterdir()):
+        started = time.perf_counter()
+        learner = entry.name.removesuffix(".zip")
+        target = entry
+        if entry.suffix == ".zip":
+            with zipfile.ZipFile(entry) as archive:
+                archive.extractall(unpacked)
+            target = unpacked / learner
+        report = work / f"{learner}.json"
+        command = [sys.executable, "-m", "pytest", "-p", "lossgrade.pytest_plugin", "-p", "no:cacheprovider", "-q",
+                   str(target), "--lossgrade-json", str(report)]
+        for exercise in EXERCISES:
+            command += ["--lossgrade-exercise", exercise]
+        command_wall, command_cpu = timed(command, cwd=work)
+        wall += command_wall + (time.perf_counter() - started - command_wall)
+        cpu += command_cpu
+        data = json.loads(report.read_text(encoding="utf-8"))
+        grades[learner] = {e["exercise"]: (e["score"], e["status"]) for e in data["exercises"]}
+    return wall, cpu, grades
+
+
+def gradebook(out: Path) -> dict[str, dict[str, tuple[float, str]]]:
+    data = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    grades: dict[str, dict[str, tuple[float, str]]] = {}
+    for record in data["records"]:
+        grades.setdefault(record["learner"], {})[record["exercise"]] = (record["score"], record["status"])
+    return grades
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help="learners in the class graded both ways")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--sizes", default="50,200,1000", help="class sizes for the cost per submission")
+    parser.add_argument("--quick", action="store_true", help="20 learners, sizes 20 and 50")
+    args = parser.parse_args()
+    count, sizes = (20, [20, 50]) if args.quick else (args.count, [int(s) for s in args.sizes.split(",")])
+    print(f"bench: {os.cpu_count()} cores, --jobs {args.jobs}, exercises {', '.join(EXERCISES)}; "
+          f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
+    with tempfile.TemporaryDirectory(prefix="lossgrade-bench-") as scratch:
+        work = Path(scratch)
+        folder = work / "class"
+        classgen.generate(folder, count, seed=0, files=FILES)
+
+        ours_wall, ours_cpu = lossgrade(folder, work / "results", args.jobs, EXERCISES)
+        print(f"lossgrade grade: {count} submissions in {ours_wall:.1f} s ({ours_cpu:.1f} s CPU)", flush=True)
+        plain_wall, plain_cpu, plain = baseline(folder, work)
+        print(f"one pytest per submission: {count} submissions in {plain_wall:.1f} s ({plain_cpu:.1f} s CPU)", flush=True)
+        ours = gradebook(work / "results")
+        differ = [f"{learner} {exercise}: lossgrade {ours.get(learner, {}).get(exercise)} vs pytest {grade}"
+                  for learner, exercises in plain.items() for exercise, grade in exercises.items()
+                  if ours.get(learner, {}).get(exercise) != grade]
+        compared = sum(len(e) for e in plain.values())
+        print(f"ratio: {plain_wall / ours_wall:.1f}x faster (wall clock), {plain_cpu / ours_cpu:.1f}x less CPU")
+        print(f"grades: {'all ' + str(compared) + ' agree' if not differ else f'{len(differ)} of {compared} differ'}")
+        for line in differ[:10]:
+            print(f"  {line}")
+
+        print("cost per submission as the class grows (lossgrade grade):", flush=True)
+        previous = None
+        for size in sizes:
+            sized = work / f"class-{size}"
+            classgen.generate(sized, size, seed=1, files=FILES)
+            wall, _ = lossgrade(sized, work / f"results-{size}", args.jobs, EXERCISES)
+            marginal = ""
+            if previous:
+                marginal = f", {(wall - previous[1]) / (size - previous[0]):.3f} s per extra submission since {previous[0]}"
+            print(f"  {size:5d} submissions: {wall:7.1f} s, {wall / size:.3f} s each{marginal}", flush=True)
+            previous = (size, wall)
+            shutil.rmtree(sized)
+
+        fit = work / "class-ex08"
+        classgen.generate(fit, 4, seed=2, files=("ex07_train_step.py", "ex08_fit.py"))
+        wall, _ = lossgrade(fit, work / "results-ex08", args.jobs, ["ex08"])
+        print(f"ex08 alone (the learners' own training, reported apart): 4 submissions in {wall:.1f} s "
+              f"({wall / 4:.1f} s each)")
+    print(f"bench: load average {os.getloadavg()[0]:.1f} at the end (other work on this machine slows both ways)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Finding a class's submissions: layouts learners and LMSs really produce, and bad input
+that must become one clear line while the rest of the class is still found."""
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from lossgrade.batch.discover import QUIZ_ANSWERS, Limits, discover, read_one
+
+MSE = b"def mse_loss(input, target, reduction='mean'):\n    return ((input - target) ** 2).mean()\n"
+
+
+def make_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def found(root: Path, **kwargs: object) -> dict[str, object]:
+    return {s.learner: s for s in discover(root, **kwargs).submissions}  # type: ignore[arg-type]
+
+
+def test_folders_and_zips_in_every_layout(tmp_path: Path) -> None:
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "ex01_mse.py").write_bytes(MSE)
+    (tmp_path / "ada" / QUIZ_ANSWERS).write_text("logits: {}\n")
+    (tmp_path / "ben" / "exercises").mkdir(parents=True)
+    (tmp_path / "ben" / "exercises" / "ex01_mse.py").write_bytes(MSE)
+    (tmp_path / "ben" / QUIZ_ANSWERS).write_text("logits: {}\n")
+    make_zip(tmp_path / "cleo.zip", {"cleo/exercises/ex01_mse.py": MSE, "cleo/quiz-answers.yaml": b"",
+                                     "__MACOSX/cleo/._ex01_mse.py": b"junk"})
+    make_zip(tmp_path / "dan.zip", {"ex03_cross_entropy.py": b"x = 1\n"})
+    (tmp_path / "eve").mkdir()  # an empty submission: everything "not submitted", no problem
+    subs = found(tmp_path)
+    assert sorted(subs) == ["ada", "ben", "cleo", "dan", "eve"]
+    assert subs["ada"].files == {"ex01_mse.py": MSE, QUIZ_ANSWERS: b"logits: {}\n"}
+    assert subs["ben"].files == {"ex01_mse.py": MSE, QUIZ_ANSWERS: b"logits: {}\n"}
+    assert subs["cleo"].files == {"ex01_mse.py": MSE, QUIZ_ANSWERS: b""}
+    assert subs["cleo"].source == "cleo.zip" and subs["ben"].source == "ben/"
+    assert list(subs["dan"].files) == ["ex03_cross_entropy.py"]
+    assert subs["eve"].files == {} and subs["eve"].problem is None
+    assert all(s.problem is None and s.notes == [] for s in subs.values())
+
+
+def test_files_in_one_odd_folder_are_found_with_a_note(tmp_path: Path) -> None:
+    make_zip(tmp_path / "fay.zip", {"fay/src/ex01_mse.py": MSE, "fay/README.md": b"hi"})
+    fay = found(tmp_path)["fay"]
+    assert fay.files == {"ex01_mse.py": MSE}
+    assert fay.notes == ["the exercise files were found in fay/src/, not at the top level or in exercises/"]
+
+
+def test_files_spread_over_several_folders_are_refused(tmp_path: Path) -> None:
+    make_zip(tmp_path / "gil.zip", {"a/ex01_mse.py": MSE, "b/ex03_cross_entropy.py": b"x = 1\n"})
+    assert found(tmp_path)["gil"].problem == (
+        "exercise files are spread over several folders (a/, b/); put them in one and grade again")
+
+
+@pytest.mark.parametrize("name", ["../evil.py", "/etc/ex01_mse.py", "a/../../ex01_mse.py", "C:/x/ex01_mse.py", "..\\x.py"])
+def test_a_zip_whose_paths_leave_its_folder_is_not_graded(tmp_path: Path, name: str) -> None:
+    make_zip(tmp_path / "hal.zip", {"ex01_mse.py": MSE, name: b"payload"})
+    hal = found(tmp_path)["hal"]
+    assert hal.files == {}
+    assert hal.problem is not None and hal.problem.startswith("hal.zip holds a path that leaves its folder")
+
+
+def test_corrupt_and_oversized_zips_are_reported_and_the_class_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "ida.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    make_zip(tmp_path / "jon.zip", {"ex01_mse.py": MSE, "data.bin": b"\0" * 5000})
+    make_zip(tmp_path / "kim.zip", {"ex01_mse.py": MSE})
+    subs = found(tmp_path, limits=Limits(zip_bytes=4096))
+    assert subs["ida"].problem == "ida.zip is not a readable zip file (File is not a zip file); ask for it again"
+    assert subs["jon"].problem == "jon.zip expands to 5 KiB, more than the 4 KiB allowed"
+    assert subs["kim"].problem is None and subs["kim"].files == {"ex01_mse.py": MSE}
+
+
+def test_a_damaged_member_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "lou.zip", {"ex01_mse.py": MSE * 20})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"def mse_loss")  # stored uncompressed: flip the content, keep the CRC
+    data[start] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert "lou.zip is damaged: ex01_mse.py cannot be read" in str(found(tmp_path)["lou"].problem)
+
+
+def test_a_learner_id_claimed_twice_is_one_line_for_that_learner(tmp_path: Path) -> None:
+    (tmp_path / "max").mkdir()
+    (tmp_path / "max" / "ex01_mse.py").write_bytes(MSE)
+    make_zip(tmp_path / "max.zip", {"ex01_mse.py": MSE})
+    (tmp_path / "ned").mkdir()
+    subs = found(tmp_path)
+    assert subs["max"].problem == "max/ and max.zip both claim the learner id 'max': keep one and grade again"
+    assert subs["max"].files == {} and subs["ned"].problem is None
+
+
+def test_a_name_that_is_not_utf8_is_graded_under_a_printable_id(tmp_path: Path) -> None:
+    os.mkdir(os.fsencode(tmp_path) + b"/caf\xe9")
+    with open(os.fsencode(tmp_path) + b"/caf\xe9/ex01_mse.py", "wb") as handle:
+        handle.write(MSE)
+    (sub,) = discover(tmp_path).submissions
+    assert sub.learner == "caf\\xe9"
+    assert sub.files == {"ex01_mse.py": MSE}
+    assert sub.notes == ["the name caf\\xe9/ is not valid UTF-8: graded as 'caf\\\\xe9'"]
+    sub.learner.encode("utf-8")  # every output can hold it
+
+
+def test_links_special_files_and_oversized_files_are_not_read(tmp_path: Path) -> None:
+    (tmp_path / "oz").mkdir()
+    (tmp_path / "oz" / "ex01_mse.py").symlink_to("/etc/passwd")
+    os.mkfifo(tmp_path / "oz" / "ex03_cross_entropy.py")  # reading it would block forever
+    (tmp_path / "oz" / "ex02_l1_huber.py").write_bytes(b"#" * 2048)
+    oz = found(tmp_path, limits=Limits(file_bytes=1024))["oz"]
+    assert oz.files == {}
+    assert oz.rejected == {"ex01_mse.py": "ex01_mse.py is a symbolic link, not graded: submit the file itself",
+                           "ex02_l1_huber.py": "ex02_l1_huber.py is larger than 1 KiB: not graded"}
+    assert oz.notes == list(oz.rejected.values())
+
+
+def test_other_entries_are_listed_as_ignored_and_the_results_folder_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("grading notes")
+    (tmp_path / ".DS_Store").write_text("")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "pat").mkdir()
+    discovery = discover(tmp_path, exclude=tmp_path / "results")
+    assert [s.learner for s in discovery.submissions] == ["pat"]
+    assert discovery.ignored == ["notes.txt"]
+
+
+def test_the_digest_changes_exactly_when_the_graded_files_change(tmp_path: Path) -> None:
+    (tmp_path / "quin").mkdir()
+    (tmp_path / "quin" / "ex01_mse.py").write_bytes(MSE)
+    first = found(tmp_path)["quin"].digest
+    (tmp_path / "quin" / "notes.md").write_text("not graded, does not count")
+    assert found(tmp_path)["quin"].digest == first
+    (tmp_path / "quin" / "ex01_mse.py").write_bytes(MSE + b"# changed\n")
+    assert found(tmp_path)["quin"].digest != first
+
+
+def test_read_one_reads_a_gradescope_submission_or_the_zip_inside_it(tmp_path: Path) -> None:
+    (tmp_path / "submission").mkdir()
+    make_zip(tmp_path / "submission" / "upload.zip", {"mine/ex01_mse.py": MSE})
+    assert read_one(tmp_path / "submission", "submission").files == {"ex01_mse.py": MSE}
+    (tmp_path / "submission" / "ex03_cross_entropy.py").write_bytes(b"x = 1\n")
+    assert list(read_one(tmp_path / "submission", "submission").files) == ["ex03_cross_entropy.py"]

@@ -1,0 +1,157 @@
+"""`lossgrade grade` through its real entry point: a small class with the usual mix (correct,
+mistaken, broken, corrupt, duplicated, empty), graded on ex01 to keep it quick; the outputs,
+the summary, resuming, --force and determinism across --jobs."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from click.testing import CliRunner
+from lossgrade.cli import cli
+from lossgrade.quiz import library
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+CORRECT = (SOLUTIONS / "ex01_mse.py").read_text(encoding="utf-8")
+SUM_NOT_MEAN = CORRECT.replace("return squared.mean()", "return squared.sum()")
+QUIZ_POINTS = sum(len(q.questions) for q in library.quizzes().values())
+
+
+def make_class(root: Path) -> Path:
+    folder = root / "class"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "ada" / "ex01_mse.py").write_text(CORRECT)
+    (folder / "ada" / "quiz-answers.yaml").write_text("logits:\n  classifier-returns-logits: b\n  sigmoid-of-zero: 0.5\n")
+    (folder / "ben" / "exercises").mkdir(parents=True)
+    (folder / "ben" / "exercises" / "ex01_mse.py").write_text(SUM_NOT_MEAN)
+    with zipfile.ZipFile(folder / "cleo.zip", "w") as archive:
+        archive.writestr("cleo/ex01_mse.py", "def mse_loss(input, target:\n    pass\n")
+    (folder / "dan.zip").write_bytes(b"not a zip at all")
+    (folder / "eve").mkdir()
+    with zipfile.ZipFile(folder / "eve.zip", "w") as archive:
+        archive.writestr("ex01_mse.py", CORRECT)
+    (folder / "fay").mkdir()
+    (folder / "notes.txt").write_text("to do: grade")
+    return folder
+
+
+def grade(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["grade", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    names = ["gradebook.csv", "gradebook.json", "gradescope/ada/results.json", "gradescope/ben/results.json"]
+    return {name: (out / name).read_bytes() for name in names}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, dict[str, bytes]]:
+    root = tmp_path_factory.mktemp("batch")
+    folder, out = make_class(root), root / "results"
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "--jobs", "2", "--junit")
+    assert code == 0, output
+    return folder, out, output, snapshot(out)
+
+
+def test_the_summary_names_every_problem_on_a_line_of_its_own(graded):
+    _, out, output, _ = graded
+    lines = output.splitlines()
+    assert lines[:3] == [
+        "ignored 1 entries that are neither a folder nor a .zip: notes.txt",
+        "dan.zip: not graded: dan.zip is not a readable zip file (File is not a zip file); ask for it again",
+        "eve/ and eve.zip: not graded: eve/ and eve.zip both claim the learner id 'eve': keep one and grade again",
+    ]
+    assert lines[3].startswith("Graded 6 submissions in ")
+    assert lines[3].endswith(f"(6 graded now, 0 unchanged): class mean {100 * ((12 + 2.86) / (10 + QUIZ_POINTS)) / 6:.0f}%, "
+                             f"1 passed every exercise. Wrote gradebook.csv, gradebook.json, gradescope/, junit.xml, "
+                             f"report.html in {out}/.")
+    assert len(lines) == 4
+
+
+def test_the_csv_has_a_row_per_learner_and_a_column_per_exercise_and_quiz(graded):
+    _, out, _, _ = graded
+    rows = list(csv.reader((out / "gradebook.csv").read_text(encoding="utf-8").splitlines()))
+    quizzes = [f"quiz:{q}" for q in library.quizzes()]
+    assert rows[0] == ["learner", "ex01", *quizzes, "total", "max_total", "status"]
+    table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert list(table) == ["ada", "ben", "cleo", "dan", "eve", "fay"]
+    assert (table["ada"]["ex01"], table["ada"]["quiz:logits"], table["ada"]["total"]) == ("10", "2", "12")
+    assert table["ada"]["max_total"] == f"{10 + QUIZ_POINTS:g}"
+    assert (table["ben"]["ex01"], table["ben"]["status"]) == ("2.86", "ok")
+    assert table["cleo"]["ex01"] == "0" and table["fay"]["total"] == "0"
+    assert table["dan"]["status"].startswith("error: not graded: dan.zip is not a readable zip file")
+    assert table["eve"]["status"].startswith("error: not graded: eve/ and eve.zip both claim")
+
+
+def test_the_json_has_a_record_per_learner_and_exercise(graded):
+    _, out, _, _ = graded
+    data = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    records = {r["learner"]: r for r in data["records"]}
+    assert set(records["ada"]) == {"learner", "exercise", "title", "score", "max_score", "status", "error", "checks",
+                                   "misconceptions"}
+    statuses = {learner: r["status"] for learner, r in records.items()}
+    assert statuses == {"ada": "passed", "ben": "failed", "cleo": "error", "dan": "error", "eve": "error",
+                        "fay": "not submitted"}
+    assert [m["id"] for m in records["ben"]["misconceptions"]] == ["ex01.sum-not-mean"]
+    failed = [c for c in records["ben"]["checks"] if c["outcome"] == "failed"]
+    assert failed and failed[0]["feedback"]["message"].startswith("The result is wrong")
+    assert "could not be imported: SyntaxError" in records["cleo"]["error"]
+    assert "duration" not in records["ada"]["checks"][0]  # timings would make runs differ
+    quiz = next(q for q in data["quiz_records"] if q["learner"] == "ada" and q["quiz"] == "logits")
+    assert (quiz["score"], quiz["status"]) == (2.0, "failed")
+
+
+def test_gradescope_junit_and_html_outputs(graded):
+    _, out, _, _ = graded
+    ada = json.loads((out / "gradescope" / "ada" / "results.json").read_text(encoding="utf-8"))
+    assert ada["score"] == 12
+    checks = [t for t in ada["tests"] if "ex01" in t["tags"]]
+    assert checks and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in checks)
+    assert round(sum(t["max_score"] for t in checks), 2) == 10
+    ben = json.loads((out / "gradescope" / "ben" / "results.json").read_text(encoding="utf-8"))
+    assert any("Known misconception: Summed the squared errors" in t["output"] for t in ben["tests"])
+    suites = ElementTree.parse(out / "junit.xml").getroot()
+    assert [s.get("name") for s in suites] == ["ada", "ben", "cleo", "dan", "eve", "fay"]
+    assert int(suites.get("failures")) > 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "ada" in report and len(list((out / "learners").glob("*.html"))) == 6
+
+
+def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(graded, tmp_path):
+    folder, out, _, first = graded
+    work = tmp_path / "class"
+    shutil.copytree(folder, work)
+    shutil.copytree(out, tmp_path / "results")
+    results = tmp_path / "results"
+    code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "2")
+    assert code == 0 and "(0 graded now, 6 unchanged)" in output
+    assert snapshot(results) == first
+    code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "1", "--force")
+    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert snapshot(results) == first  # the same grades, byte for byte, at --jobs 1 and 2
+    (work / "ben" / "exercises" / "ex01_mse.py").write_text(CORRECT)
+    code, output = grade(str(work), "--out", str(results), "-e", "ex01")
+    assert code == 0 and "(1 graded now, 5 unchanged)" in output
+    assert "\nben,10," in (results / "gradebook.csv").read_text(encoding="utf-8")
+
+
+def test_a_missing_folder_is_a_one_line_usage_error(tmp_path):
+    code, _ = grade(str(tmp_path / "nowhere"))
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "nowhere")])
+    assert code == 2
+    assert result.stderr == f"Error: {tmp_path / 'nowhere'} does not exist: give the folder holding one folder or .zip per learner\n"
+
+
+def test_an_empty_folder_is_a_batch_with_nothing_to_grade(tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, output = grade(str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert output == f"No submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner.\n"
+    assert (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").startswith("learner,")
