@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.sandbox.replies import MAX_DEPTH, Reply, validate

@@ -7,12 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import torch
-
 from lossgrade import catalog, runner
 from lossgrade.sandbox import strong
 from lossgrade.sandbox.client import PACKAGE_DIR, Limits, Sandbox

@@ -1,5 +1,6 @@
 """Run-time guards inside a worker: forbidden calls, blocked imports, and the files, programs,
-sockets and raw memory that learner code may not reach.
+sockets and raw memory that learner code may not reach (it may read only its own folder,
+Python's and the system's, and write only its own folder).
 
 They catch honest mistakes and casual cheating: `F.cross_entropy` in a from-scratch
 exercise (also when reached through `torch._C`, `torch.ops.aten`, a reloaded module or the
@@ -16,15 +17,18 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 # Names a learner may not import: the grader, the reference solutions, this sandbox.
 BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_zygote", "_drivers")
 # Modules whose fresh copy would bring back what the jail took out of them.
 REFUSED_IMPORTS = ("_posixsubprocess",)
+# torch functions that open a file in C, out of the audit hook's sight; the jail replaces
+# them. (`torch._C.StorageBase.from_file` cannot be replaced: see docs/SANDBOX.md.)
+FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
 
 # The aten operators that forbidden functions bottom out in, so that another route to the
 # same computation is caught too. Functions that decompose into elementary operators
@@ -65,6 +69,7 @@ _REFUSED_EVENTS = {
     "socket.__new__": "open a socket", "socket.connect": "open a socket", "socket.bind": "open a socket",
     "ctypes.dlopen": "call C functions through ctypes", "ctypes.dlsym": "call C functions through ctypes",
     "ctypes.dlsym/handle": "call C functions through ctypes", "ctypes.cdata": "read raw memory through ctypes",
+    "sqlite3.connect": "open a database file",
 }
 
 
@@ -83,6 +88,7 @@ class Guards:
         self.violations: list[str] = []
         self.wrappers: dict[str, tuple[Any, str, Any]] = {}  # dotted -> (owner, attribute, wrapper)
         self.hidden: tuple[str, ...] = ()  # real paths learner code may not open
+        self.readable: tuple[str, ...] = ()  # the only real paths it may read (with its folder)
         self.workdir = ""
 
     # --- forbidden functions ----------------------------------------------------------------
@@ -95,7 +101,7 @@ class Guards:
             return
         original = getattr(owner, attr)
         if isinstance(original, type):  # a module class such as nn.CrossEntropyLoss
-            owner, attr, original = original, "forward", original.forward
+            owner, attr, original = original, "forward", getattr(original, "forward")
         guards = self
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -141,11 +147,12 @@ class Guards:
         (the last step of the jail, before any learner code)."""
         import _posixsubprocess
 
-        def fork_exec(*args: Any, **kwargs: Any) -> Any:
-            raise PermissionError("lossgrade: learner code may not run a program (_posixsubprocess)")
-
-        _posixsubprocess.fork_exec = fork_exec
+        _posixsubprocess.fork_exec = _refusing("run a program (_posixsubprocess)")
+        for dotted in FILE_READERS:
+            owner_path, _, attr = dotted.rpartition(".")
+            setattr(_resolve(owner_path), attr, _refusing(f"read files through {dotted}"))
         self.workdir = os.path.realpath(workdir)
+        self.readable = (self.workdir, *self.readable)
         sys.meta_path.insert(0, self)  # type: ignore[arg-type]
         sys.addaudithook(self.audit)
 
@@ -157,7 +164,6 @@ class Guards:
             raise ImportError(f"lossgrade: learner code may not import {name}")
         if top in REFUSED_IMPORTS:
             raise ImportError(f"lossgrade: learner code may not import {name} again")
-        return None
 
     # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
@@ -185,6 +191,9 @@ class Guards:
             raise PermissionError(f"lossgrade: learner code may not look into another process ({path})")
         if isinstance(flags, int) and flags & _WRITE_FLAGS:
             self._check_write(path)
+        elif not _inside(real, self.readable):
+            raise PermissionError(f"lossgrade: learner code may read only its own folder, Python's and the "
+                                  f"system's, not {path}")
         elif os.path.isdir(real) and not _inside(real, (self.workdir,)):
             # A folder opened for its descriptor would let `dir_fd=` step around these checks.
             raise PermissionError(f"lossgrade: learner code may not open the folder {path}")
@@ -213,6 +222,13 @@ class _OperatorGuard(TorchDispatchMode):
         if op in self.operators:
             self.guards.refuse(f"{self.operators[op]} (reached through the operator aten.{op})")
         return func(*args, **(kwargs or {}))
+
+
+def _refusing(what: str) -> Any:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(f"lossgrade: learner code may not {what}")
+
+    return refused
 
 
 def _resolve(dotted: str) -> Any:

@@ -39,6 +39,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
 SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
+SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/dev", "/proc")
 GUARDS = _guards.Guards()
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -128,11 +129,11 @@ class Zygote:
 
     def serve(self) -> None:
         while True:
-            ready, _, _ = select.select([self.control, self.wakeup], [], [])
+            ready, _, _ = select.select([self.control.fileno(), self.wakeup], [], [])
             if self.wakeup in ready:
                 _drain(self.wakeup)
                 self.reap()
-            if self.control in ready:
+            if self.control.fileno() in ready:
                 message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 1)
                 if not message:
                     self.shutdown()
@@ -306,6 +307,15 @@ def _kill(pid: int) -> None:
         pass
 
 
+def readable_roots() -> tuple[str, ...]:
+    """What learner code may read besides its own folder: the Python installation (this
+    process's import path), this sandbox's own files, and the system's folders. Not the
+    folders where people keep things: homes, /tmp, a class's submissions, results."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, HERE, *SYSTEM_FOLDERS}
+    roots.update(path for path in sys.path if path)
+    return tuple(sorted({os.path.realpath(root) for root in roots}))
+
+
 def warm_up(parts: list[str]) -> None:
     """Pay torch's lazy initialisation (autograd, serialisation and, when asked for,
     optimizers, whose first construction costs ~2 s) once here, not in every worker."""
@@ -337,6 +347,7 @@ def main() -> None:
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)
     GUARDS.hidden = tuple(options["hidden"])
+    GUARDS.readable = readable_roots()
     control.send(b'{"ready": true}')
     Zygote(control).serve()
 

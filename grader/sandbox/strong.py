@@ -13,10 +13,11 @@ The zygote's control socket needs no flag: bwrap passes inherited descriptors th
 from __future__ import annotations
 
 import functools
+import glob
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts")
 PROBE_SECONDS = 20
@@ -27,6 +28,8 @@ def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path
     /dev/null), then `expose` bound back read-only on top (a folder inside a hidden one)."""
     args = [_bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             *NAMESPACES, "--die-with-parent", "--new-session"]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # bwrap's /dev is minimal: give CUDA its devices
+        args += ["--dev-bind", device, device]
     for path in hide:
         args += ["--tmpfs", str(path)] if Path(path).is_dir() else ["--ro-bind", "/dev/null", str(path)]
     for path in expose:

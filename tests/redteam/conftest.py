@@ -1,7 +1,8 @@
 """Fixtures of the red-team suite: what must stay untouched while hostile code is graded.
 
-- `canary`: a results folder left in /tmp with the permissions a real one gets (a 0755
-  folder, 0644 files, a workspace's `.lossgrade/state.json`): nothing may change in it.
+- `canary`: a folder left in /tmp with the permissions real ones get (0755 folders, 0644
+  files): results, a workspace's `.lossgrade/state.json`, a classmate's submission. Nothing
+  may change in it (and the classmate's work may not be copied: see copy_a_classmate).
 - `trusted_state`: the grader process's own global state (torch's dtype, threads, seed and
   flags, the comparison functions, signal and exit handlers): nothing may change in it.
 - `good`: a known-good submission per exercise, graded once as the baseline and again after
@@ -17,12 +18,12 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import torch
-
 from lossgrade import catalog, runner
 from lossgrade.results import ExerciseResult
 from lossgrade.sandbox.client import Sandbox
@@ -38,6 +39,9 @@ class Canary:
         state = self.root / "workspace" / ".lossgrade" / "state.json"
         state.parent.mkdir(parents=True)
         state.write_text('{"results": {}}\n')
+        classmate = self.root / "class" / "alice" / "ex01_mse.py"  # a submission another learner may copy
+        classmate.parent.mkdir(parents=True)
+        classmate.write_text((SOLUTIONS / "ex01_mse.py").read_text())
         for path in self.root.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
         self.before = self.snapshot()

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from lossgrade import catalog, runner
 from lossgrade.results import ExerciseResult
 from lossgrade.sandbox.client import Limits
