@@ -14,7 +14,8 @@ reason for a crash).
 For each case: the grade is as declared, grading finishes with every check reported, the
 grader's own process is unchanged, a canary results file outside the worker is untouched,
 no process is left behind, and a known-good submission graded after it gets exactly the
-results it got before.
+results it got before. The same hold when hostile and good submissions are graded side by
+side, by threads sharing one sandbox, by `lossgrade check`, and by batch grading.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ import pytest
 from lossgrade import catalog, runner
 from lossgrade.results import ExerciseResult
 from lossgrade.sandbox.client import Limits
+
+from .conftest import SOLUTIONS, signature
 
 CASES_DIR = Path(__file__).with_name("cases")
 # Each hanging check costs one timeout: keep them short, and the suite well under 3 minutes.
@@ -142,3 +145,26 @@ def test_lossgrade_check_grades_hostile_code_and_exits_normally(name, tmp_path):
     assert "Traceback" not in done.stderr
     results = json.loads(done.stdout)  # printed fake results cannot break the JSON
     assert [(r["exercise"], r["score"]) for r in results] == [(exercise.id, case.score)]
+
+
+# Cases that fail fast: batch grading uses the default limits (10 s a call), under which
+# the hanging cases would take minutes.
+BATCH_CASES = ("read_reference_file", "copy_a_classmate", "signal_the_grader", "outliving_child", "forged_replies",
+               "background_thread", "other_processes", "files_outside_workdir", "sys_exit_at_import", "global_torch_state")
+
+
+def test_batch_grading_gives_hostile_submissions_their_grade_and_good_ones_theirs(tmp_path, good, canary):
+    grade = pytest.importorskip("lossgrade.batch.grade", reason="batch grading (lossgrade.batch) is not built yet")
+    ex01 = catalog.resolve("ex01")
+    nasty = [c for c in CASES if c.name in BATCH_CASES and (os.geteuid() == 0 or not c.needs_root)]
+    root = tmp_path / "class"
+    for learner, source in [("good-first", (SOLUTIONS / ex01.file).read_text()), *((c.name, c.source) for c in nasty),
+                            ("good-last", (SOLUTIONS / ex01.file).read_text())]:
+        (root / learner).mkdir(parents=True)
+        (root / learner / ex01.file).write_text(source)
+    batch = grade.grade_class(root, tmp_path / "results", jobs=2, chosen=["ex01"])
+    assert not batch.grader_failed, batch.problems
+    scores = {r.learner: next(e for e in r.result.exercises if e.exercise == "ex01") for r in batch.records}
+    assert {case.name: scores[case.name].score for case in nasty} == {case.name: case.score for case in nasty}
+    assert signature(scores["good-first"]) == signature(scores["good-last"]) == good.baseline(ex01)
+    canary.assert_untouched()
