@@ -63,15 +63,14 @@ quiz-answers.yaml). docs/GRADESCOPE.md in the lossgrade repository says more.
 
 
 def requirements() -> str:
-    """What setup.sh installs: torch's CPU build, and lossgrade's other dependencies."""
-    import click
-    import jinja2
-    import torch
-    import yaml
+    """What setup.sh installs: torch's CPU build, and lossgrade's other dependencies, at
+    least as new as the versions this bundle was made with."""
+    from importlib.metadata import version
 
-    torch_version = torch.__version__.split("+")[0]
+    torch_version = version("torch").split("+")[0]
+    others = "".join(f"{name}>={version(name)}\n" for name in ("click", "PyYAML", "Jinja2"))
     return ("--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\n"
-            f"torch=={torch_version}\nclick>={click.__version__}\npyyaml>={yaml.__version__}\njinja2>={jinja2.__version__}\n")
+            f"torch=={torch_version}\n{others}")
 
 
 def _files() -> list[tuple[str, Path]]:
@@ -142,7 +141,8 @@ def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> 
         return 1
     record = records.Record(learner, submission.source, submission.digest, records.fingerprint(), result, submission.notes)
     _write(results_path, gradescope.results(record))
-    print(f"lossgrade {lossgrade.__version__}: {result.score:g}/{result.max_score:g} points")
+    print(f"lossgrade {lossgrade.__version__} (from {Path(lossgrade.__file__).parent}): "
+          f"{result.score:g}/{result.max_score:g} points")
     for exercise in result.exercises:
         print(f"  {exercise.exercise} {exercise.status.value}: {exercise.score:g}/{exercise.max_score:g}")
     return 0

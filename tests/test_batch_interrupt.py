@@ -1,0 +1,45 @@
+"""Ctrl-C in the middle of a class: every finished submission stays saved, no file is left
+half-written, and the next run grades only the rest."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+from lossgrade.cli import cli
+
+CORRECT = (Path(__file__).resolve().parents[1] / "solutions" / "ex01_mse.py").read_text(encoding="utf-8")
+SLOW = "import time\ntime.sleep(4)  # still thinking\n" + CORRECT
+
+
+def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(tmp_path: Path) -> None:
+    folder, out = tmp_path / "class", tmp_path / "results"
+    for learner, source in (("a", CORRECT), ("b", SLOW), ("c", CORRECT), ("d", CORRECT)):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "ex01_mse.py").write_text(source)
+    command = [sys.executable, "-m", "lossgrade", "grade", str(folder), "--out", str(out), "-e", "ex01", "--jobs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    first = out / "records" / "a.json"
+    deadline = time.monotonic() + 120
+    while not first.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # b is being graded now
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().endswith("run the same command again to grade the rest.")
+    assert "Traceback" not in stderr and stdout == ""
+    assert [p.name for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"] == []
+    saved = sorted(p.name for p in (out / "records").iterdir())
+    assert saved[0] == "a.json" and "d.json" not in saved
+    for path in (out / "records").iterdir():
+        assert json.loads(path.read_text(encoding="utf-8"))["result"]["learner"] == path.stem
+
+    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(out), "-e", "ex01"])
+    assert result.exit_code == 0, result.output
+    assert f"({4 - len(saved)} graded now, {len(saved)} unchanged)" in result.stdout
