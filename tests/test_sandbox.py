@@ -246,3 +246,24 @@ def test_only_uncompressed_torch_archives_are_loaded():
 def test_terminal_control_characters_are_removed_from_text():
     reply = validate(saved({"kind": "raised", "message": "\x1b[2J\x1b]0;pwned\x07ok\r\x9b1m", "output": "a\tb\nc\x08"}))
     assert reply.message == "[2J]0;pwnedok1m" and reply.output == "a\tb\nc"
+
+
+def test_workers_die_with_their_zygote():
+    box = Sandbox()
+    learner = LearnerModule(box, "probe", {"probe.py": "import os\n\ndef probe():\n    raise ValueError(str(os.getpid()))\n"},
+                            ("probe",))
+    worker = int(learner.call("probe").message)
+    os.kill(box.pid, 9)  # the zygote, killed as the grader's death would kill it
+    deadline = time.monotonic() + 5
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+    learner.close()
+    box.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False

@@ -47,14 +47,17 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 # ------------------------------------------------------------------ the worker's jail
 def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: int) -> None:
     """Everything a forked worker does before it runs one line of learner code."""
+    zygote = os.getppid()
     os.setsid()  # its own process group, so all of it can be killed at once
-    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     address_space = _vm_size() + limits["memory_mib"] * (1 << 20)
     if os.getuid() == 0:  # never run learner code as root: drop to this worker's own uid
         os.chown(workdir, uid, uid)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which would clear it
+    if os.getppid() != zygote:  # the zygote died before that took hold
+        os._exit(70)
     LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program can give privileges back
     LIBC.prctl(PR_SET_DUMPABLE, 0)  # no other process of this uid may ptrace us or read our memory
     os.chdir(workdir)
