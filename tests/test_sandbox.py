@@ -224,6 +224,9 @@ def looped() -> list[object]:
     ({"kind": "python", "value": looped()}, "nested too deep"),
     ({"kind": "python", "value": 1 << 80}, "too large"),
     ({"kind": ["tensor"]}, "expected form"),
+    ({"kind": "tensor", "value": "0.2875"}, "without a tensor"),
+    ({"kind": "python", "value": [1.0]}, "not a number"),
+    ({"kind": "tensor", "value": torch.ones(2), "grads": ["right"]}, "not a list of tensors"),
     ({"kind": "tensor", "value": torch.zeros(2).to_sparse()}, "not a dense CPU tensor"),
 ])
 def test_replies_that_could_hurt_the_grader_are_unsafe(data, why):
@@ -241,6 +244,10 @@ def test_only_uncompressed_torch_archives_are_loaded():
             target.writestr(member.filename, source.read(member))
     assert "compressed" in validate(packed.getvalue()).message
     assert "not a zip" in validate(b"\x80\x04K\x01.").message  # a bare pickle
+
+
+def test_a_forged_line_number_is_dropped():
+    assert validate(saved({"kind": "raised", "message": "x", "line": 10 ** 5000})).line is None
 
 
 def test_terminal_control_characters_are_removed_from_text():

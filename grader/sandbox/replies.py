@@ -85,7 +85,7 @@ def validate(frame: bytes) -> Reply:
         budget = [MAX_ITEMS]
         return Reply(
             kind=data["kind"],
-            value=plain(data.get("value"), budget),
+            value=_value(data["kind"], data.get("value"), budget),
             device=_text(data.get("device")) or None,
             requires_grad=bool(data.get("requires_grad", False) is True),
             grads=_grads(data.get("grads"), budget),
@@ -93,7 +93,7 @@ def validate(frame: bytes) -> Reply:
             mro=tuple(_text(n) for n in _sequence(data.get("mro"))),
             message=_text(data.get("message")),
             where=_text(data.get("where")),
-            line=int(data["line"]) if type(data.get("line")) is int else None,
+            line=data["line"] if type(data.get("line")) is int and 0 < data["line"] < 1 << 31 else None,
             output=_text(data.get("output")),
             violations=tuple(_text(v) for v in _sequence(data.get("violations"))),
             missing=tuple(_text(v) for v in _sequence(data.get("missing"))),
@@ -156,15 +156,33 @@ def _tensor(value: Any) -> Any:
     return value.detach().clone(memory_format=torch.contiguous_format)
 
 
+def _value(kind: str, value: Any, budget: list[int]) -> Any:
+    """The value, which for a "tensor" reply must be a tensor, and for a "python" one a
+    number, a bool or None."""
+    checked = plain(value, budget)
+    if kind == "tensor" and not _is_tensor(checked):
+        raise TypeError("a tensor reply without a tensor")
+    if kind == "python" and type(checked) not in (int, float, bool, type(None)):
+        raise TypeError("a Python value that is not a number")
+    return checked
+
+
 def _grads(value: Any, budget: list[int]) -> Any:
+    """A list holding a tensor (or None) per input, or a sentence saying why there is none."""
     if value is None:
         return None
     if type(value) is str:
         return _text(value)
     grads = plain(value, budget)
-    if not isinstance(grads, list):
-        raise TypeError("gradients that are not a list")
+    if not isinstance(grads, list) or not all(g is None or _is_tensor(g) for g in grads):
+        raise TypeError("gradients that are not a list of tensors")
     return grads
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return type(value) is torch.Tensor
 
 
 def _sequence(value: Any) -> list[Any]:
