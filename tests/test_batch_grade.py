@@ -155,3 +155,26 @@ def test_an_empty_folder_is_a_batch_with_nothing_to_grade(tmp_path):
     assert code == 0
     assert output == f"No submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner.\n"
     assert (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").startswith("learner,")
+
+
+def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(tmp_path, monkeypatch):
+    from lossgrade.batch import submission
+
+    folder = tmp_path / "class"
+    for learner in ("ada", "ben"):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "ex01_mse.py").write_text(CORRECT)
+    real = submission.grade
+
+    def broken_for_ben(sandbox, sub, exercises):  # the graders are forked: they inherit this
+        if sub.learner == "ben":
+            raise RuntimeError("a bug in lossgrade")
+        return real(sandbox, sub, exercises)
+
+    monkeypatch.setattr(submission, "grade", broken_for_ben)
+    code, output = grade(str(folder), "--out", str(tmp_path / "out"), "-e", "ex01", "--jobs", "1")
+    assert code == 1
+    assert output.splitlines()[0] == ("grader failure: ben: the grader failed on this submission "
+                                      "(RuntimeError: a bug in lossgrade)")
+    assert "\nada,10," in (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
+    assert not (tmp_path / "out" / "records" / "ben.json").exists()  # the next run tries ben again

@@ -1,5 +1,5 @@
-"""Ctrl-C in the middle of a class: every finished submission stays saved, no file is left
-half-written, and the next run grades only the rest."""
+"""Ctrl-C in the middle of a class: every finished submission stays saved and no file is
+left half-written (test_batch_grade shows a rerun grading only what is not saved)."""
 from __future__ import annotations
 
 import json
@@ -10,14 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from click.testing import CliRunner
-from lossgrade.cli import cli
-
 CORRECT = (Path(__file__).resolve().parents[1] / "solutions" / "ex01_mse.py").read_text(encoding="utf-8")
-SLOW = "import time\ntime.sleep(4)  # still thinking\n" + CORRECT
+SLOW = "import time\ntime.sleep(3)  # still thinking\n" + CORRECT
 
 
-def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(tmp_path: Path) -> None:
+def test_ctrl_c_keeps_every_finished_result_and_leaves_no_half_written_file(tmp_path: Path) -> None:
     folder, out = tmp_path / "class", tmp_path / "results"
     for learner, source in (("a", CORRECT), ("b", SLOW), ("c", CORRECT), ("d", CORRECT)):
         (folder / learner).mkdir(parents=True)
@@ -40,6 +37,3 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(tmp_path: Pat
     for path in (out / "records").iterdir():
         assert json.loads(path.read_text(encoding="utf-8"))["result"]["learner"] == path.stem
 
-    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(out), "-e", "ex01"])
-    assert result.exit_code == 0, result.output
-    assert f"({4 - len(saved)} graded now, {len(saved)} unchanged)" in result.stdout

@@ -40,6 +40,12 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
     if not submissions.is_dir():
         what = "is not a folder" if submissions.exists() else "does not exist"
         raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LossgradeError(f"cannot create the results folder {out} ({exc.strerror}); choose another with --out")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise LossgradeError(f"cannot write to the results folder {out}; choose another with --out")
     from lossgrade.batch import exports
     from lossgrade.batch.grade import grade_class
     from lossgrade.batch.progress import Progress
@@ -51,12 +57,12 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, progress=bar, on_plan=planned)
+        written = exports.write_all(out, batch, with_junit)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "
                    "run the same command again to grade the rest.", err=True)
         raise SystemExit(INTERRUPTED)
-    written = exports.write_all(out, batch, with_junit)
     for line in batch.problems:
         click.echo(line)
     click.echo(_summary(batch, submissions, out, written))

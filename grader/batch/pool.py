@@ -27,6 +27,8 @@ from lossgrade import catalog
 from lossgrade.batch import records
 from lossgrade.batch import submission as grading
 from lossgrade.batch.discover import Submission
+from lossgrade.results import SubmissionResult
+from lossgrade.sandbox.client import Sandbox
 
 
 @dataclass
@@ -132,13 +134,15 @@ def _collect(grader: _Grader, outcome: Outcome, on_done: Callable[[records.Recor
     """Take what the grader sent; True once it has exited."""
     try:
         while grader.conn.poll():
-            record, failed = grader.conn.recv()
+            record, sandbox_failed, grader_failed = grader.conn.recv()
             if record is None:  # the grader could not start its sandbox
-                outcome.grader_failures.append(failed)
+                outcome.grader_failures.append(grader_failed)
                 continue
             outcome.graded[record.learner] = record
-            if failed:
-                outcome.sandbox_failures.append(f"{record.learner}: {failed}")
+            if sandbox_failed:
+                outcome.sandbox_failures.append(f"{record.learner}: {sandbox_failed}")
+            if grader_failed:
+                outcome.grader_failures.append(f"{record.learner}: {grader_failed}")
             on_done(record)
             grader.feed()
     except (EOFError, OSError):
@@ -153,37 +157,53 @@ def _collect(grader: _Grader, outcome: Outcome, on_done: Callable[[records.Recor
 
 
 # ------------------------------------------------------------------ the grader process
-def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str) -> None:
-    from lossgrade import service
-    from lossgrade.sandbox.client import SandboxError
+class _Grading:
+    """A grader process's sandbox, and grading with a fresh one when a learner stops it."""
 
+    def __init__(self, exercises: list[catalog.Exercise]) -> None:
+        self.exercises = exercises
+        self.sandbox = self.open()
+        self.sandbox.wait_ready()
+
+    def open(self) -> Sandbox:
+        from lossgrade import service
+
+        return service.open_sandbox(self.exercises)
+
+    def grade(self, submission: Submission) -> tuple[SubmissionResult, str | None, str | None]:
+        """(result, why the sandbox failed it, why the grader failed it)."""
+        from lossgrade.sandbox.client import SandboxError
+
+        for attempt in (1, 2):
+            try:
+                return grading.grade(self.sandbox, submission, self.exercises), None, None
+            except SandboxError as exc:
+                self.sandbox.close()
+                self.sandbox = self.open()
+                if attempt == 2:
+                    why = f"the sandbox stopped twice while grading this submission ({exc})"
+                    return grading.unreadable(submission, self.exercises, why), why, None
+            except Exception as exc:  # noqa: BLE001 - a bug of ours: report it, grade the rest
+                why = f"the grader failed on this submission ({type(exc).__name__}: {exc})"
+                return grading.unreadable(submission, self.exercises, why), None, why
+        raise AssertionError("unreachable")
+
+
+def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: sandbox closed, temp files removed
     try:
-        sandbox = service.open_sandbox(exercises)
-        sandbox.wait_ready()
+        state = _Grading(exercises)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the batch
-        conn.send((None, f"the sandbox could not start: {exc}"))
+        conn.send((None, None, f"the sandbox could not start: {exc}"))
         sys.exit(1)
     try:
         while (submission := conn.recv()) is not None:
-            failed = None
-            try:
-                result = grading.grade(sandbox, submission, exercises)
-            except SandboxError:
-                sandbox.close()
-                sandbox = service.open_sandbox(exercises)  # once more, with a fresh sandbox
-                try:
-                    result = grading.grade(sandbox, submission, exercises)
-                except SandboxError as exc:
-                    sandbox.close()
-                    sandbox = service.open_sandbox(exercises)
-                    failed = f"the sandbox stopped twice while grading this submission ({exc})"
-                    result = grading.unreadable(submission, exercises, failed)
+            result, sandbox_failed, grader_failed = state.grade(submission)
             record = records.Record(submission.learner, submission.source, submission.digest,
                                     fingerprint, result, submission.notes)
-            if failed is None:
+            if not (sandbox_failed or grader_failed):
                 records.save(out, record)  # a failure is not kept: the next run tries again
-            conn.send((record, failed))
+            conn.send((record, sandbox_failed, grader_failed))
     finally:
-        sandbox.close()
+        state.sandbox.close()
