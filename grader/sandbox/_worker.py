@@ -25,7 +25,8 @@ import sys
 import time
 import traceback
 import types
-from typing import Any, Callable, ContextManager
+from collections.abc import Callable
+from typing import Any, ContextManager
 
 import torch
 
