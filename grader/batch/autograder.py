@@ -11,7 +11,6 @@ The solutions are made unreadable to the sandbox's `nobody` user in setup.sh.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -150,7 +149,7 @@ def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> 
 
 def _write(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(records.dump(data), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,6 @@
 Gradescope `results.json` per learner, JUnit XML when asked, and the HTML reports."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lossgrade.batch import gradebook, gradescope, junit, records
@@ -22,8 +21,7 @@ def write_all(out: Path, batch: Batch, with_junit: bool = False) -> list[Path]:
     atomic_write_text(written[0], gradebook.to_csv(batch.records, batch.exercises))
     atomic_write_text(written[1], gradebook.to_json(batch.records, batch.exercises))
     for record in batch.records:
-        text = json.dumps(gradescope.results(record), indent=1, ensure_ascii=False)
-        atomic_write_text(gradescope_path(out, record.learner), text + "\n")
+        atomic_write_text(gradescope_path(out, record.learner), records.dump(gradescope.results(record)))
     written.append(out / "gradescope")
     if with_junit:
         written.append(out / "junit.xml")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lossgrade import catalog
-from lossgrade.batch.records import Record, scrub
+from lossgrade.batch.records import Record, utf8
 from lossgrade.results import ExerciseResult, QuizResult, to_dict
 
 FORMAT = 1
@@ -59,7 +59,7 @@ def to_csv(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> 
         row = [points(scores.get(column, 0.0)) for column in (*exercise_ids, *(f"quiz:{q}" for q in quiz_ids))]
         writer.writerow([record.learner, *row, points(record.result.score), points(record.result.max_score),
                          _cell(learner_status(record))])
-    return str(scrub(buffer.getvalue()))
+    return utf8(buffer.getvalue())
 
 
 def _cell(text: str) -> str:
@@ -68,12 +68,16 @@ def _cell(text: str) -> str:
 
 
 def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> str:
+    """The gradebook as JSON, one record a line (a class of a thousand stays quick to write
+    and to diff)."""
     _, quiz_ids = _columns(records, exercises)
     titles = {q.quiz: (q.title, q.max_score) for r in records for q in r.result.quizzes}
-    data = {
+    head = {
         "format": FORMAT,
         "exercises": [{"id": e.id, "title": e.title, "points": e.points} for e in exercises],
         "quizzes": [{"id": q, "title": titles[q][0], "points": titles[q][1]} for q in quiz_ids],
+    }
+    sections = {
         "learners": [
             {"learner": r.learner, "source": r.source, "score": r.result.score, "max_score": r.result.max_score,
              "status": learner_status(r)}
@@ -82,7 +86,11 @@ def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) ->
         "records": [exercise_record(r.learner, e) for r in records for e in r.result.exercises],
         "quiz_records": [quiz_record(r.learner, q) for r in records for q in r.result.quizzes],
     }
-    return json.dumps(scrub(data), indent=1, ensure_ascii=False) + "\n"
+    parts = [json.dumps(head, ensure_ascii=False)[:-1]]
+    for name, items in sections.items():
+        lines = ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+        parts.append(f'"{name}": [\n{lines}\n]' if items else f'"{name}": []')
+    return utf8(",\n".join(parts) + "}\n")
 
 
 def exercise_record(learner: str, exercise: ExerciseResult) -> dict[str, Any]:

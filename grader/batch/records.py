@@ -39,19 +39,18 @@ class Record:
     def to_json(self) -> str:
         data = {"format": FORMAT, "learner": self.learner, "source": self.source, "digest": self.digest,
                 "fingerprint": self.fingerprint, "notes": self.notes, "result": to_dict(self.result)}
-        return json.dumps(scrub(data), indent=1, sort_keys=True)
+        return dump(data)
 
 
-def scrub(value: Any) -> Any:
-    """The same data with every string made encodable: a learner's exception message can
-    carry a lone surrogate, which no UTF-8 file (JSON, CSV, HTML, XML) can hold."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    if isinstance(value, dict):
-        return {scrub(key): scrub(item) for key, item in value.items()}
-    return value
+def utf8(text: str) -> str:
+    """`text` with what UTF-8 cannot hold replaced: a learner's exception message can carry
+    a lone surrogate, which no file (JSON, CSV, HTML, XML) may."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def dump(data: Any) -> str:
+    """JSON for a file: readable, and writable whatever text the learner produced."""
+    return utf8(json.dumps(data, indent=1, ensure_ascii=False)) + "\n"
 
 
 def slug(learner: str) -> str:
@@ -73,7 +72,7 @@ def path_for(out: Path, learner: str) -> Path:
 
 
 def save(out: Path, record: Record) -> None:
-    atomic_write_text(path_for(out, record.learner), record.to_json() + "\n")
+    atomic_write_text(path_for(out, record.learner), record.to_json())
 
 
 def load(out: Path, learner: str) -> Record | None:
