@@ -16,7 +16,7 @@ from lossgrade import catalog, course, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
-from lossgrade.sandbox.client import Limits
+from lossgrade.sandbox.client import Limits, SandboxError
 from lossgrade.workspace import Workspace, init as init_workspace
 
 workspace_option = click.option(
@@ -172,7 +172,11 @@ def report(out_path: Path | None, workspace_dir: Path | None) -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except SandboxError as exc:  # e.g. --strong where bubblewrap cannot run: one line, not a traceback
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(ExitCode.USAGE)
 
 
 from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands

@@ -199,3 +199,12 @@ def test_quiz_command_is_registered(runner, workspace):
     result = runner.invoke(cli, ["quiz", "-w", str(workspace)])
     assert result.exit_code == 0, result.output
     assert "logits" in result.output and "training-step" in result.output
+
+
+def test_strong_mode_without_bubblewrap_is_one_line_not_a_traceback(workspace):
+    python_only = str(Path(sys.executable).parent)
+    result = subprocess.run([sys.executable, "-m", "lossgrade", "check", "ex01", "--strong", "-w", str(workspace)],
+                            capture_output=True, text=True, env={**os.environ, "PATH": python_only})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Error: the strong sandbox cannot run here")
+    assert "Traceback" not in result.stderr

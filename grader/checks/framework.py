@@ -248,7 +248,7 @@ def attribute(module: Any, dotted: str) -> Any:
 
 
 def _violation_message(violation: str) -> str:
-    if violation.startswith("import "):
+    if violation.startswith(("import ", "open ")):
         return (f"Your code tried to `{violation}`: learner code may not use the grader or the reference "
                 "solutions. Write the function yourself.")
     return (f"Your code called {violation}, which this exercise asks you to write yourself. Use "
