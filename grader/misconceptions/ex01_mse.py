@@ -1,13 +1,7 @@
 """Mistakes learners make writing mean squared error."""
 from __future__ import annotations
 
-import torch
-
-from lossgrade.misconceptions import Mistake
-
-
-def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
-    return {"mean": values.mean, "sum": values.sum}.get(reduction, lambda: values)()
+from lossgrade.misconceptions import Mistake, reduce as _reduce
 
 
 MISCONCEPTIONS = [
