@@ -102,8 +102,21 @@ def test_a_name_that_is_not_utf8_is_graded_under_a_printable_id(tmp_path: Path) 
     (sub,) = discover(tmp_path).submissions
     assert sub.learner == "caf\\xe9"
     assert sub.files == {"ex01_mse.py": MSE}
-    assert sub.notes == ["the name caf\\xe9/ is not valid UTF-8: graded as 'caf\\\\xe9'"]
+    assert sub.notes == ["the name caf\\xe9/ is not plain UTF-8 text: graded as 'caf\\\\xe9'"]
     sub.learner.encode("utf-8")  # every output can hold it
+
+
+def test_control_characters_in_a_name_cannot_break_a_summary_line(tmp_path: Path) -> None:
+    (tmp_path / "ann\n\x1b[2Jx").mkdir()
+    (sub,) = discover(tmp_path).submissions
+    assert sub.learner == "ann\\n\\x1b[2Jx" and sub.learner.isprintable()
+
+
+def test_a_zip_with_undecodable_utf8_names_is_reported(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "rae.zip", {"ex01_mse.py": MSE, "caf\u00e9.py": b"x = 1\n"})
+    data = path.read_bytes().replace("caf\u00e9".encode(), b"caf\xe9\xff")  # flagged UTF-8, not UTF-8
+    path.write_bytes(data)
+    assert found(tmp_path)["rae"].problem.startswith("rae.zip is not a readable zip file")
 
 
 def test_links_special_files_and_oversized_files_are_not_read(tmp_path: Path) -> None:

@@ -72,9 +72,11 @@ def relevant_names() -> tuple[str, ...]:
 
 
 def printable(name: str) -> str:
-    """A file name as text that any file, terminal or JSON can hold (bytes that are not
-    UTF-8 arrive from os.listdir as surrogates; show them as \\xNN)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A file name as text that any file, terminal or JSON can hold, on one line: bytes
+    that are not UTF-8 (they arrive from os.listdir as surrogates) and control characters
+    are shown escaped, as \\xNN."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits()) -> Discovery:
@@ -94,7 +96,7 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits())
         learner = printable(stem)
         submission = Submission(learner, printable(name) + ("" if is_zip else "/"))
         if learner != stem:
-            submission.notes.append(f"the name {submission.source} is not valid UTF-8: graded as {learner!r}")
+            submission.notes.append(f"the name {submission.source} is not plain UTF-8 text: graded as {learner!r}")
         try:
             tree = _ZipTree(Path(entry.path), limits) if is_zip else _FolderTree(Path(entry.path), limits)
             with closing(tree):
