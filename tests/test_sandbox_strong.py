@@ -54,7 +54,12 @@ for attempt in (lambda: socket.create_connection(("127.0.0.1", {listening}), tim
     try:
         done = subprocess.run(strong.wrap_command([sys.executable, "-I", "-c", code], hide=[SOLUTIONS]),
                               capture_output=True, text=True, timeout=60)
-        assert done.stdout.split() == ["ConnectionRefusedError", "FileNotFoundError", "OSError"], done.stderr
+        network, solutions, disk = done.stdout.split()
+        assert network == "ConnectionRefusedError", done.stderr
+        # The exact error depends on where the checkout lives (under /tmp, bwrap's own tmpfs
+        # stands in for it): what matters is that nothing was reached.
+        assert solutions in ("FileNotFoundError", "PermissionError")
+        assert disk in ("OSError", "FileNotFoundError", "PermissionError")
         assert not planted.exists()
     finally:
         planted.unlink(missing_ok=True)
@@ -63,9 +68,15 @@ for attempt in (lambda: socket.create_connection(("127.0.0.1", {listening}), tim
 def test_learner_code_sees_no_solutions_no_grader_no_processes_no_listeners(strong_box, listening):
     source = f"""import os
 
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:  # unreachable counts as empty: nothing to read there either
+        return []
+
 def probe():
     tcp = open("/proc/self/net/tcp").read() + open("/proc/self/net/tcp6").read()
-    raise ValueError(repr((os.listdir({str(SOLUTIONS)!r}), sorted(os.listdir({str(PACKAGE_DIR)!r})),
+    raise ValueError(repr((listing({str(SOLUTIONS)!r}), listing({str(PACKAGE_DIR)!r}),
                            len([p for p in os.listdir("/proc") if p.isdigit()]), ":%04X" % {listening} in tcp)))
 """
     learner = LearnerModule(strong_box, "probe", {"probe.py": source}, ("probe",))
@@ -73,7 +84,7 @@ def probe():
         solutions, package, processes, port_seen = eval(learner.call("probe").message)
     finally:
         learner.close()
-    assert solutions == [] and package == ["sandbox"]
+    assert solutions == [] and package in (["sandbox"], [])
     assert processes <= 3  # bwrap's init, the zygote, this worker
     assert not port_seen
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import glob
 import shutil
+import site
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,13 +30,25 @@ def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path
     /dev/null), then `expose` bound back read-only on top (a folder inside a hidden one)."""
     args = [_bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             *NAMESPACES, "--die-with-parent", "--new-session"]
+    for path in _python_under_tmp():  # a virtualenv or checkout under /tmp stays reachable
+        args += ["--ro-bind", str(path), str(path)]
     for device in sorted(glob.glob("/dev/nvidia*")):  # bwrap's /dev is minimal: give CUDA its devices
         args += ["--dev-bind", device, device]
     for path in hide:
-        args += ["--tmpfs", str(path)] if Path(path).is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        args += ["--perms", "0755", "--tmpfs", str(path)] if Path(path).is_dir() else ["--ro-bind", "/dev/null", str(path)]
     for path in expose:
         args += ["--ro-bind", str(path), str(path)]
     return [*args, "--chdir", "/tmp", "--", *command]
+
+
+def _python_under_tmp() -> list[Path]:
+    """The interpreter, its site-packages and this package, where they live under /tmp
+    (which the sandbox replaces by an empty tmpfs); hidden paths are laid over them later."""
+    candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
+                  Path(__file__).resolve().parents[1], *map(Path, site.getsitepackages())}
+    tmp = Path("/tmp")
+    found = sorted(p.resolve() for p in candidates if p.exists() and tmp in p.resolve().parents)
+    return [p for p in found if not any(other in p.parents for other in found)]
 
 
 @functools.lru_cache(maxsize=1)
