@@ -97,7 +97,8 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir(parents=True)
     (folder / "demo.yaml").write_text(DEMO, encoding="utf-8")
     (folder / "extra.yaml").write_text(EXTRA, encoding="utf-8")
-    monkeypatch.setenv("LOSSGRADE_COURSE", str(folder.parent))
+    # These tests want a course of exactly these two quizzes: the built-in ones set aside.
+    monkeypatch.setattr("lossgrade.course.roots", lambda: [folder.parent])
     monkeypatch.delenv("LOSSGRADE_WORKSPACE", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -121,8 +122,13 @@ def answers_file(tmp_path: Path, text: str = ANSWERS) -> Path:
     return path
 
 
-def state(workspace: Path) -> dict[str, object]:
+def saved(workspace: Path) -> dict[str, dict[str, object]]:
     return json.loads((workspace / ".lossgrade" / "state.json").read_text(encoding="utf-8"))["quizzes"]
+
+
+def state(workspace: Path) -> dict[str, object]:
+    """The saved scores, without the last run's full result (see last_result)."""
+    return {quiz: {k: v for k, v in record.items() if k != "last_result"} for quiz, record in saved(workspace).items()}
 
 
 # --- answers files ---------------------------------------------------------------------
@@ -282,6 +288,8 @@ def test_interactive_quiz_one_question_at_a_time(workspace: Path) -> None:
         f"Best so far: 4/5 (saved in {workspace / '.lossgrade' / 'state.json'})\n"
     )
     assert state(workspace) == {"demo": {"best": 4.0, "last": 4.0, "max_score": 5.0, "runs": 1}}
+    last = saved(workspace)["demo"]["last_result"]  # kept for `lossgrade report`: the myths missed
+    assert last["score"] == 4.0 and sum(not q["correct"] for q in last["questions"]) == 1
 
 
 def test_same_seed_same_order_and_best_score_is_kept(workspace: Path) -> None:
