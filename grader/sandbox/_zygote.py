@@ -331,10 +331,6 @@ def warm_up(parts: list[str]) -> None:
             optimizer.zero_grad()
     x = torch.randn(3, dtype=torch.float64, requires_grad=True)
     torch.autograd.grad((x.exp() * x).sum(), [x])
-    # Explicit grad_outputs make autograd import sympy for its shape checks (~0.7 s): pay
-    # that here once, not in the first gradient request of every worker.
-    y = x * 2
-    torch.autograd.grad(y, [x], torch.ones_like(y), allow_unused=True)
     with _guards._OperatorGuard(GUARDS, {}):  # the dispatch-mode machinery, imported once
         (x * 2).sum()
     buffer = io.BytesIO()
@@ -353,6 +349,9 @@ def main() -> None:
     GUARDS.readable = readable_roots()
     control.send(b'{"ready": true}')
     Zygote(control).serve()
+    # Its workers are reaped and their files removed: skip the interpreter's teardown of
+    # torch (about a second), which the grader would otherwise wait for.
+    os._exit(0)
 
 
 if __name__ == "__main__":
