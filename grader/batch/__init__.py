@@ -2,9 +2,10 @@
 
 - `discover`: find the submissions (a folder or `.zip` per learner) and read the files that
   matter from each, refusing zips that are corrupt, escape their folder or expand too far;
-- `grade`: grade them in parallel, one trusted grader process (with its own sandbox) per
-  job, writing each submission's record atomically as it finishes, so a rerun resumes;
-- `gradebook`, `gradescope`, `junit`: exports read from the records (plain result data);
+- `grade`: what to grade (skipping what is unchanged since the last run), `pool`: grading
+  it in parallel, one trusted grader process with its own sandbox per job, `submission`:
+  one learner's exercises and quizzes, `records`: each result saved atomically as it ends;
+- `gradebook`, `gradescope`, `junit`, `exports`: the outputs, read from the results;
 - `autograder`: the Gradescope autograder bundle, and the entry point it runs there;
-- `cli`: the `grade` and `export` commands.
+- `progress`, `cli`: the progress bar and the `grade` and `export` commands.
 """

@@ -54,6 +54,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     def planned(pending: int) -> None:
         bar.total = pending
+        bar.draw("starting the graders")  # torch and the sandboxes take a few seconds
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, progress=bar, on_plan=planned)
