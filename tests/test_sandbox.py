@@ -3,17 +3,19 @@ the zygote's clean-up, and the validation of untrusted replies. (The red-team su
 tests/redteam attacks them all together, as hostile submissions.)"""
 from __future__ import annotations
 
-import io
 import os
+import struct
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 import torch
+from lossgrade.sandbox import _wire
+from lossgrade.sandbox._guards import OPERATORS
 from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.inprocess import _WORKER
 from lossgrade.sandbox.learner import LearnerModule
-from lossgrade.sandbox.replies import MAX_DEPTH, Reply, validate
+from lossgrade.sandbox.replies import MAX_ITEMS, Reply, validate
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "ex01_mse.py"
 
@@ -142,6 +144,34 @@ def test_forbidden_operator_is_caught_by_any_route(sandbox):
     assert reply.violations == ("torch.nn.functional.log_softmax (reached through the operator aten._log_softmax)",)
 
 
+OPERATOR_CALLS = {
+    "_softmax": "torch.ops.aten._softmax(x, -1, False)",
+    "_log_softmax": "torch._C._VariableFunctions._log_softmax(x, -1, False)",
+    "logsumexp": "torch.ops.aten.logsumexp.default(x, [1])",
+    "nll_loss_forward": "torch.ops.aten.nll_loss_forward(x, labels, None, 1, -100)[0]",
+    "nll_loss2d_forward": "torch.ops.aten.nll_loss2d_forward(x.reshape(2, 3, 1, 1), labels.reshape(2, 1, 1), None, 1, -100)[0]",
+    "mse_loss": "torch._C._nn.mse_loss(x, x * 2)",
+    "huber_loss": "torch.ops.aten.huber_loss(x, x * 2, 1, 1.0)",
+    "smooth_l1_loss": "torch.ops.aten.smooth_l1_loss(x, x * 2, 1, 1.0)",
+    "binary_cross_entropy": "torch.ops.aten.binary_cross_entropy(x.sigmoid(), x.sigmoid(), None, 1)",
+    "binary_cross_entropy_with_logits": "torch.ops.aten.binary_cross_entropy_with_logits(x, x.sigmoid(), None, None, 1)",
+    "log_sigmoid_forward": "torch.ops.aten.log_sigmoid_forward(x)[0]",
+    "softplus": "torch.ops.aten.softplus(x, 1, 20)",
+}
+
+
+@pytest.mark.parametrize("operator", sorted(OPERATORS))
+def test_every_guarded_operator_is_refused_outside_its_python_names(sandbox, operator):
+    """Under inference mode too, which skips autograd's layer of the dispatcher."""
+    name = OPERATORS[operator][0]
+    source = ("import torch\n\ndef probe(x, labels):\n    with torch.inference_mode():\n"
+              f"        return {OPERATOR_CALLS[operator]}\n")
+    reply = probe(sandbox, source, torch.randn(2, 3), torch.tensor([0, 2]), forbidden=(name,))
+    assert reply.violations == (f"{name} (reached through the operator aten.{operator})",)
+    allowed = probe(sandbox, source, torch.randn(2, 3), torch.tensor([0, 2]))
+    assert allowed.kind == "tensor" and not allowed.violations
+
+
 def test_gradients_are_computed_even_where_autograd_is_forbidden(sandbox):
     forbidden = ("torch.autograd.grad", "torch.Tensor.backward", "torch.Tensor.requires_grad_")
     reply = probe(sandbox, "def probe(x):\n    return (x * x).sum()\n", torch.ones(3), forbidden=forbidden, grad_wrt=(0,))
@@ -182,18 +212,37 @@ def test_closing_the_sandbox_ends_the_zygote_and_its_workers():
 
 
 # --- untrusted replies ------------------------------------------------------------------------
-def saved(data: object) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(data, buffer)
-    return buffer.getvalue()
-
-
 def test_an_honest_reply_comes_through_whole():
     value, grad = torch.randn(3, 2), torch.ones(3, 2)
-    reply = validate(saved({"kind": "tensor", "value": value, "device": "cpu", "grads": [grad, None],
-                            "output": "hi\n", "violations": [], "seconds": 0.5}))
+    reply = validate(_wire.encode({"kind": "tensor", "value": value, "device": "cpu", "grads": [grad, None],
+                                   "output": "hi\n", "violations": [], "seconds": 0.5}))
     assert reply.kind == "tensor" and torch.equal(reply.value, value) and reply.grads[1] is None
     assert reply.output == "hi\n" and reply.seconds == 0.5
+
+
+@pytest.mark.parametrize("value", [
+    torch.randn(2, 3).t(), torch.ones(3).expand(2, 3), torch.arange(10)[2:5], torch.tensor(1.5, dtype=torch.float64),
+    torch.zeros(0, 4), torch.tensor([True, False]), torch.randn(3, dtype=torch.bfloat16),
+    torch.randn(2, dtype=torch.complex64).conj(), torch.randn(2, requires_grad=True),
+])
+def test_requests_keep_every_tensor_as_it_was(value):
+    sent = _wire.decode(_wire.encode({"args": [value], "grad_wrt": (0,)}), trusted=True)
+    got = sent["args"][0]
+    assert got.dtype == value.dtype and got.shape == value.shape and got.stride() == value.stride()
+    assert torch.equal(got.detach(), value.detach().resolve_conj()) and got.requires_grad == value.requires_grad
+    assert sent["grad_wrt"] == (0,)
+
+
+def tensor_bytes(code: int, shape: tuple[int, ...], data: bytes, flags: int = 0) -> bytes:
+    """A tensor as the wire format writes it, with whatever header a forger likes."""
+    return (b"t" + bytes([code, flags, len(shape)]) + b"".join(struct.pack(">q", n) for n in shape)
+            + struct.pack(">q", len(data)) + data)
+
+
+def reply_bytes(kind: bytes, value: bytes) -> bytes:
+    """{"kind": kind, "value": <value's bytes>}."""
+    return (b"d" + struct.pack(">I", 2) + b"s" + struct.pack(">I", 4) + b"kind" + b"s" + struct.pack(">I", len(kind))
+            + kind + b"s" + struct.pack(">I", 5) + b"value" + value)
 
 
 def nested(depth: int) -> list[object]:
@@ -203,55 +252,65 @@ def nested(depth: int) -> list[object]:
     return value
 
 
-def shared(levels: int) -> list[object]:
-    value: list[object] = [1.0]
-    for _ in range(levels):
-        value = [value, value]  # 2**levels leaves, if walked naively
-    return value
-
-
 def looped() -> list[object]:
     value: list[object] = []
     value.append(value)
     return value
 
 
-@pytest.mark.parametrize("data, why", [
-    ({"kind": "tensor", "value": torch.zeros(1).as_strided((1 << 20,), (0,))}, "larger than its own storage"),
-    ({"kind": "tensor", "value": torch.zeros(1).as_strided((1 << 30,), (0,))}, "a tensor of 1073741824 elements"),
-    ({"kind": "python", "value": nested(MAX_DEPTH + 1)}, "nested too deep"),
-    ({"kind": "python", "value": shared(40)}, "too many items"),
-    ({"kind": "python", "value": looped()}, "nested too deep"),
-    ({"kind": "python", "value": 1 << 80}, "too large"),
-    ({"kind": ["tensor"]}, "expected form"),
-    ({"kind": "tensor", "value": "0.2875"}, "without a tensor"),
-    ({"kind": "python", "value": [1.0]}, "not a number"),
-    ({"kind": "tensor", "value": torch.ones(2), "grads": ["right"]}, "not a list of tensors"),
-    ({"kind": "tensor", "value": torch.zeros(2).to_sparse()}, "not a dense CPU tensor"),
+def nested_bytes(depth: int) -> bytes:
+    return (b"l" + struct.pack(">I", 1)) * depth + b"N"
+
+
+@pytest.mark.parametrize("frame, why", [
+    (reply_bytes(b"tensor", tensor_bytes(0, (1 << 30,), b"\0" * 4)), "a tensor of 1073741824 elements"),
+    (reply_bytes(b"tensor", tensor_bytes(0, (1 << 20,), b"\0" * 4)), "sent with 4 bytes"),
+    (reply_bytes(b"tensor", tensor_bytes(0, (2, -2), b"")), "negative tensor size"),
+    (reply_bytes(b"tensor", tensor_bytes(99, (1,), b"\0")), "header out of range"),
+    (reply_bytes(b"tensor", tensor_bytes(0, (1,), b"\0" * 4, flags=1)), "requires gradients"),
+    (reply_bytes(b"tensor", b"v" + bytes(64)), "unknown tag"),
+    (reply_bytes(b"python", nested_bytes(_wire.MAX_DEPTH + 1)), "nested too deep"),
+    (reply_bytes(b"python", b"l" + struct.pack(">I", 1 << 31)), "too many items"),
+    (reply_bytes(b"python", b"l" + struct.pack(">I", MAX_ITEMS) + b"N" * MAX_ITEMS), "too many items"),
+    (reply_bytes(b"python", b"d" + struct.pack(">I", 1) + b"T" + b"N"), "dict key"),
+    (reply_bytes(b"python", b"s" + struct.pack(">I", 1000) + b"short"), "past the end"),
+    (reply_bytes(b"python", b"N") + b"N", "1 bytes after the message"),
+    (b"\x80\x04K\x01.", "unknown tag"),  # a pickle is not read at all
+    (b"", "past the end"),
+    (_wire.encode({"kind": ["tensor"]}), "expected form"),
+    (_wire.encode({"kind": "tensor", "value": "0.2875"}), "without a tensor"),
+    (_wire.encode({"kind": "python", "value": [1.0]}), "not a number"),
+    (_wire.encode({"kind": "tensor", "value": torch.ones(2), "grads": ["right"]}), "not a list of tensors"),
 ])
-def test_replies_that_could_hurt_the_grader_are_unsafe(data, why):
+def test_replies_that_could_hurt_the_grader_are_unsafe(frame, why):
     started = time.monotonic()
-    reply = validate(saved(data))
+    reply = validate(frame)
     assert reply.kind == "unsafe" and why in reply.message
     assert time.monotonic() - started < 2
 
 
-def test_only_uncompressed_torch_archives_are_loaded():
-    packed = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(saved({"kind": "python", "value": 1}))) as source, \
-            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
-        for member in source.infolist():
-            target.writestr(member.filename, source.read(member))
-    assert "compressed" in validate(packed.getvalue()).message
-    assert "not a zip" in validate(b"\x80\x04K\x01.").message  # a bare pickle
+@pytest.mark.parametrize("value, why", [
+    (1 << 80, "too large for 64 bits"), (torch.zeros(2).to_sparse(), "cannot be sent"), (object(), "cannot be sent"),
+    (nested(_wire.MAX_DEPTH + 1), "nested too deep"), (looped(), "nested too deep"),
+])
+def test_a_worker_says_what_it_could_not_send(value, why):
+    reply = validate(_WORKER.encode_reply({"kind": "python", "value": value, "violations": ["x"]}))
+    assert reply.kind == "error" and why in reply.message and "not plain data" in reply.message
+    assert reply.violations == ("x",)
+
+
+def test_text_that_is_not_utf8_arrives_replaced():
+    frame = b"d" + struct.pack(">I", 2) + b"s" + struct.pack(">I", 4) + b"kind" + b"s" + struct.pack(">I", 6) + b"raised"
+    frame += b"s" + struct.pack(">I", 7) + b"message" + b"s" + struct.pack(">I", 3) + b"a\xffb"
+    assert validate(frame).message == "a\ufffdb"
 
 
 def test_a_forged_line_number_is_dropped():
-    assert validate(saved({"kind": "raised", "message": "x", "line": 10 ** 5000})).line is None
+    assert validate(_wire.encode({"kind": "raised", "message": "x", "line": 1 << 40})).line is None
 
 
 def test_terminal_control_characters_are_removed_from_text():
-    reply = validate(saved({"kind": "raised", "message": "\x1b[2J\x1b]0;pwned\x07ok\r\x9b1m", "output": "a\tb\nc\x08"}))
+    reply = validate(_wire.encode({"kind": "raised", "message": "\x1b[2J\x1b]0;pwned\x07ok\r\x9b1m", "output": "a\tb\nc\x08"}))
     assert reply.message == "[2J]0;pwnedok1m" and reply.output == "a\tb\nc"
 
 

@@ -42,12 +42,12 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     """Pay every one-time cost here, before the graders fork: imports, the reference
     solutions, the misconception catalogues, the quizzes, and torch's lazy initialisation
     (autograd's shape checks import sympy, ~0.7 s; the first optimizer costs ~1 s; the
-    first safe load of a reply)."""
-    import io
-
+    first reading of a reply)."""
     import torch
     from lossgrade import misconceptions, runner
     from lossgrade.quiz import library
+    from lossgrade.sandbox import _wire
+    from lossgrade.sandbox.replies import validate
 
     torch.set_num_threads(1)  # the same numerics at any --jobs
     for exercise in exercises:
@@ -64,9 +64,7 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     x = torch.ones(3, dtype=torch.float64, requires_grad=True)
     y = x * 2
     torch.autograd.grad(y, [x], torch.ones_like(y))
-    buffer = io.BytesIO()
-    torch.save({"x": x.detach()}, buffer)
-    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    validate(_wire.encode({"kind": "tensor", "value": x.detach(), "grads": [None]}))
 
 
 def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence[catalog.Exercise], fingerprint: str,

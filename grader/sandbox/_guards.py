@@ -17,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from torch.utils._python_dispatch import TorchDispatchMode
+import torch
 
 # Names a learner may not import: the grader, the reference solutions, this sandbox.
-BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_zygote", "_drivers")
+BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # Modules whose fresh copy would bring back what the jail took out of them.
 REFUSED_IMPORTS = ("_posixsubprocess",)
 # torch functions that open a file in C, out of the audit hook's sight; the jail replaces
@@ -90,6 +91,8 @@ class Guards:
         self.hidden: tuple[str, ...] = ()  # real paths learner code may not open
         self.readable: tuple[str, ...] = ()  # the only real paths it may read (with its folder)
         self.workdir = ""
+        self._refused_sets: set[frozenset[str]] = set()
+        self._library: Any = None  # the torch.library registrations of refused operators
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -124,15 +127,41 @@ class Guards:
         at the Python level and at the level of torch's operators, and afterwards we check
         that the learner left our guards in place."""
         self.active = frozenset(forbid)
-        operators = {op: next(n for n in names if n in self.active)
-                     for op, names in OPERATORS.items() if self.active.intersection(names)}
-        mode = _OperatorGuard(self, operators) if operators else contextlib.nullcontext()
+        self._refuse_operators(self.active)
         try:
-            with mode:
-                yield
+            yield
         finally:
             self.active = frozenset()
             self._check_intact(forbid)
+
+    def _refuse_operators(self, forbid: frozenset[str]) -> None:
+        """Replace the CPU and CUDA kernels of the aten operators that `forbid` stands for
+        with one that refuses, so that every route to the computation (torch.ops.aten,
+        torch._C, a module reloaded from disk, inference mode) ends there, while every other
+        operator runs at full speed. Once for the worker's life: a worker serves one
+        exercise, and nothing of ours that runs in it needs a forbidden operator."""
+        if forbid in self._refused_sets:
+            return
+        self._refused_sets.add(forbid)
+        if self._library is None:
+            self._library = torch.library.Library("aten", "IMPL")
+        with warnings.catch_warnings():  # "overriding a previously registered kernel": meant
+            warnings.simplefilter("ignore")
+            for op, names in OPERATORS.items():
+                name = next((n for n in names if n in forbid), None)
+                packet = getattr(torch.ops.aten, op, None)
+                if name is None or packet is None:
+                    continue
+                kernel = self._refusing_kernel(f"{name} (reached through the operator aten.{op})")
+                for overload in packet.overloads():
+                    for key in ("CPU", "CUDA"):
+                        self._library.impl(op if overload == "default" else f"{op}.{overload}", kernel, key)
+
+    def _refusing_kernel(self, what: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            self.refuse(what)
+
+        return refused
 
     def _check_intact(self, forbid: list[str] | tuple[str, ...]) -> None:
         for dotted in forbid:
@@ -206,29 +235,6 @@ class Guards:
             self.violations.append(f"open {path}")
         if not _inside(real, (self.workdir,)) and real != os.devnull:
             raise PermissionError(f"lossgrade: learner code may only write inside its working folder, not to {path}")
-
-
-class _OperatorGuard(TorchDispatchMode):
-    """Sees every aten operator that learner code runs, however it was reached;
-    `operators` maps each refused one to the forbidden function it stands for."""
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # Nothing is compiled inside this mode. Saying so keeps torch from wrapping
-        # __torch_dispatch__ in torch._disable_dynamo, whose first call imports
-        # torch._dynamo: about 1.5 s in every sandbox's start-up.
-        return False
-
-    def __init__(self, guards: Guards, operators: dict[str, str]) -> None:
-        super().__init__()
-        self.guards = guards
-        self.operators = operators
-
-    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        op = func.overloadpacket.__name__
-        if op in self.operators:
-            self.guards.refuse(f"{self.operators[op]} (reached through the operator aten.{op})")
-        return func(*args, **(kwargs or {}))
 
 
 def _refusing(what: str) -> Any:

@@ -4,21 +4,18 @@ The zygote (`_zygote.py`) forks a worker per learner module and hands it to `Wor
 This file imports nothing from lossgrade, so a worker holds no reference solution, no check
 and no result: a learner who searches `sys.modules` or `gc.get_objects()` finds only torch
 and the sandbox's own code. Everything a worker sends back is treated as untrusted by the
-grader, which loads it with `torch.load(weights_only=True)` and decides every verdict itself.
+grader, which reads it as plain data only (`_wire.py`) and decides every verdict itself.
 
 `inprocess.py` loads this file too, to run the same `execute` on our own modules (tests and
 the benchmark), without guards.
 
-Protocol (both directions): an 8-byte big-endian length, then the payload. Grader to
-worker: a pickle (trusted data). Worker to grader: `torch.save` of plain containers,
-numbers, strings and tensors.
+Protocol (both directions): an 8-byte big-endian length, then a message in the format of
+`_wire.py` (plain containers, numbers, strings and tensors).
 """
 from __future__ import annotations
 
 import contextlib
-import io
 import os
-import pickle
 import socket
 import struct
 import sys
@@ -29,6 +26,8 @@ from collections.abc import Callable
 from typing import Any, ContextManager
 
 import torch
+
+import _wire  # our sibling: whoever loads this file provides it (see _zygote.py, inprocess.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_OUTPUT = 4000  # characters of printed output returned per request
@@ -82,6 +81,7 @@ class Worker:
         self.violations = violations
         self.drivers = drivers
         self.module: types.ModuleType | None = None
+        self.forbid: list[str] = []  # the exercise's forbidden calls, as the load request said
         self.output = open(os.path.join(workdir, ".output"), "a+", encoding="utf-8", errors="replace")
         self.output_pos = 0
 
@@ -90,29 +90,28 @@ class Worker:
             frame = read_frame(self.sock)
             if frame is None:
                 return
-            request = pickle.loads(frame)  # from the grader: trusted
+            request = _wire.decode(frame, trusted=True)  # from the grader
             try:
                 reply = self.handle(request)
             except BaseException as exc:  # anything the learner raised, SystemExit included
                 reply = describe_exception(exc, self.workdir)
             reply["violations"] = list(self.violations)
             reply["output"] = self.new_output()
-            buffer = io.BytesIO()
-            torch.save(reply, buffer)
-            write_frame(self.sock, buffer.getvalue())
+            write_frame(self.sock, encode_reply(reply))
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["op"] == "load":
             return self.load(request)
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
-        return execute(self.module, self.drivers, request, self.learner_code)
+        return execute(self.module, self.drivers, request, self.learner_code, self.forbid)
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         for name, source in request["files"].items():
             with open(os.path.join(self.workdir, os.path.basename(name)), "w", encoding="utf-8") as f:
                 f.write(source)
-        with self.learner_code(request["forbid"]):
+        self.forbid = list(request["forbid"])
+        with self.learner_code(self.forbid):
             self.module = __import__(request["module"])
             missing = [f for f in request["functions"] if not callable(getattr(self.module, f, None))]
         return {"kind": "loaded", "missing": missing}
@@ -127,13 +126,13 @@ class Worker:
 
 
 def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], request: dict[str, Any],
-            learner_code: LearnerCode = _unguarded) -> dict[str, Any]:
+            learner_code: LearnerCode = _unguarded, forbid: list[str] | None = None) -> dict[str, Any]:
     """Run one call or driver request against the learner's module; plain data back.
 
     A driver runs entirely as learner code (it calls the learner's functions), so the
     exercise's forbidden calls are refused inside it too.
     """
-    forbid = request.get("forbid", [])
+    forbid = forbid or []
     if request["op"] == "drive":
         with learner_code(forbid):
             return {"kind": "value", "value": drivers[request["driver"]](module, **request["params"])}
@@ -173,6 +172,15 @@ def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -
     # Dense copies: the gradient of a sum is a zero-stride view of one number, which the
     # grader rightly refuses as "larger than its own storage".
     return [None if g is None else g.detach().cpu().contiguous() for g in grads]
+
+
+def encode_reply(reply: dict[str, Any]) -> bytes:
+    """The reply's bytes; what cannot be sent (an integer past 64 bits, say) is said instead."""
+    try:
+        return _wire.encode(reply)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return _wire.encode({"kind": "error", "violations": reply.get("violations", []), "output": reply.get("output", ""),
+                             "message": f"returned something that is not plain data ({exc})"})
 
 
 def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ to kill and reap instead of signalling them itself.
 from __future__ import annotations
 
 import ctypes
-import io
 import json
 import os
 import resource
@@ -29,6 +28,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import _guards  # noqa: E402 - our siblings, found through HERE only while we import them
+import _wire  # noqa: E402
 import _worker  # noqa: E402
 
 del sys.path[0]
@@ -320,7 +320,7 @@ def readable_roots() -> tuple[str, ...]:
 
 
 def warm_up(parts: list[str]) -> None:
-    """Pay torch's lazy initialisation (autograd, serialisation and, when asked for,
+    """Pay torch's lazy initialisation (autograd, the wire format's numpy and, when asked for,
     optimizers, whose first construction costs ~2 s) once here, not in every worker."""
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     loss = torch.nn.functional.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))
@@ -331,11 +331,7 @@ def warm_up(parts: list[str]) -> None:
             optimizer.zero_grad()
     x = torch.randn(3, dtype=torch.float64, requires_grad=True)
     torch.autograd.grad((x.exp() * x).sum(), [x])
-    with _guards._OperatorGuard(GUARDS, {}):  # the dispatch-mode machinery, imported once
-        (x * 2).sum()
-    buffer = io.BytesIO()
-    torch.save({"x": x.detach(), "grads": [None]}, buffer)
-    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    _wire.decode(_worker.encode_reply({"kind": "tensor", "value": x.detach(), "grads": [None]}), trusted=True)
 
 
 def main() -> None:

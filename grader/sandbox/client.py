@@ -3,7 +3,7 @@
 A `Sandbox` owns one zygote process (see `_zygote.py`), which imports torch once and forks
 a fresh worker per learner module in about 20 ms. A `LearnerModule` is the grader's handle
 on one learner file inside a worker: every call crosses a socket with a deadline, every
-reply is loaded with `torch.load(weights_only=True)` and validated here, and a worker that
+reply is read as plain data (`_wire.py`) and validated here, and a worker that
 hangs, crashes or exceeds a limit is killed with its process group and replaced for the
 next request. When the grader runs as root, each worker runs as a uid of its own, so that
 no worker can signal, trace or write into another, or into the grader.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import socket
 import struct
 import subprocess
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lossgrade.sandbox import _wire
 from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
 
 SANDBOX_DIR = Path(__file__).resolve().parent
@@ -212,7 +212,7 @@ class Worker:
         block the grader either."""
         deadline = time.monotonic() + timeout
         try:
-            payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = _wire.encode(message)
             self._settimeout(deadline)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
             frame = self._read_frame(deadline)

@@ -8,17 +8,16 @@ a check sees exactly what it would see from a real worker.
 from __future__ import annotations
 
 import importlib.util
-import io
+import sys
 from types import ModuleType
 from typing import Any
 
-import torch
-
-from lossgrade.sandbox import client
+from lossgrade.sandbox import _wire, client
 from lossgrade.sandbox.replies import Reply, validate
 
 
 def _worker_module() -> ModuleType:
+    sys.modules.setdefault("_wire", _wire)  # the worker's sibling import, as the zygote provides it
     spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", client.WORKER_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -45,9 +44,7 @@ class InProcessLearner:
             reply = _WORKER.execute(self.module, _WORKER.DRIVERS, message)
         except Exception as exc:  # noqa: BLE001 - reported like a worker would
             reply = _WORKER.describe_exception(exc, workdir="")
-        buffer = io.BytesIO()
-        torch.save(reply, buffer)
-        return validate(buffer.getvalue())
+        return validate(_WORKER.encode_reply(reply))
 
     def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
              grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:

@@ -53,7 +53,6 @@ class LearnerModule:
         if loaded.kind != "loaded":
             return loaded
         assert self._worker is not None
-        message["forbid"] = list(self.forbidden)
         reply = self._worker.request(message, timeout=timeout or self.limits.call_seconds)
         if not self._worker.alive:
             self._loaded = None  # the next request starts a fresh worker
