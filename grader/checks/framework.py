@@ -30,6 +30,9 @@ from lossgrade.results import Feedback, Misconception
 from lossgrade.sandbox.replies import Reply
 
 
+# The text of the call a check made, or a function that writes it: built only when a check
+# fails, since most calls pass and a description costs more than the call.
+Call = str | Callable[[], str]
 # The reference's outputs and the calls' descriptions, shared by every learner a process grades.
 _REFERENCES = Memo()
 _DESCRIPTIONS = Memo()
@@ -120,7 +123,7 @@ class CheckContext:
     def call(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
         """The learner's reply, with any failure to produce a value turned into a Failure."""
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, timeout=timeout, **kwargs)
-        self.require_value(reply, self.describe(function, args, kwargs))
+        self.require_value(reply, lambda: self.describe(function, args, kwargs))
         return reply
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -132,7 +135,7 @@ class CheckContext:
     def _reference_key(self) -> tuple[str, int]:
         return (self.reference.__name__, id(self.reference))
 
-    def require_value(self, reply: Reply, call: str) -> None:
+    def require_value(self, reply: Reply, call: Call) -> None:
         """Fail unless the reply carries a value produced without forbidden calls."""
         if reply.violations:
             self.fail(_violation_message(reply.violations[0]), call=call, output=reply.output)
@@ -166,7 +169,9 @@ class CheckContext:
     def expect_close(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, what: str = "", **kwargs: Any) -> Reply:
         """The learner's `function(*args, **kwargs)` equals the reference's: same device,
         dtype, shape and values; with `grad_wrt`, the same gradients through autograd."""
-        call = self.describe(function, args, kwargs)
+        def call() -> str:
+            return self.describe(function, args, kwargs)
+
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
         self.require_value(reply, call)
         expected, expected_grads = self.reference_value(function, *args, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
@@ -187,7 +192,7 @@ class CheckContext:
             self._expect_grads(function, call, reply, expected_grads, grad_wrt, args, kwargs, grad_output)
         return reply
 
-    def _expect_grads(self, function: str, call: str, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
+    def _expect_grads(self, function: str, call: Call, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
         if isinstance(reply.grads, str) or reply.grads is None:
             self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
                       "Build the result from the inputs with tensor operations only (no .item(), "
@@ -210,7 +215,9 @@ class CheckContext:
     def expect_raises(self, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",), mention: tuple[str, ...] = (), why: str = "", **kwargs: Any) -> Reply:
         """Calling the learner's function this way must raise one of `errors`, with a
         message that mentions each string in `mention`."""
-        call = self.describe(function, args, kwargs)
+        def call() -> str:
+            return self.describe(function, args, kwargs)
+
         reply = self.learner.call(function, *args, device=self.device, **kwargs)
         if reply.violations:
             self.fail(_violation_message(reply.violations[0]), call=call)
@@ -231,10 +238,10 @@ class CheckContext:
                       got=reply.message, expected="a message mentioning " + ", ".join(missing))
         return reply
 
-    def fail(self, message: str, *, call: str | None = None, got: str | None = None, expected: str | None = None, output: str | None = None, mistake: misconceptions.Mistake | str | None = None) -> None:
+    def fail(self, message: str, *, call: Call | None = None, got: str | None = None, expected: str | None = None, output: str | None = None, mistake: misconceptions.Mistake | str | None = None) -> None:
         if isinstance(mistake, str):
             mistake = misconceptions.by_id(self.module, mistake)
-        feedback = Feedback(message=message, call=call, got=got, expected=expected,
+        feedback = Feedback(message=message, call=call() if callable(call) else call, got=got, expected=expected,
                             hint=self.check.hint, output=output or None)
         raise Failure(feedback, mistake.as_result() if mistake else None)
 

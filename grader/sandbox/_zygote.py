@@ -233,6 +233,11 @@ class Zygote:
         """Every process below us but not below a live worker (orphans reparented to us,
         and their whole trees, in one pass), and any process of a uid whose worker has
         ended. A live worker's children are its own business: a DataLoader's, say."""
+        children_now = _our_children()
+        if children_now is not None and children_now <= self.workers.keys():
+            # Everything else below us would hang from a child that is no live worker, and a
+            # retired uid's process could only be below us: nothing to look for.
+            return []
         processes = _processes()
         children: dict[int, list[int]] = {}
         for pid, ppid, _ in processes:
@@ -255,6 +260,19 @@ class Zygote:
             time.sleep(0.002)
 
 
+def _our_children() -> set[int] | None:
+    """Our children (live or not yet reaped), from /proc/self/task/*/children: one small
+    read instead of a scan of every process. None where the kernel does not list them."""
+    found: set[int] = set()
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as listing:
+                found.update(int(pid) for pid in listing.read().split())
+    except (OSError, ValueError):
+        return None
+    return found
+
+
 def _processes() -> list[tuple[int, int, int]]:
     """(pid, parent pid, real uid) of every process we can see."""
     found = []
@@ -271,6 +289,8 @@ def _processes() -> list[tuple[int, int, int]]:
 
 
 def _remove_files_of(uids: set[int]) -> None:
+    if not uids:
+        return
     for folder in SHARED_FOLDERS:
         try:
             entries = list(os.scandir(folder))
