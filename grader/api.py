@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog, hints, notebook_source
+from lossgrade import catalog, hints, notebook_objects, notebook_source
 from lossgrade.errors import LossgradeError
 from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
 from lossgrade.results import ExerciseResult, QuizResult, Status
@@ -210,7 +210,7 @@ def _example(exercise: catalog.Exercise) -> str:
 
 def _written_by_learner(value: Any) -> bool:
     """A function or class of the notebook's own (not torch's mse_loss imported to compare)."""
-    return value is not None and callable(value) and not notebook_source.is_lambda(value) and notebook_source.is_local(value)
+    return value is not None and callable(value) and not notebook_objects.is_lambda(value) and notebook_objects.is_local(value)
 
 
 def _files_at(exercise: catalog.Exercise, path: Path) -> dict[str, str] | str:
@@ -238,7 +238,7 @@ def _shape_problems(exercise: catalog.Exercise, given: dict[str, Any], reference
             problems.append(f"`{name}` should be {kind} ({exercise.file} defines it with "
                             f"`{'class' if isinstance(wanted, type) else 'def'} {name}`).")
         elif wanted is not None and not isinstance(wanted, type):
-            problem = notebook_source.signature_problem(name, value, wanted)
+            problem = notebook_objects.signature_problem(name, value, wanted)
             if problem:
                 problems.append(problem)
     return problems
