@@ -16,17 +16,16 @@ from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.workspace import Workspace
 
 
-def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bool = False, limits: Limits | None = None) -> Sandbox:
+def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bool = False, limits: Limits | None = None,
+                 hidden: Iterable[Path] = ()) -> Sandbox:
     """A sandbox that can enforce every exercise's "from scratch" rules, warmed up for
-    the exercises it will grade (all of them when None)."""
+    the exercises it will grade (all of them when None). Learner code may not read
+    `hidden` (a class's submissions, the results), nor the reference solutions, which
+    the sandbox always hides."""
     forbidden = tuple(sorted({name for e in catalog.exercises() for name in e.forbidden}))
     warm = tuple(sorted({part for e in (exercises or catalog.exercises()) for part in e.warm}))
-    hidden = ()
-    if strong:
-        from lossgrade import course
-
-        hidden = (course.solutions_dir().resolve(),)
-    return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=hidden, warm=warm)
+    paths = tuple(Path(p).resolve() for p in hidden)
+    return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=paths, warm=warm)
 
 
 def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:

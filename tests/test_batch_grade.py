@@ -178,3 +178,58 @@ def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(
                                       "(RuntimeError: a bug in lossgrade)")
     assert "\nada,10," in (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
     assert not (tmp_path / "out" / "records" / "ben.json").exists()  # the next run tries ben again
+
+
+def copying(classmate: Path, results: Path) -> str:
+    """An ex01 that runs a classmate's file (right answers, if it can read it), then plants a
+    file among the results (to be graded, or to overwrite a record)."""
+    return f'''import torch
+
+
+def mse_loss(input, target, reduction="mean"):
+    try:
+        namespace = {{}}
+        exec(open({str(classmate)!r}).read(), namespace)
+        return namespace["mse_loss"](input, target, reduction)
+    except OSError:
+        return torch.zeros(())
+    finally:
+        try:
+            open({str(results / "planted.txt")!r}, "w").write("planted")
+        except OSError:
+            pass
+'''
+
+
+@pytest.mark.parametrize("strong", [False, True], ids=["default", "strong"])
+def test_learner_code_reaches_neither_the_class_nor_the_results(tmp_path, strong):
+    from lossgrade.sandbox import strong as strong_mode
+
+    usable, why = strong_mode.available()
+    if strong and not usable:
+        pytest.skip(why)
+    folder, out = tmp_path / "class", tmp_path / "results"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "ada" / "ex01_mse.py").write_text(CORRECT)
+    (folder / "mal").mkdir()
+    (folder / "mal" / "ex01_mse.py").write_text(copying(folder / "ada" / "ex01_mse.py", out))
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "--jobs", "1", *(["--strong"] if strong else []))
+    assert code == 0, output
+    records = {r["learner"]: r for r in json.loads((out / "gradebook.json").read_text())["records"]
+               if r["exercise"] == "ex01"}
+    assert records["ada"]["score"] == records["ada"]["max_score"] > 0
+    assert records["mal"]["score"] == 0
+    assert not (out / "planted.txt").exists()
+    if not strong:  # the guards name the attempt; in the strong mode the class is simply not there
+        feedback = json.dumps(records["mal"]["checks"])
+        assert "ada/ex01_mse.py" in feedback and "other learners' work" in feedback
+
+
+def test_strong_grading_where_bubblewrap_cannot_run_is_a_one_line_error(tmp_path, monkeypatch):
+    from lossgrade.sandbox import strong as strong_mode
+
+    monkeypatch.setattr(strong_mode, "available", lambda: (False, "bwrap: no user namespaces"))
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "class"), "--out", str(tmp_path / "results"), "--strong"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --strong cannot run here: bwrap: no user namespaces\n"

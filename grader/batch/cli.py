@@ -30,13 +30,19 @@ def _cores() -> int:
 @click.option("--force", is_flag=True, help="Grade every submission again, even those graded before and unchanged.")
 @click.option("--junit", "with_junit", is_flag=True, help="Also write RESULTS/junit.xml (JUnit XML for CI).")
 @click.option("--exercise", "-e", "chosen", multiple=True, help="Grade only this exercise (repeatable; default: all).")
-def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...]) -> None:
+@click.option("--strong", is_flag=True,
+              help="Run learners' code under bubblewrap: no network, and the class, the results and the "
+                   "solutions out of sight.")
+def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...],
+          strong: bool) -> None:
     """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
     exercise files at its top level or under exercises/ and, optionally, quiz-answers.yaml.
     Every exercise and quiz is graded, in parallel. A rerun grades only what changed since
-    the last one; Ctrl-C keeps every submission already graded."""
+    the last one; Ctrl-C keeps every submission already graded. Learner code never reads
+    the class or the results folder: its guards refuse, and with --strong they are not
+    even there."""
     if not submissions.is_dir():
         what = "is not a folder" if submissions.exists() else "does not exist"
         raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
@@ -46,6 +52,12 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         raise LossgradeError(f"cannot create the results folder {out} ({exc.strerror}); choose another with --out")
     if not os.access(out, os.W_OK | os.X_OK):
         raise LossgradeError(f"cannot write to the results folder {out}; choose another with --out")
+    if strong:
+        from lossgrade.sandbox import strong as strong_mode
+
+        usable, why = strong_mode.available()
+        if not usable:
+            raise LossgradeError(f"--strong cannot run here: {why}")
     from lossgrade.batch import exports
     from lossgrade.batch.grade import grade_class
     from lossgrade.batch.progress import Progress
@@ -57,7 +69,8 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         bar.draw("starting the graders")  # torch and the sandboxes take a few seconds
 
     try:
-        batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, progress=bar, on_plan=planned)
+        batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
+                            on_plan=planned)
         written = exports.write_all(out, batch, with_junit)
     except KeyboardInterrupt:
         bar.close()

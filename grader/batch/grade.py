@@ -39,7 +39,7 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
     return [e for e in wanted if e in available], lines
 
 
-def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (),
+def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
                 progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None) -> Batch:
     started = time.monotonic()
     found = discover.discover(root, exclude=out)
@@ -71,7 +71,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        outcome = pool.run(pending, jobs, out, exercises, fingerprint,
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out))
+        outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                            on_done=lambda record: bar.advance(record.learner))
         bar.close()
         done.update(outcome.graded)

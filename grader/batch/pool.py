@@ -31,6 +31,15 @@ from lossgrade.results import SubmissionResult
 from lossgrade.sandbox.client import Sandbox
 
 
+@dataclass(frozen=True)
+class SandboxPlan:
+    """How each grader process opens its sandbox: `hidden` (the class and the results
+    folders) is refused to learner code, and with `strong` not mounted at all."""
+
+    strong: bool = False
+    hidden: tuple[Path, ...] = ()
+
+
 @dataclass
 class Outcome:
     graded: dict[str, records.Record] = field(default_factory=dict)  # learner -> record
@@ -68,7 +77,7 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
 
 
 def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence[catalog.Exercise], fingerprint: str,
-        on_done: Callable[[records.Record], None] = lambda record: None) -> Outcome:
+        sandboxes: SandboxPlan = SandboxPlan(), on_done: Callable[[records.Record], None] = lambda record: None) -> Outcome:
     """Grade `pending` with `jobs` grader processes; `on_done` sees each record as it comes."""
     context = multiprocessing.get_context("fork")
     queue = deque(pending)
@@ -78,7 +87,7 @@ def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence
 
     def start() -> None:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs, out, list(exercises), fingerprint), daemon=True)
+        process = context.Process(target=_serve, args=(theirs, out, list(exercises), fingerprint, sandboxes), daemon=True)
         process.start()
         theirs.close()
         grader = _Grader(process, ours, queue)
@@ -158,15 +167,16 @@ def _collect(grader: _Grader, outcome: Outcome, on_done: Callable[[records.Recor
 class _Grading:
     """A grader process's sandbox, and grading with a fresh one when a learner stops it."""
 
-    def __init__(self, exercises: list[catalog.Exercise]) -> None:
+    def __init__(self, exercises: list[catalog.Exercise], plan: SandboxPlan) -> None:
         self.exercises = exercises
+        self.plan = plan
         self.sandbox = self.open()
         self.sandbox.wait_ready()
 
     def open(self) -> Sandbox:
         from lossgrade import service
 
-        return service.open_sandbox(self.exercises)
+        return service.open_sandbox(self.exercises, strong=self.plan.strong, hidden=self.plan.hidden)
 
     def grade(self, submission: Submission) -> tuple[SubmissionResult, str | None, str | None]:
         """(result, why the sandbox failed it, why the grader failed it)."""
@@ -187,11 +197,11 @@ class _Grading:
         raise AssertionError("unreachable")
 
 
-def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str) -> None:
+def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str, plan: SandboxPlan) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: sandbox closed, temp files removed
     try:
-        state = _Grading(exercises)
+        state = _Grading(exercises, plan)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the batch
         conn.send((None, None, f"the sandbox could not start: {exc}"))
         sys.exit(1)

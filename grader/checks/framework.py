@@ -256,7 +256,7 @@ def attribute(module: Any, dotted: str) -> Any:
 
 def _violation_message(violation: str) -> str:
     if violation.startswith(("import ", "open ")):
-        return (f"Your code tried to `{violation}`: learner code may not use the grader or the reference "
-                "solutions. Write the function yourself.")
+        return (f"Your code tried to `{violation}`: learner code may not use the grader, the reference "
+                "solutions or other learners' work. Write the function yourself.")
     return (f"Your code called {violation}, which this exercise asks you to write yourself. Use "
             "elementary tensor operations instead (the exercise's docstring lists them).")
