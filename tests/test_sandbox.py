@@ -299,6 +299,12 @@ def test_a_worker_says_what_it_could_not_send(value, why):
     assert reply.violations == ("x",)
 
 
+def test_a_bool_tensor_holds_only_true_and_false_whatever_bytes_came():
+    reply = validate(reply_bytes(b"tensor", tensor_bytes(_wire._CODES[torch.bool], (3,), b"\x00\x02\xff")))
+    assert reply.kind == "tensor" and reply.value.tolist() == [False, True, True]
+    assert torch.equal(reply.value, torch.tensor([False, True, True]))
+
+
 def test_text_that_is_not_utf8_arrives_replaced():
     frame = b"d" + struct.pack(">I", 2) + b"s" + struct.pack(">I", 4) + b"kind" + b"s" + struct.pack(">I", 6) + b"raised"
     frame += b"s" + struct.pack(">I", 7) + b"message" + b"s" + struct.pack(">I", 3) + b"a\xffb"

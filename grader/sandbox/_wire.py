@@ -196,7 +196,12 @@ class _Reader:
         if nbytes != numel * dtype.itemsize:
             raise WireError(f"a tensor of shape {tuple(shape)} sent with {nbytes} bytes")
         raw = self.take(nbytes)
-        tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape) if numel else torch.empty(shape, dtype=dtype)
+        if not numel:
+            tensor = torch.empty(shape, dtype=dtype)
+        elif dtype is torch.bool:  # any byte but 0 is True: a bool holds nothing but 0 or 1
+            tensor = torch.frombuffer(bytearray(raw), dtype=torch.uint8).ne(0).reshape(shape)
+        else:
+            tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
         return tensor.requires_grad_(True) if flags else tensor
 
     def view(self) -> torch.Tensor:
