@@ -93,7 +93,10 @@ def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], depth: int) -> None
         return
     parts.append(b"t" + _HEADER.pack(_CODES[tensor.dtype], flags, tensor.dim())
                  + b"".join(_Q.pack(size) for size in tensor.shape))
-    data = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+    flat = tensor.reshape(-1)
+    if flat.numel() and flat.stride(0) != 1:  # "contiguous" with a size-1 dim of any stride (an expanded scalar)
+        flat = flat.clone(memory_format=torch.contiguous_format)
+    data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
     parts.append(_Q.pack(len(data)) + data)
 
 

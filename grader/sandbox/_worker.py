@@ -178,7 +178,7 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
     """The reply's bytes; what cannot be sent (an integer past 64 bits, say) is said instead."""
     try:
         return _wire.encode(reply)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, RuntimeError) as exc:
         return _wire.encode({"kind": "error", "violations": reply.get("violations", []), "output": reply.get("output", ""),
                              "message": f"returned something that is not plain data ({exc})"})
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lossgrade.sandbox import _wire
 from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
 
 SANDBOX_DIR = Path(__file__).resolve().parent
@@ -210,6 +209,8 @@ class Worker:
         """Send one request; the reply, or why none came (timeout, crash, unsafe data).
         Sending and receiving share one deadline: a worker that stops reading cannot
         block the grader either."""
+        from lossgrade.sandbox import _wire  # imports torch: not before a request needs it
+
         deadline = time.monotonic() + timeout
         try:
             payload = _wire.encode(message)

@@ -17,8 +17,6 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from lossgrade.sandbox import _wire
-
 KINDS = {"tensor", "python", "other", "raised", "loaded", "value", "error"}
 MAX_TEXT = 4000
 MAX_ITEMS = 100_000  # values in one reply
@@ -65,6 +63,8 @@ class Reply:
 
 def validate(frame: bytes) -> Reply:
     """Untrusted bytes from a worker to a checked Reply."""
+    from lossgrade.sandbox import _wire  # imports torch: not before a reply needs it
+
     try:
         data = _wire.decode(frame, trusted=False, max_items=MAX_ITEMS, max_elements=MAX_ELEMENTS)
     except _wire.WireError as exc:
