@@ -104,3 +104,22 @@ def test_invalid_course_metadata_names_file_and_line(course_dir):
     result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert result.exit_code == 2
     assert f"{info}:" in result.output and "visibility must be one of" in result.output
+
+
+@pytest.mark.parametrize("due, released", [("2999-01-01T00:00:00Z", False), ("2001-01-01T00:00:00Z", True)])
+def test_learner_reports_withhold_an_after_due_date_exercise_until_its_date(course_dir, tmp_path, due, released):
+    info = course_dir / "exercises" / "info.yaml"
+    info.write_text(info.read_text().replace("due: 2026-12-15T23:59:00Z", f"due: {due}"))
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    shutil.copy(course_dir / "solutions" / "ex10_log_cosh.py", tmp_path / "class" / "ada")
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["--course", str(course_dir), "grade", str(tmp_path / "class"), "--out", str(out),
+                                      "-e", "ex10", "-e", "ex01", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    learner = (out / "learners" / "ada.html").read_text(encoding="utf-8")
+    assert ('id="ex-ex10"' in learner) is released
+    assert ("its results are released after its due date, 2999-01-01 00:00 UTC" in learner) is not released
+    assert 'id="ex-ex01"' in learner  # visible exercises are always there
+    assert 'ex10' in (out / "report.html").read_text(encoding="utf-8")  # the instructor's report has it all
+    record = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))["records"]
+    assert any(r["exercise"] == "ex10" and r["score"] == 5 for r in record)

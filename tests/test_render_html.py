@@ -295,3 +295,39 @@ def test_reports_from_real_grading(tmp_path):
     assert summed.body.count(f"Known misconception: {mistake.name}") == 1
     assert "Expected tensor(0.2875" in summed.body
     assert "Myth-buster: lossgrade quiz loss-scales" in summed.body
+
+
+@pytest.mark.parametrize("visibility, due, shown, sentence", [
+    ("visible", None, True, None),
+    ("after_published", None, True, None),
+    ("after_due_date", "2026-12-01T23:59:00+00:00", False, "released after its due date, 2026-12-01 23:59 UTC"),
+    ("after_due_date", "2026-11-01T23:59:00+00:00", True, None),
+    ("after_due_date", None, False, "which the course has not set yet"),
+    ("hidden", "2026-11-01T23:59:00+00:00", False, "go to your instructor only"),
+])
+def test_learner_reports_show_an_exercise_only_once_its_visibility_allows(tmp_path, monkeypatch, results,
+                                                                          visibility, due, shown, sentence):
+    import dataclasses
+    import datetime
+
+    from lossgrade import catalog, release
+
+    resolve = catalog.resolve
+    ex03 = dataclasses.replace(resolve("ex03"), visibility=visibility,
+                               due=datetime.datetime.fromisoformat(due) if due else None)
+    monkeypatch.setattr(catalog, "resolve", lambda text: ex03 if text == "ex03" else resolve(text))
+    now = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.timezone.utc)
+    bob = results[1]  # ex01 failed with 5 of 10 points, ex03 failed with 0 of 10
+    report = write_reports(tmp_path, [bob], now=now)
+    page = Page((tmp_path / "learners" / "bob.html").read_text("utf-8"))
+    assert_well_formed(page)
+    assert bool(page.all("article", id="ex-ex03")) is shown
+    assert ("Softmax before cross-entropy" in page.body) is shown  # its misconception goes with it
+    assert ("5 / 30" if shown else "5 / 10") in page.body  # the points count only what is shown
+    if sentence:
+        assert f"Not released yet Graded, but not shown here" in page.body
+        assert f"ex03 ({CE}): its results" in page.body and sentence in page.body
+    else:
+        assert "Not released yet" not in page.body
+    assert Page(report.read_text("utf-8")).all("a", href="learners/bob.html")
+    assert "Softmax before cross-entropy" in Page(report.read_text("utf-8")).body  # the instructor sees all

@@ -11,6 +11,7 @@ network request and runs nothing, even if escaping were ever broken.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import hashlib
 import os
@@ -27,6 +28,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 import lossgrade
+from lossgrade import release
 from lossgrade.render import advice, charts, stats
 from lossgrade.results import ExerciseResult, SubmissionResult
 
@@ -79,10 +81,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | None = None) -> str:
-    """A learner's own report; `next_steps` defaults to advice read off their results."""
+def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | None = None,
+                          withheld: Sequence[str] = ()) -> str:
+    """A learner's own report; `next_steps` defaults to advice read off their results;
+    `withheld` names, a sentence each, the exercises left out of `result` (see release.py)."""
     steps = advice.next_steps(result) if next_steps is None else next_steps
-    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps)
+    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld)
 
 
 def render_class_report(
@@ -152,9 +156,11 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(out_dir: Path, results: Sequence[SubmissionResult]) -> Path:
-    """Write `out_dir/learners/<name>.html` for every learner, then `out_dir/report.html`
-    linking to them (last, so its links never point at a missing file); return its path."""
+def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None) -> Path:
+    """Write `out_dir/learners/<name>.html` for every learner (what each may see at `now`,
+    by the course's visibility rules), then `out_dir/report.html` (everything) linking to
+    them, last, so its links never point at a missing file; return its path."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     learners = [result.learner for result in results]
     repeated = sorted(learner for learner, count in Counter(learners).items() if count > 1)
     if repeated:
@@ -163,7 +169,8 @@ def write_reports(out_dir: Path, results: Sequence[SubmissionResult]) -> Path:
     learner_dir = Path(out_dir) / "learners"
     learner_dir.mkdir(parents=True, exist_ok=True)
     for result in results:
-        _write_atomic(learner_dir / names[result.learner], render_learner_report(result))
+        view = release.for_learner(result, now)
+        _write_atomic(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
     _write_atomic(report, render_class_report(results, learner_links=links))
