@@ -20,7 +20,14 @@ def test_ctrl_c_keeps_every_finished_result_and_leaves_no_half_written_file(tmp_
         (folder / learner).mkdir(parents=True)
         (folder / learner / "ex01_mse.py").write_text(source)
     command = [sys.executable, "-m", "lossgrade", "grade", str(folder), "--out", str(out), "-e", "ex01", "--jobs", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # A job started in the background by a non-interactive shell (a CI script's `cmd &`) ignores
+    # SIGINT, and a child inherits that: give it Ctrl-C's usual meaning while it starts.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     first = out / "records" / "a.json"
     deadline = time.monotonic() + 120
     while not first.exists() and process.poll() is None and time.monotonic() < deadline:
