@@ -16,6 +16,7 @@ every learner sees the same cases. The learner's code is reached only through
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -123,7 +124,7 @@ class CheckContext:
     def call(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
         """The learner's reply, with any failure to produce a value turned into a Failure."""
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, timeout=timeout, **kwargs)
-        self.require_value(reply, lambda: self.describe(function, args, kwargs))
+        self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
         return reply
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -169,9 +170,7 @@ class CheckContext:
     def expect_close(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, what: str = "", **kwargs: Any) -> Reply:
         """The learner's `function(*args, **kwargs)` equals the reference's: same device,
         dtype, shape and values; with `grad_wrt`, the same gradients through autograd."""
-        def call() -> str:
-            return self.describe(function, args, kwargs)
-
+        call = functools.partial(self.describe, function, args, kwargs)
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
         self.require_value(reply, call)
         expected, expected_grads = self.reference_value(function, *args, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
@@ -215,9 +214,7 @@ class CheckContext:
     def expect_raises(self, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",), mention: tuple[str, ...] = (), why: str = "", **kwargs: Any) -> Reply:
         """Calling the learner's function this way must raise one of `errors`, with a
         message that mentions each string in `mention`."""
-        def call() -> str:
-            return self.describe(function, args, kwargs)
-
+        call = functools.partial(self.describe, function, args, kwargs)
         reply = self.learner.call(function, *args, device=self.device, **kwargs)
         if reply.violations:
             self.fail(_violation_message(reply.violations[0]), call=call)
