@@ -215,7 +215,7 @@ def test_closing_the_sandbox_ends_the_zygote_and_its_workers():
 def test_an_honest_reply_comes_through_whole():
     value, grad = torch.randn(3, 2), torch.ones(3, 2)
     reply = validate(_wire.encode({"kind": "tensor", "value": value, "device": "cpu", "grads": [grad, None],
-                                   "output": "hi\n", "violations": [], "seconds": 0.5}))
+                                   "output": "hi\n", "violations": [], "seconds": 0.5}, reply=True))
     assert reply.kind == "tensor" and torch.equal(reply.value, value) and reply.grads[1] is None
     assert reply.output == "hi\n" and reply.seconds == 0.5
 
@@ -293,12 +293,21 @@ def test_replies_that_could_hurt_the_grader_are_unsafe(frame, why):
 
 @pytest.mark.parametrize("value, why", [
     (1 << 80, "too large for 64 bits"), (torch.zeros(2).to_sparse(), "cannot be sent"), (object(), "cannot be sent"),
+    (torch.zeros(1).expand(1 << 30), "more than the 16777216 a reply may carry"),
     (nested(_wire.MAX_DEPTH + 1), "nested too deep"), (looped(), "nested too deep"),
 ])
 def test_a_worker_says_what_it_could_not_send(value, why):
     reply = validate(_WORKER.encode_reply({"kind": "python", "value": value, "violations": ["x"]}))
     assert reply.kind == "error" and why in reply.message and "not plain data" in reply.message
     assert reply.violations == ("x",)
+
+
+def test_a_result_in_column_major_order_comes_back_as_its_values(sandbox):
+    """A correct answer in an unusual memory layout is still a correct answer."""
+    x = torch.randn(3, 4)
+    reply = probe(sandbox, "def probe(x):\n    return x.T.contiguous().T * 2\n", x, grad_wrt=(0,))
+    assert reply.kind == "tensor" and torch.equal(reply.value, x * 2)
+    assert torch.equal(reply.grads[0], torch.full((3, 4), 2.0))
 
 
 def test_the_gradient_of_a_sum_of_one_element_comes_back():

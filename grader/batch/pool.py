@@ -73,7 +73,7 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     x = torch.ones(3, dtype=torch.float64, requires_grad=True)
     y = x * 2
     torch.autograd.grad(y, [x], torch.ones_like(y))
-    validate(_wire.encode({"kind": "tensor", "value": x.detach(), "grads": [None]}))
+    validate(_wire.encode({"kind": "tensor", "value": x.detach(), "grads": [None]}, reply=True))
 
 
 def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence[catalog.Exercise], fingerprint: str,

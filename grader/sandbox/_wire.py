@@ -14,8 +14,9 @@ unpacking them through torch's zip archives was ~40% of all the CPU a class took
 
 Both sides load this file: the grader as `lossgrade.sandbox._wire`, the worker as a sibling
 module (it imports nothing from lossgrade). `decode(..., trusted=False)` is the grader's
-reading of what a worker sent; `trusted=True`, the worker's reading of the grader's requests,
-also accepts strided views and tensors that require gradients.
+reading of what a worker sent (`encode(..., reply=True)`: values only); `trusted=True`, the
+worker's reading of the grader's requests, also accepts strided views and tensors that
+require gradients.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from typing import Any
 import torch
 
 MAX_DEPTH = 32
+REPLY_ELEMENTS = 1 << 24  # elements in any one tensor of a worker's reply
 _DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128,
            torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
 _CODES = {dtype: code for code, dtype in enumerate(_DTYPES)}
@@ -40,14 +42,17 @@ class WireError(ValueError):
 
 
 # ------------------------------------------------------------------------------ encoding
-def encode(value: Any) -> bytes:
-    """The bytes of `value`; TypeError or OverflowError for what the format cannot carry."""
+def encode(value: Any, *, reply: bool = False) -> bytes:
+    """The bytes of `value`; TypeError or OverflowError for what the format cannot carry.
+    A request keeps its tensors' strides and requires_grad; a `reply` (a worker's) sends
+    every tensor as its values alone, at most REPLY_ELEMENTS of them, which is all the
+    grader reads."""
     parts: list[bytes] = []
-    _encode(value, parts, 0)
+    _encode(value, parts, 0, reply)
     return b"".join(parts)
 
 
-def _encode(value: Any, parts: list[bytes], depth: int) -> None:
+def _encode(value: Any, parts: list[bytes], depth: int, reply: bool) -> None:
     if depth > MAX_DEPTH:
         raise TypeError("containers nested too deep")
     if value is None:
@@ -66,34 +71,36 @@ def _encode(value: Any, parts: list[bytes], depth: int) -> None:
     elif isinstance(value, (list, tuple)):
         parts.append((b"l" if isinstance(value, list) else b"u") + _I.pack(len(value)))
         for item in value:
-            _encode(item, parts, depth + 1)
+            _encode(item, parts, depth + 1, reply)
     elif isinstance(value, dict):
         parts.append(b"d" + _I.pack(len(value)))
         for key, item in value.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise TypeError(f"a dict key of type {type(key).__name__}")
-            _encode(key, parts, depth + 1)
-            _encode(item, parts, depth + 1)
+            _encode(key, parts, depth + 1, reply)
+            _encode(item, parts, depth + 1, reply)
     elif isinstance(value, torch.Tensor):
-        _encode_tensor(value, parts, depth)
+        _encode_tensor(value, parts, reply)
     else:
         raise TypeError(f"a {type(value).__name__} cannot be sent")
 
 
-def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], depth: int) -> None:
-    flags = _REQUIRES_GRAD if tensor.requires_grad else 0
+def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], reply: bool) -> None:
+    flags = _REQUIRES_GRAD if tensor.requires_grad and not reply else 0
     if tensor.dtype not in _CODES or tensor.layout != torch.strided or tensor.is_quantized:
         raise TypeError(f"a {tensor.dtype} {tensor.layout} tensor cannot be sent")
+    if reply and tensor.numel() > REPLY_ELEMENTS:  # refused before a zero-stride giant is copied
+        raise TypeError(f"a tensor of {tensor.numel()} elements, more than the {REPLY_ELEMENTS} a reply may carry")
     tensor = torch.Tensor.detach(tensor).cpu().resolve_conj().resolve_neg()
-    if not tensor.is_contiguous() or tensor.storage_offset():
+    if not reply and (not tensor.is_contiguous() or tensor.storage_offset()):
         # A view keeps its strides: a check may mean to pass a transposed or expanded input.
         base = torch.empty(0, dtype=tensor.dtype).set_(tensor.untyped_storage())
         parts.append(b"v" + _I.pack(flags) + _dims(tensor.shape) + _dims(tensor.stride()) + _Q.pack(tensor.storage_offset()))
-        _encode_tensor(base, parts, depth + 1)
+        _encode_tensor(base, parts, reply)
         return
     parts.append(b"t" + _HEADER.pack(_CODES[tensor.dtype], flags, tensor.dim())
                  + b"".join(_Q.pack(size) for size in tensor.shape))
-    flat = tensor.reshape(-1)
+    flat = tensor.reshape(-1)  # a copy, unless the values already lie in order
     if flat.numel() and flat.stride(0) != 1:  # "contiguous" with a size-1 dim of any stride (an expanded scalar)
         flat = flat.clone(memory_format=torch.contiguous_format)
     data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""

@@ -20,7 +20,6 @@ from typing import Any
 KINDS = {"tensor", "python", "other", "raised", "loaded", "value", "error"}
 MAX_TEXT = 4000
 MAX_ITEMS = 100_000  # values in one reply
-MAX_ELEMENTS = 1 << 24  # elements in any one tensor of a reply
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
 
 
@@ -66,7 +65,7 @@ def validate(frame: bytes) -> Reply:
     from lossgrade.sandbox import _wire  # imports torch: not before a reply needs it
 
     try:
-        data = _wire.decode(frame, trusted=False, max_items=MAX_ITEMS, max_elements=MAX_ELEMENTS)
+        data = _wire.decode(frame, trusted=False, max_items=MAX_ITEMS, max_elements=_wire.REPLY_ELEMENTS)
     except _wire.WireError as exc:
         return unsafe(f"its reply could not be read ({exc})")
     if not isinstance(data, dict) or type(data.get("kind")) is not str or data["kind"] not in KINDS:
