@@ -20,11 +20,17 @@ from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.sandbox.replies import Reply
 
 
+@functools.lru_cache(maxsize=None)
 def devices() -> tuple[str, ...]:
-    """Every device the checks run on: cpu always, cuda when this machine has it."""
+    """Every device the checks run on: cpu always, cuda when this machine has it.
+
+    Asked with `torch.cuda.device_count()`, which counts through NVML and leaves CUDA
+    uninitialised, where `torch.cuda.is_available()` initialises the driver: `lossgrade
+    grade` asks before it forks its graders, and a forked child cannot use CUDA that its
+    parent initialised. Each grader initialises CUDA itself, at its first cuda check."""
     import torch
 
-    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+    return ("cpu", "cuda") if torch.cuda.device_count() > 0 else ("cpu",)
 
 
 @functools.lru_cache(maxsize=None)

@@ -142,6 +142,18 @@ def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(grade
     assert "\nben,10," in (results / "gradebook.csv").read_text(encoding="utf-8")
 
 
+def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):
+    """Where the checks run on cuda the graders are spawned rather than forked (CUDA does not
+    survive a fork): they grade the same, byte for byte."""
+    from lossgrade.batch import pool
+
+    folder, _, _, first = graded
+    monkeypatch.setattr(pool, "start_method", lambda: "spawn")
+    code, output = grade(str(folder), "--out", str(tmp_path / "results"), "-e", "ex01", "--jobs", "2")
+    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert snapshot(tmp_path / "results") == first
+
+
 def test_a_missing_folder_is_a_one_line_usage_error(tmp_path):
     code, _ = grade(str(tmp_path / "nowhere"))
     result = CliRunner().invoke(cli, ["grade", str(tmp_path / "nowhere")])
@@ -158,7 +170,11 @@ def test_an_empty_folder_is_a_batch_with_nothing_to_grade(tmp_path):
 
 
 def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(tmp_path, monkeypatch):
-    from lossgrade.batch import submission
+    from lossgrade import runner
+    from lossgrade.batch import pool, submission
+
+    monkeypatch.setattr(pool, "start_method", lambda: "fork")  # the graders must inherit the patch below,
+    monkeypatch.setattr(runner, "devices", lambda: ("cpu",))  # and then must not touch CUDA
 
     folder = tmp_path / "class"
     for learner in ("ada", "ben"):
@@ -166,7 +182,7 @@ def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(
         (folder / learner / "ex01_mse.py").write_text(CORRECT)
     real = submission.grade
 
-    def broken_for_ben(sandbox, sub, exercises):  # the graders are forked: they inherit this
+    def broken_for_ben(sandbox, sub, exercises):
         if sub.learner == "ben":
             raise RuntimeError("a bug in lossgrade")
         return real(sandbox, sub, exercises)

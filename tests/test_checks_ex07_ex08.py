@@ -33,9 +33,9 @@ def ex07_file(*lines: str, evaluate: str = EVALUATE) -> str:
 def failures(result: ExerciseResult) -> dict[str, tuple[str, str | None]]:
     """check name -> (message, the named mistake's id) for every check that did not pass."""
     assert not [c.id for c in result.checks if c.outcome is Outcome.ERROR], result.checks
-    return {c.id.split(".")[1]: (c.feedback.message if c.feedback else "",
-                                 c.misconception.id if c.misconception else None)
-            for c in result.checks if c.outcome is not Outcome.PASSED}
+    return {c.id.split(".")[1].split("[")[0]: (c.feedback.message if c.feedback else "",
+                                               c.misconception.id if c.misconception else None)
+            for c in result.checks if c.outcome not in (Outcome.PASSED, Outcome.SKIPPED)}
 
 
 # --- train_step: the wrong orders ---------------------------------------------------------------

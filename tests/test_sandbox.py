@@ -100,16 +100,32 @@ raise ValueError("no limit")
     assert seen.startswith("BlockingIOError after") and int(seen.split()[-1]) <= 8
 
 
-def test_address_space_limit_refuses_a_huge_tensor_but_not_a_large_one(sandbox):
-    seen = report(sandbox, """
+BIG_ALLOCATIONS = """
 big = torch.ones(256 << 20, dtype=torch.uint8)
 try:
     torch.empty(8 << 30, dtype=torch.uint8)
 except RuntimeError:
     raise ValueError(f"refused 8 GiB after {big.numel() >> 20} MiB")
 raise ValueError("no limit")
-""", limits=Limits(memory_mib=2048))
-    assert seen == "refused 8 GiB after 256 MiB"
+"""
+LIMITS_IN_FORCE = """
+unlimited = resource.RLIM_INFINITY
+raise ValueError(repr([resource.getrlimit(which)[0] != unlimited for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA)]))
+"""
+
+
+def test_address_space_limit_refuses_a_huge_tensor_but_not_a_large_one(sandbox):
+    assert report(sandbox, BIG_ALLOCATIONS, limits=Limits(memory_mib=2048)) == "refused 8 GiB after 256 MiB"
+    if not sandbox.gpu and not torch.cuda.device_count():
+        assert report(sandbox, LIMITS_IN_FORCE) == "[True, False]"
+
+
+def test_a_worker_that_may_use_a_gpu_has_its_data_limited_instead():
+    """CUDA reserves far more address space than it uses: such a worker's limit is on its
+    private writable memory, which holds every CPU tensor just the same."""
+    with Sandbox(gpu=True) as box:
+        assert report(box, LIMITS_IN_FORCE) == "[False, True]"
+        assert report(box, BIG_ALLOCATIONS, limits=Limits(memory_mib=2048)) == "refused 8 GiB after 256 MiB"
 
 
 # --- the guards -------------------------------------------------------------------------------
@@ -126,6 +142,7 @@ def test_reading_the_reference_solution_is_a_violation_naming_it(sandbox):
     ("open(f'/proc/{os.getppid()}/environ').read()", "look into another process"),
     ("os.kill(os.getppid(), 9)", "signal only its own process"),
     ("import ctypes; ctypes.CDLL(None).getpid()", "call C functions"),
+    ("import mmap; mmap.mmap(-1, 1 << 20)", "map anonymous memory"),
 ])
 def test_guards_refuse_what_no_loss_function_needs(sandbox, body, refused):
     seen = report(sandbox, f"try:\n    {body}\nexcept PermissionError as exc:\n    raise ValueError(str(exc))\n")

@@ -2,7 +2,8 @@
 sandbox, fed one submission at a time over its own pipe.
 
 The graders are forked from this process after it has imported torch, the checks and the
-reference solutions and warmed them up, so none of them pays for that again. Each grader
+reference solutions and warmed them up, so none of them pays for that again; where the
+checks also run on cuda they are spawned instead (see `start_method`). Each grader
 writes a submission's record atomically as soon as it is graded, then asks for the next.
 A learner who manages to stop the sandbox costs one retry with a fresh sandbox, then an
 error for that learner alone; a grader process that dies is replaced, and its submission
@@ -79,7 +80,7 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
 def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence[catalog.Exercise], fingerprint: str,
         sandboxes: SandboxPlan = SandboxPlan(), on_done: Callable[[records.Record], None] = lambda record: None) -> Outcome:
     """Grade `pending` with `jobs` grader processes; `on_done` sees each record as it comes."""
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context(start_method())
     queue = deque(pending)
     outcome = Outcome()
     graders: dict[Connection, _Grader] = {}
@@ -114,6 +115,17 @@ def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence
         raise
     outcome.grader_failures.extend(f"{s.learner}: not graded, the grader processes kept failing" for s in queue)
     return outcome
+
+
+def start_method() -> str:
+    """How the graders start: forked, with everything `prepare` paid for, on a machine
+    without a GPU; spawned, paying their own imports once, where checks also run on cuda.
+    CUDA does not survive a fork: a grader forked from a process that had touched it
+    (a notebook, a test session, anything that called `torch.cuda.is_available()`) could
+    not run a single cuda check, and nothing here can tell that it was touched."""
+    from lossgrade import runner
+
+    return "spawn" if "cuda" in runner.devices() else "fork"
 
 
 @dataclass
@@ -200,6 +212,9 @@ class _Grading:
 def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str, plan: SandboxPlan) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: sandbox closed, temp files removed
+    import torch
+
+    torch.set_num_threads(1)  # as `prepare` did, for a grader that was spawned rather than forked
     try:
         state = _Grading(exercises, plan)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the batch

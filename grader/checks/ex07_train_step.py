@@ -55,7 +55,7 @@ def _scenario(t: CheckContext, optimizer: dict[str, Any], calls: int, loss: str 
         y = t.randn(6, 3, dtype=F64) if loss == "mse" else t.randint(3, 6)
         batches.append((x, y))
     return {"model_spec": MLP, "state_dict": _state(t, MLP), "optimizer_spec": optimizer, "batches": batches,
-            "loss": loss}
+            "loss": loss, "device": t.device}
 
 
 def _describe(scenario: dict[str, Any]) -> str:
@@ -65,7 +65,13 @@ def _describe(scenario: dict[str, Any]) -> str:
     calls = len(scenario["batches"])
     times = "once" if calls == 1 else f"{calls} times in a row, on {calls} different batches"
     return (f"train_step(model, {LOSS_NAMES[scenario['loss']]}, torch.optim.{name}(model.parameters(), {settings}), "
-            f"x, y), called {times}; model = {_layers(scenario['model_spec'])} in float64, x of shape (6, 4)")
+            f"x, y), called {times}; model = {_layers(scenario['model_spec'])} in float64, x of shape (6, 4)"
+            f"{_on(scenario)}")
+
+
+def _on(scenario: dict[str, Any]) -> str:
+    """", model and data on cuda" where a check runs on a GPU; nothing on the CPU."""
+    return "" if scenario["device"] == "cpu" else f", model and data on {scenario['device']}"
 
 
 def _layers(spec: dict[str, Any]) -> str:
@@ -184,19 +190,19 @@ ORDER_HINT = ("Five lines, in this order: optimizer.zero_grad(); loss = loss_fn(
 
 
 @checks.add("after one train_step with SGD (lr 0.1, momentum 0.9) on a small MLP, every parameter equals the "
-            "reference step's", hint=ORDER_HINT)
+            "reference step's", devices=True, hint=ORDER_HINT)
 def sgd_step(t: CheckContext) -> None:
     _expect_reference_steps(t, _scenario(t, SGD, calls=1))
 
 
 @checks.add("after one train_step with Adam (lr 0.01) and cross-entropy, every parameter equals the reference "
-            "step's", hint=ORDER_HINT)
+            "step's", devices=True, hint=ORDER_HINT)
 def adam_step(t: CheckContext) -> None:
     _expect_reference_steps(t, _scenario(t, ADAM, calls=1, loss="cross_entropy"))
 
 
 @checks.add("three train_step calls in a row (SGD with momentum, then Adam) follow three reference steps: "
-            "gradients do not pile up from one call to the next",
+            "gradients do not pile up from one call to the next", devices=True,
             hint="backward() adds to .grad. Clear the gradients once in every call, before backward() "
                  "(or after step()), never between backward() and step().")
 def steps_in_a_row(t: CheckContext) -> None:
@@ -204,7 +210,7 @@ def steps_in_a_row(t: CheckContext) -> None:
     _expect_reference_steps(t, _scenario(t, ADAM, calls=3, loss="cross_entropy"))
 
 
-@checks.add("train_step returns the loss of the batch before the update, as a Python float",
+@checks.add("train_step returns the loss of the batch before the update, as a Python float", devices=True,
             hint="Keep the loss you called backward() on and return loss.item() at the end.")
 def returns_loss_before_update(t: CheckContext) -> None:
     scenario = _scenario(t, SGD, calls=1)
@@ -239,13 +245,13 @@ def _close(got: float, expected: float) -> bool:
 # --- evaluate ---------------------------------------------------------------------------------
 def _eval_scenario(t: CheckContext, train_mode: bool, features: int = 4) -> dict[str, Any]:
     return {"model_spec": EVAL_NET, "state_dict": _state(t, EVAL_NET), "x": t.randn(8, features, dtype=F64),
-            "y": t.randint(3, 8), "loss": "cross_entropy", "train_mode": train_mode}
+            "y": t.randint(3, 8), "loss": "cross_entropy", "train_mode": train_mode, "device": t.device}
 
 
 def _eval_call(scenario: dict[str, Any]) -> str:
     mode = "train" if scenario["train_mode"] else "eval"
     return (f"evaluate(model, nn.CrossEntropyLoss(), x, y) with model = {_layers(scenario['model_spec'])} in float64, "
-            f"in {mode} mode, and x of shape {tuple(scenario['x'].shape)}")
+            f"in {mode} mode, and x of shape {tuple(scenario['x'].shape)}{_on(scenario)}")
 
 
 def _run_evaluate(t: CheckContext, scenario: dict[str, Any], expect_error: bool = False) -> dict[str, Any]:
@@ -263,13 +269,15 @@ def _run_evaluate(t: CheckContext, scenario: dict[str, Any], expect_error: bool 
 
 
 def _expected_eval_loss(scenario: dict[str, Any]) -> float:
-    model = _drivers.build_model(scenario["model_spec"], scenario["state_dict"]).eval()
+    device = scenario["device"]
+    model = _drivers.build_model(scenario["model_spec"], scenario["state_dict"], device).eval()
     with torch.no_grad():
-        return float(_drivers.LOSSES[scenario["loss"]]()(model(scenario["x"]), scenario["y"]).item())
+        loss = _drivers.LOSSES[scenario["loss"]]()(model(scenario["x"].to(device)), scenario["y"].to(device))
+        return float(loss.item())
 
 
 @checks.add("evaluate returns, as a Python float, the loss in eval mode: dropout off, batch norm on its running "
-            "statistics", hint="Call model.eval() before the forward pass and return loss.item().")
+            "statistics", devices=True, hint="Call model.eval() before the forward pass and return loss.item().")
 def evaluate_value(t: CheckContext) -> None:
     scenario = _eval_scenario(t, train_mode=True)
     report = _run_evaluate(t, scenario)

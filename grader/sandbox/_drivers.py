@@ -8,8 +8,8 @@ strings, numbers and tensors. The grader treats that report as untrusted, recomp
 reference itself from the same spec (through these very functions, in its own process) and
 decides every verdict there.
 
-Contract: `DRIVERS = {name: fn(module, **params) -> plain data}`; params arrive pickled from
-the grader and may hold tensors and state dicts. A learner's NotImplementedError (and, for
+Contract: `DRIVERS = {name: fn(module, **params) -> plain data}`; params arrive from the
+grader through the sandbox's wire format and may hold tensors and state dicts. A learner's NotImplementedError (and, for
 train_steps, only that) propagates so that the grader reports "not started".
 """
 from __future__ import annotations
@@ -36,15 +36,16 @@ OPTIMIZERS = ("SGD", "Adam")
 LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "cross_entropy": nn.CrossEntropyLoss}
 
 
-def build_model(spec: dict[str, Any], state_dict: dict[str, torch.Tensor] | None = None) -> nn.Sequential:
-    """`{"layers": [["linear", 4, 8], ["tanh"], ...], "dtype": "float64"}` -> nn.Sequential,
-    loaded with `state_dict` when one is given (every parameter and buffer)."""
+def build_model(spec: dict[str, Any], state_dict: dict[str, torch.Tensor] | None = None,
+                device: str = "cpu") -> nn.Sequential:
+    """`{"layers": [["linear", 4, 8], ["tanh"], ...], "dtype": "float64"}` -> nn.Sequential
+    on `device`, loaded with `state_dict` when one is given (every parameter and buffer)."""
     with torch.random.fork_rng(devices=[]):  # the default initialisation leaves the caller's RNG alone
         layers = [LAYERS[kind](*args) for kind, *args in spec["layers"]]
     model = nn.Sequential(*layers).to(getattr(torch, spec.get("dtype", "float64")))
     if state_dict is not None:
         model.load_state_dict(state_dict)
-    return model
+    return model.to(device)
 
 
 def build_optimizer(spec: dict[str, Any], model: nn.Module) -> torch.optim.Optimizer:
@@ -118,18 +119,19 @@ class Recorder:
 # ------------------------------------------------------------------------------ ex07
 def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor],
                 optimizer_spec: dict[str, Any], batches: list[tuple[torch.Tensor, torch.Tensor]],
-                loss: str) -> dict[str, Any]:
-    """Call `module.train_step` once per batch on a model built from the spec; after each
-    call, what it returned and the model's parameters, buffers and gradients. An error stops
-    the run and is reported with the call it happened in."""
-    model = build_model(model_spec, state_dict).train()
+                loss: str, device: str = "cpu") -> dict[str, Any]:
+    """Call `module.train_step` once per batch on a model built from the spec, model and
+    batches on `device`; after each call, what it returned and the model's parameters,
+    buffers and gradients. An error stops the run and is reported with the call it
+    happened in."""
+    model = build_model(model_spec, state_dict, device).train()
     optimizer = build_optimizer(optimizer_spec, model)
     loss_fn = LOSSES[loss]()
     steps: list[dict[str, Any]] = []
     raised = None
     for call, (x, y) in enumerate(batches, start=1):
         try:
-            out = module.train_step(model, loss_fn, optimizer, x, y)
+            out = module.train_step(model, loss_fn, optimizer, x.to(device), y.to(device))
         except NotImplementedError:
             raise
         except Exception as exc:  # noqa: BLE001 - the learner's error is data to report
@@ -142,12 +144,14 @@ def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, t
 
 
 def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor], x: torch.Tensor,
-             y: torch.Tensor, loss: str, train_mode: bool) -> dict[str, Any]:
-    """Call `module.evaluate` on a model built from the spec, put in train or eval mode
-    first; report the value, the model before and after, and what the forward pass and the
-    loss saw (the model's mode; whether autograd was recording). An error is reported, not
-    raised, so that the mode afterwards can still be seen."""
-    model = build_model(model_spec, state_dict).train(train_mode)
+             y: torch.Tensor, loss: str, train_mode: bool, device: str = "cpu") -> dict[str, Any]:
+    """Call `module.evaluate` on a model built from the spec (on `device`, with x and y),
+    put in train or eval mode first; report the value, the model before and after, and
+    what the forward pass and the loss saw (the model's mode; whether autograd was
+    recording). An error is reported, not raised, so that the mode afterwards can still be
+    seen."""
+    model = build_model(model_spec, state_dict, device).train(train_mode)
+    x, y = x.to(device), y.to(device)
     seen_modes: list[bool] = []
     model.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
     loss_fn = Recorder(LOSSES[loss]())

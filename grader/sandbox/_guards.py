@@ -208,6 +208,10 @@ class Guards:
             raise PermissionError("lossgrade: learner code may signal only its own process")
         elif event == "os.killpg" and args[0] != os.getpgrp():
             raise PermissionError("lossgrade: learner code may signal only its own process group")
+        elif event == "mmap.__new__" and args[0] == -1:
+            # Anonymous shared memory is the one allocation that RLIMIT_DATA, the memory
+            # limit of a worker that may use a GPU, does not count.
+            raise PermissionError("lossgrade: learner code may not map anonymous memory (mmap)")
 
     def _check_open(self, path: Any, flags: Any) -> None:
         real = _real(path)

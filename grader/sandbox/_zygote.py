@@ -41,6 +41,7 @@ NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
 SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
 SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/dev", "/proc")
 GUARDS = _guards.Guards()
+GPU = False  # whether workers may use a GPU (see `main`): it decides how their memory is limited
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -49,7 +50,7 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
     """Everything a forked worker does before it runs one line of learner code."""
     zygote = os.getppid()
     os.setsid()  # its own process group, so all of it can be killed at once
-    address_space = _vm_size() + limits["memory_mib"] * (1 << 20)
+    memory = limits["memory_mib"] << 20
     if os.getuid() == 0:  # never run learner code as root: drop to this worker's own uid
         os.chown(workdir, uid, uid)
         os.setgroups([])
@@ -61,8 +62,9 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
     LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program can give privileges back
     LIBC.prctl(PR_SET_DUMPABLE, 0)  # no other process of this uid may ptrace us or read our memory
     os.chdir(workdir)
+    visible = {k: v for k, v in os.environ.items() if k == "CUDA_VISIBLE_DEVICES"}
     os.environ.clear()
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+    os.environ.update({**visible, "HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                        "USER": "learner", "LOGNAME": "learner", "OMP_NUM_THREADS": "1"})
     tempfile.tempdir = workdir  # the zygote's choice (/tmp) is cached; tempfile must not use it
     settings = {
@@ -71,8 +73,14 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
         resource.RLIMIT_NOFILE: 256,
         resource.RLIMIT_NPROC: limits["nproc_base"] + limits["processes"],  # counts the whole uid
     }
-    if limits["memory_mib"] and not torch.cuda.is_available():  # CUDA maps far more than it uses
-        settings[resource.RLIMIT_AS] = address_space
+    if memory and GPU:
+        # CUDA reserves far more address space than it uses, so a worker that may use a GPU
+        # is limited in its private writable memory instead (the heap and anonymous maps:
+        # where a tensor on the CPU lives), which leaves those reservations alone. The
+        # guards refuse the one allocation this does not count (anonymous shared mmap).
+        settings[resource.RLIMIT_DATA] = _status_bytes("VmData") + memory
+    elif memory:
+        settings[resource.RLIMIT_AS] = _status_bytes("VmSize") + memory
     for which, value in settings.items():
         resource.setrlimit(which, (value, value))
     # With the hard CPU limit a second later, the soft one ends the worker with SIGXCPU,
@@ -99,10 +107,11 @@ def _only_descriptors(keep: int, output: str) -> None:
                 pass  # the descriptor of the listing itself, already closed
 
 
-def _vm_size() -> int:
+def _status_bytes(field: str) -> int:
+    """A size this process's /proc/self/status reports (VmSize, VmData...), in bytes."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmSize:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     return 0
 
@@ -355,9 +364,13 @@ def warm_up(parts: list[str]) -> None:
 
 
 def main() -> None:
+    global GPU
     control = socket.socket(fileno=int(sys.argv[1]))
     options = json.loads(sys.argv[2])
     torch.set_num_threads(1)
+    # Counted through NVML, which leaves CUDA uninitialised here: a worker forked from a
+    # zygote that had initialised CUDA could not use it.
+    GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
     warm_up(options["warm"])
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)

@@ -72,6 +72,7 @@ class Sandbox:
     strong: bool = False
     hidden_paths: tuple[Path, ...] = ()
     warm: tuple[str, ...] = ()  # costly torch parts to initialise once, e.g. "optim"
+    gpu: bool | None = None  # whether workers may use a GPU; None: whether this machine has one
 
     def __post_init__(self) -> None:
         check_reachable_by_workers()
@@ -85,7 +86,8 @@ class Sandbox:
         self._spawned = 0
         self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         hidden = hidden_folders(self.hidden_paths)
-        options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden]}
+        options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden],
+                   "gpu": self.gpu}
         command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno()), json.dumps(options)]
         if self.strong:
             command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
@@ -96,7 +98,8 @@ class Sandbox:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._log,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"},
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+                 **{k: v for k, v in os.environ.items() if k == "CUDA_VISIBLE_DEVICES"}},
             start_new_session=True,
         )
         child_end.close()
