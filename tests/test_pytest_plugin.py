@@ -28,8 +28,9 @@ class BorrowedSandbox:
 
 
 def run(pytester: pytest.Pytester, sandbox: Sandbox, folder: str, *args: str) -> pytest.RunResult:
-    # (this process imported the plugin already, so the inner run cannot assert-rewrite it: fine)
-    return pytester.runpytest("-p", "lossgrade.pytest_plugin", "-p", "no:cacheprovider",
+    # (this process imported the plugin already, so the inner run cannot assert-rewrite it: fine;
+    # pytest-benchmark, where installed beside xdist, would warn at start, an error under our filters)
+    return pytester.runpytest("-p", "lossgrade.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:benchmark",
                               "-W", "ignore::pytest.PytestAssertRewriteWarning", folder, *args,
                               plugins=[BorrowedSandbox(sandbox)])
 

@@ -348,18 +348,25 @@ def readable_roots() -> tuple[str, ...]:
     return tuple(sorted({os.path.realpath(root) for root in roots}))
 
 
-def warm_up(parts: list[str]) -> None:
+def warm_up(parts: list[str], gpu: bool) -> None:
     """Pay torch's lazy initialisation (autograd, the wire format's numpy and, when asked for,
-    optimizers, whose first construction costs ~2 s) once here, not in every worker."""
+    optimizers, whose first construction costs ~2 s) once here, not in every worker.
+
+    Where workers may use a GPU, only what leaves CUDA alone: a process that has run a
+    backward (autograd starts its device threads, counting CUDA devices through the driver)
+    or an optimizer's first step (it asks `torch.cuda.is_available()`) has forked children
+    that cannot initialise CUDA (measured on an H200 with torch 2.11: see .ci/device-check)."""
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     loss = torch.nn.functional.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))
-    loss.backward()
-    if "optim" in parts:
-        for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
-            optimizer.step()
-            optimizer.zero_grad()
     x = torch.randn(3, dtype=torch.float64, requires_grad=True)
-    torch.autograd.grad((x.exp() * x).sum(), [x])
+    if not gpu:
+        loss.backward()
+        if "optim" in parts:
+            for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                              torch.optim.Adam(model.parameters())):
+                optimizer.step()
+                optimizer.zero_grad()
+        torch.autograd.grad((x.exp() * x).sum(), [x])
     _wire.decode(_worker.encode_reply({"kind": "tensor", "value": x.detach(), "grads": [None]}), trusted=True)
 
 
@@ -371,7 +378,7 @@ def main() -> None:
     # Counted through NVML, which leaves CUDA uninitialised here: a worker forked from a
     # zygote that had initialised CUDA could not use it.
     GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
-    warm_up(options["warm"])
+    warm_up(options["warm"], gpu=GPU)
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)
     GUARDS.hidden = tuple(options["hidden"])
