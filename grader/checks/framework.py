@@ -28,6 +28,7 @@ from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.checks.memo import Memo
 from lossgrade.results import Feedback, Misconception
+from lossgrade.sandbox.learner import call_request
 from lossgrade.sandbox.replies import Reply
 
 
@@ -47,6 +48,8 @@ class Learner(Protocol):
 
     def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
              grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply: ...
+
+    def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]: ...
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply: ...
 
@@ -126,6 +129,14 @@ class CheckContext:
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, timeout=timeout, **kwargs)
         self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
         return reply
+
+    def call_each(self, function: str, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Reply]:
+        """`call` for each (args, kwargs), all sent to the worker in one request (it answers
+        each in turn with no round trip in between): for checks that need many values."""
+        replies = self.learner.call_many([call_request(function, args, kwargs, self.device) for args, kwargs in calls])
+        for (args, kwargs), reply in zip(calls, replies):
+            self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
+        return replies
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         return _DESCRIPTIONS.get(

@@ -209,29 +209,38 @@ class Worker:
     alive: bool = True
 
     def request(self, message: dict[str, Any], timeout: float) -> Reply:
-        """Send one request; the reply, or why none came (timeout, crash, unsafe data).
-        Sending and receiving share one deadline: a worker that stops reading cannot
-        block the grader either."""
+        """Send one request; the reply, or why none came (timeout, crash, unsafe data)."""
+        return self.exchange(message, 1, timeout)[0]
+
+    def exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
+        """Send one request and read `replies` replies to it (several for a "calls" request),
+        each within `timeout` of the one before. Sending and receiving share the deadline:
+        a worker that stops reading cannot block the grader either. Once one reply says
+        why none came, or forges its data, it stands for the rest too: the worker is gone."""
         from lossgrade.sandbox import _wire  # imports torch: not before a request needs it
 
         deadline = time.monotonic() + timeout
+        got: list[Reply] = []
         try:
             payload = _wire.encode(message)
             self._settimeout(deadline)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
-            frame = self._read_frame(deadline)
+            while len(got) < replies:
+                reply = validate(self._read_frame(deadline))
+                got.append(reply)
+                if reply.kind == "unsafe":
+                    self.kill()  # it forged its reply: nothing else it sends can be trusted in order
+                    break
+                deadline = time.monotonic() + timeout
         except TimeoutError:
             self.kill()
-            return timed_out(timeout)
+            got.append(timed_out(timeout))
         except (OSError, EOFError):
-            return self._died()
+            got.append(self._died())
         except ValueError as exc:
             self.kill()
-            return unsafe(str(exc))
-        reply = validate(frame)
-        if reply.kind == "unsafe":
-            self.kill()  # it forged its reply: nothing else it sends can be trusted in order
-        return reply
+            got.append(unsafe(str(exc)))
+        return got + [got[-1]] * (replies - len(got))
 
     def _settimeout(self, deadline: float) -> None:
         left = deadline - time.monotonic()

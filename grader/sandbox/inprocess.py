@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from lossgrade.sandbox import _wire, client
+from lossgrade.sandbox.learner import call_request
 from lossgrade.sandbox.replies import Reply, validate
 
 
@@ -48,10 +49,12 @@ class InProcessLearner:
 
     def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
              grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
-        if function in self.load().missing:
-            return Reply(kind="error", message=f"your file has no function named {function}")
-        return self._request({"op": "call", "function": function, "args": list(args), "kwargs": kwargs,
-                              "device": device, "grad_wrt": tuple(grad_wrt), "grad_output": grad_output})
+        return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)])[0]
+
+    def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
+        missing = self.load().missing
+        return [Reply(kind="error", message=f"your file has no function named {c['function']}")
+                if c["function"] in missing else self._request(c) for c in calls]
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         return self._request({"op": "drive", "driver": driver, "params": params})

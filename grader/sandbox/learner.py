@@ -12,6 +12,14 @@ from lossgrade.sandbox.client import Limits, Sandbox, Worker
 from lossgrade.sandbox.replies import Reply
 
 
+def call_request(function: str, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any], device: str = "cpu",
+                 grad_wrt: tuple[int, ...] = (), grad_output: Any = None) -> dict[str, Any]:
+    """One call, as a worker reads it: `function(*args, **kwargs)` with its tensors moved to
+    `device` and, with `grad_wrt`, the gradients with respect to those positional arguments."""
+    return {"op": "call", "function": function, "args": list(args), "kwargs": kwargs, "device": device,
+            "grad_wrt": tuple(grad_wrt), "grad_output": grad_output}
+
+
 class LearnerModule:
     def __init__(
         self,
@@ -70,13 +78,22 @@ class LearnerModule:
     ) -> Reply:
         """Call `function(*args, **kwargs)` in the worker with tensors moved to `device`;
         with `grad_wrt`, also the gradients with respect to those positional arguments."""
-        if self.load().kind == "loaded" and function in self.load().missing:
-            return Reply(kind="error", message=f"your file has no function named {function}")
-        return self._request(
-            {"op": "call", "function": function, "args": list(args), "kwargs": kwargs,
-             "device": device, "grad_wrt": tuple(grad_wrt), "grad_output": grad_output},
-            timeout,
-        )
+        return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)], timeout)[0]
+
+    def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
+        """Several calls (each from `call_request`) in one request: the worker answers each in
+        turn, as if each had come alone, without waiting for us in between; a reply for each."""
+        loaded = self.load()
+        if loaded.kind != "loaded":
+            return [loaded] * len(calls)
+        if any(c["function"] in loaded.missing for c in calls):  # answered here, the others sent one by one
+            return [Reply(kind="error", message=f"your file has no function named {c['function']}")
+                    if c["function"] in loaded.missing else self.call_many([c], timeout)[0] for c in calls]
+        assert self._worker is not None
+        replies = self._worker.exchange({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
+        if not self._worker.alive:
+            self._loaded = None  # the next request starts a fresh worker
+        return replies
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         """Run a trusted driver from `_drivers.py` beside the learner's module (for
