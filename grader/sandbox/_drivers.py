@@ -9,8 +9,9 @@ reference itself from the same spec (through these very functions, in its own pr
 decides every verdict there.
 
 Contract: `DRIVERS = {name: fn(module, **params) -> plain data}`; params arrive from the
-grader through the sandbox's wire format and may hold tensors and state dicts. A learner's NotImplementedError (and, for
-train_steps, only that) propagates so that the grader reports "not started".
+grader through the sandbox's wire format and may hold tensors and state dicts. A learner's
+NotImplementedError (and, for train_steps, only that) propagates so that the grader reports
+"not started".
 """
 from __future__ import annotations
 
