@@ -3,8 +3,9 @@
 For every exercise of a course folder (or of the built-in course): the stub fails every
 check as "not started", the reference solution passes every check on every device, every
 catalogued misconception that carries a wrong implementation fails at least one check and
-is named by the diagnosis; and every quiz validates with its code answers right. Each
-problem names the file (and line, where there is one) and what to fix.
+is named by the diagnosis; every quiz validates with its code answers right; and every
+claim of the course's prose (quizzes' `claims:`, `exercises/*.claims.yaml`) is proved by
+running its code. Each problem names the file (and line, where there is one) and what to fix.
 """
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ class Report:
     caught: int = 0  # catalogued wrong implementations failed and named
     catalogued: int = 0  # catalogued wrong implementations replayed
     by_simulation: int = 0  # mistakes diagnosed by simulating them inside a check
+    claims: int = 0  # claims of the prose checked by running their code
 
     def summary(self) -> str:
         return (f"{self.exercises} exercise(s) checked; misconceptions caught and named: "
                 f"{self.caught}/{self.catalogued}"
                 + (f" (+{self.by_simulation} diagnosed by simulation inside their checks)" if self.by_simulation else "")
-                + f"; {len(self.problems)} problem(s)")
+                + f"; {len(self.problems)} problem(s)"
+                + f"; {self.claims} claim(s) checked by running torch")
 
 
 def grade_mistake(exercise: catalog.Exercise, function: str, wrong: object) -> ExerciseResult:
@@ -95,7 +98,7 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
 def run(root: Path | None = None) -> Report:
     """Self-check the exercises and quizzes that come from `root` (default: the built-in
     course); the caller has put `root` in force (LOSSGRADE_COURSE)."""
-    from lossgrade import quiz
+    from lossgrade.quiz import claims, validate
     from lossgrade.service import open_sandbox
 
     report = Report()
@@ -107,7 +110,11 @@ def run(root: Path | None = None) -> Report:
         exercises = []
     quiz_paths = sorted((root / "quizzes").glob("*.yaml"))
     if quiz_paths:
-        report.problems.extend(str(problem) for problem in quiz.validate(quiz_paths))
+        quiz_problems, report.claims = validate.validate_counting(quiz_paths)
+        report.problems.extend(str(problem) for problem in quiz_problems)
+    claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
+    report.problems.extend(str(problem) for problem in claim_problems)
+    report.claims += stated
     if exercises:
         with open_sandbox(exercises) as sandbox:
             for exercise in exercises:

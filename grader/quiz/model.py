@@ -10,7 +10,10 @@ import enum
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lossgrade.quiz.claims import Claim
 
 Answer = str | bool | float | tuple[str, ...]
 
@@ -41,6 +44,7 @@ class Question:
     line: int = 1  # where the question starts, for messages
     answer_line: int = 1
     code_line: int = 1  # the first line of the code itself
+    claims: list[Claim] = field(default_factory=list)  # what its explanation states, proved by code
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Quiz:
     questions: list[Question]
     path: Path
     description: str = ""
+    claims: list[Claim] = field(default_factory=list)  # what the description states, proved by code
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)

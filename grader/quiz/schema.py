@@ -11,14 +11,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lossgrade.quiz import yamlfile
+from lossgrade.quiz import claims, yamlfile
 from lossgrade.quiz.model import Kind, Question, Quiz, parse_answer
 from lossgrade.quiz.yamlfile import LineList, LineMap, Problem
 
 SCHEMA_VERSION = "1"
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-QUIZ_FIELDS = ("schema", "id", "title", "topic", "description", "questions")
-QUESTION_FIELDS = ("id", "kind", "prompt", "choices", "answer", "tolerance", "code", "myth", "reality", "why")
+QUIZ_FIELDS = ("schema", "id", "title", "topic", "description", "claims", "questions")
+QUESTION_FIELDS = ("id", "kind", "prompt", "choices", "answer", "tolerance", "code", "myth", "reality", "why", "claims")
 _CHOICE_KINDS = (Kind.SINGLE, Kind.MULTIPLE)
 _CODE_REQUIRED = (Kind.NUMERIC, Kind.OUTPUT)
 
@@ -137,6 +137,11 @@ def _question(reader: _Reader, entry: Any, line: int, number: int) -> Question |
     if question.code and kind is Kind.MULTIPLE:
         reader.problem(question.code_line, f"{where}: a multiple-choice question cannot carry code; make it an output question")
     _answer(reader, entry, question, where)
+    # A claim vouches for what the question teaches (prompt, reality, why), never for its myth.
+    said = sum((claims.Words.of(question_text, entry.text_line_of(key)) for key, question_text in
+                (("prompt", question.prompt), ("reality", question.reality), ("why", question.why))), claims.Words())
+    question.claims = claims.parse_list(entry.get("claims"), entry.line_of("claims"), reader.path, where, said,
+                                        reader.problems)
     return question
 
 
@@ -177,4 +182,6 @@ def parse(path: Path) -> tuple[Quiz | None, list[Problem]]:
         path=path,
         description=reader.text(data, "description", "the quiz", required=False),
     )
+    quiz.claims = claims.parse_list(data.get("claims"), data.line_of("claims"), path, "the quiz's description",
+                                    claims.Words.of(quiz.description, data.text_line_of("description")), problems)
     return quiz, problems

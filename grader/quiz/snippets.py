@@ -25,6 +25,8 @@ class Run:
     output: str
     error: str | None = None
     line: int | None = None  # the line of the snippet that raised, counted from 1
+    error_types: tuple[str, ...] = ()  # the exception's class name and its bases' names
+    warnings: tuple[tuple[tuple[str, ...], str], ...] = ()  # (category and bases, message) each
 
 
 def run_all(snippets: list[str], per_snippet_s: int = PER_SNIPPET_S) -> list[Run]:
@@ -49,7 +51,8 @@ def run_all(snippets: list[str], per_snippet_s: int = PER_SNIPPET_S) -> list[Run
             return [Run("", "the code runner timed out")] * len(snippets)
     try:
         results = json.loads(done.stdout)
-        return [Run(r["output"], r["error"], r["line"]) for r in results]
+        return [Run(r["output"], r["error"], r["line"], tuple(r["error_types"]),
+                    tuple((tuple(w["categories"]), w["message"]) for w in r["warnings"])) for r in results]
     except (ValueError, KeyError, TypeError):
         reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return [Run("", f"the code runner crashed: {reason}")] * len(snippets)

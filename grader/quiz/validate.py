@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from lossgrade.quiz import library, schema, snippets
+from lossgrade.quiz import claims, library, schema, snippets
 from lossgrade.quiz.model import Kind, Question, Quiz, squash
 from lossgrade.quiz.yamlfile import FileError, Problem
 
@@ -48,11 +48,19 @@ def disagreement(question: Question, printed: str) -> str | None:
     return f"the code prints {text!r}, but the answer says {expected!r}; fix the answer or the code"
 
 
+def quiz_claims(quizzes: list[Quiz]) -> list[claims.Claim]:
+    """Every claim of the quizzes: their descriptions' and their questions'."""
+    return [c for quiz in quizzes for c in quiz.claims + [c for q in quiz.questions for c in q.claims]]
+
+
 def check_code(quizzes: list[Quiz]) -> list[Problem]:
-    """Run every question's code (one subprocess for all) and compare it with the key."""
+    """Run every question's code and every claim's (one subprocess for all) and compare
+    each with the key, or with the text the claim vouches for."""
     with_code = [(quiz, q) for quiz in quizzes for q in quiz.questions if q.code and q.answer != ""]
-    runs = snippets.run_all([q.code or "" for _quiz, q in with_code])
-    problems = []
+    stated = [c for c in quiz_claims(quizzes) if c.text_line is not None]
+    runs = snippets.run_all([q.code or "" for _quiz, q in with_code] + [c.code for c in stated])
+    problems = claims.check(stated, runs[len(with_code):])
+    runs = runs[:len(with_code)]
     for (quiz, question), run in zip(with_code, runs):
         where = f"question {question.id}"
         if run.error is not None:
@@ -67,6 +75,11 @@ def check_code(quizzes: list[Quiz]) -> list[Problem]:
 def validate(paths: Iterable[Path] | None = None, run_code: bool = True) -> list[Problem]:
     """Every problem in the quiz files or folders `paths` (default: the course's quizzes),
     in file order; an empty list means they are all valid."""
+    return validate_counting(paths, run_code)[0]
+
+
+def validate_counting(paths: Iterable[Path] | None = None, run_code: bool = True) -> tuple[list[Problem], int]:
+    """`validate`, and how many claims the quizzes carry (all of them run with the code)."""
     problems: list[Problem] = []
     quizzes: list[Quiz] = []
     for path in expand(paths) if paths is not None else library.quiz_files():
@@ -80,4 +93,4 @@ def validate(paths: Iterable[Path] | None = None, run_code: bool = True) -> list
             quizzes.append(quiz)
     if run_code:
         problems.extend(check_code(quizzes))
-    return sorted(problems, key=lambda p: (str(p.path), p.line))
+    return sorted(problems, key=lambda p: (str(p.path), p.line)), len(quiz_claims(quizzes))
