@@ -13,8 +13,9 @@ have errors [-0.5, 0.5, 0.1, 0.8], squared [0.25, 0.25, 0.01, 0.64], whose mean 
 trust your arithmetic, and `lossgrade check`, over a printed number.)
 
 Your function must behave like `torch.nn.functional.mse_loss`, with one deliberate
-difference: torch silently broadcasts an (N, 1) input against an (N,) target into an
-(N, N) matrix of errors (a classic bug that trains a model on nonsense). Yours refuses.
+difference: torch broadcasts an (N, 1) input against an (N,) target into an (N, N) matrix
+of errors, with nothing but a UserWarning that is easy to miss (a classic bug that trains a
+model on nonsense). Yours refuses.
 
 Run `lossgrade check ex01` to test your work, `lossgrade hint ex01` when stuck.
 """

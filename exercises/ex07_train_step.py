@@ -6,13 +6,15 @@ Every training loop repeats the same three moves: measure, diagnose, update.
      how wrong the predictions are.
   2. Diagnose: `loss.backward()` fills each parameter's `.grad` with how much, and in which
      direction, that parameter pushed the loss up.
-  3. Update: `optimizer.step()` moves every parameter against its gradient.
+  3. Update: `optimizer.step()` moves every parameter using its gradient (plain SGD moves
+     it by the learning rate times the gradient, against it; Adam rescales each step).
 
 One more line comes before all three: `optimizer.zero_grad()`. Gradients accumulate, that
 is, `backward()` adds to whatever `.grad` already holds; without zeroing, each step would
 follow the sum of every gradient so far. The order matters: zero, forward, loss, backward,
-step. Stepping before backward uses stale gradients; zeroing between backward and step
-throws the diagnosis away.
+step. Stepping before backward, right after zeroing, finds no gradient at all (since torch
+2.0 zero_grad() sets each .grad to None), so nothing ever moves; zeroing between backward
+and step throws the diagnosis away in the same way.
 
 Worked example: a model predicts 0.3 where the target is 1.0, so the squared error is 0.49.
 Its gradient says "increase the prediction"; after a small step the prediction is, say,

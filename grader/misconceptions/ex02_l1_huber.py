@@ -114,8 +114,9 @@ MISCONCEPTIONS = [
     Mistake(
         id="ex02.l1-where-slope-at-zero", function="l1_loss",
         name="Chose between d and -d with d >= 0: the slope at a zero error is 1, not 0",
-        message="Your values are right, but where input equals target your gradient is +1 (towards a higher "
-                "prediction) instead of 0: the branch for d >= 0 decides the slope at exactly 0. A prediction "
+        message="Your values are right, but where input equals target your gradient is +1 (so gradient descent "
+                "lowers a prediction that was exactly right) instead of 0: the branch for d >= 0 decides the "
+                "slope at exactly 0. A prediction "
                 "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
         quiz="choosing-a-loss#outliers-huber",
         wrong=lambda input, target, reduction="mean":

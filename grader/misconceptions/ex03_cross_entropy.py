@@ -166,8 +166,8 @@ MISCONCEPTIONS = [
     Mistake(
         id="ex03.sum-not-mean", function="cross_entropy",
         name="Summed the per-sample losses for reduction='mean'",
-        message="Your 'mean' equals the sum over the batch. That makes the loss (and the step size) grow with "
-                "the batch size; 'mean' divides by the number of samples.",
+        message="Your 'mean' equals the sum over the batch. That makes the loss and its gradient (and, with plain "
+                "SGD, the step size) grow with the batch size; 'mean' divides by the number of samples.",
         quiz="loss-scales#sum-vs-mean",
         wrong=lambda logits, target, reduction="mean":
             _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, "sum" if reduction == "mean" else reduction),

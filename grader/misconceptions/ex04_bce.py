@@ -85,7 +85,8 @@ MISCONCEPTIONS = [
         name="Swapped the roles of the prediction and the label",
         message="Your loss takes the log of the labels and weighs it by the predictions. The label decides "
                 "which log term counts; the prediction is what goes inside the log. With hard labels the log "
-                "of a label is log(0), so the swap shows up as losses near 100.",
+                "of a label is log(0), clamped at -100, so the swap shows up as losses of exactly 100 * |p - y|: "
+                "10 for p = 0.9 and y = 1.",
         quiz="targets#bce-targets",
         wrong=_swapped,
     ),

@@ -72,7 +72,7 @@ MISCONCEPTIONS = [
         name="Left out the 1/n of the mean (that is the gradient of the sum)",
         message="Your mse_grad is 2 * (input - target) without dividing by the number of elements: the "
                 "gradient of the summed loss. The loss averages over n elements, so each element's share of "
-                "the gradient is divided by n too; otherwise bigger batches take bigger steps.",
+                "the gradient is divided by n too; otherwise the gradient, and with plain SGD the step, grows with the batch.",
         quiz="loss-scales#sum-vs-mean",
         wrong=_elementwise(lambda input, target: 2 * (input - target)),
     ),

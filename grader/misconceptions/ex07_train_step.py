@@ -36,7 +36,8 @@ MISCONCEPTIONS = [
         name="Called optimizer.step() before loss.backward()",
         message="step() moves each parameter by the gradient that backward() stored in .grad. Run before "
                 "backward(), it finds no gradient (nothing moves), the previous batch's gradient (every update "
-                "lags one step behind), or it changes the weights that backward() still needs. Diagnose "
+                "lags one step behind), or it changes the weights that backward() still needs (on a model of "
+                "two layers, backward() then raises a RuntimeError). Diagnose "
                 "first, then update: loss.backward(), then optimizer.step().",
         quiz="training-step#step-before-backward",
     ),
@@ -44,23 +45,26 @@ MISCONCEPTIONS = [
         id=NO_ZERO_GRAD, function="",
         name="Never cleared the gradients (no zero_grad)",
         message="backward() adds to .grad; it does not replace it. Without optimizer.zero_grad() each step "
-                "follows the sum of every gradient so far, so updates grow and point the wrong way. Clear the "
+                "follows the sum of every gradient so far instead of the current batch's (with plain SGD the "
+                "updates grow step after step). Clear the "
                 "gradients once per step, before backward() (or after step()).",
         quiz="training-step#gradients-never-zeroed",
     ),
     Mistake(
         id=ZERO_GRAD_WIPES, function="",
         name="Cleared the gradients between backward() and step()",
-        message="zero_grad() after backward() throws away the gradients just computed, so step() has nothing "
-                "to apply and the model never learns. zero_grad() belongs before backward() (at the start of "
+        message="zero_grad() after backward() throws away the gradients just computed (since torch 2.0 it sets "
+                "each .grad to None), so step() skips every parameter and the model never learns. zero_grad() "
+                "belongs before backward() (at the start of "
                 "the step) or after step() (at its end).",
         quiz="training-step#zero-grad-placement",
     ),
     Mistake(
         id=BACKWARD_TWICE, function="",
         name="Called backward() twice in one step",
-        message="Each backward() adds the gradient to .grad once more, so two calls double it and the step is "
-                "twice as long as it should be (without retain_graph=True the second call fails because the "
+        message="Each backward() adds the gradient to .grad once more, so two calls double it and, with plain "
+                "SGD, the step is twice as long as it should be (without retain_graph=True the second call "
+                "raises a RuntimeError because the "
                 "graph is already freed). Call loss.backward() exactly once per step.",
         quiz="training-step#gradients-never-zeroed",
     ),
