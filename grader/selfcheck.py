@@ -98,7 +98,8 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
 def run(root: Path | None = None) -> Report:
     """Self-check the exercises and quizzes that come from `root` (default: the built-in
     course); the caller has put `root` in force (LOSSGRADE_COURSE)."""
-    from lossgrade.quiz import claims, validate
+    from lossgrade.quiz import claims
+    from lossgrade.quiz.validate import validate_counting
     from lossgrade.service import open_sandbox
 
     report = Report()
@@ -110,7 +111,7 @@ def run(root: Path | None = None) -> Report:
         exercises = []
     quiz_paths = sorted((root / "quizzes").glob("*.yaml"))
     if quiz_paths:
-        quiz_problems, report.claims = validate.validate_counting(quiz_paths)
+        quiz_problems, report.claims = validate_counting(quiz_paths)
         report.problems.extend(str(problem) for problem in quiz_problems)
     claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
     report.problems.extend(str(problem) for problem in claim_problems)
