@@ -113,11 +113,12 @@ def run(root: Path | None = None) -> Report:
     if quiz_paths:
         quiz_problems, report.claims = validate_counting(quiz_paths)
         report.problems.extend(str(problem) for problem in quiz_problems)
-    claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
-    report.problems.extend(str(problem) for problem in claim_problems)
-    report.claims += stated
     if exercises:
         with open_sandbox(exercises) as sandbox:
             for exercise in exercises:
                 check_exercise(sandbox, exercise, report)
+    # After the exercises: check_exercise skips an exercise whose id a problem already names.
+    claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
+    report.problems.extend(str(problem) for problem in claim_problems)
+    report.claims += stated
     return report

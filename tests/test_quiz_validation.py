@@ -121,7 +121,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
         "1: expected `schema: 1` (this lossgrade reads quiz schema 1)",
         "2: quiz id 'other' must match the file name 'demo.yaml'; rename one",
         "4: the quiz: topic 'Not A Slug' must be a lowercase slug such as softmax-before-ce",
-        "5: unknown field 'colour' in the quiz; expected one of schema, id, title, topic, description, questions",
+        "5: unknown field 'colour' in the quiz; expected one of schema, id, title, topic, description, claims, questions",
         "7: question pick-many has no 'myth'; add `myth: ...`",
         "7: question pick-many has no 'reality'; add `reality: ...`",
         "7: question pick-many has no 'why'; add `why: ...`",
@@ -133,7 +133,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
         "13: question typed has no 'code'; add `code: ...`",
         (
             "17: unknown field 'tolerence' in question typed; expected one of id, kind, prompt, choices, "
-            "answer, tolerance, code, myth, reality, why"
+            "answer, tolerance, code, myth, reality, why, claims"
         ),
         "19: question strange: kind 'essay' is not one of single, multiple, true-false, numeric, output",
         "23: duplicate key 'a' (first at line 23); remove one",
