@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from lossgrade import course
 from lossgrade.cli import cli
 from lossgrade.quiz import claims, snippets
@@ -23,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def claim(**fields: object) -> Claim:
-    base: dict[str, object] = dict(quote="q", code="", path=Path("c.yaml"), line=3, code_line=4, target="t",
-                                   text_path=Path("c.yaml"), text_line=1)
+    base: dict[str, object] = {"quote": "q", "code": "", "path": Path("c.yaml"), "line": 3, "code_line": 4,
+                               "target": "t", "text_path": Path("c.yaml"), "text_line": 1}
     base.update(fields)
     return Claim(**base)  # type: ignore[arg-type]
 
@@ -254,11 +253,11 @@ def first_step(optimizer_class, scale, n=32):
 # (where the old text was, the old text, a claim of it: code and what the old text says it shows)
 OLD_TEXTS: list[tuple[str, str, str, dict[str, str]]] = [
     ("quizzes/loss-scales.yaml", "understates errors above 1 and overstates errors below 1",
-     "import torch.nn.functional as F, torch\np, t = torch.tensor([2.5, 0.0, 2.1, 7.8]), torch.tensor([3.0, -0.5, 2.0, 7.0])\n"
-     "print(F.mse_loss(p, t).item() > F.l1_loss(p, t).item())  # every error is below 1", {"prints": "True"}),
+     ("import torch.nn.functional as F, torch\np, t = torch.tensor([2.5, 0.0, 2.1, 7.8]), torch.tensor([3.0, -0.5, 2.0, 7.0])\n"
+     "print(F.mse_loss(p, t).item() > F.l1_loss(p, t).item())  # every error is below 1"), {"prints": "True"}),
     ("quizzes/loss-scales.yaml", "A loss that can hit zero while the model is wrong gives no gradient to learn from",
-     "import torch\np = torch.tensor([6.0, 3.0], requires_grad=True)\n(p - torch.tensor([4.0, 5.0])).mean().backward()\n"
-     "print(p.grad.abs().max().item())", {"prints": "0.0"}),
+     ("import torch\np = torch.tensor([6.0, 3.0], requires_grad=True)\n(p - torch.tensor([4.0, 5.0])).mean().backward()\n"
+     "print(p.grad.abs().max().item())"), {"prints": "0.0"}),
     ("exercises/ex01_mse.py", "torch silently broadcasts an (N, 1) input against an (N,) target",
      "import torch, torch.nn.functional as F\nF.mse_loss(torch.zeros(5, 1), torch.zeros(5))", {"silent": "true"}),
     ("quizzes/training-step.yaml", "A wrong order raises no error",
@@ -270,15 +269,15 @@ OLD_TEXTS: list[tuple[str, str, str, dict[str, str]]] = [
      MLP_ORDER + "first, last = train('zero_grad loss step backward')\nprint(first != last)  # stale gradients move it",
      {"prints": "True"}),
     ("quizzes/choosing-a-loss.yaml", "pull grows with its error, not with its square",
-     "import torch, torch.nn.functional as F\ne = torch.tensor([2.0, 10.0, 100.0], requires_grad=True)\n"
-     "F.huber_loss(e, torch.zeros(3), reduction='sum').backward()\nprint(bool(e.grad[0] < e.grad[1] < e.grad[2]))",
+     ("import torch, torch.nn.functional as F\ne = torch.tensor([2.0, 10.0, 100.0], requires_grad=True)\n"
+     "F.huber_loss(e, torch.zeros(3), reduction='sum').backward()\nprint(bool(e.grad[0] < e.grad[1] < e.grad[2]))"),
      {"prints": "True"}),
     ("quizzes/choosing-a-loss.yaml", "Almost all of the loss, and of the gradient, comes from one point",
-     "import torch, torch.nn.functional as F\ne = torch.tensor([1.0, 1.0, 1.0, 10.0], requires_grad=True)\n"
-     "F.mse_loss(e, torch.zeros(4)).backward()\nprint((e.grad[3] / e.grad.sum()).item() > 0.9)", {"prints": "True"}),
+     ("import torch, torch.nn.functional as F\ne = torch.tensor([1.0, 1.0, 1.0, 10.0], requires_grad=True)\n"
+     "F.mse_loss(e, torch.zeros(4)).backward()\nprint((e.grad[3] / e.grad.sum()).item() > 0.9)"), {"prints": "True"}),
     ("exercises/ex02_l1_huber.py", "The outlier dominates MSE.",
-     "import torch, torch.nn.functional as F\np, t = torch.tensor([6.0, 3.0, 40.0]), torch.tensor([4.0, 5.0, 10.0])\n"
-     "each = F.l1_loss(p, t, reduction='none')\nprint((each[2] / each.sum()).item() < 0.5)  # ...and not L1",
+     ("import torch, torch.nn.functional as F\np, t = torch.tensor([6.0, 3.0, 40.0]), torch.tensor([4.0, 5.0, 10.0])\n"
+     "each = F.l1_loss(p, t, reduction='none')\nprint((each[2] / each.sum()).item() < 0.5)  # ...and not L1"),
      {"prints": "True"}),
     ("quizzes/loss-scales.yaml", "so the same learning rate takes 32-times-larger steps",
      FIRST_STEP + "print(first_step(torch.optim.Adam, 32.0) / first_step(torch.optim.Adam, 1.0))", {"value": "32"}),
@@ -292,32 +291,32 @@ OLD_TEXTS: list[tuple[str, str, str, dict[str, str]]] = [
      FIRST_STEP + "print(round(first_step(torch.optim.Adam, 8.0) / first_step(torch.optim.Adam, 1.0)))",
      {"prints": "8"}),
     ("exercises/ex06_gradients.py", "the gradient pushes every score the way that would shrink the loss",
-     "import torch, torch.nn.functional as F\nx, t = torch.tensor([2.5, 3.1, 4.8], requires_grad=True), torch.tensor([2.0, 3.0, 5.0])\n"
-     "loss = F.mse_loss(x, t)\nloss.backward()\nprint(F.mse_loss(x + 0.1 * x.grad, t).item() < loss.item())",
+     ("import torch, torch.nn.functional as F\nx, t = torch.tensor([2.5, 3.1, 4.8], requires_grad=True), torch.tensor([2.0, 3.0, 5.0])\n"
+     "loss = F.mse_loss(x, t)\nloss.backward()\nprint(F.mse_loss(x + 0.1 * x.grad, t).item() < loss.item())"),
      {"prints": "True"}),
     ("grader/misconceptions/ex02_l1_huber.py", "+1 (towards a higher",
-     "import torch\np = torch.tensor(2.0, requires_grad=True)\nd = p - 2.0\ntorch.where(d >= 0, d, -d).backward()\n"
-     "print((p - 0.1 * p.grad).item() > 2.0)  # one step of gradient descent", {"prints": "True"}),
+     ("import torch\np = torch.tensor(2.0, requires_grad=True)\nd = p - 2.0\ntorch.where(d >= 0, d, -d).backward()\n"
+     "print((p - 0.1 * p.grad).item() > 2.0)  # one step of gradient descent"), {"prints": "True"}),
     ("grader/misconceptions/ex04_bce.py", "shows up as losses near 100",
-     "import torch, torch.nn.functional as F\n"
-     "print(F.binary_cross_entropy(torch.tensor([1.0]), torch.tensor([0.9])).item())  # labels and p = 0.9 swapped",
+     ("import torch, torch.nn.functional as F\n"
+     "print(F.binary_cross_entropy(torch.tensor([1.0]), torch.tensor([0.9])).item())  # labels and p = 0.9 swapped"),
      {"value": "100"}),
     ("quizzes/loss-scales.yaml", "a negative loss means a loss was given the wrong kind of input",
-     "import torch, torch.nn.functional as F\n"
+     ("import torch, torch.nn.functional as F\n"
      "loss = F.gaussian_nll_loss(torch.tensor([1.5]), torch.tensor([1.5]), torch.tensor([0.01]))  # used correctly\n"
-     "print(loss.item() < 0)", {"prints": "False"}),
+     "print(loss.item() < 0)"), {"prints": "False"}),
     ("quizzes/logits.yaml", "Logits in the hundreds appear as soon as a model grows confident",
      "import math\nprint(math.log(0.9999 / 0.0001) >= 100)  # the gap that 99.99% confidence needs", {"prints": "True"}),
     ("grader/checks/ex06_gradients.py", "by 1 / N for the others",
-     "import torch, torch.nn.functional as F\nx, y = torch.randn(3, 4, requires_grad=True), torch.rand(3, 4)\n"
-     "F.binary_cross_entropy_with_logits(x, y).backward()\nprint(torch.allclose(x.grad, (torch.sigmoid(x) - y) / 3))",
+     ("import torch, torch.nn.functional as F\nx, y = torch.randn(3, 4, requires_grad=True), torch.rand(3, 4)\n"
+     "F.binary_cross_entropy_with_logits(x, y).backward()\nprint(torch.allclose(x.grad, (torch.sigmoid(x) - y) / 3))"),
      {"prints": "True"}),
     ("quizzes/targets.yaml", "takes the right answer as a class index, not as a one-hot vector",
      "import torch, torch.nn.functional as F\nF.cross_entropy(torch.zeros(2, 3), torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]))",
      {"raises": "RuntimeError"}),
     ("quizzes/training-step.yaml", "with zero_grad() between backward() and step(), it applies zeros",
-     "import torch\nw = torch.tensor(1.0, requires_grad=True)\n(2 * w).backward()\ntorch.optim.SGD([w], lr=0.1).zero_grad()\n"
-     "print(w.grad)", {"prints": "tensor(0.)"}),
+     ("import torch\nw = torch.tensor(1.0, requires_grad=True)\n(2 * w).backward()\ntorch.optim.SGD([w], lr=0.1).zero_grad()\n"
+     "print(w.grad)"), {"prints": "tensor(0.)"}),
 ]
 
 
