@@ -343,3 +343,40 @@ def test_each_old_wrong_text_of_issue_21_is_gone_and_the_checker_catches_it(tmp_
     for _where, old, _code, _expect in OLD_TEXTS:
         assert sum(old in problem.message for problem in problems) == 1, f"not caught: {old!r}"
     assert len(problems) == len(OLD_TEXTS), "\n".join(map(str, problems))
+
+
+def test_broken_claims_files_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "ex10.py").write_text('"""The loss is 4.0."""\nMESSAGE = ("it is " "split 4.0")\n')
+    path = tmp_path / "exercises" / "ex10.claims.yaml"
+    path.write_text(
+        "schema: 1\n"
+        "claims:\n"
+        "  - quote: \"The loss is 4.0\"\n"  # 3: no file
+        "    code: print(4.0)\n"
+        "    value: \"4.0\"\n"
+        "  - file: ../outside.py\n"  # 6: outside the course folder
+        "    quote: \"x\"\n"
+        "    code: print(1)\n"
+        "    prints: \"1\"\n"
+        "  - file: exercises/missing.py\n"  # 10: no such file
+        "    quote: \"x\"\n"
+        "    code: print(1)\n"
+        "    prints: \"1\"\n"
+        "  - file: exercises/ex10.py\n"  # 14: holds
+        "    quote: \"it is split 4.0\"\n"
+        "    code: print(4.0)\n"
+        "    value: \"4.0\"\n"
+        "  - file: exercises/ex10.py\n"  # 18: a quote across two strings is not in either
+        "    quote: \"The loss is 4.0. it is\"\n"
+        "    code: print(1)\n"
+        "    prints: \"1\"\n"
+    )
+    found = claims.read_file_claims(path, tmp_path, builtin=False)
+    assert [c.line for c in found.claims] == [14, 18]
+    assert [(p.line, p.message.split(":")[0]) for p in found.problems] == [
+        (3, "claim 1 needs `file"), (6, "claim 2"), (10, "claim 3"), (19, "claim 5 (exercises/ex10.py)")]
+    assert "no file '../outside.py'" in found.problems[1].message
+    (tmp_path / "exercises" / "bad.claims.yaml").write_text("claims: [\n")
+    problems, count = claims.check_course(tmp_path, builtin=False)
+    assert count == 2 and any(p.path.name == "bad.claims.yaml" and "invalid YAML" in p.message for p in problems)
