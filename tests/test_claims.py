@@ -210,7 +210,7 @@ def test_course_check_reports_a_contradicted_claim_with_file_and_line(tmp_path: 
         line for line in stub.read_text().splitlines() if "A naive `torch.log(torch.cosh(d))`" in line)) + 1
     assert reported == [f"{stub.resolve()}:{stub_line}: {reported[0].split(': ', 1)[1]}"]
     assert "the code prints 'True inf', but the claim expects 'True 3.4e38'" in reported[0]
-    assert "4 claim(s) checked by running torch" in result.output
+    assert "6 claim(s) checked by running torch" in result.output
     assert "1 problem(s)" in result.output
 
 
