@@ -235,6 +235,8 @@ def disagreement(claim: Claim, run: snippets.Run) -> str | None:
         if claim.raises not in run.error_types or (claim.match and claim.match not in run.error):
             return f"the code raises {run.error}, not the {claim.raises}{_matching(claim)} the text names"
         return None
+    if run.error is not None and claim.silent:
+        return f"the text says this runs without an error, but the code raises {run.error}"
     if run.error is not None:
         at = f" at line {run.line} of its code" if run.line else ""
         return f"the claim's code failed{at}: {run.error}"
@@ -280,7 +282,7 @@ def check(claims: list[Claim], runs: list[snippets.Run] | None = None) -> list[P
         reason = disagreement(claim, run)
         if reason is None:
             continue
-        if run.error is not None and not claim.raises and run.line:
+        if run.error is not None and not (claim.raises or claim.silent) and run.line:  # a broken claim
             problems.append(Problem(claim.path, claim.code_line + run.line - 1, f"{claim.target}: {reason}"))
         elif claim.text_path == claim.path:
             problems.append(Problem(claim.path, claim.line, f"{claim.target}: {claim.quote!r}: {reason}"))
