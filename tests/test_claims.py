@@ -141,6 +141,7 @@ def test_a_quiz_claim_that_its_code_contradicts_is_reported_at_its_line(tmp_path
      "not prints and silent"),
     ('      - quote: "The MSE"\n        code: |\n          print(1)\n        value: "1"\n', "not written in the quote"),
     ('      - quote: "The MSE"\n        code: |\n          print(1)\n        value: "one"\n', "is not a number"),
+    ('      - quote: "The MSE"\n        code: |\n          print(1)\n        value: []\n', "at least one number"),
     ('      - quote: "The MSE"\n        code: |\n          print(1)\n        prints: "1"\n        colour: red\n',
      "unknown claim field 'colour'"),
     ('      - code: |\n          print(1)\n        prints: "1"\n', "needs `quote:`"),

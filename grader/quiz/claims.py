@@ -150,6 +150,9 @@ def parse(entry: Any, line: int, path: Path, target: str, text: Words, text_path
     if raw_values is not None:
         items = raw_values if isinstance(raw_values, LineList) else [raw_values]
         values = tuple(str(v).strip() for v in items)
+        if not values:
+            problem(entry.line_of("value"), "`value:` needs at least one number, as the quote writes it")
+            return None
         for value in values:
             if not isinstance(value, str) or not _NUMBER.fullmatch(value):
                 problem(entry.line_of("value"), f"value {value!r} is not a number as the text writes it (e.g. 0.2875)")
