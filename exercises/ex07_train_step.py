@@ -18,8 +18,9 @@ and step throws the diagnosis away in the same way.
 
 Worked example: a model predicts 0.3 where the target is 1.0, so the squared error is 0.49.
 Its gradient with respect to the prediction is negative (-1.4), so a step against it
-increases the prediction; after a small step the prediction is, say, 0.6 and the loss 0.16. `train_step` returns the 0.49: the loss that the step was computed
-from, measured before the update.
+increases the prediction; after a small step the prediction is, say, 0.6 and the loss 0.16.
+`train_step` returns the 0.49: the loss that the step was computed from, measured before the
+update.
 
 Measuring is different from training. To see how the model does on held-out data, you want
 the loss and nothing else: no parameter may move, no gradient may pile up, and layers such
