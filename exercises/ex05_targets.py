@@ -5,8 +5,9 @@ class 0": the int64 tensor [1, 0]. One-hot rows say the same with one 1 per row:
 [[0, 1, 0], [1, 0, 0]]. `torch.nn.functional.cross_entropy` takes either (the second, as
 floats, since torch 1.10), and tells them apart by shape: a target with exactly the input's
 shape holds class probabilities (a one-hot row is the special case with all its probability
-on one class); any other shape holds class indices. Feeding one-hot rows where indices are expected, or the reverse, is
-one of the most common mistakes; `one_hot` builds the rows from the indices.
+on one class); any other shape holds class indices. Feeding one-hot rows where indices are
+expected, or the reverse, is one of the most common mistakes; `one_hot` builds the rows from
+the indices.
 
 `cross_entropy_full` is the whole of `F.cross_entropy`. With the log-probabilities
 lp = log_softmax(input) along the class dimension (dimension 1, or 0 for a (C,) input):
