@@ -111,8 +111,7 @@ def runner_result(check_output: str, exit_code: int) -> dict[str, Any]:
                            "test_code": "", "filename": "", "line_no": 0, "duration": 0}]}
     tests = []
     for exercise in exercises:
-        lines = [f"{exercise.exercise}: {points(exercise.score)}/{points(exercise.max_score)} points, "
-                 f"{exercise.status.value}."]
+        lines = [f"{exercise.exercise}: {points(exercise.score)}/{points(exercise.max_score)} points, {exercise.status.value}."]
         if exercise.error:
             lines.append(exercise.error)
         lines += [f"{check.description}: {check_text(check)}" for check in exercise.checks
