@@ -65,7 +65,7 @@ def test_the_workflow_is_github_classrooms_with_lossgrade_as_the_runner(template
     job = data["jobs"]["run-autograding-tests"]
     assert job["if"] == "github.actor != 'github-classroom[bot]'"
     uses = [s.get("uses", "") for s in job["steps"]]
-    assert uses[0] == "actions/checkout@v4" and uses[-1] == "education/autograding-grading-reporter@v1"
+    assert uses[0] == "actions/checkout@v4" and uses[-1] == "classroom-resources/autograding-grading-reporter@v1"
     install = next(s["run"] for s in job["steps"] if s.get("name") == "Install lossgrade")
     assert "torch==" in install and "download.pytorch.org/whl/cpu" in install and "lossgrade==" in install
     (grading,) = [s for s in job["steps"] if s.get("id") == classroom.RUNNER]

@@ -5,7 +5,8 @@ reports their points to GitHub Classroom.
 The format is GitHub Classroom's current one (since 2024): the autograding configuration
 is the workflow `.github/workflows/classroom.yml` itself, with one step per test runner,
 each leaving a base64 JSON result in its `result` output, and
-`education/autograding-grading-reporter@v1` adding the runners' points up and reporting
+`classroom-resources/autograding-grading-reporter@v1` (as Classroom names it in the workflows
+it writes today; earlier ones said `education/`) adding the runners' points up and reporting
 them (it reads each runner's result from the environment variable `<STEP ID>_RESULTS`).
 The older `.github/classroom/autograding.json`, read by `education/autograding`, belongs to
 an action archived in May 2024. Classroom's own runners do not fit lossgrade:
@@ -76,7 +77,7 @@ jobs:
         {check} > "$RUNNER_TEMP/lossgrade-check.json" && code=0 || code=$?
         python -m lossgrade.batch.classroom "$RUNNER_TEMP/lossgrade-check.json" --exit-code "$code" >> "$GITHUB_OUTPUT"
     - name: Autograding Reporter
-      uses: education/autograding-grading-reporter@v1
+      uses: classroom-resources/autograding-grading-reporter@v1
       env:
         {RUNNER.upper()}_RESULTS: "${{{{ steps.{RUNNER}.outputs.result }}}}"
       with:
