@@ -239,6 +239,15 @@ def test_merge_refuses_shards_that_graded_different_exercises_or_disagree_on_a_l
     assert code == 2
     assert stderr == (f"Error: 'ben' is in {tmp_path / 'a'} (shard {owner}/2) and in {tmp_path / 'a2'} "
                       f"(shard {owner}/2) with different results: merge one of them\n")
+    # a learner handed in late, after shard {other}/2 was graded: the shards saw different classes
+    (folder / "dan").mkdir()
+    (folder / "dan" / "ex01_mse.py").write_text(CORRECT)
+    assert invoke("grade", str(folder), "--out", str(tmp_path / "a3"), "-e", "ex01", "--shard", f"{owner}/2")[0] == 0
+    code, _, stderr = invoke("merge", str(tmp_path / "a3"), str(tmp_path / "b"), "--out", str(tmp_path / "m"))
+    assert code == 2
+    assert stderr == (f"Error: the class folder held different entries when {tmp_path / 'a3'} (shard {owner}/2) (4) "
+                      f"and {tmp_path / 'b'} (shard {other}/2) (3) were graded: a learner was added or removed in "
+                      "between; grade every shard again (each regrades only what changed)\n")
     # the same shard twice, with the same results, is no conflict
     code, stdout, _ = invoke("merge", str(tmp_path / "a"), str(tmp_path / "a"), str(tmp_path / "b"),
                              "--out", str(tmp_path / "m"))

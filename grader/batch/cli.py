@@ -79,7 +79,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
                             on_plan=planned, keep=spec.owns if spec else None)
         written = exports.write_all(out, batch, with_junit)
         if spec:
-            shards.write_manifest(out, spec, batch)
+            shards.write_manifest(out, spec, batch, submissions)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "

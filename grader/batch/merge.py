@@ -9,7 +9,8 @@ are copied too, so the merged folder resumes like one run's (`lossgrade grade` i
 regrades only what changed).
 
 Refused, in one line with exit code 2: a folder that is no finished shard, shards of
-different splits (1/4 and 2/3), a missing shard, shards graded by different graders,
+different splits (1/4 and 2/3), a missing shard, shards that saw different class folders
+(a learner added after some shards were graded), shards graded by different graders,
 courses or exercises (or by one other than the merge's own, whose course decides what the
 reports show), a learner in the wrong shard, a learner in two shards with different
 results, and a record that changed after its shard's manifest was written.
@@ -36,6 +37,7 @@ class Shard:
     spec: shards.Spec
     fingerprint: str
     exercises: list[str]
+    listing: dict[str, Any]  # the class folder's names, as the shard saw them
     grader_failed: bool
     problems: list[str]
     learners: list[dict[str, Any]]
@@ -62,7 +64,7 @@ def read_shard(folder: Path) -> Shard:
         if not all(isinstance(e, dict) and isinstance(e.get("learner"), str) and isinstance(e.get("digest"), str)
                    for e in learners):
             raise ValueError("a learner entry is malformed")
-        return Shard(folder, spec, str(data["fingerprint"]), [str(e) for e in data["exercises"]],
+        return Shard(folder, spec, str(data["fingerprint"]), [str(e) for e in data["exercises"]], dict(data["class"]),
                      bool(data["grader_failed"]), [str(line) for line in data["problems"]], learners)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LossgradeError(f"{path} cannot be read ({exc}); grade the shard again") from None
@@ -79,6 +81,10 @@ def check_split(found: list[Shard]) -> None:
             raise LossgradeError(f"{first.name} graded {', '.join(first.exercises) or 'no exercise'} but "
                                  f"{other.name} graded {', '.join(other.exercises) or 'no exercise'}: "
                                  "grade every shard with the same --exercise options")
+        if other.listing != first.listing:
+            raise LossgradeError(f"the class folder held different entries when {first.name} ({first.listing['entries']}) "
+                                 f"and {other.name} ({other.listing['entries']}) were graded: a learner was added or "
+                                 "removed in between; grade every shard again (each regrades only what changed)")
         if other.fingerprint != first.fingerprint:
             raise LossgradeError(f"{first.name} and {other.name} were graded by different versions of lossgrade "
                                  "or of the course: grade every shard with the same ones")

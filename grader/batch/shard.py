@@ -11,8 +11,9 @@ reads them: a bad zip or a learner id claimed twice is reported by one shard onl
 that owns the id (both claims of `alice` hash alike), so merged shards never repeat a line.
 
 At the end of a sharded run, `RESULTS/shard.json` (the manifest) says which shard of how
-many this is, what graded it (the fingerprint of the grader, the course and the exercises)
-and which learners it holds with the digest of each one's record; the few records a run does
+many this is, what graded it (the fingerprint of the grader, the course and the exercises),
+the names in the class folder when it was graded (every shard must have seen the same), and
+which learners it holds with the digest of each one's record; the few records a run does
 not keep on disk (a grader failure is retried next time) travel inline. `lossgrade merge`
 reads nothing else. Each run removes the manifest first and writes it last, so a shard
 that was interrupted has none and cannot be merged by mistake.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +84,18 @@ def forget(out: Path) -> None:
     (out / MANIFEST).unlink(missing_ok=True)
 
 
-def write_manifest(out: Path, spec: Spec, batch: Batch) -> Path:
+def class_listing(submissions: Path, out: Path) -> dict[str, Any]:
+    """What every shard must have seen alike: the names in the class folder (not their
+    content, which a shard reads only for its own learners). A learner added after some
+    shards were graded changes it."""
+    skip = out.resolve()
+    names = sorted(entry.name for entry in os.scandir(submissions)
+                   if not entry.name.startswith(".") and Path(entry.path).resolve() != skip)
+    listing = "\n".join(names).encode("utf-8", "surrogateescape")
+    return {"entries": len(names), "digest": hashlib.sha256(listing).hexdigest()}
+
+
+def write_manifest(out: Path, spec: Spec, batch: Batch, submissions: Path) -> Path:
     """Record the shard, what graded it and the learners it holds (see the module's doc)."""
     from lossgrade import __version__
     from lossgrade.batch import records
@@ -101,6 +114,7 @@ def write_manifest(out: Path, spec: Spec, batch: Batch) -> Path:
         "of": spec.count,
         "fingerprint": batch.fingerprint,
         "exercises": [e.id for e in batch.exercises],
+        "class": class_listing(submissions, out),
         "lossgrade": __version__,
         "grader_failed": batch.grader_failed,
         "problems": batch.problems,
