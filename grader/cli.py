@@ -180,10 +180,14 @@ def main() -> None:
 
 
 from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands
+from lossgrade.batch.classroom import github_classroom  # noqa: E402 - the GitHub Classroom export
+from lossgrade.batch.merge import merge_command  # noqa: E402 - a class graded in shards, merged
 from lossgrade.course_cli import course_group  # noqa: E402 - instructors' own courses
 from lossgrade.quiz.cli import quiz  # noqa: E402 - the myth-buster quizzes
 
 cli.add_command(grade)
 cli.add_command(export)
+cli.add_command(merge_command)
+export.add_command(github_classroom)
 cli.add_command(quiz)
 cli.add_command(course_group)

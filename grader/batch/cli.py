@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from lossgrade.batch import shard as shards
 from lossgrade.errors import ExitCode, LossgradeError
 
 if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
@@ -33,8 +34,11 @@ def _cores() -> int:
 @click.option("--strong", is_flag=True,
               help="Run learners' code under bubblewrap: no network, and the class, the results and the "
                    "solutions out of sight.")
+@click.option("--shard", "spec", metavar="I/N", callback=shards.option,
+              help="Grade only shard I of N (1/4 ... 4/4), chosen by a hash of the learner id; "
+                   "`lossgrade merge` combines the shards' results (docs/SCALE.md).")
 def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...],
-          strong: bool) -> None:
+          strong: bool, spec: shards.Spec | None) -> None:
     """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
@@ -42,7 +46,8 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
     Every exercise and quiz is graded, in parallel. A rerun grades only what changed since
     the last one; Ctrl-C keeps every submission already graded. Learner code never reads
     the class or the results folder: its guards refuse, and with --strong they are not
-    even there."""
+    even there. With --shard I/N, only the learners of shard I are graded, and
+    RESULTS/shard.json records which, for `lossgrade merge`."""
     if not submissions.is_dir():
         what = "is not a folder" if submissions.exists() else "does not exist"
         raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
@@ -52,6 +57,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         raise LossgradeError(f"cannot create the results folder {out} ({exc.strerror}); choose another with --out")
     if not os.access(out, os.W_OK | os.X_OK):
         raise LossgradeError(f"cannot write to the results folder {out}; choose another with --out")
+    shards.forget(out)  # until this run ends, no finished shard is here
     if strong:
         from lossgrade.sandbox import strong as strong_mode
 
@@ -70,8 +76,10 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned)
+                            on_plan=planned, keep=spec.owns if spec else None)
         written = exports.write_all(out, batch, with_junit)
+        if spec:
+            shards.write_manifest(out, spec, batch, submissions)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "
@@ -79,7 +87,11 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         raise SystemExit(INTERRUPTED)
     for line in batch.problems:
         click.echo(line)
-    click.echo(_summary(batch, submissions, out, written))
+    if spec and not batch.records:
+        click.echo(f"Shard {spec}: no learner of {submissions} falls in this shard; wrote an empty gradebook and "
+                   f"{shards.MANIFEST} in {out}/, for `lossgrade merge`.")
+    else:
+        click.echo((f"Shard {spec}: " if spec else "") + _summary(batch, submissions, out, written))
     if batch.grader_failed:
         raise SystemExit(ExitCode.FAILED)
 

@@ -79,8 +79,10 @@ def printable(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits()) -> Discovery:
-    """Every submission in `root`, sorted by learner id."""
+def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
+             keep: Callable[[str], bool] | None = None) -> Discovery:
+    """Every submission in `root`, sorted by learner id; with `keep`, only the entries whose
+    learner id it keeps (an entry that is no submission counts as the id of its name)."""
     claimed: dict[str, list[Submission]] = {}
     ignored = []
     skip = exclude.resolve() if exclude else None
@@ -89,6 +91,8 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits())
         if name.startswith(".") or (skip and Path(entry.path).resolve() == skip):
             continue
         is_zip = entry.is_file() and name.lower().endswith(".zip")
+        if keep is not None and not keep(printable(name[:-4] if is_zip else name)):
+            continue  # another shard's learner: not even read
         if not (entry.is_dir() or is_zip):
             ignored.append(printable(name))
             continue

@@ -27,6 +27,7 @@ class Batch:
     problems: list[str] = field(default_factory=list)  # a line each, for the summary
     grader_failed: bool = False
     seconds: float = 0.0
+    fingerprint: str = ""  # of the grader, the course and the exercises chosen: what a record must match
 
 
 def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercise], list[str]]:
@@ -40,12 +41,15 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
 
 
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
-                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None) -> Batch:
+                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
+                keep: Callable[[str], bool] | None = None) -> Batch:
+    """Grade the class in `root` into `out`; `keep(learner id)`, when given, picks the
+    learners to grade (a shard's), before their submissions are even read."""
     started = time.monotonic()
-    found = discover.discover(root, exclude=out)
+    found = discover.discover(root, exclude=out, keep=keep)
     exercises, problems = exercises_to_grade(chosen)
     fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}"
-    batch = Batch([], exercises, problems=problems)
+    batch = Batch([], exercises, problems=problems, fingerprint=fingerprint)
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
                               + ", ".join(found.ignored[:5]) + (" ..." if len(found.ignored) > 5 else ""))

@@ -81,10 +81,15 @@ def load(out: Path, learner: str) -> Record | None:
         data = json.loads(path_for(out, learner).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("learner") != learner:
             return None
-        return Record(data["learner"], data["source"], data["digest"], data["fingerprint"],
-                      submission_from_dict(data["result"]), list(data.get("notes", [])))
+        return from_dict(data)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def from_dict(data: dict[str, Any]) -> Record:
+    """A record from its JSON (`Record.to_json`); KeyError, TypeError... when malformed."""
+    return Record(data["learner"], data["source"], data["digest"], data["fingerprint"],
+                  submission_from_dict(data["result"]), list(data.get("notes", [])))
 
 
 @functools.lru_cache(maxsize=1)

@@ -158,6 +158,7 @@ def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torc
     loss_fn = Recorder(LOSSES[loss]())
     before = snapshot(model)
     report: dict[str, Any] = {"returned": None, "error": None}
+    torch.manual_seed(0)  # dropout left in train mode: the same "got" on every run, in any process
     try:
         report["returned"] = returned(module.evaluate(model, loss_fn, x, y))
     except NotImplementedError:
