@@ -276,13 +276,14 @@ LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def _upcast_signature(evidence: Evidence) -> bool:
-    """float16/bfloat16 in, float32/float64 out, with the right values."""
+    """Another floating dtype out than came in (float16 in, float32 out; float64 in, float32
+    out), with the right values at the coarser of the two precisions."""
     got, expected = evidence.got, evidence.expected
-    if expected is None or expected.dtype not in LOW_PRECISION or got.dtype not in (torch.float32, torch.float64):
+    if expected is None or got.dtype == expected.dtype or got.shape != expected.shape:
         return False
-    if got.shape != expected.shape:
+    if not (got.is_floating_point() and expected.is_floating_point()):
         return False
-    rtol, atol = tolerance(expected.dtype)
+    rtol, atol = max(tolerance(got.dtype), tolerance(expected.dtype))
     return bool(torch.allclose(got.double(), expected.double(), rtol=rtol, atol=atol, equal_nan=True))
 
 
@@ -295,9 +296,9 @@ def upcast(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
     inputs; `right` is torch's own function (the wrong implementation calls it in float32)."""
     return Mistake(
         id=f"{exercise}.upcast-low-precision", function=function,
-        name="Returned float32 for float16 or bfloat16 inputs",
-        message="Your values are right, but the result came back in float32 for a float16 (or bfloat16) input: "
-                "somewhere a .float(), a float32 tensor you created, or a Python/numpy step promoted it. A loss "
+        name="Returned another dtype than the input's (float32 for a float16, bfloat16 or float64 input)",
+        message="Your values are right, but the result did not keep the input's dtype: somewhere a .float(), a "
+                "float32 tensor you created, or a Python/numpy step converted it. A loss "
                 "keeps the input's dtype (mixed-precision training relies on it); if you compute in float32 for "
                 "accuracy, convert the result back with .to(input.dtype).",
         quiz="targets#target-dtype",
@@ -316,3 +317,23 @@ def along_one_dim(evidence: Evidence, reduce_dim: Callable[[torch.Tensor, int], 
     values = elementwise(*evidence.args)
     return any(reduce_dim(values, d).shape == got.shape and behaves_like(got, reduce_dim(values, d).to(got.dtype))
                for d in range(values.dim()))
+
+
+def gradient_wrong_only_where(evidence: Evidence, where: torch.Tensor) -> bool:
+    """Every gradient is right except on the entries of the first one where `where` is True
+    (a kink that autograd resolves on the wrong side), and wrong on at least one of them."""
+    if not evidence.grads or not evidence.expected_grads:
+        return False
+    got, want = evidence.grads[0], evidence.expected_grads[0]
+    if got is None or want is None or got.shape != want.shape or got.shape != where.shape:
+        return False
+    ok = torch.isclose(got.double().cpu(), want.double().cpu(), rtol=1e-4, atol=1e-6)
+    where = where.cpu()
+    if not bool(where.any()) or bool(ok[where].all()) or not bool(ok[~where].all()):
+        return False
+    if not bool(torch.isfinite(got.cpu()[where]).all()):  # a nan there is another mistake
+        return False
+    return all(g is None or w is None or g.shape != w.shape or bool(torch.isclose(
+        g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6)[~where].all() if g.shape == where.shape else
+        torch.isclose(g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6).all())
+        for g, w in zip(evidence.grads[1:], evidence.expected_grads[1:]))

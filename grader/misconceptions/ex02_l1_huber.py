@@ -5,7 +5,7 @@ import torch
 
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce, upcast
+from lossgrade.misconceptions import Mistake, gradient_wrong_only_where, reduce as _reduce, upcast
 
 
 def _huber_no_half(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
@@ -121,13 +121,14 @@ MISCONCEPTIONS = [
     ),
     Mistake(
         id="ex02.l1-where-slope-at-zero", function="l1_loss",
-        name="Chose between d and -d with d >= 0: the slope at a zero error is 1, not 0",
+        name="Chose between d and -d with d >= 0 (or d > 0): the slope at a zero error is +-1, not 0",
         message="Your values are right, but where input equals target your gradient is +1 (towards a higher "
                 "prediction) instead of 0: the branch for d >= 0 decides the slope at exactly 0. A prediction "
                 "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
         quiz="choosing-a-loss#outliers-huber",
         wrong=lambda input, target, reduction="mean":
             _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
+        matches=lambda evidence: gradient_wrong_only_where(evidence, (evidence.args[0] == evidence.args[1]).cpu()),
     ),
     # --- huber_loss
     Mistake(
