@@ -176,8 +176,9 @@ def cross_entropy(logits, target, reduction="mean"):
         raise ValueError(reduction)
     if logits.dim() == 2 and target.shape != logits.shape[:1]:
         raise ValueError(f"{tuple(target.shape)} targets for {logits.shape[0]} samples")
-    if ((target < 0) | (target >= logits.shape[-1])).any():
-        raise ValueError("a target is outside [0, C)")
+    outside = (target < 0) | (target >= logits.shape[-1])
+    if outside.any():
+        raise IndexError(f"target {target[outside].tolist()} is outside [0, C)")
     one_hot = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
     losses = -(one_hot * log_softmax(logits)).sum(-1)
     return {"mean": losses.mean, "sum": losses.sum}.get(reduction, lambda: losses)()
@@ -241,7 +242,8 @@ def binary_cross_entropy(input, target, reduction="mean"):
 def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
     _check(input, target, reduction)
     log_weight = 1 + (pos_weight - 1) * target if pos_weight is not None else 1
-    softplus_neg = torch.log1p(torch.exp(-input.abs())) + torch.clamp(-input, min=0)
+    # torch.maximum of two tensors shares the slope at 0 (a clamp or relu would not: see the corpus)
+    softplus_neg = torch.log1p(torch.exp(-input.abs())) + torch.maximum(-input, torch.zeros_like(input))
     return _reduce((1 - target) * input + log_weight * softplus_neg, reduction)
 '''
 

@@ -185,7 +185,7 @@ def bce_logits_pos_weight(t: CheckContext) -> None:
             hint="Build the loss from tensor operations on `input` and `target` (no .item(), .detach() or "
                  "in-place edits of the inputs); the gradient of the mean is (sigmoid(x) - y) / n, also at "
                  "x = 0, where it is 0.5 - y: max(x, 0), relu and |x| have a kink there, and autograd takes one "
-                 "side of it. torch.minimum / torch.maximum with 0 share the slope between both sides.")
+                 "side of it. An elementwise minimum or maximum of two tensors shares the slope between both sides.")
 def bce_logits_gradients(t: CheckContext) -> None:
     x, y = torch.tensor([2.0, -1.0, 0.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 1.0, 0.0, 0.3])
     t.expect_close(BCE_LOGITS, x, y, reduction="none", grad_wrt=(0, 1), what="The loss at a logit of 0")

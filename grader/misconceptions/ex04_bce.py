@@ -339,7 +339,7 @@ MISCONCEPTIONS = [
         message="Your loss is right, and so is its gradient, except at a logit of exactly 0, where it should be "
                 "sigmoid(0) - y = 0.5 - y. max(x, 0), relu and |x| have a kink at 0, and autograd takes the "
                 "slope of one side (0 or 1), so a formula built on them is off by 0.5 there: the first step of "
-                "a model initialised at 0 goes the wrong way. torch.minimum(x, zeros) (or torch.maximum) "
+                "a model initialised at 0 goes the wrong way. An elementwise minimum or maximum of two tensors "
                 "shares the slope between the two sides; torch.where on x >= 0 with two exact formulas works "
                 "too.",
         quiz="logits#sigmoid-of-zero",
