@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
-import grade_corpus  # noqa: E402
-
-from lossgrade import catalog, misconceptions  # noqa: E402
+import grade_corpus
+from lossgrade import catalog, misconceptions
 
 ENTRIES = grade_corpus.entries()
 EXERCISES = sorted({e.exercise for e in ENTRIES})
