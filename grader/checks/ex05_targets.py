@@ -15,6 +15,7 @@ from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
+from lossgrade.checks.naming import names_value
 
 checks = Checks("ex05_targets")
 
@@ -75,7 +76,8 @@ def _expect_one_hot(t: CheckContext, labels: torch.Tensor, num_classes: int) -> 
         t.fail(f"one_hot returned {compare.dtype_name(reply.value.dtype)} rows; they should be float32, ready to "
                "multiply with log-probabilities or to serve as probability targets.",
                call=t.describe("one_hot", (labels, num_classes), {}), got=compare.show(reply.value),
-               mistake="ex05.one-hot-int64" if integer else None)
+               mistake="ex05.one-hot-int64" if integer else
+               "ex05.one-hot-bool" if right_values and reply.value.dtype == torch.bool else None)
     t.expect_close("one_hot", labels, num_classes)
 
 
@@ -103,9 +105,9 @@ def one_hot_shapes(t: CheckContext) -> None:
                  "label in the message.")
 def one_hot_out_of_range(t: CheckContext) -> None:
     why = "A label outside [0, C) is a bug in the data (classes numbered from 1?); indexing would hide it."
-    t.expect_raises("one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why)
-    t.expect_raises("one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why)
-    t.expect_raises("one_hot", torch.tensor([[0, 1], [-1, 2]]), 3, errors=("ValueError",), mention=("-1",),
+    _expect_refused(t, "one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why)
+    _expect_refused(t, "one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why)
+    _expect_refused(t, "one_hot", torch.tensor([[0, 1], [-1, 2]]), 3, errors=("ValueError",), mention=("-1",),
                     why="A negative label would silently count from the end: -1 would become class C-1.")
 
 
@@ -125,7 +127,8 @@ def worked_examples(t: CheckContext) -> None:
 
 
 @checks.add("class-index targets on (N, C) logits match F.cross_entropy for every reduction, in float32 and "
-            "float64 (precision kept), with int64 or uint8 targets and a batch of 1", devices=True,
+            "float64 (precision kept), float16 and bfloat16 kept, with int64 or uint8 targets and a batch of 1",
+            devices=True,
             hint="Pick each sample's log-probability of its true class with gather (uint8 targets need "
                  ".long() first); 'none' returns one loss per sample.")
 def index_targets(t: CheckContext) -> None:
@@ -135,6 +138,11 @@ def index_targets(t: CheckContext) -> None:
     _every_reduction(t, t.randn(1, 5, scale=2.0), torch.tensor([3]))
     near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)  # float32 cannot hold these gaps
     t.expect_close(CE, near, torch.tensor([1, 3, 0]), reduction="none", what="The float64 result")
+    for dtype in (torch.float16, torch.bfloat16):  # kept, not upcast to float32
+        logits = t.randn(5, 4, dtype=dtype, scale=2.0)
+        for reduction in ("mean", "none"):
+            t.expect_close(CE, logits, torch.tensor([3, 0, 2, 2, 1]), reduction=reduction,
+                           what=f"The {compare.dtype_name(dtype)} result")
 
 
 @checks.add("a single (C,) sample takes a 0-d target, and (N, C, d1, d2) logits take (N, d1, d2) targets: "
@@ -245,11 +253,24 @@ def stability(t: CheckContext) -> None:
 def target_out_of_range(t: CheckContext) -> None:
     logits = t.randn(4, 3)
     why = "A target outside [0, C) is a bug in the data (classes numbered from 1?); indexing would hide it."
-    t.expect_raises(CE, logits, torch.tensor([0, 1, 5, 2]), errors=("IndexError",), mention=("5",), why=why)
-    t.expect_raises(CE, logits, torch.tensor([0, -1, 1, 2]), errors=("IndexError",), mention=("-1",), why=why)
-    t.expect_raises(CE, t.randn(2, 3, 2), torch.tensor([[0, 3], [1, 1]]), errors=("IndexError",), mention=("3",))
-    t.expect_raises(CE, logits, torch.tensor([0, -100, 1, 2]), ignore_index=1, errors=("IndexError",),
-                    mention=("-100",), why="With ignore_index=1, -100 is an ordinary (invalid) target.")
+    _expect_index_error(t, logits, torch.tensor([0, 1, 5, 2]), 5, why=why)
+    _expect_index_error(t, logits, torch.tensor([0, -1, 1, 2]), -1, why=why)
+    _expect_index_error(t, t.randn(2, 3, 2), torch.tensor([[0, 3], [1, 1]]), 3)
+    _expect_index_error(t, logits, torch.tensor([0, -100, 1, 2]), -100, ignore_index=1,
+                        why="With ignore_index=1, -100 is an ordinary (invalid) target.")
+
+
+def _expect_index_error(t: CheckContext, logits: torch.Tensor, target: torch.Tensor, bad: int, why: str = "",
+                        **kwargs: Any) -> None:
+    """IndexError naming `bad`; another error type whose message names it is the catalogued mistake
+    of raising the wrong type (the check was written, the contract's type was not kept)."""
+    reply = t.learner.call(CE, logits, target, device=t.device, **kwargs)
+    if (reply.kind == "raised" and not reply.raised("IndexError") and not reply.not_implemented
+            and names_value(reply.message, bad)):
+        t.fail(f"This call should raise IndexError (as torch does), but your code {reply.explain()}",
+               call=t.describe(CE, (logits, target), kwargs), expected="IndexError raised",
+               mistake="ex05.target-error-not-indexerror")
+    t.expect_raises(CE, logits, target, errors=("IndexError",), mention=(str(bad),), why=why, **kwargs)
 
 
 @checks.add("cross_entropy_full raises what torch raises: ValueError for an unknown reduction or a batch size "
@@ -263,7 +284,7 @@ def bad_arguments(t: CheckContext) -> None:
         t.expect_raises(CE, logits, target, reduction=reduction, errors=("ValueError",))
     why = "Four rows of logits and three targets cannot be paired up; something upstream dropped a sample."
     t.expect_raises(CE, logits, target[:3], errors=("ValueError",), why=why)
-    t.expect_raises(CE, logits, target.to(torch.int32), errors=("RuntimeError",),
+    _expect_refused(t, CE, logits, target.to(torch.int32), errors=("RuntimeError",),
                     why="torch wants class indices as int64 (or uint8).")
     _expect_refused(t, CE, logits, torch.nn.functional.one_hot(target, 3), errors=("RuntimeError",),
                     why="Integer rows of the input's shape are one-hot labels given where class indices were "
@@ -272,6 +293,6 @@ def bad_arguments(t: CheckContext) -> None:
                     why="One weight per class: 3 classes, 4 weights.")
     t.expect_raises(CE, logits, _soft(t, 4, 3), weight=torch.ones(2), errors=("RuntimeError",),
                     why="One weight per class: 3 classes, 2 weights.")
-    t.expect_raises(CE, logits, target, label_smoothing=1.5, errors=("RuntimeError",))
+    _expect_refused(t, CE, logits, target, label_smoothing=1.5, errors=("RuntimeError",))
     t.expect_raises(CE, logits, _soft(t, 4, 3), ignore_index=1, errors=("RuntimeError",),
                     why="Probability targets have no class index to ignore.")

@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import torch
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import (
+    Mistake, gradient_wrong_only_where, reduce as _reduce, upcast, validation_mistake,
+)
+
+
+def _huber_no_half(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                   delta: float = 1.0) -> torch.Tensor:
+    d, _, linear = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(d < delta, d**2, linear), reduction)
 
 
 def _huber_pieces(input: torch.Tensor, target: torch.Tensor,
@@ -39,6 +49,22 @@ def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: st
                         delta: float = 1.0) -> torch.Tensor:
     d, quadratic, linear = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, 0.0) + torch.where(d > delta, linear, 0.0), reduction)
+
+
+def _mean_error(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (input - target).mean()
+
+
+def _l1(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return F.l1_loss(input, target, reduction=reduction)
+
+
+def _huber(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if delta <= 0:
+        raise ValueError("delta must be > 0")
+    return F.huber_loss(input, target, reduction=reduction, delta=delta)
 
 
 MISCONCEPTIONS = [
@@ -113,14 +139,15 @@ MISCONCEPTIONS = [
     ),
     Mistake(
         id="ex02.l1-where-slope-at-zero", function="l1_loss",
-        name="Chose between d and -d with d >= 0: the slope at a zero error is 1, not 0",
+        name="Chose between d and -d with d >= 0 (or d > 0): the slope at a zero error is +-1, not 0",
         message="Your values are right, but where input equals target your gradient is +1 (so gradient descent "
-                "lowers a prediction that was exactly right) instead of 0: the branch for d >= 0 decides the "
-                "slope at exactly 0. A prediction "
+                "lowers a prediction that was exactly right) instead of 0 (or -1, with d > 0): the branch for "
+                "d >= 0 decides the slope at exactly 0. A prediction "
                 "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
         quiz="choosing-a-loss#outliers-huber",
         wrong=lambda input, target, reduction="mean":
             _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
+        matches=lambda evidence: gradient_wrong_only_where(evidence, (evidence.args[0] == evidence.args[1]).cpu()),
     ),
     # --- huber_loss
     Mistake(
@@ -166,5 +193,48 @@ MISCONCEPTIONS = [
                 "condition the opposite of the first (torch uses the linear piece at equality).",
         quiz="choosing-a-loss#outliers-huber",
         wrong=_huber_gap_at_delta,
+    ),
+    Mistake(
+        id="ex02.mean-error-sum", function="mean_error",
+        name="Summed the signed errors instead of averaging them",
+        message="Your mean_error equals the sum of input - target. The mean error is an average: divide the "
+                "sum by the number of elements (or call .mean()), so it does not grow with the batch size.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target: (input - target).sum(),
+    ),
+    Mistake(
+        id="ex02.l1-squared", function="l1_loss",
+        name="Squared the errors (that is MSE, not L1)",
+        message="Your l1_loss equals the mean squared error. L1 takes the absolute value of each error, so an "
+                "error of 4 costs 4, not 16: that is what makes it robust to outliers.",
+        quiz="choosing-a-loss#mse-vs-l1",
+        wrong=lambda input, target, reduction="mean": _reduce((input - target) ** 2, reduction),
+    ),
+    Mistake(
+        id="ex02.huber-no-half", function="huber_loss",
+        name="The quadratic piece is d**2, without the factor 0.5",
+        message="Your quadratic piece is d**2. Huber's is 0.5 * d**2: with the half, its slope at |d| = delta "
+                "is delta, the slope of the linear piece, and the two meet at the same value, 0.5 * delta**2.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_no_half,
+    ),
+    upcast("ex02", "mean_error", lambda input, target: (input - target).mean()),
+    upcast("ex02", "l1_loss", lambda input, target, reduction="mean": F.l1_loss(input, target, reduction=reduction)),
+    upcast("ex02", "huber_loss", lambda input, target, reduction="mean", delta=1.0:
+           F.huber_loss(input, target, reduction=reduction, delta=delta)),
+    validation_mistake("ex02.shape-not-checked", "mean_error", "shapes", _mean_error, shapes=False),
+    validation_mistake("ex02.shape-message-incomplete", "mean_error", "message", _mean_error, message=False),
+    validation_mistake("ex02.reduction-not-checked", "l1_loss", "reduction", _l1, reduction=False),
+    validation_mistake("ex02.reduction-not-checked", "huber_loss", "reduction", _huber, reduction=False),
+    Mistake(
+        id="ex02.delta-not-checked", function="huber_loss",
+        name="Did not refuse a delta of 0 or less",
+        message="Given delta=0 (or a negative delta) your huber_loss returned a value. With delta <= 0 there is "
+                "no quadratic piece and the linear one has slope 0 or less: the loss is meaningless. Raise "
+                "ValueError for delta <= 0 before computing.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=lambda input, target, reduction="mean", delta=1.0: _huber(input, target, reduction, delta)
+        if delta > 0 else _reduce(delta * ((input - target).abs() - 0.5 * delta), reduction)
+        if reduction in ("mean", "sum", "none") else _huber(input, target, reduction, delta),
     ),
 ]
