@@ -2,15 +2,11 @@
 traceback."""
 from __future__ import annotations
 
-import enum
-
 import click
 
+from lossgrade.exitcodes import ExitCode
 
-class ExitCode(enum.IntEnum):
-    OK = 0
-    FAILED = 1  # some check failed (check), or the grader itself failed (grade)
-    USAGE = 2  # bad input: unknown exercise, malformed file, missing folder
+__all__ = ["ExitCode", "LossgradeError"]
 
 
 class LossgradeError(click.ClickException):
