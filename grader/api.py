@@ -21,14 +21,13 @@ from __future__ import annotations
 import ast
 import atexit
 import difflib
-import importlib.util
 import os
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog, hints, notebook_objects, notebook_source
+from lossgrade import catalog, course, hints, notebook_objects, notebook_source
 from lossgrade.errors import LossgradeError
 from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
 from lossgrade.results import ExerciseResult, QuizResult, Status
@@ -69,7 +68,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     if problems:
         return _problem(chosen, *problems)
     if not has_checks(chosen):
-        return _problem(chosen, f"This version of lossgrade has no checks for {chosen.id} yet, so it cannot grade it.")
+        return _problem(chosen, f"The course has no checks for {chosen.id} yet (no {chosen.root / 'checks' / chosen.file}), "
+                                "so it cannot grade it.")
     limits = Limits(call_seconds=timeout) if timeout is not None else None
     with _lock:
         try:
@@ -176,8 +176,9 @@ def close() -> None:
 
 # --- helpers -------------------------------------------------------------------------------
 def has_checks(exercise: catalog.Exercise) -> bool:
-    """Whether this version of lossgrade can grade the exercise (its checks module exists)."""
-    return importlib.util.find_spec(f"lossgrade.checks.{exercise.module}") is not None
+    """Whether the course in force can grade the exercise: its course folder's checks file,
+    or a built-in checks module of its name (the same lookup `lossgrade check` grades by)."""
+    return course.current().has_checks(exercise)
 
 
 def _shared_sandbox() -> Sandbox:

@@ -8,6 +8,7 @@ problem names the file (and line, where there is one) and what to fix.
 """
 from __future__ import annotations
 
+import contextlib
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
     try:
         runner.checks_for(exercise)
         runner.reference(exercise)
+    except LossgradeError as exc:  # already names the file and line
+        report.problems.append(exc.message)
+        return
     except Exception as exc:  # noqa: BLE001 - any error in the course's own files
         report.problems.append(f"{_where(exc, exercise.checks_path)}: {exercise.id} cannot load its checks or "
                                f"reference: {type(exc).__name__}: {exc}")
@@ -92,24 +96,27 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
                                    "which it differs from the reference")
 
 
-def run(root: Path | None = None) -> Report:
+def run(root: Path | None = None, within: course.Course | None = None) -> Report:
     """Self-check the exercises and quizzes that come from `root` (default: the built-in
-    course); the caller has put `root` in force (LOSSGRADE_COURSE)."""
+    course) in the course `within` (default: the built-in course with `root` over it),
+    the built-in folder and an instructor's the same way."""
     from lossgrade import quiz
     from lossgrade.service import open_sandbox
 
     report = Report()
     root = (root or course.course_root()).resolve()
     try:
-        exercises = [e for e in catalog.exercises() if e.root.resolve() == root]
-    except LossgradeError as exc:
-        report.problems.append(exc.message)
-        exercises = []
+        within = within or course.Course.load(*([root] if root != course.course_root().resolve() else []))
+    except course.CourseError as exc:
+        report.problems.extend(exc.problems)
+        within = None
     quiz_paths = sorted((root / "quizzes").glob("*.yaml"))
-    if quiz_paths:
-        report.problems.extend(str(problem) for problem in quiz.validate(quiz_paths))
-    if exercises:
-        with open_sandbox(exercises) as sandbox:
-            for exercise in exercises:
-                check_exercise(sandbox, exercise, report)
+    exercises = [e for e in within.exercises if e.root.resolve() == root] if within else []
+    with course.using(within) if within else contextlib.nullcontext():
+        if quiz_paths:
+            report.problems.extend(str(problem) for problem in quiz.validate(quiz_paths))
+        if exercises:
+            with open_sandbox(exercises, within=within) as sandbox:
+                for exercise in exercises:
+                    check_exercise(sandbox, exercise, report)
     return report

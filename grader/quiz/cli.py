@@ -83,7 +83,7 @@ def _validate(target: str, as_json: bool) -> None:
         files = len(expand(paths)) if paths else len(library.quiz_files())
         echo(f"{len(problems)} problem(s) in {files} quiz file(s)" if problems else f"{files} quiz file(s): all valid")
     if problems:
-        raise click.exceptions.Exit(ExitCode.FAILED)
+        raise click.exceptions.Exit(ExitCode.USAGE)  # a quiz that does not validate is a set-up error
 
 
 @click.command("quiz")
