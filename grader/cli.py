@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from lossgrade import catalog, course, hints, service
+from lossgrade import catalog, clickerrors, course, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
@@ -24,7 +24,7 @@ workspace_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=clickerrors.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lossgrade")
 @click.option("--course", "course_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               envvar=course.ENV, help="An instructor's course folder layered over the built-in course.")

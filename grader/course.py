@@ -289,7 +289,7 @@ def _due(value: object) -> datetime.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _folder_exercises(root: Path) -> tuple[Exercise, ...]:
     """The exercises one course folder defines (none without exercises/info.yaml): the
     built-in folder and an instructor's are read by this same function."""
@@ -394,10 +394,8 @@ class Course:
         return tuple(root / "solutions" for root in self.roots if (root / "solutions").exists())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _checks(exercise: Exercise, path: Path | None) -> Checks:
-    from lossgrade.checks.framework import Checks
-
     if path is None:
         try:
             module = importlib.import_module(f"lossgrade.checks.{exercise.module}")
@@ -411,7 +409,7 @@ def _checks(exercise: Exercise, path: Path | None) -> Checks:
         module = pyfiles.load(f"lossgrade_course_checks_{exercise.module}", path)
         where = str(path)
     found: Any = getattr(module, "checks", None)
-    if not isinstance(found, Checks):
+    if not isinstance(getattr(found, "module", None), str) or not hasattr(found, "all"):  # not a `Checks`
         raise LossgradeError(f"{where}: defines no `checks = Checks({exercise.module!r})`")
     if found.module != exercise.module:
         line = _line_of(path, "Checks(") if path else 1

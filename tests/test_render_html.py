@@ -310,7 +310,7 @@ def test_learner_reports_show_an_exercise_only_once_its_visibility_allows(tmp_pa
     import dataclasses
     import datetime
 
-    from lossgrade import catalog, release
+    from lossgrade import catalog
 
     resolve = catalog.resolve
     ex03 = dataclasses.replace(resolve("ex03"), visibility=visibility,
@@ -325,7 +325,7 @@ def test_learner_reports_show_an_exercise_only_once_its_visibility_allows(tmp_pa
     assert ("Softmax before cross-entropy" in page.body) is shown  # its misconception goes with it
     assert ("5 / 30" if shown else "5 / 10") in page.body  # the points count only what is shown
     if sentence:
-        assert f"Not released yet Graded, but not shown here" in page.body
+        assert "Not released yet Graded, but not shown here" in page.body
         assert f"ex03 ({CE}): its results" in page.body and sentence in page.body
     else:
         assert "Not released yet" not in page.body
