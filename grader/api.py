@@ -37,6 +37,7 @@ from lossgrade.workspace import Workspace
 _lock = threading.RLock()
 _sandbox: Sandbox | None = None
 _sandbox_pid = 0
+_sandbox_course: course.Course | None = None  # the course whose rules the shared sandbox enforces
 _hints_shown: dict[str, int] = {}  # hints shown without a workspace, for this process
 
 
@@ -182,14 +183,17 @@ def has_checks(exercise: catalog.Exercise) -> bool:
 
 
 def _shared_sandbox() -> Sandbox:
-    global _sandbox, _sandbox_pid
+    global _sandbox, _sandbox_pid, _sandbox_course
     with _lock:
         if _sandbox is not None and _sandbox_pid != os.getpid():
             _sandbox = None  # a forked child: the zygote belongs to the parent
+        in_force = course.current()
+        if _sandbox is not None and _sandbox_course != in_force:
+            close()  # another course: other calls to forbid, other solutions to hide
         if _sandbox is None:
             from lossgrade import service
 
-            _sandbox, _sandbox_pid = service.open_sandbox(), os.getpid()
+            _sandbox, _sandbox_pid, _sandbox_course = service.open_sandbox(within=in_force), os.getpid(), in_force
         return _sandbox
 
 
