@@ -69,8 +69,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     if problems:
         return _problem(chosen, *problems)
     if not has_checks(chosen):
-        return _problem(chosen, f"The course has no checks for {chosen.id} yet (no {chosen.root / 'checks' / chosen.file}), "
-                                "so it cannot grade it.")
+        where = "This version of lossgrade" if chosen.root == course.course_root() else f"The course in {chosen.root}"
+        return _problem(chosen, f"{where} has no checks for {chosen.id} yet, so it cannot grade it.")
     limits = Limits(call_seconds=timeout) if timeout is not None else None
     with _lock:
         try:
