@@ -248,7 +248,7 @@ def test_write_reports_makes_safe_distinct_names_and_links_them(tmp_path, result
     assert report == tmp_path / "out" / "report.html"
     files = sorted(p.name for p in (tmp_path / "out" / "learners").iterdir())
     assert files[:4] == ["alice.html", "bob.html", "carol.html", "dave.html"] and len(files) == 5
-    assert files[4].startswith("script-alert-pwned-script-") and not any(f.startswith(".") for f in files)
+    assert files[4].startswith("script-alert--pwned----script-") and not any(f.startswith(".") for f in files)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([*files, "report.html"])
     hrefs = [a["href"] for a in Page(report.read_text("utf-8")).all("a") if a["href"].startswith("learners/")]
     assert all((report.parent / href).is_file() for href in hrefs) and len(hrefs) == 5
