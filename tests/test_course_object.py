@@ -195,6 +195,24 @@ def test_every_sandbox_hides_every_course_folders_solutions(course_dir: Path, mo
     assert (course_dir / "class").resolve() in opened[0]["hidden_paths"]
 
 
+def test_spawned_graders_are_handed_the_course(course_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where checks run on cuda the graders are spawned, not forked: `--course` reaches
+    them as an argument (nothing is written to the environment for them to read)."""
+    from lossgrade.batch import pool
+
+    monkeypatch.setattr(pool, "start_method", lambda: "spawn")
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "class" / "ada" / "ex10_log_cosh.py").write_text(LOG_COSH_NAIVE)
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["--course", str(course_dir), "grade", str(tmp_path / "class"), "--out", str(out),
+                                      "-e", "ex10", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    [record] = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))["records"]
+    assert (record["exercise"], record["status"]) == ("ex10", "failed")
+    assert "ex10.naive-cosh-overflow" in json.dumps(record)  # the course's own misconceptions, in the spawned grader
+    assert course.ENV not in os.environ
+
+
 # --- one exit-code policy ------------------------------------------------------------------
 def test_an_invalid_quiz_exits_2_from_course_check_and_quiz_validate_alike(course_dir: Path) -> None:
     broken = course_dir / "quizzes" / "course-log-cosh.yaml"
