@@ -52,6 +52,7 @@ REQUIRED = ("id", "name", "title", "file", "functions")
 LISTS = ("functions", "forbidden", "hints", "allowed_imports", "warm")
 
 
+@functools.cache
 def course_root() -> Path:
     """The built-in course: exercises/, solutions/ and quizzes/ shipped with lossgrade."""
     return Path(str(resources.files("lossgrade") / "_course"))
@@ -289,14 +290,25 @@ def _due(value: object) -> datetime.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-@functools.cache
 def _folder_exercises(root: Path) -> tuple[Exercise, ...]:
     """The exercises one course folder defines (none without exercises/info.yaml): the
-    built-in folder and an instructor's are read by this same function."""
+    built-in folder and an instructor's are read by this same function, and read again
+    only when info.yaml changes."""
     if not root.is_dir():
         raise CourseError([f"{root}: the course folder does not exist (check --course or {ENV})"])
     info = root / "exercises" / "info.yaml"
-    return parse_info(info) if info.is_file() else ()
+    try:
+        seen = info.stat()
+    except FileNotFoundError:
+        return ()
+    except OSError as exc:
+        raise CourseError([f"{info}: cannot read the course metadata ({exc.strerror})"]) from None
+    return _parsed(info, seen.st_mtime_ns, seen.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(info: Path, mtime_ns: int, size: int) -> tuple[Exercise, ...]:
+    return parse_info(info)
 
 
 # ----------------------------------------------------------------------------- courses
@@ -435,12 +447,7 @@ def current() -> Course:
     if _chosen is not None:
         return _chosen
     override = os.environ.get(ENV)
-    return _environment_course(override or None)
-
-
-@functools.lru_cache(maxsize=8)
-def _environment_course(override: str | None) -> Course:
-    return Course.load(*([override] if override else []))
+    return Course.load(*([override] if override else []))  # cheap: each info.yaml is parsed once
 
 
 def use(course: Course | None) -> None:

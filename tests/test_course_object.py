@@ -96,8 +96,7 @@ def test_the_built_in_course_loads_through_the_same_code_as_a_folder(tmp_path: P
     assert [dataclasses.replace(e, root=builtin.builtin) for e in layered.exercises] == list(builtin.exercises)
     assert {e.root for e in layered.exercises} == {copy.resolve()}
     broken = copy / "exercises" / "info.yaml"
-    edit(broken, "functions: [mse_loss]", "functions: mse_loss")
-    course._folder_exercises.cache_clear()
+    edit(broken, "functions: [mse_loss]", "functions: mse_loss")  # read again: it changed
     with pytest.raises(course.CourseError, match=r"'functions' must be a list of names, got the string 'mse_loss'"):
         course.Course.load(copy)
 
