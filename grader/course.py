@@ -134,6 +134,8 @@ class _Lines:
     entries: list[int] = field(default_factory=list)
     keys: list[dict[str, int]] = field(default_factory=list)
     items: list[dict[str, list[int]]] = field(default_factory=list)  # of each list item under a key
+    top: dict[str, int] = field(default_factory=dict)  # the file's own keys
+    duplicates: list[tuple[int, str, int]] = field(default_factory=list)  # (line, key, its first line)
 
     @classmethod
     def of(cls, text: str) -> _Lines:
@@ -144,15 +146,27 @@ class _Lines:
             return lines
         if not isinstance(node, yaml.MappingNode):
             return lines
+        lines.top = lines._keys(node.value)
         for key, value in node.value:
             if getattr(key, "value", None) == "exercises" and isinstance(value, yaml.SequenceNode):
                 for entry in value.value:
                     lines.entries.append(entry.start_mark.line + 1)
                     pairs = entry.value if isinstance(entry, yaml.MappingNode) else []
-                    lines.keys.append({str(k.value): k.start_mark.line + 1 for k, _ in pairs})
+                    lines.keys.append(lines._keys(pairs))
                     lines.items.append({str(k.value): [i.start_mark.line + 1 for i in v.value]
                                         for k, v in pairs if isinstance(v, yaml.SequenceNode)})
         return lines
+
+    def _keys(self, pairs: list[tuple[yaml.Node, yaml.Node]]) -> dict[str, int]:
+        """The line of each key of a mapping; a key written twice (YAML keeps the last
+        silently) is noted as a duplicate."""
+        found: dict[str, int] = {}
+        for key, _ in pairs:
+            name, line = str(key.value), key.start_mark.line + 1
+            if name in found:
+                self.duplicates.append((line, name, found[name]))
+            found.setdefault(name, line)
+        return found
 
     def entry(self, index: int) -> int:
         return self.entries[index] if index < len(self.entries) else 1
@@ -184,9 +198,12 @@ def parse_info(path: Path) -> tuple[Exercise, ...]:
     entries = data.get("exercises") or []
     lines = _Lines.of(text)
     if not isinstance(entries, list):
-        raise CourseError([f"{path}:{lines.entry(0) if lines.entries else 1}: 'exercises' must be a list of "
+        raise CourseError([f"{path}:{lines.top.get('exercises', 1)}: 'exercises' must be a list of "
                            f"exercises, got {_describe(entries)}"])
-    problems: list[str] = []
+    problems = [f"{path}:{line}: {key!r} is written twice (first at line {first}); keep one"
+                for line, key, first in lines.duplicates]
+    problems += [f"{path}:{line}: unknown field {key!r} (an info.yaml has `format: {FORMAT}` and `exercises:`)"
+                 for key, line in lines.top.items() if key not in ("format", "exercises")]
     exercises: list[Exercise] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):

@@ -75,6 +75,19 @@ def test_an_exercise_written_as_a_string_is_named_not_an_attribute_error(course_
     assert "AttributeError" not in result.output
 
 
+@pytest.mark.parametrize("old, new, marker, message", [
+    ("    points: 5", "    points: 5\n    points: 50", "points: 50", "'points' is written twice (first at line {})"),
+    ("exercises:\n", "excercises: []\nexercises:\n", "excercises:", "unknown field 'excercises'"),
+])
+def test_what_yaml_would_drop_silently_is_named_too(course_dir: Path, old: str, new: str, marker: str,
+                                                      message: str) -> None:
+    info = course_dir / "exercises" / "info.yaml"
+    edit(info, old, new)
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == ExitCode.USAGE
+    assert f"{info}:{line_of(info, marker)}: {message.format(line_of(info, 'points: 5'))}" in result.output
+
+
 def test_every_problem_is_listed_by_course_check_and_counted_elsewhere(course_dir: Path) -> None:
     info = course_dir / "exercises" / "info.yaml"
     edit(info, "functions: [log_cosh_loss]", "functions: log_cosh_loss")
