@@ -81,6 +81,7 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
         if check.outcome not in (Outcome.PASSED, Outcome.SKIPPED):
             message = check.feedback.message if check.feedback else ""
             report.problems.append(f"{exercise.solution_path}: the reference solution fails {check.id}: {message}")
+    report.problems.extend(_missing_quizzes(exercise, where))
     for mistake in misconceptions.catalogue(exercise.module):
         if mistake.wrong is None:
             report.by_simulation += 1
@@ -94,6 +95,27 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
             why = "passes every check" if not failed else "fails, but no failing check names it"
             report.problems.append(f"{exercise.module}: misconception {mistake.id} {why}: add a check input on "
                                    "which it differs from the reference")
+
+
+def _missing_quizzes(exercise: catalog.Exercise, where: Path) -> list[str]:
+    """The exercise's quiz and its mistakes' "quiz#question" that name nothing in the
+    course (a learner would be sent to a quiz that is not there)."""
+    from lossgrade.quiz import library
+
+    try:
+        known = library.question_ids()
+    except LossgradeError:  # a quiz that does not load: reported with its line already
+        return []
+    problems = []
+    if exercise.quiz is not None and exercise.quiz not in known:
+        problems.append(f"{where}: {exercise.id}'s quiz {exercise.quiz!r} is not a quiz of the course"
+                        f"{library.suggestion(exercise.quiz, list(known))}")
+    for mistake in misconceptions.catalogue(exercise.module):
+        quiz_id, _, question = (mistake.quiz or "").partition("#")
+        if mistake.quiz and question not in known.get(quiz_id, []):
+            problems.append(f"{exercise.module}: misconception {mistake.id} names {mistake.quiz!r}, "
+                            "which is no question of the course's quizzes")
+    return problems
 
 
 def run(root: Path | None = None, within: course.Course | None = None) -> Report:

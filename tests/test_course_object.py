@@ -88,6 +88,17 @@ def test_what_yaml_would_drop_silently_is_named_too(course_dir: Path, old: str, 
     assert f"{info}:{line_of(info, marker)}: {message.format(line_of(info, 'points: 5'))}" in result.output
 
 
+def test_course_check_names_a_quiz_or_question_the_course_does_not_have(course_dir: Path) -> None:
+    info = course_dir / "exercises" / "info.yaml"
+    edit(info, "quiz: course-log-cosh", "quiz: course-log-cosj")
+    mistakes = course_dir / "misconceptions" / "ex10_log_cosh.py"
+    edit(mistakes, '"course-log-cosh#', '"course-log-cosh#no-such-question-')
+    result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
+    assert result.exit_code == ExitCode.USAGE
+    assert f"{info}: ex10's quiz 'course-log-cosj' is not a quiz of the course; did you mean course-log-cosh?" in result.output
+    assert "names 'course-log-cosh#no-such-question-" in result.output
+
+
 def test_every_problem_is_listed_by_course_check_and_counted_elsewhere(course_dir: Path) -> None:
     info = course_dir / "exercises" / "info.yaml"
     edit(info, "functions: [log_cosh_loss]", "functions: log_cosh_loss")
