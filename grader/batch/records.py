@@ -23,7 +23,8 @@ from lossgrade.workspace import atomic_write_text
 FORMAT = 1
 RECORDS = "records"
 # What decides a grade: a change to any of these regrades everything on the next run.
-GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py")
+GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py", "course.py",
+                "numerics.py")
 
 
 @dataclass
