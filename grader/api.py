@@ -53,6 +53,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     caller = sys._getframe(1).f_globals
     try:
         chosen = catalog.resolve(str(exercise))
+    except course.CourseError as exc:
+        return _problem(str(exercise), "The course folder does not load", exc.message)
     except LossgradeError as exc:
         return _problem(str(exercise), "Unknown exercise", exc.message)
     prepared = _prepare(chosen, path, functions, caller)

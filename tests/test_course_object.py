@@ -264,6 +264,18 @@ def test_a_broken_course_in_the_environment_is_one_line_not_a_traceback(course_d
     assert "'functions' must be a list of names" in result.stderr
 
 
+def test_a_broken_course_reaches_a_notebook_as_a_result_not_a_traceback(course_dir: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import lossgrade
+
+    info = course_dir / "exercises" / "info.yaml"
+    edit(info, "functions: [log_cosh_loss]", "functions: log_cosh_loss")
+    monkeypatch.setenv(course.ENV, str(course_dir))
+    report = lossgrade.check("ex10", log_cosh_loss=lambda input, target, reduction="mean": input)
+    assert report.status.value == "error" and report.title == "The course folder does not load"
+    assert report.error == f"{info}:{line_of(info, 'functions:')}: 'functions' must be a list of names, got the string 'log_cosh_loss'"
+
+
 # --- one atomic writer, one learner file name ------------------------------------------------
 def test_every_file_a_batch_writes_has_one_mode_and_each_learner_one_name(tmp_path: Path) -> None:
     from lossgrade.batch import records
