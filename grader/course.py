@@ -365,7 +365,7 @@ class Course:
 
     def from_folder(self, root: Path) -> tuple[Exercise, ...]:
         """The exercises in force that `root` defines (not those a later folder replaced)."""
-        return tuple(e for e in self.exercises if e.root == root.resolve() or e.root == root)
+        return tuple(e for e in self.exercises if e.root.resolve() == root.resolve())
 
     def exercise(self, text: str) -> Exercise:
         """The exercise that `text` names (3, ex3, ex03, ex03_cross_entropy, the file name)."""

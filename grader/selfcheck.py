@@ -133,7 +133,7 @@ def run(root: Path | None = None, within: course.Course | None = None) -> Report
         report.problems.extend(exc.problems)
         within = None
     quiz_paths = sorted((root / "quizzes").glob("*.yaml"))
-    exercises = [e for e in within.exercises if e.root.resolve() == root] if within else []
+    exercises = list(within.from_folder(root)) if within else []
     with course.using(within) if within else contextlib.nullcontext():
         if quiz_paths:
             report.problems.extend(str(problem) for problem in quiz.validate(quiz_paths))
