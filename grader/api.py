@@ -21,14 +21,13 @@ from __future__ import annotations
 import ast
 import atexit
 import difflib
-import importlib.util
 import os
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog, hints, notebook_objects, notebook_source
+from lossgrade import catalog, course, hints, notebook_objects, notebook_source
 from lossgrade.errors import LossgradeError
 from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
 from lossgrade.results import ExerciseResult, QuizResult, Status
@@ -38,6 +37,7 @@ from lossgrade.workspace import Workspace
 _lock = threading.RLock()
 _sandbox: Sandbox | None = None
 _sandbox_pid = 0
+_sandbox_course: course.Course | None = None  # the course whose rules the shared sandbox enforces
 _hints_shown: dict[str, int] = {}  # hints shown without a workspace, for this process
 
 
@@ -53,6 +53,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     caller = sys._getframe(1).f_globals
     try:
         chosen = catalog.resolve(str(exercise))
+    except course.CourseError as exc:
+        return _problem(str(exercise), "The course folder does not load", exc.message)
     except LossgradeError as exc:
         return _problem(str(exercise), "Unknown exercise", exc.message)
     prepared = _prepare(chosen, path, functions, caller)
@@ -69,7 +71,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     if problems:
         return _problem(chosen, *problems)
     if not has_checks(chosen):
-        return _problem(chosen, f"This version of lossgrade has no checks for {chosen.id} yet, so it cannot grade it.")
+        where = "This version of lossgrade" if chosen.root == course.course_root() else f"The course in {chosen.root}"
+        return _problem(chosen, f"{where} has no checks for {chosen.id} yet, so it cannot grade it.")
     limits = Limits(call_seconds=timeout) if timeout is not None else None
     with _lock:
         try:
@@ -176,19 +179,23 @@ def close() -> None:
 
 # --- helpers -------------------------------------------------------------------------------
 def has_checks(exercise: catalog.Exercise) -> bool:
-    """Whether this version of lossgrade can grade the exercise (its checks module exists)."""
-    return importlib.util.find_spec(f"lossgrade.checks.{exercise.module}") is not None
+    """Whether the course in force can grade the exercise: its course folder's checks file,
+    or a built-in checks module of its name (the same lookup `lossgrade check` grades by)."""
+    return course.current().has_checks(exercise)
 
 
 def _shared_sandbox() -> Sandbox:
-    global _sandbox, _sandbox_pid
+    global _sandbox, _sandbox_pid, _sandbox_course
     with _lock:
         if _sandbox is not None and _sandbox_pid != os.getpid():
             _sandbox = None  # a forked child: the zygote belongs to the parent
+        in_force = course.current()
+        if _sandbox is not None and _sandbox_course != in_force:
+            close()  # another course: other calls to forbid, other solutions to hide
         if _sandbox is None:
             from lossgrade import service
 
-            _sandbox, _sandbox_pid = service.open_sandbox(), os.getpid()
+            _sandbox, _sandbox_pid, _sandbox_course = service.open_sandbox(within=in_force), os.getpid(), in_force
         return _sandbox
 
 

@@ -6,13 +6,12 @@ User mistakes raise `LossgradeError` (one line on stderr, exit code 2); check fa
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import click
 
-from lossgrade import catalog, course, hints, service
+from lossgrade import catalog, clickerrors, course, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
@@ -25,14 +24,15 @@ workspace_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=clickerrors.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lossgrade")
 @click.option("--course", "course_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               envvar=course.ENV, help="An instructor's course folder layered over the built-in course.")
-def cli(course_dir: Path | None) -> None:
+@click.pass_context
+def cli(ctx: click.Context, course_dir: Path | None) -> None:
     """Exercises and myth-buster quizzes on PyTorch loss functions, checked as you go."""
-    if course_dir is not None:
-        os.environ[course.ENV] = str(course_dir.resolve())  # seen by workers and batch jobs too
+    if ctx.invoked_subcommand != "course":  # `course check DIR` loads DIR itself, to list every problem
+        ctx.obj = ctx.with_resource(course.using(course.Course.load(*([course_dir] if course_dir else []))))
 
 
 @cli.command()

@@ -2,15 +2,14 @@
 checks, misconceptions and quizzes, in the layout lossgrade's built-in course uses."""
 from __future__ import annotations
 
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from lossgrade import course
-from lossgrade.errors import ExitCode, LossgradeError
+from lossgrade.errors import LossgradeError
+from lossgrade.exitcodes import ExitCode
 
 
 @click.group("course")
@@ -39,11 +38,9 @@ def check(directory: Path | None) -> None:
     solutions pass on every device, misconceptions are caught, quizzes validate."""
     from lossgrade import selfcheck
 
-    if directory is not None:
-        os.environ[course.ENV] = str(directory.resolve())
-    report = selfcheck.run(directory.resolve() if directory else None)
+    report = selfcheck.run(directory.resolve() if directory else None)  # the built-in folder or DIR, proved alike
     for problem in report.problems:
         click.echo(problem)
     click.echo(report.summary())
     if report.problems:
-        raise SystemExit(ExitCode.USAGE)
+        raise SystemExit(ExitCode.USAGE)  # the course's material is set-up to fix, as for `quiz --validate`

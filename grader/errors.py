@@ -1,19 +1,25 @@
 """User-facing errors: each becomes one line on stderr and a named exit code, never a
-traceback."""
+traceback.
+
+These are the domain's errors, free of any front-end: the command line turns them into
+click's one-line "Error: ..." (`lossgrade.clickerrors`), the notebook API into a result
+that says what to fix, batch grading into a status in the gradebook.
+"""
 from __future__ import annotations
 
-import enum
+from lossgrade.exitcodes import ExitCode
 
-import click
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    FAILED = 1  # some check failed (check), or the grader itself failed (grade)
-    USAGE = 2  # bad input: unknown exercise, malformed file, missing folder
+__all__ = ["ExitCode", "LossgradeError"]
 
 
-class LossgradeError(click.ClickException):
+class LossgradeError(Exception):
     """A mistake in what the user asked for or gave us, with the fix in the message."""
 
     exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

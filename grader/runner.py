@@ -7,12 +7,11 @@ or a lie all arrive here as data, and the verdict is computed here.
 from __future__ import annotations
 
 import functools
-import importlib
 import time
 from pathlib import Path
 from types import ModuleType
 
-from lossgrade import catalog, pyfiles
+from lossgrade import catalog, course, pyfiles
 from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
 from lossgrade.sandbox.client import Limits, Sandbox
@@ -33,23 +32,16 @@ def devices() -> tuple[str, ...]:
     return ("cpu", "cuda") if torch.cuda.device_count() > 0 else ("cpu",)
 
 
-@functools.lru_cache(maxsize=None)
 def checks_for(exercise: catalog.Exercise) -> Checks:
-    """The exercise's checks: its course folder's `checks/<file>` when there is one,
-    else the built-in module of the same name."""
-    if exercise.checks_path is not None:
-        module = pyfiles.load(f"lossgrade_course_checks_{exercise.module}", exercise.checks_path)
-    else:
-        module = importlib.import_module(f"lossgrade.checks.{exercise.module}")
-    found: Checks = module.checks
-    return found
+    """The exercise's checks, where the course in force keeps them (see `Course.checks`)."""
+    return course.current().checks(exercise)
 
 
 @functools.lru_cache(maxsize=None)
 def reference(exercise: catalog.Exercise) -> ModuleType:
     """The reference solution, imported here in the trusted process (never in a worker)."""
-    return pyfiles.load(f"lossgrade_reference_{exercise.module}", exercise.solution_path,
-                        search=exercise.solution_path.parent)
+    path = course.current().reference_file(exercise)
+    return pyfiles.load(f"lossgrade_reference_{exercise.module}", path, search=path.parent)
 
 
 def learner_files(folder: Path, exercise: catalog.Exercise) -> dict[str, str] | None:

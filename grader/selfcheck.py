@@ -9,6 +9,7 @@ running its code. Each problem names the file (and line, where there is one) and
 """
 from __future__ import annotations
 
+import contextlib
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
     try:
         runner.checks_for(exercise)
         runner.reference(exercise)
+    except LossgradeError as exc:  # already names the file and line
+        report.problems.append(exc.message)
+        return
     except Exception as exc:  # noqa: BLE001 - any error in the course's own files
         report.problems.append(f"{_where(exc, exercise.checks_path)}: {exercise.id} cannot load its checks or "
                                f"reference: {type(exc).__name__}: {exc}")
@@ -80,6 +84,7 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
         if check.outcome not in (Outcome.PASSED, Outcome.SKIPPED):
             message = check.feedback.message if check.feedback else ""
             report.problems.append(f"{exercise.solution_path}: the reference solution fails {check.id}: {message}")
+    report.problems.extend(_missing_quizzes(exercise, where))
     for mistake in misconceptions.catalogue(exercise.module):
         if mistake.wrong is None:
             report.by_simulation += 1
@@ -95,9 +100,31 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
                                    "which it differs from the reference")
 
 
-def run(root: Path | None = None) -> Report:
+def _missing_quizzes(exercise: catalog.Exercise, where: Path) -> list[str]:
+    """The exercise's quiz and its mistakes' "quiz#question" that name nothing in the
+    course (a learner would be sent to a quiz that is not there)."""
+    from lossgrade.quiz import library
+
+    try:
+        known = library.question_ids()
+    except LossgradeError:  # a quiz that does not load: reported with its line already
+        return []
+    problems = []
+    if exercise.quiz is not None and exercise.quiz not in known:
+        problems.append(f"{where}: {exercise.id}'s quiz {exercise.quiz!r} is not a quiz of the course"
+                        f"{library.suggestion(exercise.quiz, list(known))}")
+    for mistake in misconceptions.catalogue(exercise.module):
+        quiz_id, _, question = (mistake.quiz or "").partition("#")
+        if mistake.quiz and question not in known.get(quiz_id, []):
+            problems.append(f"{exercise.module}: misconception {mistake.id} names {mistake.quiz!r}, "
+                            "which is no question of the course's quizzes")
+    return problems
+
+
+def run(root: Path | None = None, within: course.Course | None = None) -> Report:
     """Self-check the exercises and quizzes that come from `root` (default: the built-in
-    course); the caller has put `root` in force (LOSSGRADE_COURSE)."""
+    course) in the course `within` (default: the built-in course with `root` over it),
+    the built-in folder and an instructor's the same way."""
     from lossgrade.quiz import claims
     from lossgrade.quiz.validate import validate_counting
     from lossgrade.service import open_sandbox
@@ -105,20 +132,22 @@ def run(root: Path | None = None) -> Report:
     report = Report()
     root = (root or course.course_root()).resolve()
     try:
-        exercises = [e for e in catalog.exercises() if e.root.resolve() == root]
-    except LossgradeError as exc:
-        report.problems.append(exc.message)
-        exercises = []
+        within = within or course.Course.load(*([root] if root != course.course_root().resolve() else []))
+    except course.CourseError as exc:
+        report.problems.extend(exc.problems)
+        within = None
     quiz_paths = sorted((root / "quizzes").glob("*.yaml"))
-    if quiz_paths:
-        quiz_problems, report.claims = validate_counting(quiz_paths)
-        report.problems.extend(str(problem) for problem in quiz_problems)
-    if exercises:
-        with open_sandbox(exercises) as sandbox:
-            for exercise in exercises:
-                check_exercise(sandbox, exercise, report)
-    # After the exercises: check_exercise skips an exercise whose id a problem already names.
-    claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
-    report.problems.extend(str(problem) for problem in claim_problems)
-    report.claims += stated
+    exercises = list(within.from_folder(root)) if within else []
+    with course.using(within) if within else contextlib.nullcontext():
+        if quiz_paths:
+            quiz_problems, report.claims = validate_counting(quiz_paths)
+            report.problems.extend(str(problem) for problem in quiz_problems)
+        if exercises:
+            with open_sandbox(exercises, within=within) as sandbox:
+                for exercise in exercises:
+                    check_exercise(sandbox, exercise, report)
+        # After the exercises: check_exercise skips an exercise whose id a problem already names.
+        claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
+        report.problems.extend(str(problem) for problem in claim_problems)
+        report.claims += stated
     return report

@@ -10,21 +10,22 @@ import hashlib
 from pathlib import Path
 from typing import Iterable
 
-from lossgrade import catalog
+from lossgrade import catalog, course
 from lossgrade.results import ExerciseResult, Status, exercise_from_dict, to_dict
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.workspace import Workspace
 
 
 def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bool = False, limits: Limits | None = None,
-                 hidden: Iterable[Path] = ()) -> Sandbox:
+                 hidden: Iterable[Path] = (), within: course.Course | None = None) -> Sandbox:
     """A sandbox that can enforce every exercise's "from scratch" rules, warmed up for
-    the exercises it will grade (all of them when None). Learner code may not read
-    `hidden` (a class's submissions, the results), nor the reference solutions, which
-    the sandbox always hides."""
-    forbidden = tuple(sorted({name for e in catalog.exercises() for name in e.forbidden}))
-    warm = tuple(sorted({part for e in (exercises or catalog.exercises()) for part in e.warm}))
-    paths = tuple(Path(p).resolve() for p in hidden)
+    the exercises it will grade (all of them when None), of the course `within` (default:
+    the one in force). Learner code may not read `hidden` (a class's submissions, the
+    results), nor any course folder's reference solutions, which the sandbox always hides."""
+    within = within or course.current()
+    forbidden = tuple(sorted({name for e in within.exercises for name in e.forbidden}))
+    warm = tuple(sorted({part for e in (exercises or within.exercises) for part in e.warm}))
+    paths = tuple(Path(p).resolve() for p in (*hidden, *within.hidden_paths()))
     return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=paths, warm=warm)
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog
+from lossgrade import atomicfile, catalog
 from lossgrade.errors import LossgradeError
 
 STATE_DIR = ".lossgrade"
@@ -22,15 +21,7 @@ STATE_DIR = ".lossgrade"
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` so that a reader (or a Ctrl-C) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomicfile.write_text(path, text)
 
 
 def _has_exercises(folder: Path) -> bool:

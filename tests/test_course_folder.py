@@ -35,8 +35,7 @@ def course_dir(tmp_path: Path, monkeypatch) -> Path:
     result = CliRunner().invoke(cli, ["course", "new", str(folder)])
     assert result.exit_code == 0, result.output
     (folder / "quizzes" / "logits.yaml").write_text(OVERRIDDEN_LOGITS_QUIZ)
-    yield folder
-    os.environ.pop(course.ENV, None)  # `--course` sets it for the process, as it must for subprocesses
+    return folder
 
 
 def test_scaffolded_course_passes_its_self_check(course_dir):
@@ -75,6 +74,7 @@ def test_learner_checks_a_course_exercise_through_the_cli(course_dir, tmp_path):
     [exercise] = json.loads(result.output)
     assert [m["id"] for m in exercise["misconceptions"]] == ["ex10.naive-cosh-overflow"]
     assert exercise["max_score"] == 5
+    assert course.ENV not in os.environ  # `--course` is handed down, never written to the environment
 
 
 def test_broken_course_lists_every_problem_and_exits_2(course_dir):
@@ -103,7 +103,7 @@ def test_invalid_course_metadata_names_file_and_line(course_dir):
     info.write_text(info.read_text().replace("visibility: after_due_date", "visibility: sometimes"))
     result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert result.exit_code == 2
-    assert f"{info}:" in result.output and "visibility must be one of" in result.output
+    assert f"{info}:" in result.output and "'visibility' must be one of" in result.output
 
 
 @pytest.mark.parametrize("due, released", [("2999-01-01T00:00:00Z", False), ("2001-01-01T00:00:00Z", True)])

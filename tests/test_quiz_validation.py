@@ -164,12 +164,12 @@ def test_validate_command_lists_problems_and_fails(tmp_path: Path, runner: CliRu
           why: w
         """)
     result = runner.invoke(quiz, ["--validate", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a quiz that does not validate is a set-up error, as in `course check`
     assert result.stdout == (
         f"{path}:6: question yes-or-no has no answer; add `answer: ...`\n1 problem(s) in 1 quiz file(s)\n"
     )
     as_json = runner.invoke(quiz, ["--validate", str(tmp_path), "--json"])
-    assert as_json.exit_code == 1
+    assert as_json.exit_code == 2
     assert json.loads(as_json.stdout) == [
         {"file": str(path), "line": 6, "message": "question yes-or-no has no answer; add `answer: ...`"}
     ]

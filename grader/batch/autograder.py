@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import lossgrade
-from lossgrade import course
+from lossgrade import atomicfile, course
 from lossgrade.batch import discover, gradescope, records
 
 COURSE_PARTS = ("exercises", "solutions", "quizzes")
@@ -89,22 +88,13 @@ def _files() -> list[tuple[str, Path]]:
 
 def build_bundle(out: Path) -> Path:
     """Write the autograder zip to `out` (atomically) and return it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as bundle:
-            _add(bundle, "setup.sh", SETUP_SH.encode(), executable=True)
-            _add(bundle, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
-            _add(bundle, "requirements.txt", requirements().encode())
-            _add(bundle, "README.txt", README.format(version=lossgrade.__version__).encode())
-            for name, path in _files():
-                _add(bundle, name, path.read_bytes())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomicfile.replacing(out) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as bundle:
+        _add(bundle, "setup.sh", SETUP_SH.encode(), executable=True)
+        _add(bundle, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+        _add(bundle, "requirements.txt", requirements().encode())
+        _add(bundle, "README.txt", README.format(version=lossgrade.__version__).encode())
+        for name, path in _files():
+            _add(bundle, name, path.read_bytes())
     return out
 
 

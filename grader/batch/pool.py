@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from lossgrade import catalog
+from lossgrade import catalog, course
 from lossgrade.batch import records
 from lossgrade.batch import submission as grading
 from lossgrade.batch.discover import Submission
@@ -88,7 +88,8 @@ def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence
 
     def start() -> None:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs, out, list(exercises), fingerprint, sandboxes), daemon=True)
+        process = context.Process(target=_serve, daemon=True,  # type: ignore[attr-defined]
+                                  args=(theirs, out, list(exercises), fingerprint, sandboxes, course.current()))
         process.start()
         theirs.close()
         grader = _Grader(process, ours, queue)
@@ -209,7 +210,9 @@ class _Grading:
         raise AssertionError("unreachable")
 
 
-def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str, plan: SandboxPlan) -> None:
+def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], fingerprint: str, plan: SandboxPlan,
+           within: course.Course) -> None:
+    course.use(within)  # handed down: a spawned grader has no other way to know it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: sandbox closed, temp files removed
     import torch

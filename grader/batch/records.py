@@ -11,20 +11,20 @@ import functools
 import hashlib
 import json
 import os
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import lossgrade
-from lossgrade import course
+from lossgrade import course, learnerfiles
 from lossgrade.results import SubmissionResult, submission_from_dict, to_dict
 from lossgrade.workspace import atomic_write_text
 
 FORMAT = 1
 RECORDS = "records"
 # What decides a grade: a change to any of these regrades everything on the next run.
-GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py")
+GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py", "course.py",
+                "numerics.py")
 
 
 @dataclass
@@ -54,17 +54,8 @@ def dump(data: Any) -> str:
 
 
 def slug(learner: str) -> str:
-    """A file name for the learner that is safe everywhere and depends on the id alone
-    (so it stays put from run to run): the id itself when it is plain lowercase, else its
-    plain part and a hash of the id (`Ana` and `ana` never share a file, even on macOS)."""
-    plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
-    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in plain).strip(".-_")[:64]
-    if stem and stem == learner and stem == stem.lower() and stem not in _RESERVED:
-        return stem
-    return f"{stem or 'learner'}-{hashlib.sha256(learner.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-
-
-_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
+    """The learner's file name (see `learnerfiles`), the same for every file of theirs."""
+    return learnerfiles.file_stem(learner)
 
 
 def path_for(out: Path, learner: str) -> Path:

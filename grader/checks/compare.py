@@ -10,28 +10,9 @@ from typing import Any, Callable
 
 import torch
 
-TOLERANCES = {
-    torch.float64: (1e-7, 1e-9),
-    torch.float32: (1.3e-5, 1e-5),
-    torch.float16: (1e-2, 1e-2),
-    torch.bfloat16: (2e-2, 2e-2),
-}
+from lossgrade.numerics import TOLERANCES, close, tolerance  # noqa: F401 - compare's own names, shared
+
 SHOWN_ELEMENTS = 6
-
-
-def tolerance(dtype: torch.dtype) -> tuple[float, float]:
-    """(rtol, atol) for comparing values of this dtype."""
-    return TOLERANCES.get(dtype, (1.3e-5, 1e-5))
-
-
-def close(got: torch.Tensor, expected: torch.Tensor) -> bool:
-    """Same shape and values within the expected dtype's tolerance (NaN equals NaN)."""
-    if got.shape != expected.shape:
-        return False
-    rtol, atol = tolerance(expected.dtype)
-    return bool(
-        torch.allclose(got.to(torch.float64), expected.to(torch.float64), rtol=rtol, atol=atol, equal_nan=True)
-    )
 
 
 def mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:

@@ -160,7 +160,7 @@ def _forward_value(t: CheckContext, reply: Reply, logits: torch.Tensor, target: 
 def _finite_differences(t: CheckContext, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every logit, from the learner's forward
     (all 2 * numel calls in one request)."""
-    calls = []
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for index in range(logits.numel()):
         step = torch.zeros(logits.numel(), dtype=logits.dtype)
         step[index] = EPS

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from lossgrade import course, pyfiles, results
-from lossgrade.checks.compare import close, tolerance
+from lossgrade.numerics import close, tolerance
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -56,16 +56,14 @@ class Mistake:
 def catalogue(module: str) -> tuple[Mistake, ...]:
     """The mistakes catalogued for an exercise module: an instructor's course folder's
     `misconceptions/<module>.py` first, then the built-in ones (empty when none are)."""
-    return _catalogue(module, tuple(course.roots()[1:]))
+    return _catalogue(module, course.current().mistake_files(module))
 
 
 @functools.lru_cache(maxsize=None)
-def _catalogue(module: str, extra_roots: tuple[Path, ...]) -> tuple[Mistake, ...]:
+def _catalogue(module: str, files: tuple[Path, ...]) -> tuple[Mistake, ...]:
     found: list[Mistake] = []
-    for root in extra_roots:
-        path = root / "misconceptions" / f"{module}.py"
-        if path.is_file():
-            found.extend(pyfiles.load(f"lossgrade_course_misconceptions_{module}", path).MISCONCEPTIONS)
+    for path in files:
+        found.extend(pyfiles.load(f"lossgrade_course_misconceptions_{module}", path).MISCONCEPTIONS)
     try:
         found.extend(importlib.import_module(f"lossgrade.misconceptions.{module}").MISCONCEPTIONS)
     except ModuleNotFoundError:

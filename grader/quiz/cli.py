@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from lossgrade import clickerrors
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.quiz import interactive, library, progress
 from lossgrade.quiz.grading import grade_answers_file
@@ -83,10 +84,10 @@ def _validate(target: str, as_json: bool) -> None:
         files = len(expand(paths)) if paths else len(library.quiz_files())
         echo(f"{len(problems)} problem(s) in {files} quiz file(s)" if problems else f"{files} quiz file(s): all valid")
     if problems:
-        raise click.exceptions.Exit(ExitCode.FAILED)
+        raise click.exceptions.Exit(ExitCode.USAGE)  # a quiz that does not validate is a set-up error
 
 
-@click.command("quiz")
+@click.command("quiz", cls=clickerrors.Command)
 @click.argument("quiz_id", metavar="[QUIZ]", required=False)
 @click.option("--answers", "answers_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Grade this answers file (quiz id, then question id, then answer) without asking anything.")

@@ -1,4 +1,4 @@
-"""The course's quizzes: every `*.yaml` under `course.quizzes_dir()`, looked up by id.
+"""The course's quizzes: every `*.yaml` of every course folder in force, looked up by id.
 
 Quizzes are parsed on demand and cached until a file changes, so batch grading of a whole
 class parses them once. A shipped quiz with a schema problem is a course bug: using it
@@ -21,7 +21,7 @@ def quiz_files(folder: Path | None = None) -> list[Path]:
     in force, the built-in ones first, so an instructor's quiz replaces one of the same id."""
     if folder is not None:
         return sorted(folder.glob("*.yaml"))
-    return [path for root in course.roots() for path in sorted((root / "quizzes").glob("*.yaml"))]
+    return course.current().quiz_files()
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,14 +10,9 @@ network request and runs nothing, even if escaping were ever broken.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
-import hashlib
-import os
 import re
-import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,12 +23,11 @@ import jinja2
 from markupsafe import Markup, escape
 
 import lossgrade
-from lossgrade import release
+from lossgrade import atomicfile, learnerfiles, release
 from lossgrade.render import advice, charts, stats
 from lossgrade.results import ExerciseResult, SubmissionResult
 
 # Windows refuses these as file names whatever the extension; a learner may be called "con".
-_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -119,41 +113,9 @@ def render_exercise_fragment(result: ExerciseResult) -> str:
 
 
 def safe_file_names(learners: Iterable[str]) -> dict[str, str]:
-    """A distinct, harmless file name for each learner id.
-
-    Ids are untrusted (`../../x`, `<script>`, `con`, `Ana` next to `ana` on a filesystem that
-    ignores case): keep the letters, digits, dots, dashes and underscores, never a leading
-    dot, and add a short hash of the id whenever the name is not the id itself or is taken.
-    """
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for learner in learners:
-        plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
-        stem = _UNSAFE.sub("-", plain).strip(".-_")[:64]
-        if not stem or stem != learner or stem.casefold() in taken | _RESERVED:
-            digest = hashlib.sha256(learner.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-            stem = f"{stem or 'learner'}-{digest}"
-        unique, count = stem, 1
-        while unique.casefold() in taken:
-            count += 1
-            unique = f"{stem}-{count}"
-        taken.add(unique.casefold())
-        names[learner] = f"{unique}.html"
-    return names
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename it, so a reader never sees half a report."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """A distinct, harmless file name for each learner id: the one `learnerfiles` gives
+    every file of a learner."""
+    return learnerfiles.file_names(learners, ".html")
 
 
 def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None) -> Path:
@@ -170,8 +132,8 @@ def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datet
     learner_dir.mkdir(parents=True, exist_ok=True)
     for result in results:
         view = release.for_learner(result, now)
-        _write_atomic(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
+        atomicfile.write_text(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
-    _write_atomic(report, render_class_report(results, learner_links=links))
+    atomicfile.write_text(report, render_class_report(results, learner_links=links))
     return report

@@ -106,7 +106,7 @@ class Worker:
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             reply = self.handle(request)
-        except BaseException as exc:  # anything the learner raised, SystemExit included
+        except BaseException as exc:  # noqa: BLE001 - anything the learner raised, SystemExit included
             reply = describe_exception(exc, self.workdir)
         reply["violations"] = list(self.violations)
         reply["output"] = self.new_output()

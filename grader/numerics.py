@@ -1,0 +1,31 @@
+"""When two tensors count as equal: the tolerances of each dtype.
+
+Shared by the checks (comparing a learner's result with the reference) and the
+misconceptions (matching it against a catalogued mistake), so that neither imports the other
+for it.
+"""
+from __future__ import annotations
+
+import torch
+
+TOLERANCES = {
+    torch.float64: (1e-7, 1e-9),
+    torch.float32: (1.3e-5, 1e-5),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (2e-2, 2e-2),
+}
+
+
+def tolerance(dtype: torch.dtype) -> tuple[float, float]:
+    """(rtol, atol) for comparing values of this dtype."""
+    return TOLERANCES.get(dtype, (1.3e-5, 1e-5))
+
+
+def close(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """Same shape and values within the expected dtype's tolerance (NaN equals NaN)."""
+    if got.shape != expected.shape:
+        return False
+    rtol, atol = tolerance(expected.dtype)
+    return bool(
+        torch.allclose(got.to(torch.float64), expected.to(torch.float64), rtol=rtol, atol=atol, equal_nan=True)
+    )
