@@ -1,8 +1,16 @@
 """Mistakes learners make with log-cosh: each with a wrong implementation that reproduces it,
 so `lossgrade course check` can prove the checks catch it and the diagnosis names it."""
+import math
+
 import torch
 
 from lossgrade.misconceptions import Mistake, reduce as _reduce
+
+
+def _stable(d: torch.Tensor) -> torch.Tensor:
+    """log(cosh(d)) without overflow: |d| + log(1 + exp(-2|d|)) - log(2)."""
+    d = d.abs()
+    return d + torch.log1p(torch.exp(-2 * d)) - math.log(2.0)
 
 
 MISCONCEPTIONS = [
@@ -19,6 +27,8 @@ MISCONCEPTIONS = [
         name="Summed instead of averaging",
         message="Your 'mean' equals the sum; divide by the number of elements.",
         quiz=None,
-        wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), "sum" if reduction == "mean" else reduction),
+        # Only the reduction is wrong: the values are computed stably, as the solution does, so
+        # that this mistake and the overflow above never look alike on reduction='none'.
+        wrong=lambda input, target, reduction="mean": _reduce(_stable(input - target), "sum" if reduction == "mean" else reduction),
     ),
 ]
