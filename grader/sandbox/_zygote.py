@@ -28,6 +28,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import _guards  # noqa: E402 - our siblings, found through HERE only while we import them
+import _kernel  # noqa: E402
 import _wire  # noqa: E402
 import _worker  # noqa: E402
 
@@ -39,10 +40,20 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
 SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
-SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/dev", "/proc")
+# What a worker may read besides Python's installation and its own folder (Landlock): the
+# system's libraries, the few files of /etc, /dev and /proc that torch and libc read, and
+# with a GPU, what the CUDA driver reads. Neither /etc nor /proc nor /dev as a whole.
+SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ld.so.cache",
+                  "/etc/localtime", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full", "/proc/cpuinfo",
+                  "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu")
+GPU_FOLDERS = ("/sys", "/proc/driver", "/proc/devices", "/proc/sys/vm")
+SITE_FOLDERS = ("site-packages", "dist-packages")  # granted entry by entry where they hold something hidden
 GUARDS = _guards.Guards()
 GPU = False  # whether workers may use a GPU (see `main`): it decides how their memory is limited
 LIBC = ctypes.CDLL(None, use_errno=True)
+LANDLOCK_ABI = _kernel.landlock_abi()  # 0: the kernel has no Landlock (see docs/SANDBOX.md)
+SECCOMP = _kernel.seccomp_program()
+RULES: list[tuple[int, int]] = []  # (O_PATH descriptor, rights) shared by every worker, opened once here
 
 
 # ------------------------------------------------------------------ the worker's jail
@@ -62,6 +73,7 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
     LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program can give privileges back
     LIBC.prctl(PR_SET_DUMPABLE, 0)  # no other process of this uid may ptrace us or read our memory
     os.chdir(workdir)
+    _kernel_walls(workdir)
     visible = {k: v for k, v in os.environ.items() if k == "CUDA_VISIBLE_DEVICES"}
     os.environ.clear()
     os.environ.update({**visible, "HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
@@ -87,9 +99,25 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
     # which says why, rather than an anonymous SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     _only_descriptors(sock.fileno(), os.path.join(workdir, ".output"))
+    sys.argv[:] = ["worker"]
     sys.path[:] = [workdir] + [p for p in sys.path if p != ""]
     sys.dont_write_bytecode = True
     GUARDS.seal(workdir)
+
+
+def _kernel_walls(workdir: str) -> None:
+    """Landlock (files, TCP, abstract sockets, signals) and the seccomp filter (sockets,
+    shared memory): the walls learner code cannot take down, whatever it calls."""
+    if LANDLOCK_ABI:
+        own = [(os.open(workdir, os.O_PATH | os.O_CLOEXEC), _kernel.WRITE),
+               (os.open(f"/proc/{os.getpid()}", os.O_PATH | os.O_CLOEXEC), _kernel.READ),
+               (os.open(os.devnull, os.O_PATH | os.O_CLOEXEC), _kernel.READ_FILE | _kernel.WRITE_FILE)]
+        _kernel.restrict(RULES + own, LANDLOCK_ABI)
+        for fd, _ in own:
+            os.close(fd)
+    if SECCOMP is not None:
+        _kernel.install_seccomp(SECCOMP)
+    GUARDS.readable = (*GUARDS.readable, f"/proc/{os.getpid()}")
 
 
 def _only_descriptors(keep: int, output: str) -> None:
@@ -339,13 +367,45 @@ def _kill(pid: int) -> None:
         pass
 
 
-def readable_roots() -> tuple[str, ...]:
+def readable_roots(forbidden: tuple[str, ...]) -> list[str]:
     """What learner code may read besides its own folder: the Python installation (this
-    process's import path), this sandbox's own files, and the system's folders. Not the
-    folders where people keep things: homes, /tmp, a class's submissions, results."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, HERE, *SYSTEM_FOLDERS}
+    process's import path) and the system's folders. Not the folders where people keep
+    things: homes, /tmp, a class's submissions, results, and nothing that holds one of
+    `forbidden` (the lossgrade package, a course's checkout, the reference solutions): a
+    folder of Python's that holds one is left out, or for site-packages, granted entry by
+    entry without it."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *SYSTEM_FOLDERS}
     roots.update(path for path in sys.path if path)
-    return tuple(sorted({os.path.realpath(root) for root in roots}))
+    if GPU:
+        roots.update(GPU_FOLDERS)
+    found: set[str] = set()
+    for root in {os.path.realpath(root) for root in roots}:
+        if not os.path.exists(root) or _within(root, forbidden):
+            continue
+        holds = [f for f in forbidden if _within(f, (root,))]
+        if not holds:
+            found.add(root)
+        elif os.path.basename(root) in SITE_FOLDERS:
+            for entry in os.scandir(root):
+                real = os.path.realpath(entry.path)
+                if not _within(real, forbidden) and not any(_within(f, (real,)) for f in forbidden):
+                    found.add(real)
+    return sorted(found)
+
+
+def _within(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def open_rules(readable: list[str]) -> list[tuple[int, int]]:
+    """O_PATH descriptors of what every worker may read (and with a GPU, use its devices),
+    opened once: a worker adds only its own folder and its own /proc entry."""
+    rules = [(fd, _kernel.READ) for fd in map(_kernel.open_path, readable) if fd is not None]
+    if GPU:
+        for device in sorted(os.listdir("/dev")):
+            if device.startswith("nvidia") and (fd := _kernel.open_path(f"/dev/{device}")) is not None:
+                rules.append((fd, _kernel.DEVICE | _kernel.READ_DIR))
+    return rules
 
 
 def warm_up(parts: list[str], gpu: bool) -> None:
@@ -373,7 +433,7 @@ def warm_up(parts: list[str], gpu: bool) -> None:
 def main() -> None:
     global GPU
     control = socket.socket(fileno=int(sys.argv[1]))
-    options = json.loads(sys.argv[2])
+    options = json.loads(control.recv(1 << 20))  # not in argv, where a worker would find the paths
     torch.set_num_threads(1)
     # Counted through NVML, which leaves CUDA uninitialised here: a worker forked from a
     # zygote that had initialised CUDA could not use it.
@@ -381,9 +441,13 @@ def main() -> None:
     warm_up(options["warm"], gpu=GPU)
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)
-    GUARDS.hidden = tuple(options["hidden"])
-    GUARDS.readable = readable_roots()
-    control.send(b'{"ready": true}')
+    forbidden = tuple(os.path.realpath(p) for p in options.pop("forbidden_paths"))
+    GUARDS.hide(options.pop("hidden"))  # kept as digests: a worker is not told where they are
+    readable = readable_roots(forbidden)
+    del forbidden
+    GUARDS.readable = tuple(readable)
+    RULES.extend(open_rules(readable))
+    control.send(json.dumps({"ready": True, "landlock": LANDLOCK_ABI, "seccomp": SECCOMP is not None}).encode())
     Zygote(control).serve()
     # Its workers are reaped and their files removed: skip the interpreter's teardown of
     # torch (about a second), which the grader would otherwise wait for.

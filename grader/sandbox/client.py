@@ -86,9 +86,10 @@ class Sandbox:
         self._spawned = 0
         self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         hidden = hidden_folders(self.hidden_paths)
+        # Sent on the control socket, not in argv, where every worker would read them.
         options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden],
-                   "gpu": self.gpu}
-        command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno()), json.dumps(options)]
+                   "forbidden_paths": [str(p) for p in (*hidden, *private_folders())], "gpu": self.gpu}
+        command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno())]
         if self.strong:
             command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
         self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
@@ -103,6 +104,11 @@ class Sandbox:
             start_new_session=True,
         )
         child_end.close()
+        try:
+            self._control.send(json.dumps(options).encode())
+        except OSError as exc:
+            raise SandboxError(f"the sandbox's zygote process could not be started ({exc})") from None
+        self.kernel: dict[str, Any] = {}  # what the kernel enforces (see `walls`), once the zygote is ready
         self._uid_block = UID_BASE + ((self._process.pid & 0x3FFFFF) << 8) if own_uids_available() else None
         self._ready = False
 
@@ -150,8 +156,13 @@ class Sandbox:
 
     def _wait_ready(self) -> None:
         if not self._ready:
-            self._receive(STARTUP_SECONDS)
+            self.kernel = self._receive(STARTUP_SECONDS)
             self._ready = True
+
+    def walls(self) -> dict[str, Any]:
+        """What the kernel enforces on every worker: {"landlock": ABI or 0, "seccomp": bool}."""
+        self.wait_ready()
+        return {"landlock": int(self.kernel.get("landlock", 0)), "seccomp": bool(self.kernel.get("seccomp"))}
 
     def wait_ready(self) -> None:
         with self._lock:
@@ -293,6 +304,19 @@ def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
         if real.exists() and real not in found:
             found.append(real)
     return tuple(found)
+
+
+def private_folders() -> tuple[Path, ...]:
+    """Folders no worker may read, whichever holds the reference solutions: the lossgrade
+    package, the course's folder and, for a checkout, the whole checkout (its examples,
+    its .git)."""
+    from lossgrade import course
+
+    found = {PACKAGE_DIR, course.solutions_dir().parent}
+    for folder in (PACKAGE_DIR.parent, course.solutions_dir().parent.parent):
+        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
+            found.add(folder)
+    return tuple(sorted(Path(os.path.realpath(p)) for p in found))
 
 
 def own_uids_available() -> bool:
