@@ -23,12 +23,17 @@ import tempfile
 import time
 from typing import Any
 
-import torch
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import _guards  # noqa: E402 - our siblings, found through HERE only while we import them
-import _kernel  # noqa: E402
+import _kernel  # noqa: E402 - our siblings, found through HERE only while we import them
+
+# Before torch: the zygote goes on as pid 1 of a namespace of its own (see _kernel), so that
+# whatever ends it, every process its workers started ends too. bwrap made one already.
+NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _kernel.own_pid_namespace(int(sys.argv[1]))
+
+import torch  # noqa: E402
+
+import _guards  # noqa: E402
 import _wire  # noqa: E402
 import _worker  # noqa: E402
 
@@ -67,6 +72,8 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    elif NAMESPACE:
+        _kernel.drop_capabilities()  # it is in a user namespace of ours, where it would hold them all
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which would clear it
     if os.getppid() != zygote:  # the zygote died before that took hold
         os._exit(70)
@@ -161,6 +168,12 @@ class Zygote:
         self.ended: dict[int, int] = {}  # pid -> wait status, until the grader asks
         self.retired: set[int] = set()  # uids of ended workers: any process left with one is a stray
         self.leftovers: list[tuple[str, int]] = []  # (folder, uid) of ended workers, to clean up
+        # The workers' folders, in one folder of ours: however many files others leave in
+        # /tmp, making and removing a worker's folder costs the same.
+        self.root = tempfile.mkdtemp(prefix="lossgrade-zygote-")
+        if NAMESPACE:  # a tmpfs in our own mount namespace: it vanishes with us, however we end
+            _kernel.mount_tmpfs(self.root)
+        os.chmod(self.root, 0o711)  # workers of their own uids reach their folder, and list none
         LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1)
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         self.wakeup, self._wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -193,7 +206,7 @@ class Zygote:
         return {"error": f"unknown op {request['op']!r}"}
 
     def fork(self, fd: int, limits: dict[str, int], uid: int) -> int:
-        workdir = tempfile.mkdtemp(prefix="lossgrade-worker-")
+        workdir = tempfile.mkdtemp(prefix="lossgrade-worker-", dir=self.root)
         uid = uid if os.getuid() == 0 else os.getuid()
         pid = os.fork()
         if pid == 0:
@@ -263,8 +276,9 @@ class Zygote:
             time.sleep(0.001)
         leftovers, self.leftovers = self.leftovers, []
         for workdir, _ in leftovers:
-            shutil.rmtree(workdir, ignore_errors=True)
-        _remove_files_of({uid for _, uid in leftovers if uid in self.retired})
+            remove_tree(workdir)
+        if not LANDLOCK_ABI:  # with Landlock, a worker can write nowhere else
+            _remove_files_of({uid for _, uid in leftovers if uid in self.retired})
 
     def _strays(self) -> list[int]:
         """Every process below us but not below a live worker (orphans reparented to us,
@@ -295,6 +309,7 @@ class Zygote:
             if not self.workers:
                 break
             time.sleep(0.002)
+        remove_tree(self.root)
 
 
 def _our_children() -> set[int] | None:
@@ -323,6 +338,66 @@ def _processes() -> list[tuple[int, int, int]]:
         except (OSError, KeyError, ValueError):
             continue  # it ended while we looked
     return found
+
+
+def remove_tree(path: str) -> None:
+    """Remove a folder and everything in it, however deep: no recursion (a 3000-deep tree
+    would exhaust Python's) and no long paths (it would exceed PATH_MAX). Each folder found
+    is renamed into the top folder, so that one descriptor at a time suffices; folders made
+    unreadable are made readable again first. Errors are ignored: a worker's leftovers must
+    never stop the zygote."""
+    try:
+        os.chmod(path, 0o700, follow_symlinks=False)
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        _unlink(path)
+        return
+    pending, moved, count = [""], [], 0
+    try:
+        while pending:
+            name = pending.pop()
+            try:
+                if name:
+                    os.chmod(name, 0o700, dir_fd=top, follow_symlinks=False)
+                fd = top if not name else os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+            except OSError:
+                continue
+            try:
+                for entry in list(os.scandir(fd)):
+                    if entry.is_dir(follow_symlinks=False):
+                        for _ in range(3):  # a name the learner took already: the next one
+                            count += 1
+                            new = f".removing-{count}"
+                            try:
+                                os.rename(entry.name, new, src_dir_fd=fd, dst_dir_fd=top)
+                            except OSError:
+                                continue
+                            pending.append(new)
+                            moved.append(new)
+                            break
+                    else:
+                        _unlink(entry.name, fd)
+            finally:
+                if fd != top:
+                    os.close(fd)
+        for name in moved:
+            try:
+                os.rmdir(name, dir_fd=top)
+            except OSError:
+                pass
+    finally:
+        os.close(top)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _unlink(name: str, dir_fd: int | None = None) -> None:
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except OSError:
+        pass
 
 
 def _remove_files_of(uids: set[int]) -> None:
@@ -447,7 +522,8 @@ def main() -> None:
     del forbidden
     GUARDS.readable = tuple(readable)
     RULES.extend(open_rules(readable))
-    control.send(json.dumps({"ready": True, "landlock": LANDLOCK_ABI, "seccomp": SECCOMP is not None}).encode())
+    control.send(json.dumps({"ready": True, "landlock": LANDLOCK_ABI, "seccomp": SECCOMP is not None,
+                             "pid_namespace": bool(NAMESPACE) or os.getpid() == 1 or options["strong"]}).encode())
     Zygote(control).serve()
     # Its workers are reaped and their files removed: skip the interpreter's teardown of
     # torch (about a second), which the grader would otherwise wait for.

@@ -88,8 +88,11 @@ class Sandbox:
         hidden = hidden_folders(self.hidden_paths)
         # Sent on the control socket, not in argv, where every worker would read them.
         options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden],
-                   "forbidden_paths": [str(p) for p in (*hidden, *private_folders())], "gpu": self.gpu}
+                   "forbidden_paths": [str(p) for p in (*hidden, *private_folders())], "gpu": self.gpu,
+                   "strong": self.strong}
         command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno())]
+        if not self.strong:  # bwrap makes the pid namespace in the strong mode
+            command.append("own-namespace")
         if self.strong:
             command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
         self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
@@ -116,6 +119,22 @@ class Sandbox:
     def pid(self) -> int:
         """The process the grader started: the zygote, or bwrap around it."""
         return self._process.pid
+
+    def own_processes(self) -> set[int]:
+        """The sandbox's own processes below `pid` (host pids): in the default mode, the
+        process that made the pid namespace and the zygote, pid 1 inside it; none in the
+        strong mode, where bwrap's are its own business. Workers are not among them."""
+        found: set[int] = set()
+        if self.strong:
+            return found
+        parent = self._process.pid
+        for _ in range(2):
+            children = _children(parent)
+            if len(children) != 1:
+                break
+            parent = children[0]
+            found.add(parent)
+        return found
 
     @property
     def uids(self) -> range | None:
@@ -160,9 +179,11 @@ class Sandbox:
             self._ready = True
 
     def walls(self) -> dict[str, Any]:
-        """What the kernel enforces on every worker: {"landlock": ABI or 0, "seccomp": bool}."""
+        """What the kernel enforces on every worker: {"landlock": ABI or 0, "seccomp": bool,
+        "pid_namespace": bool (every process a worker starts dies with the zygote)}."""
         self.wait_ready()
-        return {"landlock": int(self.kernel.get("landlock", 0)), "seccomp": bool(self.kernel.get("seccomp"))}
+        return {"landlock": int(self.kernel.get("landlock", 0)), "seccomp": bool(self.kernel.get("seccomp")),
+                "pid_namespace": bool(self.kernel.get("pid_namespace"))}
 
     def wait_ready(self) -> None:
         with self._lock:
@@ -304,6 +325,13 @@ def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
         if real.exists() and real not in found:
             found.append(real)
     return tuple(found)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def private_folders() -> tuple[Path, ...]:
