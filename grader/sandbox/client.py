@@ -10,6 +10,8 @@ no worker can signal, trace or write into another, or into the grader.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import socket
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +50,41 @@ class Limits:
     memory_mib: int = 3072  # address space on top of what torch already maps
     file_mib: int = 16  # the size of any one file it writes
     processes: int = 32  # processes and threads, beyond those its uid already runs
+    budget_seconds: float = 120.0  # wall time of all the calls of one submission (see `submission_budget`)
 
     def for_zygote(self) -> dict[str, int]:
         return {"cpu_seconds": self.cpu_seconds, "memory_mib": self.memory_mib,
                 "file_mib": self.file_mib, "processes": self.processes}
+
+
+@dataclass
+class Budget:
+    """The time a submission's calls may still take, across all its exercises and checks."""
+
+    seconds: float
+    used: float = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.used
+
+    def spent(self) -> Reply:
+        return Reply(kind="timeout", message=f"the submission's time budget of {self.seconds:g} s ran out before this "
+                                             f"check could finish (all its calls together; `--budget` sets it)")
+
+
+_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("lossgrade_budget", default=None)
+
+
+@contextlib.contextmanager
+def submission_budget(seconds: float | None) -> Iterator[Budget | None]:
+    """Within this block, every call to a worker counts against one budget of `seconds`
+    (None: no budget); once it is spent, the remaining calls fail at once, saying so."""
+    budget = Budget(seconds) if seconds is not None else None
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
 
 
 class SandboxError(RuntimeError):
@@ -249,6 +283,19 @@ class Worker:
         each within `timeout` of the one before. Sending and receiving share the deadline:
         a worker that stops reading cannot block the grader either. Once one reply says
         why none came, or forges its data, it stands for the rest too: the worker is gone."""
+        budget = _BUDGET.get()
+        if budget is None:
+            return self._exchange(message, replies, timeout)
+        if budget.left() <= 0:
+            return [budget.spent()] * replies
+        started = time.monotonic()
+        try:
+            got = self._exchange(message, replies, min(timeout, budget.left()))
+        finally:
+            budget.used += time.monotonic() - started
+        return [budget.spent() if r.kind == "timeout" and budget.left() <= 0 else r for r in got]
+
+    def _exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
         from lossgrade.sandbox import _wire  # imports torch: not before a request needs it
 
         deadline = time.monotonic() + timeout

@@ -1,0 +1,198 @@
+"""Red-team cases against the walls the kernel keeps (cases/kernel_*.py): files read around
+the audit hook, folders listed, host paths looked for, the network reached from C++, shared
+memory past a GPU worker's limit, a daemon that must die with the grader however it is
+stopped, and a folder too deep to clean up recursively.
+
+`test_redteam.py` grades every case through the session's sandbox; here each also goes
+through `lossgrade check`, through batch grading beside good submissions, and through the
+strong mode, and the grader is killed by real signals while a learner's daemon lives.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lossgrade import catalog, runner
+from lossgrade.sandbox import strong
+from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.service import open_sandbox
+
+from .conftest import SOLUTIONS, signature
+from .test_redteam import CASES, Case, exercise_for
+
+KERNEL = [case for case in CASES if case.name.startswith("kernel_")]
+QUICK = [case for case in KERNEL if case.name != "kernel_orphan_daemon"]  # that one sleeps in every call
+MARKER = "kernel-daemon-marker"
+
+
+def kernel_case(name: str) -> Case:
+    return next(case for case in KERNEL if case.name == name)
+
+
+def test_every_kernel_wall_is_up(sandbox):
+    walls = sandbox.walls()
+    if not walls["landlock"]:
+        pytest.skip("this kernel has no Landlock (see docs/SANDBOX.md: the default mode then degrades)")
+    assert walls["seccomp"] and walls["pid_namespace"]
+
+
+@pytest.mark.parametrize("case", QUICK, ids=lambda case: case.name)
+def test_lossgrade_check_gives_kernel_cases_zero(case, tmp_path):
+    exercise = exercise_for(case)
+    (tmp_path / exercise.file).write_text(case.source)
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path), "--json",
+                           "--timeout", str(case.timeout)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [(r["exercise"], r["score"]) for r in json.loads(done.stdout)] == [(exercise.id, case.score)]
+    assert not list(Path("/tmp").glob("kernel-litter-*"))
+
+
+def test_batch_grading_gives_kernel_cases_zero_and_good_ones_their_grade(tmp_path, good, canary):
+    grade = pytest.importorskip("lossgrade.batch.grade", reason="batch grading (lossgrade.batch) is not built yet")
+    ex01 = catalog.resolve("ex01")
+    root = tmp_path / "class"
+    for learner, source in [("good-first", (SOLUTIONS / ex01.file).read_text()), *((c.name, c.source) for c in QUICK),
+                            ("good-last", (SOLUTIONS / ex01.file).read_text())]:
+        (root / learner).mkdir(parents=True)
+        (root / learner / ex01.file).write_text(source)
+    batch = grade.grade_class(root, tmp_path / "results", jobs=2, chosen=["ex01"])
+    assert not batch.grader_failed, batch.problems
+    scores = {r.learner: next(e for e in r.result.exercises if e.exercise == "ex01") for r in batch.records}
+    assert {case.name: scores[case.name].score for case in QUICK} == {case.name: 0.0 for case in QUICK}
+    assert signature(scores["good-first"]) == signature(scores["good-last"]) == good.baseline(ex01)
+    canary.assert_untouched()
+
+
+@pytest.mark.skipif(not strong.available()[0], reason=strong.available()[1])
+def test_strong_mode_gives_kernel_cases_zero():
+    with open_sandbox(strong=True) as box:
+        for case in QUICK:
+            exercise = exercise_for(case)
+            result = runner.grade_exercise(box, exercise, {exercise.file: case.source},
+                                           limits=Limits(call_seconds=case.timeout))
+            assert result.score == 0.0, case.name
+
+
+def test_a_gpu_worker_gets_no_memory_past_its_limit_through_shared_storages():
+    """RLIMIT_DATA, a GPU worker's memory limit, does not count shared memory: the kernel
+    refuses every route to it (on a CPU-only machine, the GPU path is chosen explicitly)."""
+    case = kernel_case("kernel_shared_memory")
+    exercise = exercise_for(case)
+    with Sandbox(gpu=True) as box:
+        result = runner.grade_exercise(box, exercise, {exercise.file: case.source}, limits=Limits(call_seconds=case.timeout))
+    assert result.score == 0.0
+
+
+def test_a_deep_folder_is_cleaned_up_and_the_zygote_serves_on(sandbox, good):
+    case = kernel_case("kernel_deep_folder")
+    ex01 = exercise_for(case)
+    baseline = good.baseline(ex01)
+    assert runner.grade_exercise(sandbox, ex01, {ex01.file: case.source}, limits=Limits(call_seconds=10)).score == 0
+    assert good.grade(ex01) == baseline  # the zygote survived its clean-up
+    zygote = sorted(sandbox.own_processes())
+    if os.geteuid() == 0 and zygote:  # its folders, seen through its own mount namespace
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _worker_folders(zygote[-1]):
+            time.sleep(0.1)
+        assert _worker_folders(zygote[-1]) == []
+
+
+def _worker_folders(zygote: int) -> list[str]:
+    found = []
+    for root in Path(f"/proc/{zygote}/root/tmp").glob("lossgrade-zygote-*"):
+        found += [p.name for p in root.iterdir()]
+    return found
+
+
+def _holders_of(name: str) -> set[int]:
+    """Processes that hold a file called `name` open."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                if os.readlink(f"/proc/{entry}/fd/{fd}").endswith("/" + name):
+                    found.add(int(entry))
+                    break
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_learners_daemon_dies_with_the_grader_however_it_is_stopped(how, tmp_path):
+    """A real `lossgrade check`, killed by a real signal while the learner's double-forked
+    daemon (own session, ignoring signals) runs: nothing of it may survive."""
+    case = kernel_case("kernel_orphan_daemon")
+    exercise = exercise_for(case)
+    (tmp_path / exercise.file).write_text(case.source)
+    grader = subprocess.Popen([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path),
+                               "--timeout", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (daemons := _holders_of(MARKER)) and time.monotonic() < deadline:
+            assert grader.poll() is None, "the grader ended before the daemon started"
+            time.sleep(0.1)
+        assert daemons, "the daemon never started"
+        os.kill(grader.pid, how)  # the grader alone, not its process group
+        grader.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _holders_of(MARKER) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _holders_of(MARKER), f"the learner's daemon outlived the grader ({how.name})"
+    finally:
+        for pid in _holders_of(MARKER):
+            os.kill(pid, signal.SIGKILL)
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+
+
+SLOW_BUT_RIGHT = """import time
+
+def mse_loss(input, target, reduction="mean"):
+    time.sleep(0.4)
+    errors = (input - target) ** 2
+    if input.shape != target.shape:
+        raise ValueError("shapes differ")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return errors.mean() if reduction == "mean" else errors.sum() if reduction == "sum" else errors
+"""
+
+
+def test_a_slow_submission_stops_at_its_time_budget_through_check(tmp_path):
+    """Right but slow: a budget across all of its calls, after which every check left
+    fails at once, naming the budget (`lossgrade check --budget`)."""
+    (tmp_path / "ex01_mse.py").write_text(SLOW_BUT_RIGHT)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "check", "ex01", "-w", str(tmp_path), "--json",
+                           "--timeout", "5", "--budget", "2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    (result,) = json.loads(done.stdout)
+    messages = json.dumps(result)
+    assert "time budget of 2 s ran out" in messages
+    assert 0 < result["score"] < 10
+    assert time.monotonic() - started < 60
+
+
+def test_the_budget_is_shared_by_every_exercise_of_a_batch_submission(sandbox):
+    from lossgrade.sandbox.client import submission_budget
+
+    ex01 = catalog.resolve("ex01")
+    with submission_budget(1.0) as budget:
+        first = runner.grade_exercise(sandbox, ex01, {ex01.file: SLOW_BUT_RIGHT})
+        second = runner.grade_exercise(sandbox, ex01, {ex01.file: SLOW_BUT_RIGHT})
+    assert budget is not None and budget.left() <= 0
+    assert first.score < ex01.points and second.score == 0
+    assert all("time budget of 1 s ran out" in c.feedback.message for c in second.checks if c.feedback and
+               c.outcome.value != "skipped")
