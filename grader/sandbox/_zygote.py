@@ -44,6 +44,7 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
+TRAVERSE_GID = 1 << 31  # traversal.TRAVERSE_GID: the workers' own uids come after it
 SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
 # What a worker may read besides Python's installation and its own folder (Landlock): the
 # system's libraries, the few files of /etc, /dev and /proc that torch and libc read, and
@@ -69,7 +70,8 @@ def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: i
     memory = limits["memory_mib"] << 20
     if os.getuid() == 0:  # never run learner code as root: drop to this worker's own uid
         os.chown(workdir, uid, uid)
-        os.setgroups([])
+        # The group that may enter the folders above a private Python (see traversal.py).
+        os.setgroups([TRAVERSE_GID] if uid >= TRAVERSE_GID else [])
         os.setgid(uid)
         os.setuid(uid)
     elif NAMESPACE:

@@ -427,20 +427,31 @@ def tasks_of(uid: int) -> int:
 
 
 def check_reachable_by_workers() -> None:
-    """As root, workers drop to uids of their own, who must be able to reach Python and
-    torch: every folder on the way needs the execute bit for others."""
+    """As root, workers drop to uids of their own, who must be able to reach Python, torch
+    and this sandbox: where a folder on the way lacks the execute bit for others, the
+    workers' group alone is let through (see traversal.py); where that cannot be done
+    (workers sharing `nobody`, a file system without ACLs), say which folder needs it."""
     if os.geteuid() != 0:
         return
     import importlib.util
 
+    from lossgrade.sandbox import traversal
+
     torch_spec = importlib.util.find_spec("torch")
-    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT]
+    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT, Path(sys.prefix).resolve()]
     if torch_spec and torch_spec.origin:
-        paths.append(Path(torch_spec.origin))
-    for path in paths:
-        for folder in path.parents:
-            if folder.exists() and not folder.stat().st_mode & 0o001:
-                raise SandboxError(
-                    f"learner code runs as an unprivileged user, who cannot enter {folder} (needed for "
-                    f"{path.name}); allow it with `chmod o+x {folder}`"
-                )
+        paths.append(Path(torch_spec.origin).resolve())
+    for folder in traversal.folders_above(paths):
+        if not folder.exists() or traversal.grants_traversal(folder):
+            continue
+        why = "its workers share the user nobody here"
+        if own_uids_available():
+            try:
+                traversal.grant_traversal(folder)
+                continue
+            except OSError as exc:
+                why = f"its ACL could not be set ({exc.strerror})"
+        raise SandboxError(
+            f"learner code runs as an unprivileged user, who cannot enter {folder} and {why}; "
+            f"allow it with `chmod o+x {folder}`"
+        )

@@ -196,3 +196,39 @@ def test_the_budget_is_shared_by_every_exercise_of_a_batch_submission(sandbox):
     assert first.score < ex01.points and second.score == 0
     assert all("time budget of 1 s ran out" in c.feedback.message for c in second.checks if c.feedback and
                c.outcome.value != "skipped")
+
+
+PRIVATE_ROOT = """set -e
+mkdir -p "$ORIG"
+mount --bind /root "$ORIG"
+mount -t tmpfs -o mode=700 tmpfs /root
+for entry in "$ORIG"/.[!.]* "$ORIG"/*; do
+  [ -e "$entry" ] || continue
+  name=$(basename "$entry"); if [ -d "$entry" ]; then mkdir "/root/$name"; else touch "/root/$name"; fi
+  mount --bind "$entry" "/root/$name"
+done
+stat -c %a /root
+"$PYTHON" -m lossgrade check ex01 -w "$WORK" --json
+stat -c %a /root
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: the private-Python set-up is root's")
+def test_root_with_python_under_a_private_home_needs_no_chmod(tmp_path):
+    """As root, on a fresh machine whose /root is mode 700 (seen in a mount namespace of the
+    test's own): `lossgrade check` grades, and /root is opened to the workers' group alone."""
+    if not Path("/usr/bin/unshare").exists():
+        pytest.skip("util-linux's unshare is not installed")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "ex01_mse.py").write_text((SOLUTIONS / "ex01_mse.py").read_text())
+    env = {**os.environ, "ORIG": str(tmp_path / "orig"), "WORK": str(work), "PYTHON": sys.executable}
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", PRIVATE_ROOT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    if "mount: " in done.stderr and done.returncode != 0 and "lossgrade" not in done.stderr:
+        pytest.skip(f"no mount namespace here: {done.stderr.strip()[-200:]}")
+    before, rest = done.stdout.split("\n", 1)
+    output, after = rest.rsplit("\n", 2)[0], rest.rsplit("\n", 2)[1]
+    assert before == "700", done.stderr
+    assert json.loads(output)[0]["score"] == 10.0, done.stderr
+    assert int(after, 8) & 0o001 == 0  # others still may not enter: only the workers' group
