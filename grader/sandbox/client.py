@@ -128,7 +128,9 @@ class Sandbox:
         if not self.strong:  # bwrap makes the pid namespace in the strong mode
             command.append("own-namespace")
         if self.strong:
-            command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
+            # Only what the zygote needs is bound in (never a checkout): the package's own code
+            # comes back as sandbox/ alone, which Landlock then closes to every worker.
+            command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,), gpu=self.gpu)
         self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
         self._process = subprocess.Popen(
             command,

@@ -232,3 +232,46 @@ def test_root_with_python_under_a_private_home_needs_no_chmod(tmp_path):
     assert before == "700", done.stderr
     assert json.loads(output)[0]["score"] == 10.0, done.stderr
     assert int(after, 8) & 0o001 == 0  # others still may not enter: only the workers' group
+
+
+CHECKOUT = Path(__file__).resolve().parents[2]  # this checkout: solutions/, examples/, .git, the package
+
+
+@pytest.mark.skipif(not strong.available()[0], reason=strong.available()[1])
+def test_strong_mode_shows_workers_no_course_checkout_and_no_home():
+    """Under --strong, the checkout holding the grader is not there at all: not its
+    solutions/, examples/, .git or README (not even as names whose existence could be
+    tested, which Landlock alone allows), nor the home folder; only the package's sandbox/
+    folder is bound in, for the zygote, and Landlock keeps the worker out of it."""
+    from lossgrade.sandbox.client import SANDBOX_DIR
+    from lossgrade.sandbox.learner import LearnerModule
+
+    home = Path.home()
+    python = strong.python_folders()  # bound in: a home entry on the way to Python stays
+    home_entries = sorted(str(home / name) for name in os.listdir(home)
+                          if not any(home / name == p or home / name in p.parents for p in python))
+    assert (CHECKOUT / "solutions").is_dir() and (CHECKOUT / "examples").is_dir() and (CHECKOUT / ".git").exists()
+    paths = [str(CHECKOUT / name) for name in ("solutions", "examples", ".git", "README.md", "pyproject.toml",
+                                               "tests", "exercises")] + home_entries
+    source = f"""import os
+
+def probe():
+    seen = [p for p in {paths!r} if os.path.lexists(p)]
+    try:
+        listed = os.listdir({str(SANDBOX_DIR)!r})
+    except OSError:
+        listed = []
+    raise ValueError(repr((seen, listed)))
+"""
+    with open_sandbox(strong=True) as box:
+        learner = LearnerModule(box, "probe", {"probe.py": source}, ("probe",))
+        try:
+            seen, listed = eval(learner.call("probe").message)
+        finally:
+            learner.close()
+        case = kernel_case("kernel_course_checkout")
+        exercise = exercise_for(case)
+        result = runner.grade_exercise(box, exercise, {exercise.file: case.source}, limits=Limits(call_seconds=case.timeout))
+    assert seen == []
+    assert listed == []  # the zygote's code is there, but closed to workers
+    assert result.score == 0.0
