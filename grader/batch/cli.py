@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 from lossgrade.errors import ExitCode, LossgradeError
+from lossgrade.sandbox.client import Limits
 
 if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
     from lossgrade.batch.grade import Batch
@@ -33,8 +34,10 @@ def _cores() -> int:
 @click.option("--strong", is_flag=True,
               help="Run learners' code under bubblewrap: no network, and the class, the results and the "
                    "solutions out of sight.")
+@click.option("--budget", type=click.FloatRange(min=0.1), default=Limits.budget_seconds, show_default=True,
+              help="Seconds all the calls of one submission may take together; its later checks then fail, saying so.")
 def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...],
-          strong: bool) -> None:
+          strong: bool, budget: float) -> None:
     """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
@@ -70,7 +73,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned)
+                            on_plan=planned, budget=budget)
         written = exports.write_all(out, batch, with_junit)
     except KeyboardInterrupt:
         bar.close()

@@ -40,7 +40,8 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
 
 
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
-                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None) -> Batch:
+                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
+                budget: float | None = None) -> Batch:
     started = time.monotonic()
     found = discover.discover(root, exclude=out)
     exercises, problems = exercises_to_grade(chosen)
@@ -71,7 +72,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out))
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), budget=budget)
         outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                            on_done=lambda record: bar.advance(record.learner))
         bar.close()

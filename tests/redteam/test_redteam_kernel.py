@@ -198,6 +198,28 @@ def test_the_budget_is_shared_by_every_exercise_of_a_batch_submission(sandbox):
                c.outcome.value != "skipped")
 
 
+def test_a_slow_submission_stops_at_its_time_budget_through_grade_and_the_class_is_graded(tmp_path):
+    """`lossgrade grade --budget`: the slow-but-right submission's checks past its budget
+    fail, naming it; the learners before and after it get their full grade."""
+    ex01 = catalog.resolve("ex01")
+    good = (SOLUTIONS / ex01.file).read_text()
+    for learner, source in [("ada", good), ("slow", SLOW_BUT_RIGHT), ("zoe", good)]:
+        (tmp_path / "class" / learner).mkdir(parents=True)
+        (tmp_path / "class" / learner / ex01.file).write_text(source)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "grade", str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "-e", "ex01", "--jobs", "1", "--budget", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    records = {r["learner"]: r for r in json.loads((tmp_path / "out" / "gradebook.json").read_text())["records"]}
+    assert records["ada"]["score"] == records["zoe"]["score"] == ex01.points
+    slow = records["slow"]
+    assert 0 < slow["score"] < ex01.points
+    assert any("time budget of 2 s ran out" in (c["feedback"] or {}).get("message", "") for c in slow["checks"])
+    assert time.monotonic() - started < 300  # not ~170 calls of 0.4 s each on top of the class
+
+
 PRIVATE_ROOT = """set -e
 mkdir -p "$ORIG"
 mount --bind /root "$ORIG"
