@@ -13,7 +13,8 @@ a C extension, `os.open(dir_fd=...)`, a child process: all inherit the rules).
 - seccomp: `socket()` fails (no network of any kind, no unix socket to a service on this
   machine, no netlink), as do `memfd_create`, SysV shared memory, anonymous shared maps
   (memory that RLIMIT_DATA does not count), io_uring (which would do all of these in the
-  kernel's name) and namespace changes (`unshare`, `setns`).
+  kernel's name) and namespace changes (`unshare`, `setns`). A worker that may use CUDA
+  keeps memfd and anonymous shared maps, which the driver needs (see `seccomp_program`).
 
 Loaded by the zygote (sibling import, no lossgrade); the client asks `landlock_abi()`.
 """
@@ -125,12 +126,20 @@ def _errno(code: int) -> int:
     return 0x00050000 | code
 
 
-def seccomp_program() -> bytes | None:
-    """The filter's BPF program, or None on an architecture we do not know."""
+def seccomp_program(gpu: bool = False) -> bytes | None:
+    """The filter's BPF program, or None on an architecture we do not know.
+
+    `gpu`: for a worker that may use CUDA, whose driver creates a memfd while it starts
+    (cuInit fails with error 304 without one: NVIDIA/OpenShell#1696) and maps shared memory
+    of its own; memfd_create and anonymous shared maps are then allowed, and the zygote
+    bounds that memory instead (it counts every process's shared pages and memfds: see
+    `_zygote.Zygote.watch`). Sockets, SysV shared memory, io_uring and namespaces stay refused."""
     known = _SYSCALLS.get(platform.machine())
     if known is None:
         return None
     arch, refused, mmap = known
+    if gpu:
+        refused = {name: number for name, number in refused.items() if name != "memfd_create"}
     program: list[tuple[int, int, int, int]] = [(_LD, 0, 0, 4), (_JEQ, 1, 0, arch), (_RET, 0, 0, _KILL),
                                                 (_LD, 0, 0, 0)]
     if arch == 0xC000003E:  # x32 system calls share the arch: refuse them all
@@ -138,9 +147,9 @@ def seccomp_program() -> bytes | None:
     for name, number in refused.items():
         code = errno.EAFNOSUPPORT if name == "socket" else errno.EPERM
         program += [(_JEQ, 0, 1, number), (_RET, 0, 0, _errno(code))]
-    # mmap(..., flags, ...) with MAP_ANONYMOUS and MAP_SHARED or MAP_SHARED_VALIDATE
-    program += [(_JEQ, 0, 5, mmap), (_LD, 0, 0, 16 + 3 * 8), (_AND, 0, 0, MAP_SHARED_ANONYMOUS_MASK),
-                (_JEQ, 1, 0, 0x21), (_JEQ, 0, 1, 0x23), (_RET, 0, 0, _errno(errno.EPERM))]
+    if not gpu:  # mmap(..., flags, ...) with MAP_ANONYMOUS and MAP_SHARED or MAP_SHARED_VALIDATE
+        program += [(_JEQ, 0, 5, mmap), (_LD, 0, 0, 16 + 3 * 8), (_AND, 0, 0, MAP_SHARED_ANONYMOUS_MASK),
+                    (_JEQ, 1, 0, 0x21), (_JEQ, 0, 1, 0x23), (_RET, 0, 0, _errno(errno.EPERM))]
     program += [(_RET, 0, 0, _ALLOW)]
     return b"".join(struct.pack("=HBBI", *ins) for ins in program)
 

@@ -60,6 +60,7 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 LANDLOCK_ABI = _kernel.landlock_abi()  # 0: the kernel has no Landlock (see docs/SANDBOX.md)
 SECCOMP = _kernel.seccomp_program()
 RULES: list[tuple[int, int]] = []  # (O_PATH descriptor, rights) shared by every worker, opened once here
+WATCH_SECONDS = 0.05  # how often the memory of GPU workers is looked at (see Zygote.watch)
 
 
 # ------------------------------------------------------------------ the worker's jail
@@ -121,6 +122,9 @@ def _kernel_walls(workdir: str) -> None:
         own = [(os.open(workdir, os.O_PATH | os.O_CLOEXEC), _kernel.WRITE),
                (os.open(f"/proc/{os.getpid()}", os.O_PATH | os.O_CLOEXEC), _kernel.READ),
                (os.open(os.devnull, os.O_PATH | os.O_CLOEXEC), _kernel.READ_FILE | _kernel.WRITE_FILE)]
+        if GPU:  # the CUDA driver names its threads (/proc/<pid>/task/<tid>/comm): cuInit fails without
+            own.append((os.open(f"/proc/{os.getpid()}/task", os.O_PATH | os.O_CLOEXEC),
+                        _kernel.READ | _kernel.WRITE_FILE))
         _kernel.restrict(RULES + own, LANDLOCK_ABI)
         for fd, _ in own:
             os.close(fd)
@@ -170,6 +174,7 @@ class Zygote:
         self.ended: dict[int, int] = {}  # pid -> wait status, until the grader asks
         self.retired: set[int] = set()  # uids of ended workers: any process left with one is a stray
         self.leftovers: list[tuple[str, int]] = []  # (folder, uid) of ended workers, to clean up
+        self.watched: dict[int, int] = {}  # pid -> the memory (bytes) each of its processes may hold (GPU workers)
         # The workers' folders, in one folder of ours: however many files others leave in
         # /tmp, making and removing a worker's folder costs the same.
         self.root = tempfile.mkdtemp(prefix="lossgrade-zygote-")
@@ -184,7 +189,9 @@ class Zygote:
 
     def serve(self) -> None:
         while True:
-            ready, _, _ = select.select([self.control.fileno(), self.wakeup], [], [])
+            ready, _, _ = select.select([self.control.fileno(), self.wakeup], [], [],
+                                        WATCH_SECONDS if self.watched else None)
+            self.watch()
             if self.wakeup in ready:
                 _drain(self.wakeup)
                 self.reap()
@@ -228,6 +235,8 @@ class Zygote:
                 os._exit(code)
         os.close(fd)
         self.workers[pid] = (workdir, uid)
+        if GPU and limits["memory_mib"]:
+            self.watched[pid] = _memory_of(os.getpid()) + (limits["memory_mib"] << 20)
         self.retired.discard(uid)
         return pid
 
@@ -246,6 +255,7 @@ class Zygote:
             select.select([self.wakeup], [], [], 0.01)
             _drain(self.wakeup)
             self._collect()
+            self.watch()
         return {"status": self.ended.pop(pid), "killed": killed}
 
     def _collect(self) -> None:
@@ -259,11 +269,28 @@ class Zygote:
                 return
             if pid in self.workers:
                 self.ended[pid] = status
+                self.watched.pop(pid, None)
                 workdir, uid = self.workers.pop(pid)
                 _kill_group(pid)
                 self.leftovers.append((workdir, uid))
                 if uid not in (os.getuid(), NOBODY):  # a uid of its own, used by nothing else
                     self.retired.add(uid)
+
+    def watch(self) -> None:
+        """Kill every GPU worker one of whose processes holds more memory than its limit.
+
+        A GPU worker's RLIMIT_DATA counts only private memory, and its seccomp filter lets
+        CUDA make memfds and shared maps: so, every WATCH_SECONDS, each of its processes'
+        resident anonymous and shared pages and the memfds it holds are added up here (a
+        mapped memfd counts twice: the bound errs on the safe side). Between two looks a
+        worker may overshoot by what it can touch in that time."""
+        for pid, limit in list(self.watched.items()):
+            processes = [pid, *_descendants(pid)]
+            if any(_memory_of(process) > limit for process in processes):
+                self.watched.pop(pid)
+                _kill_group(pid)
+                for process in processes:
+                    _kill(process)
 
     def reap(self) -> None:
         """Collect ended children, kill strays until none is left, then remove what the
@@ -312,6 +339,47 @@ class Zygote:
                 break
             time.sleep(0.002)
         remove_tree(self.root)
+
+
+def _memory_of(pid: int) -> int:
+    """The memory a process holds that its limits may not count: its resident anonymous
+    and shared pages (pinned memory, shared storages, shared maps) and the memfds it holds
+    open, in bytes; 0 for a process that has ended."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(("RssAnon:", "RssShmem:")):
+                    total += int(line.split()[1]) * 1024
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/memfd:"):
+                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_blocks * 512
+            except OSError:
+                continue
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from the kernel's lists of children (no /proc scan)."""
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as listing:
+                    children = [int(child) for child in listing.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            frontier += children
+    return found
 
 
 def _our_children() -> set[int] | None:
@@ -508,13 +576,14 @@ def warm_up(parts: list[str], gpu: bool) -> None:
 
 
 def main() -> None:
-    global GPU
+    global GPU, SECCOMP
     control = socket.socket(fileno=int(sys.argv[1]))
     options = json.loads(control.recv(1 << 20))  # not in argv, where a worker would find the paths
     torch.set_num_threads(1)
     # Counted through NVML, which leaves CUDA uninitialised here: a worker forked from a
     # zygote that had initialised CUDA could not use it.
     GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
+    SECCOMP = _kernel.seccomp_program(gpu=GPU)  # CUDA needs memfd and shared maps: see Zygote.watch
     warm_up(options["warm"], gpu=GPU)
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -81,13 +82,64 @@ def test_strong_mode_gives_kernel_cases_zero():
 
 
 def test_a_gpu_worker_gets_no_memory_past_its_limit_through_shared_storages():
-    """RLIMIT_DATA, a GPU worker's memory limit, does not count shared memory: the kernel
-    refuses every route to it (on a CPU-only machine, the GPU path is chosen explicitly)."""
+    """RLIMIT_DATA, a GPU worker's memory limit, does not count shared memory, and CUDA
+    needs memfds and shared maps, which its filter therefore allows: the zygote kills it
+    once it holds more than its limit that way (on a CPU-only machine, the GPU path is
+    chosen explicitly; a limit of 512 MiB keeps the test light)."""
     case = kernel_case("kernel_shared_memory")
     exercise = exercise_for(case)
     with Sandbox(gpu=True) as box:
-        result = runner.grade_exercise(box, exercise, {exercise.file: case.source}, limits=Limits(call_seconds=case.timeout))
+        result = runner.grade_exercise(box, exercise, {exercise.file: case.source},
+                                       limits=Limits(call_seconds=case.timeout, memory_mib=512))
     assert result.score == 0.0
+    messages = [c.feedback.message for c in result.checks if c.feedback]
+    assert any("SIGKILL" in message for message in messages), messages  # killed, not refused
+
+
+CUDA_NEEDS = """import ctypes, sys, threading
+
+LIBC = sys.modules["_kernel"].LIBC  # raw system calls, below the guards: what the kernel allows
+LIBC.syscall.restype = ctypes.c_long
+O_WRONLY, O_CREAT = 0o1, 0o100
+
+def attempt(number, *args):
+    return "refused" if LIBC.syscall(number, *args) < 0 else "allowed"
+
+def write(path, flags):
+    fd = LIBC.syscall(257, -100, path.encode(), flags, 0o600)  # openat
+    return "refused" if fd < 0 or LIBC.syscall(1, fd, b"cuda", 4) < 0 else "allowed"
+
+def probe():
+    raise ValueError(repr({
+        "memfd": attempt(319, b"cuda", 0),
+        "shared map": attempt(9, 0, 4096, 3, 0x21, -1, 0),  # MAP_SHARED | MAP_ANONYMOUS
+        "thread name": write(f"/proc/self/task/{threading.get_native_id()}/comm", O_WRONLY),
+        "socket": attempt(41, 1, 1, 0),
+        "/dev/shm": write("/dev/shm/cuda-probe", O_WRONLY | O_CREAT),
+    }))
+"""
+
+
+@pytest.mark.parametrize("gpu", [False, True], ids=["cpu-worker", "gpu-worker"])
+def test_a_gpu_worker_may_do_what_cuda_needs_and_no_more(gpu):
+    """The CUDA driver creates a memfd, maps shared memory and names its threads while it
+    starts (cuInit fails with error 304 without them): a GPU worker may, a CPU worker may
+    not; neither may open a socket or write to /dev/shm."""
+    from lossgrade.sandbox.learner import LearnerModule
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the probe makes x86_64 system calls")
+    with Sandbox(gpu=gpu) as box:
+        if not box.walls()["landlock"]:
+            pytest.skip("this kernel has no Landlock")
+        learner = LearnerModule(box, "probe", {"probe.py": CUDA_NEEDS}, ("probe",))
+        try:
+            seen = eval(learner.call("probe").message)
+        finally:
+            learner.close()
+    cuda = "allowed" if gpu else "refused"
+    assert seen == {"memfd": cuda, "shared map": cuda, "thread name": cuda, "socket": "refused",
+                    "/dev/shm": "refused"}
 
 
 def test_a_deep_folder_is_cleaned_up_and_the_zygote_serves_on(sandbox, good):
