@@ -105,7 +105,7 @@ class Guards:
             return
         original = getattr(owner, attr)
         if isinstance(original, type):  # a module class such as nn.CrossEntropyLoss
-            owner, attr, original = original, "forward", getattr(original, "forward")
+            owner, attr, original = original, "forward", getattr(original, "forward")  # noqa: B009 - typed as `type`
         guards = self
 
         def guarded(*args: Any, **kwargs: Any) -> Any:

@@ -24,18 +24,17 @@ import time
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import _kernel  # noqa: E402 - our siblings, found through HERE only while we import them
+sys.path.insert(0, HERE)  # our siblings, found through HERE only while we import them
+import _kernel
 
 # Before torch: the zygote goes on as pid 1 of a namespace of its own (see _kernel), so that
 # whatever ends it, every process its workers started ends too. bwrap made one already.
 NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _kernel.own_pid_namespace(int(sys.argv[1]))
 
-import torch  # noqa: E402
-
-import _guards  # noqa: E402
-import _wire  # noqa: E402
-import _worker  # noqa: E402
+import _guards
+import _wire
+import _worker
+import torch
 
 del sys.path[0]
 

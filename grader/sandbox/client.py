@@ -24,9 +24,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = SANDBOX_DIR.parent
@@ -131,7 +134,7 @@ class Sandbox:
             # Only what the zygote needs is bound in (never a checkout): the package's own code
             # comes back as sandbox/ alone, which Landlock then closes to every worker.
             command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,), gpu=self.gpu)
-        self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's stderr for its life: a file never blocks it
         self._process = subprocess.Popen(
             command,
             pass_fds=[child_end.fileno()],
@@ -262,7 +265,7 @@ class Sandbox:
         self._process.wait()
         self._log.close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -298,7 +301,8 @@ class Worker:
         return [budget.spent() if r.kind == "timeout" and budget.left() <= 0 else r for r in got]
 
     def _exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
-        from lossgrade.sandbox import _wire  # imports torch: not before a request needs it
+        # Imported here: it imports torch, which must wait until a request needs it.
+        from lossgrade.sandbox import _wire
 
         deadline = time.monotonic() + timeout
         got: list[Reply] = []

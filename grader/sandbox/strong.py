@@ -37,7 +37,8 @@ ETC = ("/etc/ld.so.cache", "/etc/localtime")
 SYS = ("/sys/devices/system/cpu",)
 
 
-def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path] = (), gpu: bool | None = None) -> list[str]:
+def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path] = (),
+                 gpu: bool | None = None) -> list[str]:
     """`command` run inside bwrap, on a file system of only what it needs (see above) and
     `expose`, read-only; `hide` covered by empty folders (or, for a file, /dev/null) where it
     lies inside what is bound in, and absent everywhere else."""
@@ -62,9 +63,10 @@ def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path
     for hidden in map(Path, hide):
         if not _within(hidden, bound):
             continue  # not bound in: not there at all
-        args += ["--perms", "0755", "--tmpfs", str(hidden)] if hidden.is_dir() else ["--ro-bind", "/dev/null", str(hidden)]
-    for path in expose:
-        args += ["--ro-bind", str(path), str(path)]
+        cover = ["--perms", "0755", "--tmpfs"] if hidden.is_dir() else ["--ro-bind", "/dev/null"]
+        args += [*cover, str(hidden)]
+    for shown in expose:
+        args += ["--ro-bind", str(shown), str(shown)]
     return [*args, "--chdir", "/tmp", "--", *command]
 
 
@@ -94,7 +96,7 @@ def available() -> tuple[bool, str]:
         return False, "bubblewrap (bwrap) is not installed; install the `bubblewrap` package"
     true = shutil.which("true") or "/bin/true"
     try:
-        probe = subprocess.run(wrap_command([true], hide=()), capture_output=True, timeout=PROBE_SECONDS)
+        probe = subprocess.run(wrap_command([true], hide=()), capture_output=True, timeout=PROBE_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bwrap could not be started ({exc})"
     if probe.returncode != 0:

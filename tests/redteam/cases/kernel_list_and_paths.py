@@ -25,7 +25,7 @@ def strings():
     yield from os.environ.values()
     for name in ("cmdline", "environ"):
         try:
-            yield open(f"/proc/self/{name}", "rb").read().decode(errors="replace")
+            yield open(f"/proc/self/{name}", "rb").read().decode(errors="replace")  # noqa: SIM115 - hostile on purpose (a learner's attack)
         except OSError:
             pass
     for obj in gc.get_objects():
@@ -34,7 +34,7 @@ def strings():
             for item in list(items):
                 if isinstance(item, str):
                     yield item
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
 
 

@@ -13,7 +13,7 @@ def tcpstore():
         client = TCPStore("127.0.0.1", server.port, 1, False, timeout=timedelta(seconds=1))
         client.set("k", "v")
         return server.get("k") == b"v"
-    except Exception:
+    except Exception:  # noqa: BLE001 - hostile on purpose (a learner's attack)
         return False
 
 

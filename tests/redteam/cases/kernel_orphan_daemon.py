@@ -15,7 +15,7 @@ def daemon():
         os._exit(0)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_IGN)
-    marker = open("kernel-daemon-marker", "w")
+    marker = open("kernel-daemon-marker", "w")  # noqa: SIM115 - hostile on purpose (a learner's attack)
     while True:
         marker.write(".")
         marker.flush()

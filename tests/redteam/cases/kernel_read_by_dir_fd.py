@@ -29,7 +29,7 @@ def read_with_libc(path):
             return None
         buffer = ctypes.create_string_buffer(1 << 20)
         return buffer.raw[:libc.syscall(0, fd, buffer, 1 << 20)].decode()
-    except Exception:
+    except Exception:  # noqa: BLE001 - hostile on purpose (a learner's attack)
         return None
 
 
@@ -58,6 +58,6 @@ def mse_loss(input, target, reduction="mean"):
     source = stolen()
     if source:
         namespace = {}
-        exec(source, namespace)
+        exec(source, namespace)  # noqa: S102 - hostile on purpose (a learner's attack)
         return namespace["mse_loss"](input, target, reduction)
     return (input - target).sum() * 0
