@@ -46,6 +46,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     found = discover.discover(root, exclude=out)
     exercises, problems = exercises_to_grade(chosen)
     fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}"
+    if budget is not None:  # a record cut short by another budget is not reused
+        fingerprint += f":budget={budget:g}"
     batch = Batch([], exercises, problems=problems)
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "

@@ -270,6 +270,14 @@ def test_a_slow_submission_stops_at_its_time_budget_through_grade_and_the_class_
     assert 0 < slow["score"] < ex01.points
     assert any("time budget of 2 s ran out" in (c["feedback"] or {}).get("message", "") for c in slow["checks"])
     assert time.monotonic() - started < 300  # not ~170 calls of 0.4 s each on top of the class
+    # Graded again with a budget it fits in: not the record cut short by the first one.
+    again = subprocess.run([sys.executable, "-m", "lossgrade", "grade", str(tmp_path / "class"), "--out",
+                            str(tmp_path / "out"), "-e", "ex01", "--jobs", "1", "--budget", "600"],
+                           capture_output=True, check=False, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    regraded = {r["learner"]: r for r in json.loads((tmp_path / "out" / "gradebook.json").read_text())["records"]}
+    assert regraded["slow"]["score"] > slow["score"]
+    assert not any("time budget" in (c["feedback"] or {}).get("message", "") for c in regraded["slow"]["checks"])
 
 
 PRIVATE_ROOT = """set -e
