@@ -69,12 +69,15 @@ def _brief(result: ExerciseResult) -> dict[str, object]:
 @click.option("--strong", is_flag=True, help="Run your code under bubblewrap: no network, solutions hidden.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_seconds, show_default=True,
               help="Seconds one call of your function may take before it is stopped.")
+@click.option("--budget", type=click.FloatRange(min=0.1), default=Limits.budget_seconds, show_default=True,
+              help="Seconds all the calls of one run may take together; later checks then fail, saying so.")
 @workspace_option
-def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, timeout: float, workspace_dir: Path | None) -> None:
+def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, timeout: float, budget: float,
+          workspace_dir: Path | None) -> None:
     """Run the checks of EXERCISE (e.g. ex03, 3, ex03_cross_entropy) on your code."""
     workspace = Workspace.find(workspace_dir)
     chosen = list(catalog.exercises()) if check_all else [_pick(workspace, exercise)]
-    limits = Limits(call_seconds=timeout)
+    limits = Limits(call_seconds=timeout, budget_seconds=budget)
     with service.open_sandbox(chosen, strong=strong, limits=limits) as sandbox:  # its torch import overlaps ours
         results = service.grade_folder(sandbox, workspace.root, chosen)
     service.remember(workspace, results, current=None if check_all else chosen[0].id)

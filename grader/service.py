@@ -12,7 +12,7 @@ from typing import Iterable
 
 from lossgrade import catalog, course
 from lossgrade.results import ExerciseResult, Status, exercise_from_dict, to_dict
-from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.client import Limits, Sandbox, submission_budget
 from lossgrade.workspace import Workspace
 
 
@@ -32,7 +32,8 @@ def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bo
 def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:
     from lossgrade import runner  # imports torch and the checks: after the zygote started
 
-    return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
+    with submission_budget(sandbox.limits.budget_seconds):  # one budget for all of a learner's calls
+        return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
 
 
 def file_digest(path: Path) -> str | None:

@@ -92,3 +92,18 @@ def test_batch_grading_runs_the_cuda_checks_in_every_grader(tmp_path):
     records = json.loads((tmp_path / "out" / "gradebook.json").read_text())["records"]
     outcomes = [check["outcome"] for record in records for check in record["checks"] if check["id"].endswith("[cuda]")]
     assert len(outcomes) == 3 * 3 and set(outcomes) == {"passed"}, records
+
+
+def test_cuda_starts_under_the_kernels_walls_and_pinned_memory_is_bounded(sandbox):
+    """CUDA initialises in a worker under Landlock and the GPU seccomp filter (memfd, shared
+    maps and its threads' names allowed), and pinned host memory, which RLIMIT_DATA does
+    not count, ends the worker past its limit (the zygote's watch)."""
+    walls = sandbox.walls()
+    if walls["landlock"]:
+        assert walls["seccomp"]
+    on_gpu = 'raise ValueError(str(torch.ones(1 << 20, device="cuda").sum().item()))\n'
+    assert report(sandbox, on_gpu) == str(float(1 << 20))
+    pinned = 'kept = [torch.ones(256 << 20, dtype=torch.uint8).pin_memory() for _ in range(12)]\nraise ValueError("no limit")\n'
+    reply = probe(sandbox, "import torch\n\ndef probe():\n" + "".join(f"    {line}\n" for line in pinned.splitlines()),
+                  limits=Limits(memory_mib=1024, call_seconds=60))
+    assert reply.kind == "crashed" and "SIGKILL" in reply.message, reply

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from lossgrade.batch import shard as shards
 from lossgrade.errors import ExitCode, LossgradeError
+from lossgrade.sandbox.client import Limits
 
 if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
     from lossgrade.batch.grade import Batch
@@ -37,8 +38,10 @@ def _cores() -> int:
 @click.option("--shard", "spec", metavar="I/N", callback=shards.option,
               help="Grade only shard I of N (1/4 ... 4/4), chosen by a hash of the learner id; "
                    "`lossgrade merge` combines the shards' results (docs/SCALE.md).")
+@click.option("--budget", type=click.FloatRange(min=0.1), default=Limits.budget_seconds, show_default=True,
+              help="Seconds all the calls of one submission may take together; its later checks then fail, saying so.")
 def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...],
-          strong: bool, spec: shards.Spec | None) -> None:
+          strong: bool, spec: shards.Spec | None, budget: float) -> None:
     """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
@@ -76,7 +79,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned, keep=spec.owns if spec else None)
+                            on_plan=planned, keep=spec.owns if spec else None, budget=budget)
         written = exports.write_all(out, batch, with_junit)
         if spec:
             shards.write_manifest(out, spec, batch, submissions)

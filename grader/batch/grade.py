@@ -42,13 +42,15 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
 
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
                 progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
-                keep: Callable[[str], bool] | None = None) -> Batch:
+                keep: Callable[[str], bool] | None = None, budget: float | None = None) -> Batch:
     """Grade the class in `root` into `out`; `keep(learner id)`, when given, picks the
     learners to grade (a shard's), before their submissions are even read."""
     started = time.monotonic()
     found = discover.discover(root, exclude=out, keep=keep)
     exercises, problems = exercises_to_grade(chosen)
     fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}"
+    if budget is not None:  # a record cut short by another budget is not reused
+        fingerprint += f":budget={budget:g}"
     batch = Batch([], exercises, problems=problems, fingerprint=fingerprint)
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
@@ -75,7 +77,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out))
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), budget=budget)
         outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                            on_done=lambda record: bar.advance(record.learner))
         bar.close()

@@ -39,6 +39,7 @@ class SandboxPlan:
 
     strong: bool = False
     hidden: tuple[Path, ...] = ()
+    budget: float | None = None  # seconds for all of one submission's calls; None: Limits' default
 
 
 @dataclass
@@ -189,7 +190,10 @@ class _Grading:
     def open(self) -> Sandbox:
         from lossgrade import service
 
-        return service.open_sandbox(self.exercises, strong=self.plan.strong, hidden=self.plan.hidden)
+        from lossgrade.sandbox.client import Limits
+
+        limits = Limits() if self.plan.budget is None else Limits(budget_seconds=self.plan.budget)
+        return service.open_sandbox(self.exercises, strong=self.plan.strong, hidden=self.plan.hidden, limits=limits)
 
     def grade(self, submission: Submission) -> tuple[SubmissionResult, str | None, str | None]:
         """(result, why the sandbox failed it, why the grader failed it)."""

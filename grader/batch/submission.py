@@ -17,7 +17,7 @@ from lossgrade import catalog
 from lossgrade.batch.discover import QUIZ_ANSWERS, Submission
 from lossgrade.errors import LossgradeError
 from lossgrade.results import ExerciseResult, QuizResult, Status, SubmissionResult
-from lossgrade.sandbox.client import Sandbox
+from lossgrade.sandbox.client import Sandbox, submission_budget
 
 if TYPE_CHECKING:
     from lossgrade.quiz.model import Quiz
@@ -43,11 +43,12 @@ def grade(sandbox: Sandbox, submission: Submission, exercises: Sequence[catalog.
     if submission.problem:
         return unreadable(submission, exercises, f"not graded: {submission.problem}")
     results = []
-    for exercise in exercises:
-        if exercise.file in submission.rejected:
-            results.append(_error(exercise, submission.rejected[exercise.file]))
-        else:
-            results.append(runner.grade_exercise(sandbox, exercise, sources(submission, exercise)))
+    with submission_budget(sandbox.limits.budget_seconds):  # one budget for all of a submission's calls
+        for exercise in exercises:
+            if exercise.file in submission.rejected:
+                results.append(_error(exercise, submission.rejected[exercise.file]))
+            else:
+                results.append(runner.grade_exercise(sandbox, exercise, sources(submission, exercise)))
     return SubmissionResult(submission.learner, results, quizzes(submission))
 
 

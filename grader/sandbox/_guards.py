@@ -15,6 +15,7 @@ Loaded by the zygote, before any learner code runs, and imports nothing from los
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 import warnings
@@ -88,7 +89,7 @@ class Guards:
         self.active: frozenset[str] = frozenset()
         self.violations: list[str] = []
         self.wrappers: dict[str, tuple[Any, str, Any]] = {}  # dotted -> (owner, attribute, wrapper)
-        self.hidden: tuple[str, ...] = ()  # real paths learner code may not open
+        self.hidden: frozenset[str] = frozenset()  # digests of the real paths learner code may not open (see `hide`)
         self.readable: tuple[str, ...] = ()  # the only real paths it may read (with its folder)
         self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
@@ -104,7 +105,7 @@ class Guards:
             return
         original = getattr(owner, attr)
         if isinstance(original, type):  # a module class such as nn.CrossEntropyLoss
-            owner, attr, original = original, "forward", getattr(original, "forward")
+            owner, attr, original = original, "forward", getattr(original, "forward")  # noqa: B009 - typed as `type`
         guards = self
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -116,6 +117,16 @@ class Guards:
         guarded.__doc__ = getattr(original, "__doc__", None)
         setattr(owner, attr, guarded)
         self.wrappers[dotted] = (owner, attr, guarded)
+
+    def hide(self, paths: list[str]) -> None:
+        """Refuse and record opening `paths`, knowing them only by their digests: a worker
+        is not told where the solutions, the class and the results are."""
+        self.hidden = frozenset(_digest(os.path.realpath(p)) for p in paths)
+
+    def _is_hidden(self, real: str) -> bool:
+        parts = real.split(os.sep)
+        return bool(self.hidden) and any(_digest(os.sep.join(parts[:n]) or os.sep) in self.hidden
+                                         for n in range(1, len(parts) + 1))
 
     def refuse(self, what: str) -> None:
         self.violations.append(what)
@@ -217,7 +228,7 @@ class Guards:
         real = _real(path)
         if real is None:
             return
-        if _inside(real, self.hidden):
+        if self._is_hidden(real):
             self.violations.append(f"open {path}")
             raise PermissionError(f"lossgrade: learner code may not read {path}")
         if _other_process(real):
@@ -235,7 +246,7 @@ class Guards:
         real = _real(path)
         if real is None:
             return
-        if _inside(real, self.hidden):
+        if self._is_hidden(real):
             self.violations.append(f"open {path}")
         if not _inside(real, (self.workdir,)) and real != os.devnull:
             raise PermissionError(f"lossgrade: learner code may only write inside its working folder, not to {path}")
@@ -269,6 +280,10 @@ def _other_process(real: str) -> bool:
     """`/proc/<pid>/...` of a process other than this one (its memory, descriptors...)."""
     parts = real.split(os.sep)
     return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != os.getpid()
+
+
+def _digest(path: str) -> str:
+    return hashlib.sha256(path.encode(errors="surrogateescape")).hexdigest()
 
 
 def _inside(real: str, roots: tuple[str, ...]) -> bool:

@@ -24,21 +24,21 @@ import time
 import traceback
 import types
 from collections.abc import Callable
-from typing import Any, ContextManager
-
-import torch
+from contextlib import AbstractContextManager
+from typing import Any
 
 import _wire  # our sibling: whoever loads this file provides it (see _zygote.py, inprocess.py)
+import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_OUTPUT = 4000  # characters of printed output returned per request
 # Captured before the zygote wraps forbidden functions: computing gradients for a check is
 # our own work, even in an exercise (ex06) that forbids learner code to call it.
 _AUTOGRAD_GRAD = torch.autograd.grad
-LearnerCode = Callable[[list[str]], ContextManager[None]]
+LearnerCode = Callable[[list[str]], AbstractContextManager[None]]
 
 
-def _unguarded(forbid: list[str]) -> ContextManager[None]:
+def _unguarded(forbid: list[str]) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
@@ -83,7 +83,8 @@ class Worker:
         self.drivers = drivers
         self.module: types.ModuleType | None = None
         self.forbid: list[str] = []  # the exercise's forbidden calls, as the load request said
-        self.output = open(os.path.join(workdir, ".output"), "a+", encoding="utf-8", errors="replace")
+        # Open for the worker's whole life, which no `with` block spans.
+        self.output = open(os.path.join(workdir, ".output"), "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
         self.output_pos = 0
 
     def serve(self) -> None:

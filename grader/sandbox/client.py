@@ -10,6 +10,8 @@ no worker can signal, trace or write into another, or into the grader.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import socket
@@ -19,11 +21,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = SANDBOX_DIR.parent
@@ -47,10 +53,41 @@ class Limits:
     memory_mib: int = 3072  # address space on top of what torch already maps
     file_mib: int = 16  # the size of any one file it writes
     processes: int = 32  # processes and threads, beyond those its uid already runs
+    budget_seconds: float = 120.0  # wall time of all the calls of one submission (see `submission_budget`)
 
     def for_zygote(self) -> dict[str, int]:
         return {"cpu_seconds": self.cpu_seconds, "memory_mib": self.memory_mib,
                 "file_mib": self.file_mib, "processes": self.processes}
+
+
+@dataclass
+class Budget:
+    """The time a submission's calls may still take, across all its exercises and checks."""
+
+    seconds: float
+    used: float = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.used
+
+    def spent(self) -> Reply:
+        return Reply(kind="timeout", message=f"the submission's time budget of {self.seconds:g} s ran out before this "
+                                             f"check could finish (all its calls together; `--budget` sets it)")
+
+
+_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("lossgrade_budget", default=None)
+
+
+@contextlib.contextmanager
+def submission_budget(seconds: float | None) -> Iterator[Budget | None]:
+    """Within this block, every call to a worker counts against one budget of `seconds`
+    (None: no budget); once it is spent, the remaining calls fail at once, saying so."""
+    budget = Budget(seconds) if seconds is not None else None
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
 
 
 class SandboxError(RuntimeError):
@@ -86,12 +123,18 @@ class Sandbox:
         self._spawned = 0
         self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         hidden = hidden_folders(self.hidden_paths)
+        # Sent on the control socket, not in argv, where every worker would read them.
         options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden],
-                   "gpu": self.gpu}
-        command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno()), json.dumps(options)]
+                   "forbidden_paths": [str(p) for p in (*hidden, *private_folders())], "gpu": self.gpu,
+                   "strong": self.strong}
+        command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno())]
+        if not self.strong:  # bwrap makes the pid namespace in the strong mode
+            command.append("own-namespace")
         if self.strong:
-            command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,))
-        self._log = tempfile.TemporaryFile()  # the zygote's stderr: a file never blocks it
+            # Only what the zygote needs is bound in (never a checkout): the package's own code
+            # comes back as sandbox/ alone, which Landlock then closes to every worker.
+            command = strong.wrap_command(command, hide=(*hidden, PACKAGE_DIR), expose=(SANDBOX_DIR,), gpu=self.gpu)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's stderr for its life: a file never blocks it
         self._process = subprocess.Popen(
             command,
             pass_fds=[child_end.fileno()],
@@ -103,6 +146,11 @@ class Sandbox:
             start_new_session=True,
         )
         child_end.close()
+        try:
+            self._control.send(json.dumps(options).encode())
+        except OSError as exc:
+            raise SandboxError(f"the sandbox's zygote process could not be started ({exc})") from None
+        self.kernel: dict[str, Any] = {}  # what the kernel enforces (see `walls`), once the zygote is ready
         self._uid_block = UID_BASE + ((self._process.pid & 0x3FFFFF) << 8) if own_uids_available() else None
         self._ready = False
 
@@ -110,6 +158,22 @@ class Sandbox:
     def pid(self) -> int:
         """The process the grader started: the zygote, or bwrap around it."""
         return self._process.pid
+
+    def own_processes(self) -> set[int]:
+        """The sandbox's own processes below `pid` (host pids): in the default mode, the
+        process that made the pid namespace and the zygote, pid 1 inside it; none in the
+        strong mode, where bwrap's are its own business. Workers are not among them."""
+        found: set[int] = set()
+        if self.strong:
+            return found
+        parent = self._process.pid
+        for _ in range(2):
+            children = _children(parent)
+            if len(children) != 1:
+                break
+            parent = children[0]
+            found.add(parent)
+        return found
 
     @property
     def uids(self) -> range | None:
@@ -150,8 +214,15 @@ class Sandbox:
 
     def _wait_ready(self) -> None:
         if not self._ready:
-            self._receive(STARTUP_SECONDS)
+            self.kernel = self._receive(STARTUP_SECONDS)
             self._ready = True
+
+    def walls(self) -> dict[str, Any]:
+        """What the kernel enforces on every worker: {"landlock": ABI or 0, "seccomp": bool,
+        "pid_namespace": bool (every process a worker starts dies with the zygote)}."""
+        self.wait_ready()
+        return {"landlock": int(self.kernel.get("landlock", 0)), "seccomp": bool(self.kernel.get("seccomp")),
+                "pid_namespace": bool(self.kernel.get("pid_namespace"))}
 
     def wait_ready(self) -> None:
         with self._lock:
@@ -194,7 +265,7 @@ class Sandbox:
         self._process.wait()
         self._log.close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -217,7 +288,21 @@ class Worker:
         each within `timeout` of the one before. Sending and receiving share the deadline:
         a worker that stops reading cannot block the grader either. Once one reply says
         why none came, or forges its data, it stands for the rest too: the worker is gone."""
-        from lossgrade.sandbox import _wire  # imports torch: not before a request needs it
+        budget = _BUDGET.get()
+        if budget is None:
+            return self._exchange(message, replies, timeout)
+        if budget.left() <= 0:
+            return [budget.spent()] * replies
+        started = time.monotonic()
+        try:
+            got = self._exchange(message, replies, min(timeout, budget.left()))
+        finally:
+            budget.used += time.monotonic() - started
+        return [budget.spent() if r.kind == "timeout" and budget.left() <= 0 else r for r in got]
+
+    def _exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
+        # Imported here: it imports torch, which must wait until a request needs it.
+        from lossgrade.sandbox import _wire
 
         deadline = time.monotonic() + timeout
         got: list[Reply] = []
@@ -295,6 +380,26 @@ def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(found)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def private_folders() -> tuple[Path, ...]:
+    """Folders no worker may read, whichever holds the reference solutions: the lossgrade
+    package, the course's folder and, for a checkout, the whole checkout (its examples,
+    its .git)."""
+    from lossgrade import course
+
+    found = {PACKAGE_DIR, course.solutions_dir().parent}
+    for folder in (PACKAGE_DIR.parent, course.solutions_dir().parent.parent):
+        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
+            found.add(folder)
+    return tuple(sorted(Path(os.path.realpath(p)) for p in found))
+
+
 def own_uids_available() -> bool:
     """Root can give each worker a uid of its own when this user namespace maps the range
     (a container's namespace may map only a few thousand ids; workers then share nobody)."""
@@ -328,20 +433,31 @@ def tasks_of(uid: int) -> int:
 
 
 def check_reachable_by_workers() -> None:
-    """As root, workers drop to uids of their own, who must be able to reach Python and
-    torch: every folder on the way needs the execute bit for others."""
+    """As root, workers drop to uids of their own, who must be able to reach Python, torch
+    and this sandbox: where a folder on the way lacks the execute bit for others, the
+    workers' group alone is let through (see traversal.py); where that cannot be done
+    (workers sharing `nobody`, a file system without ACLs), say which folder needs it."""
     if os.geteuid() != 0:
         return
     import importlib.util
 
+    from lossgrade.sandbox import traversal
+
     torch_spec = importlib.util.find_spec("torch")
-    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT]
+    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT, Path(sys.prefix).resolve()]
     if torch_spec and torch_spec.origin:
-        paths.append(Path(torch_spec.origin))
-    for path in paths:
-        for folder in path.parents:
-            if folder.exists() and not folder.stat().st_mode & 0o001:
-                raise SandboxError(
-                    f"learner code runs as an unprivileged user, who cannot enter {folder} (needed for "
-                    f"{path.name}); allow it with `chmod o+x {folder}`"
-                )
+        paths.append(Path(torch_spec.origin).resolve())
+    for folder in traversal.folders_above(paths):
+        if not folder.exists() or traversal.grants_traversal(folder):
+            continue
+        why = "its workers share the user nobody here"
+        if own_uids_available():
+            try:
+                traversal.grant_traversal(folder)
+                continue
+            except OSError as exc:
+                why = f"its ACL could not be set ({exc.strerror})"
+        raise SandboxError(
+            f"learner code runs as an unprivileged user, who cannot enter {folder} and {why}; "
+            f"allow it with `chmod o+x {folder}`"
+        )

@@ -1,12 +1,16 @@
 """The strong mode: the zygote and all its workers inside bubblewrap (`bwrap`).
 
-On top of the default mode's guards, the kernel then enforces: no network (a network
+On top of the default mode's walls, the kernel then enforces: no network (a network
 namespace of its own, with only a loopback that nothing outside listens on), no view of
-other processes (a pid namespace: the grader and other users' processes do not exist),
-a read-only file system, and an empty tmpfs wherever something is hidden (the reference
-solutions, the lossgrade package but for this sandbox folder, and whatever the caller
-adds, such as a class's other submissions). `/tmp` is a tmpfs of the sandbox's own, gone
-when it ends. bwrap runs unprivileged through user namespaces, or as root.
+other processes (a pid namespace: the grader and other users' processes do not exist), and
+a file system built for it, read-only, that holds only what the zygote needs: the system's
+libraries (`/usr`, `/lib*`, `/bin`, `/sbin`), Python's installation and the site-packages it
+imports from, a few files of `/etc`, a minimal `/dev` (with a GPU, its devices and `/sys`),
+a fresh `/proc`, an empty `/tmp` of its own, and this sandbox folder, which Landlock then
+closes to every worker. No course checkout, examples, `.git`, home, class or results folder
+is there at all; where one of `hide` lies inside a folder that is bound in (the reference
+solutions inside an installed package, say), an empty folder covers it. bwrap runs
+unprivileged through user namespaces, or as root.
 
 The zygote's control socket needs no flag: bwrap passes inherited descriptors through.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import os
 import shutil
 import site
 import subprocess
@@ -23,32 +28,64 @@ from pathlib import Path
 
 NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts")
 PROBE_SECONDS = 20
+# The system's programs and libraries, bound read-only where they are folders, and made the
+# same links where they are links (a merged /usr: /lib -> usr/lib).
+SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
+# What of /etc the dynamic loader, libc and torch read: no passwd, no hosts, no secrets.
+ETC = ("/etc/ld.so.cache", "/etc/localtime")
+# The CPUs' description, which torch and OpenMP read; with a GPU, the CUDA driver reads /sys.
+SYS = ("/sys/devices/system/cpu",)
 
 
-def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path] = ()) -> list[str]:
-    """`command` run inside bwrap: `hide` replaced by empty folders (or, for a file, by
-    /dev/null), then `expose` bound back read-only on top (a folder inside a hidden one)."""
-    args = [_bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            *NAMESPACES, "--die-with-parent", "--new-session"]
-    for path in _python_under_tmp():  # a virtualenv or checkout under /tmp stays reachable
-        args += ["--ro-bind", str(path), str(path)]
-    for device in sorted(glob.glob("/dev/nvidia*")):  # bwrap's /dev is minimal: give CUDA its devices
+def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path] = (),
+                 gpu: bool | None = None) -> list[str]:
+    """`command` run inside bwrap, on a file system of only what it needs (see above) and
+    `expose`, read-only; `hide` covered by empty folders (or, for a file, /dev/null) where it
+    lies inside what is bound in, and absent everywhere else."""
+    gpu = bool(glob.glob("/dev/nvidia*")) if gpu is None else gpu
+    args = [_bwrap(), *NAMESPACES, "--die-with-parent", "--new-session"]
+    bound: list[Path] = []
+    for path in SYSTEM:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+            bound.append(Path(path))
+    for folder in python_folders():
+        args += ["--ro-bind", str(folder), str(folder)]
+        bound.append(folder)
+    for path in (*ETC, *(("/sys",) if gpu else SYS)):
+        args += ["--ro-bind-try", path, path]
+    bound += [Path("/sys")] if gpu else []
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for device in sorted(glob.glob("/dev/nvidia*")) if gpu else ():  # bwrap's /dev is minimal: give CUDA its devices
         args += ["--dev-bind", device, device]
-    for path in hide:
-        args += ["--perms", "0755", "--tmpfs", str(path)] if Path(path).is_dir() else ["--ro-bind", "/dev/null", str(path)]
-    for path in expose:
-        args += ["--ro-bind", str(path), str(path)]
+    for hidden in map(Path, hide):
+        if not _within(hidden, bound):
+            continue  # not bound in: not there at all
+        cover = ["--perms", "0755", "--tmpfs"] if hidden.is_dir() else ["--ro-bind", "/dev/null"]
+        args += [*cover, str(hidden)]
+    for shown in expose:
+        args += ["--ro-bind", str(shown), str(shown)]
     return [*args, "--chdir", "/tmp", "--", *command]
 
 
-def _python_under_tmp() -> list[Path]:
-    """The interpreter, its site-packages and this package, where they live under /tmp
-    (which the sandbox replaces by an empty tmpfs); hidden paths are laid over them later."""
-    candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
-                  Path(__file__).resolve().parents[1], *map(Path, site.getsitepackages())}
-    tmp = Path("/tmp")
-    found = sorted(p.resolve() for p in candidates if p.exists() and tmp in p.resolve().parents)
+def python_folders() -> list[Path]:
+    """Python's installation and the site-packages it imports from (resolved, outermost
+    only): the interpreter's prefixes, the folder of the executable and its target, and
+    site-packages. Never the current folder, a checkout on `sys.path` or `/` itself."""
+    executable = Path(sys.executable)
+    candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix),
+                  executable.parent, executable.resolve().parent, *map(Path, site.getsitepackages())}
+    found = sorted({Path(os.path.realpath(p)) for p in candidates if p.is_dir()})
+    system = [Path(p).resolve() for p in SYSTEM if os.path.exists(p)]
+    found = [p for p in found if p != Path("/") and not _within(p, system)]
     return [p for p in found if not any(other in p.parents for other in found)]
+
+
+def _within(path: Path, roots: Iterable[Path]) -> bool:
+    real = Path(os.path.realpath(path))
+    return any(real == root or root in real.parents for root in map(Path, map(os.path.realpath, roots)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,7 +96,7 @@ def available() -> tuple[bool, str]:
         return False, "bubblewrap (bwrap) is not installed; install the `bubblewrap` package"
     true = shutil.which("true") or "/bin/true"
     try:
-        probe = subprocess.run(wrap_command([true], hide=()), capture_output=True, timeout=PROBE_SECONDS)
+        probe = subprocess.run(wrap_command([true], hide=()), capture_output=True, timeout=PROBE_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bwrap could not be started ({exc})"
     if probe.returncode != 0:

@@ -142,6 +142,7 @@ def strays(sandbox: Sandbox) -> list[int]:
     while frontier:
         frontier = {pid for pid, ppid, _ in processes if ppid in frontier and pid not in below}
         below |= frontier
+    below -= sandbox.own_processes()  # the zygote, pid 1 of its namespace, and the one that made it
     uids = sandbox.uids or range(0)
     return sorted(below | {pid for pid, _, uid in processes if uid in uids})
 

@@ -13,7 +13,7 @@ PLACES = ["/tmp/lossgrade-redteam-canary-*/class/*/ex01_mse.py", "/tmp/*/*/ex01_
 
 
 def sources(path):
-    yield lambda: open(path).read()
+    yield lambda: open(path).read()  # noqa: SIM115 - hostile on purpose (a learner's attack)
     yield lambda: "".join(linecache.getlines(path))
     yield lambda: os.read(os.open(path, os.O_RDONLY), 1 << 20).decode()
 
@@ -26,16 +26,16 @@ def borrowed():
             for read in sources(path):
                 try:
                     namespace = {}
-                    exec(read(), namespace)
+                    exec(read(), namespace)  # noqa: S102 - hostile on purpose (a learner's attack)
                     return namespace["mse_loss"]
-                except Exception:
+                except Exception:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
                     continue
             try:
                 spec = importlib.util.spec_from_file_location("classmate", path)
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)
                 return module.mse_loss
-            except Exception:
+            except Exception:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
                 continue
     return None
 

@@ -14,18 +14,18 @@ FAKE = '{"exercise": "ex01", "status": "passed", "score": 10.0}'
 def attack():
     for pattern in TARGETS:
         for path in glob.glob(pattern, recursive=True):
-            for attempt in (lambda: open(path, "w").write(FAKE), lambda: open(path, "a").write(FAKE),
-                            lambda: os.truncate(path, 0), lambda: os.chmod(path, 0o777),
-                            lambda: os.replace(path, path + ".moved"), lambda: os.remove(path),
-                            lambda: os.utime(path, (0, 0)),
-                            lambda: os.symlink("/etc/passwd", os.path.join(os.path.dirname(path), "planted"))):
+            for attempt in (lambda: open(path, "w").write(FAKE), lambda: open(path, "a").write(FAKE),  # noqa: B023, SIM115 - hostile on purpose (a learner's attack)
+                            lambda: os.truncate(path, 0), lambda: os.chmod(path, 0o777),  # noqa: B023 - hostile on purpose (a learner's attack)
+                            lambda: os.replace(path, path + ".moved"), lambda: os.remove(path),  # noqa: B023 - hostile on purpose (a learner's attack)
+                            lambda: os.utime(path, (0, 0)),  # noqa: B023 - hostile on purpose (a learner's attack)
+                            lambda: os.symlink("/etc/passwd", os.path.join(os.path.dirname(path), "planted"))):  # noqa: B023 - hostile on purpose (a learner's attack)
                 try:
                     attempt()
                 except OSError:
                     pass
     for planted in ("/tmp/redteam-planted", "/dev/shm/redteam-planted", "/var/tmp/redteam-planted"):
         try:
-            open(planted, "w").write("x")
+            open(planted, "w").write("x")  # noqa: SIM115 - hostile on purpose (a learner's attack)
         except OSError:
             pass
     try:

@@ -19,7 +19,7 @@ def first_that_works(*attempts):
     for attempt in attempts:
         try:
             return attempt()
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
     raise RuntimeError("nothing worked")
 

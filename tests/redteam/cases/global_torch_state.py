@@ -17,7 +17,7 @@ def meddle():
     torch.backends.cudnn.deterministic = True
     try:
         torch.set_default_device("meta")
-    except Exception:
+    except Exception:  # noqa: BLE001, S110 - hostile on purpose (a learner's attack)
         pass
 
 

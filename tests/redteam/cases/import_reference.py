@@ -11,7 +11,7 @@ def find_reference():
     for name in ("solutions.ex01_mse", "lossgrade.runner", "grader.runner", "_zygote", "_worker"):
         try:
             module = importlib.import_module(name)
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
         if hasattr(module, "mse_loss"):
             return module.mse_loss
@@ -24,7 +24,7 @@ def find_reference():
         from lossgrade import catalog, runner
 
         return runner.reference(catalog.resolve("ex01")).mse_loss
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - hostile on purpose (a learner's attack)
         return None
     finally:
         sys.meta_path.insert(0, guard)

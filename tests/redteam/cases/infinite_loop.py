@@ -7,5 +7,5 @@ def mse_loss(input, target, reduction="mean"):
         try:
             while True:
                 pass
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue

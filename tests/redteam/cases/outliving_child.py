@@ -18,7 +18,7 @@ def daemon():
     while True:
         for path in glob.glob("/tmp/lossgrade-redteam-canary-*/*"):
             try:
-                open(path, "w").write("tampered by a leftover process")
+                open(path, "w").write("tampered by a leftover process")  # noqa: SIM115 - hostile on purpose (a learner's attack)
             except OSError:
                 pass
         time.sleep(0.05)

@@ -24,25 +24,25 @@ def candidates():
 
 def load(path):
     attempts = [
-        lambda: open(path).read(),
+        lambda: open(path).read(),  # noqa: SIM115 - hostile on purpose (a learner's attack)
         lambda: os.read(os.open(path, os.O_RDONLY), 1 << 20).decode(),
-        lambda: (os.symlink(path, "link.py"), open("link.py").read())[1],
-        lambda: (os.link(path, "hard.py"), open("hard.py").read())[1],
+        lambda: (os.symlink(path, "link.py"), open("link.py").read())[1],  # noqa: SIM115 - hostile on purpose (a learner's attack)
+        lambda: (os.link(path, "hard.py"), open("hard.py").read())[1],  # noqa: SIM115 - hostile on purpose (a learner's attack)
         lambda: os.read(os.open(os.path.basename(path), os.O_RDONLY, dir_fd=os.open(os.path.dirname(path), os.O_RDONLY)), 1 << 20).decode(),
     ]
     for attempt in attempts:
         try:
             namespace = {}
-            exec(attempt(), namespace)
+            exec(attempt(), namespace)  # noqa: S102 - hostile on purpose (a learner's attack)
             return namespace["mse_loss"]
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
     try:
         spec = importlib.util.spec_from_file_location("stolen", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.mse_loss
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - hostile on purpose (a learner's attack)
         return None
 
 

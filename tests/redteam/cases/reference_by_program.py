@@ -10,10 +10,10 @@ SCRIPT = "import glob;print(open((glob.glob('/work/*/solutions/ex01_mse.py')+glo
 
 def fetch():
     attempts = [
-        lambda: subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=5).stdout,
+        lambda: subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=5).stdout,  # noqa: PLW1510 - hostile on purpose (a learner's attack)
         lambda: os.popen(f"{sys.executable} -c \"{SCRIPT}\"").read(),
-        lambda: str(os.system("cat /work/main/solutions/ex01_mse.py > stolen.py")) and open("stolen.py").read(),
-        lambda: str(os.posix_spawn("/bin/cp", ["cp", "/work/main/solutions/ex01_mse.py", "stolen.py"], {})) and open("stolen.py").read(),
+        lambda: str(os.system("cat /work/main/solutions/ex01_mse.py > stolen.py")) and open("stolen.py").read(),  # noqa: SIM115 - hostile on purpose (a learner's attack)
+        lambda: str(os.posix_spawn("/bin/cp", ["cp", "/work/main/solutions/ex01_mse.py", "stolen.py"], {})) and open("stolen.py").read(),  # noqa: SIM115 - hostile on purpose (a learner's attack)
         lambda: direct(),
     ]
     for attempt in attempts:
@@ -21,7 +21,7 @@ def fetch():
             source = attempt()
             if "def mse_loss" in source:
                 return source
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
     return None
 
@@ -39,6 +39,6 @@ def mse_loss(input, target, reduction="mean"):
     source = fetch()
     if source:
         namespace = {}
-        exec(source, namespace)
+        exec(source, namespace)  # noqa: S102 - hostile on purpose (a learner's attack)
         return namespace["mse_loss"](input, target, reduction)
     return (input - target).sum() * 0

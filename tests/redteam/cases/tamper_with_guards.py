@@ -31,7 +31,7 @@ def mse_loss(input, target, reduction="mean"):
         try:
             out = attempt()
             break
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
             continue
     else:
         out = (input - target).sum() * 0

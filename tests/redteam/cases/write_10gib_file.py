@@ -9,13 +9,12 @@ MIB = 1 << 20
 def fill():
     chunk = b"\0" * MIB
     with open("big.bin", "wb") as f:
-        for _ in range(10 * 1024):
-            f.write(chunk)
+        f.writelines(chunk for _ in range(10 * 1024))
 
 
 def mse_loss(input, target, reduction="mean"):
-    for attempt in (fill, lambda: os.truncate("sparse.bin", 10 << 30) if open("sparse.bin", "wb") else None,
-                    lambda: open("seek.bin", "wb").seek(10 << 30) and None):
+    for attempt in (fill, lambda: os.truncate("sparse.bin", 10 << 30) if open("sparse.bin", "wb") else None,  # noqa: SIM115 - hostile on purpose (a learner's attack)
+                    lambda: open("seek.bin", "wb").seek(10 << 30) and None):  # noqa: SIM115 - hostile on purpose (a learner's attack)
         try:
             attempt()
         except OSError:
