@@ -1,0 +1,78 @@
+"""A learner's notebook (`.ipynb`) as the exercise module grading imports: the functions,
+classes, imports and small constants defined at the top level of its code cells, in cell
+order (a function defined again in a later cell replaces the earlier one, as running the
+notebook top to bottom would), and nothing else.
+
+This is what `lossgrade.check(...)` sends from a live notebook (see `notebook_source`):
+definitions, the modules and names they use, small constants; never the cells that train,
+plot, print or load data, which would run (and fail, or take minutes) in the sandbox.
+IPython's own syntax (`%magic`, `!shell`, `%%cell magics`, `name?`) is not Python and is
+left out. Nothing here runs the notebook: cells are parsed, never executed.
+"""
+from __future__ import annotations
+
+import ast
+import json
+
+MAX_CELLS = 2000
+
+
+class NotANotebook(ValueError):
+    """The file is not a notebook this can read; the message says why, in a few words."""
+
+
+def _cell_text(cell: object) -> str | None:
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return None
+    source = cell.get("source", "")
+    text = "".join(source) if isinstance(source, list) and all(isinstance(s, str) for s in source) else source
+    if not isinstance(text, str) or text.lstrip().startswith("%%"):
+        return None
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!", "?")) and not line.rstrip().endswith("?")]
+    return "\n".join(lines)
+
+
+def _kept(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    if value is None:
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def module_source(data: bytes) -> str:
+    """The module that the notebook's code cells define."""
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise NotANotebook(f"not JSON: {type(exc).__name__}") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise NotANotebook("no cells")
+    future: list[str] = []
+    body: list[str] = []
+    for number, cell in enumerate(cells[:MAX_CELLS], start=1):
+        text = _cell_text(cell)
+        if text is None:
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            body.append(f"# cell {number} left out: it does not parse ({type(exc).__name__})")
+            continue
+        lines = text.splitlines()
+        for node in tree.body:
+            if not _kept(node):
+                continue
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            segment = "\n".join(lines[first - 1: node.end_lineno])
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                future.append(segment)
+            else:
+                body.append(segment)
+    return "\n".join(["# The definitions in this notebook's code cells, as lossgrade grades them.", *future, *body]) + "\n"
