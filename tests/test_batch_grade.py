@@ -57,7 +57,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, d
     root = tmp_path_factory.mktemp("batch")
     folder, out = make_class(root), root / "results"
     code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "--jobs", "2", "--junit")
-    assert code == 0, output
+    assert code == 1, output  # dan and eve could not be graded
     return folder, out, output, snapshot(out)
 
 
@@ -69,8 +69,9 @@ def test_the_summary_names_every_problem_on_a_line_of_its_own(graded):
         "dan.zip: not graded: dan.zip is not a readable zip file (File is not a zip file); ask for it again",
         "eve/ and eve.zip: not graded: eve/ and eve.zip both claim the learner id 'eve': keep one and grade again",
     ]
-    assert lines[3].startswith("Graded 6 submissions in ")
-    assert lines[3].endswith(f"(6 graded now, 0 unchanged): class mean {100 * ((12 + 2.86) / (10 + QUIZ_POINTS)) / 6:.0f}%, "
+    assert lines[3].startswith("4 graded, 2 rejected (dan, eve: why above) in ")
+    graded_mean = 100 * ((12 + 2.86) / (10 + QUIZ_POINTS)) / 4  # over the 4 graded: ada, ben, cleo, fay
+    assert lines[3].endswith(f"(6 graded now, 0 unchanged): class mean {graded_mean:.0f}% of {10 + QUIZ_POINTS} points, "
                              f"1 passed every exercise. Wrote gradebook.csv, gradebook.json, gradescope/, junit.xml, "
                              f"report.html in {out}/.")
     assert len(lines) == 4
@@ -134,14 +135,14 @@ def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(grade
     shutil.copytree(out, tmp_path / "results")
     results = tmp_path / "results"
     code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "2")
-    assert code == 0 and "(0 graded now, 6 unchanged)" in output
+    assert code == 1 and "(0 graded now, 6 unchanged)" in output
     assert snapshot(results) == first
     code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "1", "--force")
-    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert code == 1 and "(6 graded now, 0 unchanged)" in output
     assert snapshot(results) == first  # the same grades, byte for byte, at --jobs 1 and 2
     (work / "ben" / "exercises" / "ex01_mse.py").write_text(CORRECT)
     code, output = grade(str(work), "--out", str(results), "-e", "ex01")
-    assert code == 0 and "(1 graded now, 5 unchanged)" in output
+    assert code == 1 and "(1 graded now, 5 unchanged)" in output
     assert "\nben,10," in (results / "gradebook.csv").read_text(encoding="utf-8")
 
 
@@ -153,7 +154,7 @@ def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):
     folder, _, _, first = graded
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
     code, output = grade(str(folder), "--out", str(tmp_path / "results"), "-e", "ex01", "--jobs", "2")
-    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert code == 1 and "(6 graded now, 0 unchanged)" in output
     assert snapshot(tmp_path / "results") == first
 
 
@@ -164,12 +165,42 @@ def test_a_missing_folder_is_a_one_line_usage_error(tmp_path):
     assert result.stderr == f"Error: {tmp_path / 'nowhere'} does not exist: give the folder holding one folder or .zip per learner\n"
 
 
-def test_an_empty_folder_is_a_batch_with_nothing_to_grade(tmp_path):
+def test_an_empty_or_wrong_class_folder_is_a_one_line_usage_error_and_writes_nothing(tmp_path):
     (tmp_path / "empty").mkdir()
-    code, output = grade(str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
-    assert code == 0
-    assert output == f"No submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner.\n"
-    assert (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").startswith("learner,")
+    (tmp_path / "empty" / "notes.txt").write_text("to do")
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (f"Error: no submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner "
+                             "(it holds only notes.txt)\n")
+    (tmp_path / "ada" / "exercises").mkdir(parents=True)  # one learner's folder, given by mistake
+    (tmp_path / "ada" / "exercises" / "ex01_mse.py").write_text(CORRECT)
+    (tmp_path / "ada" / "quiz-answers.yaml").write_text("logits: {}\n")
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "ada"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {tmp_path / 'ada'} holds exercise files itself, as one learner's folder does: "
+                             "give the folder above it, holding one folder or .zip per learner\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sandbox_that_cannot_start_is_one_line_exit_2_and_nothing_written(tmp_path, monkeypatch):
+    from lossgrade import service
+    from lossgrade.batch import pool
+
+    if "cuda" in runner.devices():
+        pytest.skip("the graders must be forked to inherit the patch below")
+    monkeypatch.setattr(pool, "start_method", lambda: "fork")
+
+    def cannot_start(*args, **kwargs):
+        raise OSError("cannot execute the worker's Python: Permission denied")
+
+    monkeypatch.setattr(service, "open_sandbox", cannot_start)
+    folder = make_class(tmp_path)
+    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(tmp_path / "out"), "-e", "ex01", "--jobs", "2"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == ("Error: nothing graded: the sandbox could not start: cannot execute the worker's Python: "
+                             "Permission denied; nothing was written\n")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(tmp_path, monkeypatch):

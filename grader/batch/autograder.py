@@ -153,7 +153,7 @@ def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> 
         _write(results_path, failure)
         print(f"lossgrade: the autograder failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    record = records.Record(learner, submission.source, submission.digest, records.fingerprint(), result, submission.notes)
+    record = records.make(submission, records.fingerprint(), result)
     _write(results_path, gradescope.results(record))
     print(f"lossgrade {lossgrade.__version__} (from {Path(lossgrade.__file__).parent}): "
           f"{result.score:g}/{result.max_score:g} points")

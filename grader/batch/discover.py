@@ -40,6 +40,7 @@ from pathlib import Path
 
 from lossgrade import catalog
 from lossgrade.batch import notebooks
+from lossgrade.results import SubmissionResult
 
 QUIZ_ANSWERS = "quiz-answers.yaml"
 JUNK = ("__MACOSX", "__pycache__", "node_modules")  # besides hidden names (".git", ".DS_Store")
@@ -64,6 +65,8 @@ class Submission:
     notes: list[str] = field(default_factory=list)  # graded anyway, but worth a look
     ignored: dict[str, str] = field(default_factory=dict)  # a file of the submission -> why it was not graded
     origins: dict[str, str] = field(default_factory=dict)  # "ex01_mse.py" -> the file it was read from
+    todo: tuple[str, ...] | None = None  # the exercises to grade now (None: every one asked for)
+    previous: SubmissionResult | None = None  # an earlier run's results, kept for the exercises not in `todo`
 
     @property
     def digest(self) -> str:

@@ -1,12 +1,16 @@
 """Grade a class: discover, skip what is already graded, grade the rest in parallel.
 
-A submission is regraded only when what grading sees has changed (its files, the problem
-that stops it) or the grader has (the checks, the course, the exercises chosen), or when
-asked (`force`). Submissions that cannot be read are "graded" here, at once: zero
-everywhere, with the reason.
+Per learner, an exercise is regraded only when what it reads has changed (its file, the
+files it may import, the problem that stops the submission) or the grader has (the checks,
+the course), or when asked (`force`); every other exercise keeps its earlier result, so a
+partial run (`-e ex01`) into an existing results folder changes ex01 alone, and a later
+full run grades only what is missing or changed. Submissions that cannot be read are
+"graded" here, at once: zero everywhere, with the reason; they are written only once the
+graders have started, so a sandbox that cannot start leaves nothing behind.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,16 +21,20 @@ from lossgrade.batch import discover, pool, records
 from lossgrade.batch import submission as grading
 from lossgrade.batch.progress import Progress
 
+MAX_FILES_SHOWN = 5
+
 
 @dataclass
 class Batch:
     records: list[records.Record]  # one per learner, in learner order
-    exercises: list[catalog.Exercise]
+    exercises: list[catalog.Exercise]  # the gradebook's columns: every exercise graded, now or before
     fresh: int = 0  # graded in this run
     reused: int = 0  # unchanged since an earlier run
     problems: list[str] = field(default_factory=list)  # a line each, for the summary
     grader_failed: bool = False
     seconds: float = 0.0
+    rejected: list[str] = field(default_factory=list)  # learners whose submission could not be graded at all
+    unread_files: int = 0  # files in submissions that were not graded (each reported)
 
 
 def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercise], list[str]]:
@@ -39,42 +47,72 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
     return [e for e in wanted if e in available], lines
 
 
+def file_lines(submission: discover.Submission) -> list[str]:
+    """The summary's lines about one submission: its notes, and the files not graded."""
+    lines = [f"{submission.source}: {note}" for note in submission.notes]
+    unread = [f"{path} ({why})" for path, why in submission.ignored.items()]
+    if unread:
+        more = f" and {len(unread) - MAX_FILES_SHOWN} more (gradebook.json lists them)" if len(unread) > MAX_FILES_SHOWN else ""
+        lines.append(f"{submission.source}: not graded: {', '.join(unread[:MAX_FILES_SHOWN])}{more}")
+    return lines
+
+
+def _plan(submission: discover.Submission, previous: records.Record | None, exercises: Sequence[catalog.Exercise],
+          fingerprint: str) -> tuple[str, ...] | None:
+    """The exercises to grade now; None when the earlier record serves as it is."""
+    if previous is None or previous.fingerprint != fingerprint or previous.learner != submission.learner:
+        return tuple(e.id for e in exercises)
+    graded = {e.exercise for e in previous.result.exercises}
+    todo = tuple(e.id for e in exercises
+                 if e.id not in graded or previous.inputs.get(e.id) != records.inputs(submission, e))
+    if todo or previous.inputs.get(records.QUIZZES) != records.inputs(submission, None):
+        return todo
+    return None
+
+
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
-                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None) -> Batch:
+                progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
+                found: discover.Discovery | None = None) -> Batch:
     started = time.monotonic()
-    found = discover.discover(root, exclude=out)
+    found = found or discover.discover(root, exclude=out)
     exercises, problems = exercises_to_grade(chosen)
-    fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}"
-    batch = Batch([], exercises, problems=problems)
+    fingerprint = records.fingerprint()
+    batch = Batch([], exercises, problems=problems + list(found.notes))
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
                               + ", ".join(found.ignored[:5]) + (" ..." if len(found.ignored) > 5 else ""))
     done: dict[str, records.Record] = {}
+    unreadable: list[records.Record] = []
     pending = []
+    every = [e for e in grading.gradable() if e in catalog.exercises()]
     for submission in found.submissions:
         if submission.problem:
             batch.problems.append(f"{submission.source}: not graded: {submission.problem}")
-        batch.problems += [f"{submission.source}: {note}" for note in submission.notes]
+        batch.problems += file_lines(submission)
+        batch.unread_files += len(submission.ignored)
         previous = None if force else records.load(out, submission.learner)
-        if previous and previous.digest == submission.digest and previous.fingerprint == fingerprint:
-            done[submission.learner] = previous
+        todo = _plan(submission, previous, exercises, fingerprint)
+        if todo is None and previous is not None:
+            done[submission.learner] = dataclasses.replace(
+                previous, source=submission.source, notes=list(submission.notes), ignored=dict(submission.ignored),
+                origins=dict(submission.origins))
             batch.reused += 1
         elif submission.problem:
-            result = grading.unreadable(submission, exercises, f"not graded: {submission.problem}")
-            record = records.Record(submission.learner, submission.source, submission.digest, fingerprint, result, submission.notes)
-            records.save(out, record)
-            done[submission.learner] = record
-            batch.fresh += 1
+            result = grading.unreadable(submission, every if not chosen else exercises, f"not graded: {submission.problem}")
+            unreadable.append(records.make(submission, fingerprint, result))
         else:
-            pending.append(submission)
+            kept = previous.result if previous is not None and previous.fingerprint == fingerprint else None
+            pending.append(dataclasses.replace(submission, todo=todo, previous=kept))
     on_plan(len(pending))
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
         sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out))
-        outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
-                           on_done=lambda record: bar.advance(record.learner))
-        bar.close()
+        try:
+            outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
+                               on_done=lambda record: bar.advance(record.learner))
+        finally:
+            bar.close()
         done.update(outcome.graded)
         batch.fresh += len(outcome.graded)
         batch.problems += outcome.sandbox_failures + [f"grader failure: {line}" for line in outcome.grader_failures]
@@ -82,8 +120,16 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
         for submission in pending:
             if submission.learner not in done:  # the grader failed on it: report it, keep nothing
                 result = grading.unreadable(submission, exercises, "not graded: the grader failed on this submission")
-                done[submission.learner] = records.Record(submission.learner, submission.source, submission.digest,
-                                                          fingerprint, result, submission.notes)
+                done[submission.learner] = records.make(submission, fingerprint, result)
+    for record in unreadable:
+        records.save(out, record)
+        done[record.learner] = record
+        batch.fresh += 1
     batch.records = [done[s.learner] for s in found.submissions]
+    batch.rejected = [r.learner for r in batch.records if r.result.error]
+    order = [e.id for e in catalog.exercises()]
+    graded_ids = {e.exercise for r in batch.records for e in r.result.exercises} | {e.id for e in exercises}
+    batch.exercises = [e for e in catalog.exercises() if e.id in graded_ids and e in every]
+    batch.exercises.sort(key=lambda e: order.index(e.id))
     batch.seconds = time.monotonic() - started
     return batch
