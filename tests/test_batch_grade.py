@@ -81,7 +81,7 @@ def test_the_csv_has_a_row_per_learner_and_a_column_per_exercise_and_quiz(graded
     _, out, _, _ = graded
     rows = list(csv.reader((out / "gradebook.csv").read_text(encoding="utf-8").splitlines()))
     quizzes = [f"quiz:{q}" for q in library.quizzes()]
-    assert rows[0] == ["learner", "ex01", *quizzes, "total", "max_total", "status"]
+    assert rows[0] == ["learner", "ex01", *quizzes, "total", "max_total", "status", "violations"]
     table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert list(table) == ["ada", "ben", "cleo", "dan", "eve", "fay"]
     assert (table["ada"]["ex01"], table["ada"]["quiz:logits"], table["ada"]["total"]) == ("10", "2", "12")
@@ -274,6 +274,14 @@ def test_learner_code_reaches_neither_the_class_nor_the_results(tmp_path, strong
     if not strong:  # the guards name the attempt; in the strong mode the class is simply not there
         feedback = json.dumps(records["mal"]["checks"])
         assert "ada/ex01_mse.py" in feedback and "other learners' work" in feedback
+        # ... and so do the gradebook (a column), the CSV and the class report
+        learners = {r["learner"]: r for r in json.loads((out / "gradebook.json").read_text())["learners"]}
+        assert learners["ada"]["violations"] == []
+        assert learners["mal"]["violations"] == [f"ex01: open {folder / 'ada' / 'ex01_mse.py'}"]
+        rows = {row["learner"]: row for row in csv.DictReader((out / "gradebook.csv").read_text().splitlines())}
+        assert rows["mal"]["violations"] == f"ex01: open {folder / 'ada' / 'ex01_mse.py'}" and rows["ada"]["violations"] == ""
+        report = (out / "report.html").read_text()
+        assert "Needs a look" in report and f"ex01: open {folder / 'ada' / 'ex01_mse.py'}" in report
 
 
 def test_strong_grading_where_bubblewrap_cannot_run_is_a_one_line_error(tmp_path, monkeypatch):
@@ -284,3 +292,28 @@ def test_strong_grading_where_bubblewrap_cannot_run_is_a_one_line_error(tmp_path
     result = CliRunner().invoke(cli, ["grade", str(tmp_path / "class"), "--out", str(tmp_path / "results"), "--strong"])
     assert result.exit_code == 2
     assert result.stderr == "Error: --strong cannot run here: bwrap: no user namespaces\n"
+
+
+def test_a_partial_regrade_keeps_the_rest_and_a_later_full_run_regrades_nothing_more(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "results"
+    for learner in ("ada", "ben"):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "ex01_mse.py").write_text(CORRECT)
+        (folder / learner / "ex02_l1_huber.py").write_text((SOLUTIONS / "ex02_l1_huber.py").read_text())
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(2 graded now, 0 unchanged)" in output, output
+    (folder / "ben" / "ex01_mse.py").write_text(SUM_NOT_MEAN)
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01")
+    assert code == 0 and "(1 graded now, 1 unchanged)" in output, output
+    rows = {row["learner"]: row for row in csv.DictReader((out / "gradebook.csv").read_text().splitlines())}
+    assert list(rows["ben"])[:3] == ["learner", "ex01", "ex02"]  # ex02 kept, not dropped
+    assert rows["ben"]["ex02"] == rows["ada"]["ex02"] == "10" and rows["ben"]["ex01"] != "10"
+    assert rows["ben"]["max_total"] == rows["ada"]["max_total"] == f"{20 + QUIZ_POINTS:g}"
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(0 graded now, 2 unchanged)" in output, output  # nothing changed since
+    (folder / "ada" / "ex02_l1_huber.py").write_text("def l1_loss(:\n")
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(1 graded now, 1 unchanged)" in output, output
+    data = json.loads((out / "gradebook.json").read_text())
+    ada = {r["exercise"]: r for r in data["records"] if r["learner"] == "ada"}
+    assert ada["ex01"]["score"] == 10 and ada["ex02"]["status"] == "error"

@@ -20,6 +20,7 @@ import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,8 +90,28 @@ def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | N
     return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld)
 
 
+@dataclass(frozen=True)
+class Attention:
+    """A line of the class report's "Needs a look": a submission not graded, a violation,
+    a file not graded or graded under another name."""
+
+    learner: str
+    kind: str
+    detail: str
+
+
+def course_totals(results: Sequence[SubmissionResult]) -> dict[str, float] | None:
+    """The points a submission is out of, split into exercises and quizzes (None when the
+    learners' totals differ, e.g. a class graded with -e next to older results)."""
+    maxima = {(sum(e.max_score for e in r.exercises), sum(q.max_score for q in r.quizzes)) for r in results}
+    if len(maxima) != 1:
+        return None
+    exercises, quizzes = maxima.pop()
+    return {"exercises": exercises, "quizzes": quizzes, "all": exercises + quizzes}
+
+
 def render_class_report(
-    results: Sequence[SubmissionResult], *, learner_links: dict[str, str]
+    results: Sequence[SubmissionResult], *, learner_links: dict[str, str], attention: Sequence[Attention] = ()
 ) -> str:
     """The instructor's report; `learner_links` maps learner ids to relative hrefs."""
     for learner, href in learner_links.items():
@@ -109,6 +130,8 @@ def render_class_report(
             checks=stats.check_stats(results),
             misconceptions=stats.misconception_stats(results),
             questions=stats.question_stats(results),
+            attention=attention,
+            totals=course_totals(results),
         )
     )
 
@@ -156,7 +179,8 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None) -> Path:
+def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None,
+                  attention: Sequence[Attention] = ()) -> Path:
     """Write `out_dir/learners/<name>.html` for every learner (what each may see at `now`,
     by the course's visibility rules), then `out_dir/report.html` (everything) linking to
     them, last, so its links never point at a missing file; return its path."""
@@ -173,5 +197,5 @@ def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datet
         _write_atomic(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
-    _write_atomic(report, render_class_report(results, learner_links=links))
+    _write_atomic(report, render_class_report(results, learner_links=links, attention=attention))
     return report
