@@ -171,6 +171,51 @@ def report(out_path: Path | None, workspace_dir: Path | None) -> None:
     click.echo(f"Wrote {target}")
 
 
+@cli.command()
+@click.option("--id", "learner", help="Your learner id, the zip's name (default: the workspace folder's name).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the zip (default: ID.zip in the current folder).")
+@workspace_option
+def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | None) -> None:
+    """Pack your exercise files and your quiz answers into one zip to hand in.
+
+    The zip holds every exercise file of your workspace and quiz-answers.yaml (the answers of
+    the last finished run of each quiz you took with `lossgrade quiz`), laid out as
+    `lossgrade grade` reads a submission."""
+    import zipfile
+
+    from lossgrade.quiz import library
+    from lossgrade.quiz import progress as quiz_progress
+
+    workspace = Workspace.find(workspace_dir)
+    learner = learner or workspace.root.resolve().name
+    if not learner or "/" in learner or learner.startswith("."):
+        raise LossgradeError(f"{learner!r} cannot name a submission: give your learner id with --id")
+    target = out_path or Path(f"{learner}.zip")
+    files = [(e.file, workspace.exercise_file(e)) for e in catalog.exercises() if workspace.exercise_file(e).is_file()]
+    quizzes = library.quizzes()
+    answers = quiz_progress.last_answers(workspace, quizzes)
+    if not files and not answers:
+        raise LossgradeError(f"nothing to submit in {workspace.root}: no exercise file and no quiz taken")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, path in files:
+                archive.write(path, name)
+            archive.writestr(quiz_progress.ANSWERS_FILE, quiz_progress.answers_yaml(answers))
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    taken = [f"{quiz_id} ({len(given)}/{len(quizzes[quiz_id].questions)} answered)" for quiz_id, given in answers.items()]
+    unfinished = [q for q in quizzes if q not in answers]
+    quiz_text = f"quiz-answers.yaml with {', '.join(taken)}" if taken else "quiz-answers.yaml with no quiz taken"
+    if unfinished:
+        quiz_text += f"; not finished: {', '.join(unfinished)}"
+    click.echo(f"Wrote {target}: {len(files)} exercise files ({', '.join(name for name, _ in files)}) and {quiz_text}.")
+
+
 def main() -> None:
     try:
         cli()

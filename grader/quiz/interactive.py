@@ -12,7 +12,7 @@ import textwrap
 
 import click
 
-from lossgrade.quiz import progress
+from lossgrade.quiz import library, progress
 from lossgrade.quiz.grading import grade
 from lossgrade.quiz.model import Answer, Kind, Question, Quiz, describe, is_correct, parse_answer
 from lossgrade.quiz.progress import Progress
@@ -133,8 +133,10 @@ def run(quiz: Quiz, workspace: Workspace, seed: int | None = None) -> QuizResult
             echo("\nStopped; there were no answers to save.", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
     result = grade(quiz, current.answers)
-    best = progress.finish(workspace, quiz, result)
+    best = progress.finish(workspace, quiz, result, current.answers)
+    answers = progress.write_answers_file(workspace, library.quizzes())
     echo()
     echo(render(result))
-    echo(f"Best so far: {score_line(best, result.max_score)} (saved in {workspace.state_path})", err=True)
+    echo(f"Best so far: {score_line(best, result.max_score)} (saved in {workspace.state_path}; "
+         f"these answers in {answers.name}, which `lossgrade submit` hands in)", err=True)
     return result
