@@ -19,6 +19,8 @@ from lossgrade.results import ExerciseResult, Status, to_dict
 from lossgrade.sandbox.client import Limits, SandboxError
 from lossgrade.workspace import Workspace, init as init_workspace
 
+INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
+
 workspace_option = click.option(
     "--workspace", "-w", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
     help="The folder holding your exercise files (default: here, or ./exercises).",
@@ -139,7 +141,8 @@ def watch(exercise: str | None, interval: float, max_runs: int | None, workspace
                     click.echo(f"\nWatching {current.file} (Ctrl-C to stop)...", err=True)
                 time.sleep(interval)
         except KeyboardInterrupt:
-            click.echo("Stopped watching.", err=True)
+            click.echo("\nStopped watching.", err=True)
+            raise SystemExit(INTERRUPTED) from None
 
 
 def _next_unfinished(workspace: Workspace, after: catalog.Exercise) -> catalog.Exercise:
@@ -217,11 +220,19 @@ def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | Non
 
 
 def main() -> None:
+    """The `lossgrade` command. Ctrl-C in any command ends it quietly with exit code 130
+    (each command says what it kept), never click's "Aborted!" and exit code 1."""
     try:
-        cli()
+        code = cli.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        raise SystemExit(INTERRUPTED) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
     except SandboxError as exc:  # e.g. --strong where bubblewrap cannot run: one line, not a traceback
         click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(ExitCode.USAGE)
+        raise SystemExit(ExitCode.USAGE) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands
