@@ -52,11 +52,27 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
 def list_(workspace_dir: Path | None, as_json: bool) -> None:
     """Every exercise with its status, and your progress."""
-    results = service.progress(Workspace.find(workspace_dir))
+    workspace = Workspace.find(workspace_dir)
+    results = service.progress(workspace)
     if as_json:
         click.echo(json.dumps([_brief(r) for r in results], indent=2))
     else:
         click.echo(terminal.progress(results))
+        click.echo(_quiz_total(workspace, sum(r.score for r in results), sum(r.max_score for r in results)))
+
+
+def _quiz_total(workspace: Workspace, score: float, max_score: float) -> str:
+    """The quizzes' points and the course total, counted as the gradebook counts them (a
+    point a question; a quiz not taken counts 0), so that every total a learner sees agrees."""
+    from lossgrade.quiz import library
+    from lossgrade.quiz.progress import last_results
+
+    quizzes = library.quizzes()
+    taken = {r.quiz: r for r in last_results(workspace) if r.quiz in quizzes}
+    quiz_score = sum(r.score for r in taken.values())
+    quiz_max = sum(len(q.questions) for q in quizzes.values())
+    return (f"  quizzes: {quiz_score:g}/{quiz_max:g} points ({len(taken)} of {len(quizzes)} taken, `lossgrade quiz`)"
+            f" · in all {score + quiz_score:g}/{max_score + quiz_max:g} points, the total your gradebook counts")
 
 
 def _brief(result: ExerciseResult) -> dict[str, object]:
@@ -166,9 +182,12 @@ def report(out_path: Path | None, workspace_dir: Path | None) -> None:
     from lossgrade.results import SubmissionResult
     from lossgrade.workspace import atomic_write_text
 
+    from lossgrade.quiz import grading, library
+
     workspace = Workspace.find(workspace_dir)
-    result = SubmissionResult(learner=workspace.root.name, exercises=service.progress(workspace),
-                              quizzes=last_results(workspace))
+    taken = {r.quiz: r for r in last_results(workspace)}
+    quizzes = [taken.get(q.id) or grading.grade(q, {}) for q in library.quizzes().values()]  # as the gradebook counts
+    result = SubmissionResult(learner=workspace.root.name, exercises=service.progress(workspace), quizzes=quizzes)
     target = out_path or workspace.root / "lossgrade-report.html"
     atomic_write_text(target, render_learner_report(result))
     click.echo(f"Wrote {target}")

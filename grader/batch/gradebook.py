@@ -104,6 +104,7 @@ def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) ->
         "format": FORMAT,
         "exercises": [{"id": e.id, "title": e.title, "points": e.points} for e in exercises],
         "quizzes": [{"id": q, "title": titles[q][0], "points": titles[q][1]} for q in quiz_ids],
+        "max_total": "every exercise's points and a point per quiz question, whether the learner took the quiz or not",
     }
     sections = {
         "learners": [
