@@ -405,6 +405,18 @@ def _junk(name: str) -> bool:
     return name.startswith(".") or name in JUNK
 
 
+def _junk_part(path: str) -> str:
+    """The first hidden or system part of `path`, as shown: ".git/", "__MACOSX/", ".DS_Store"."""
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        if _junk(part):
+            return part + ("/" if index < len(parts) - 1 else "")
+    return path
+
+
+HIDDEN = "hidden or system files (version control, editor and OS metadata): not coursework"
+
+
 # ------------------------------------------------------------------------- selection
 DUPLICATE = re.compile(r"(?:\s*\(\d+\)|-\d+|\s+copy(?:\s*\d+)?|\s*-\s*copy(?:\s*\(\d+\))?)+$", re.IGNORECASE)
 NUMBERED = re.compile(r"^ex0*(\d+)(?:_(.*))?$")
@@ -461,6 +473,11 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
     submission; report every other file with the reason it is not graded."""
     entries = {path: e for path, e in tree.entries.items() if not any(_junk(p) for p in path.split("/"))}
     root = _unwrap(entries)
+    hidden = sorted({_junk_part(path) for path in tree.entries if path not in entries})
+    if hidden:
+        count = sum(path not in entries for path in tree.entries)
+        shown = ", ".join(printable(h) for h in hidden[:3]) + (" ..." if len(hidden) > 3 else "")
+        submission.ignored[f"{count} hidden or system files ({shown})"] = HIDDEN
     candidates: dict[str, list[_Candidate]] = {}
     by_content: list[tuple[str, bytes]] = []
     for path in sorted(entries):

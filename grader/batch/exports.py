@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lossgrade.batch import gradebook, gradescope, junit, records
+from lossgrade.batch import discover, gradebook, gradescope, junit, records
 from lossgrade.batch.grade import Batch
 from lossgrade.workspace import atomic_write_text
 
@@ -43,6 +43,7 @@ def attention(batch: Batch) -> list[html.Attention]:
         if record.result.error:
             rows.append(Attention(record.learner, "not graded", record.result.error))
         rows += [Attention(record.learner, "violation", what) for what in gradebook.violations(record.result)]
-        rows += [Attention(record.learner, "file not graded", f"{path}: {why}") for path, why in record.ignored.items()]
+        rows += [Attention(record.learner, "file not graded", f"{path}: {why}") for path, why in record.ignored.items()
+                 if why != discover.HIDDEN]
         rows += [Attention(record.learner, "note", note) for note in record.notes if note not in (record.result.error or "")]
     return rows

@@ -50,7 +50,7 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
 def file_lines(submission: discover.Submission) -> list[str]:
     """The summary's lines about one submission: its notes, and the files not graded."""
     lines = [f"{submission.source}: {note}" for note in submission.notes]
-    unread = [f"{path} ({why})" for path, why in submission.ignored.items()]
+    unread = [f"{path} ({why})" for path, why in submission.ignored.items() if why != discover.HIDDEN]
     if unread:
         more = f" and {len(unread) - MAX_FILES_SHOWN} more (gradebook.json lists them)" if len(unread) > MAX_FILES_SHOWN else ""
         lines.append(f"{submission.source}: not graded: {', '.join(unread[:MAX_FILES_SHOWN])}{more}")
@@ -89,7 +89,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
         if submission.problem:
             batch.problems.append(f"{submission.source}: not graded: {submission.problem}")
         batch.problems += file_lines(submission)
-        batch.unread_files += len(submission.ignored)
+        batch.unread_files += sum(why != discover.HIDDEN for why in submission.ignored.values())
         previous = None if force else records.load(out, submission.learner)
         todo = _plan(submission, previous, exercises, fingerprint)
         if todo is None and previous is not None:
