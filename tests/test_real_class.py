@@ -80,7 +80,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int, s
 
 
 def test_the_summary_reports_every_problem_and_tells_the_truth(graded) -> None:
-    folder, out, code, output = graded
+    _, _, code, output = graded
     assert code == 1  # eve's zip could not be graded
     lines = output.splitlines()
     assert "a Canvas and Moodle bulk download: each learner's files gathered by name and id" in lines
@@ -97,7 +97,7 @@ def test_the_summary_reports_every_problem_and_tells_the_truth(graded) -> None:
 
 
 def test_every_file_is_graded_or_reported_in_the_gradebook(graded) -> None:
-    folder, out, _, output = graded
+    folder, out, _, _ = graded
     data = json.loads((out / "gradebook.json").read_text())
     learners = {entry["learner"]: entry for entry in data["learners"]}
     assert sorted(learners) == ["Gus Ho", "ben", "cy", "dee", "eve", "fay", "hal", "lima_ana"]
