@@ -212,9 +212,10 @@ def test_a_better_name_wins_and_the_other_file_is_reported(tmp_path: Path) -> No
 def test_notebooks_are_graded_by_the_functions_their_code_cells_define(tmp_path: Path) -> None:
     (tmp_path / "dee").mkdir()
     (tmp_path / "dee" / "submission.ipynb").write_bytes(notebook(
-        "%matplotlib inline\nimport torch\nEPS = 1e-12\n",
+        "%matplotlib inline\nimport torch\nimport matplotlib.pyplot as plt\nEPS = 1e-12\nUNUSED = 3\n",
         "# notes", MSE.decode(), "print(mse_loss(torch.ones(2), torch.zeros(2)))\n!pip install foo\n",
-        L1.decode() + "history = train()\n", "%%time\nmse_loss(1, 2)\n"))
+        L1.decode() + "history = train()\nplt.plot(history)\n", "%%time\nmse_loss(1, 2)\n",
+        "def clamp(x):\n    return torch.clamp(x, min=EPS)\n"))
     (tmp_path / "dee" / "helpers.py").write_text("def plot(): pass\n")
     (tmp_path / "dee" / "broken.ipynb").write_text("{not json")
     dee = found(tmp_path)["dee"]
@@ -222,6 +223,7 @@ def test_notebooks_are_graded_by_the_functions_their_code_cells_define(tmp_path:
     module = dee.files["ex01_mse.py"].decode()
     assert "def mse_loss" in module and "def l1_loss" in module and "import torch" in module and "EPS = 1e-12" in module
     assert "print(" not in module and "train()" not in module and "%" not in module and "!pip" not in module
+    assert "matplotlib" not in module and "UNUSED" not in module  # imports and constants nothing graded uses
     compile(module, "ex01_mse.py", "exec")
     assert dee.notes == ["graded submission.ipynb as ex01_mse.py (by its functions)",
                          "graded submission.ipynb as ex02_l1_huber.py (by its functions)"]

@@ -1,11 +1,12 @@
-"""A learner's notebook (`.ipynb`) as the exercise module grading imports: the functions,
-classes, imports and small constants defined at the top level of its code cells, in cell
-order (a function defined again in a later cell replaces the earlier one, as running the
-notebook top to bottom would), and nothing else.
+"""A learner's notebook (`.ipynb`) as the exercise module grading imports: the functions
+and classes defined at the top level of its code cells, in cell order (a function defined
+again in a later cell replaces the earlier one, as running the notebook top to bottom
+would), with the imports and small constants they use, and nothing else.
 
 This is what `lossgrade.check(...)` sends from a live notebook (see `notebook_source`):
 definitions, the modules and names they use, small constants; never the cells that train,
-plot, print or load data, which would run (and fail, or take minutes) in the sandbox.
+plot, print or load data, which would run (and fail, or take minutes) in the sandbox, nor
+an import nothing graded uses (`import matplotlib.pyplot as plt` for a plot cell).
 IPython's own syntax (`%magic`, `!shell`, `%%cell magics`, `name?`) is not Python and is
 left out. Nothing here runs the notebook: cells are parsed, never executed.
 """
@@ -45,6 +46,14 @@ def _kept(node: ast.stmt) -> bool:
     return True
 
 
+def _used_names(nodes: list[ast.stmt]) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _bound(alias: ast.alias) -> str:
+    return alias.asname or alias.name.split(".")[0]
+
+
 def module_source(data: bytes) -> str:
     """The module that the notebook's code cells define."""
     try:
@@ -54,8 +63,8 @@ def module_source(data: bytes) -> str:
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise NotANotebook("no cells")
-    future: list[str] = []
-    body: list[str] = []
+    kept: list[tuple[ast.stmt, str]] = []  # in cell order, with its source
+    skipped: list[str] = []
     for number, cell in enumerate(cells[:MAX_CELLS], start=1):
         text = _cell_text(cell)
         if text is None:
@@ -63,16 +72,31 @@ def module_source(data: bytes) -> str:
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            body.append(f"# cell {number} left out: it does not parse ({type(exc).__name__})")
+            skipped.append(f"# cell {number} left out: it does not parse ({type(exc).__name__})")
             continue
         lines = text.splitlines()
         for node in tree.body:
-            if not _kept(node):
-                continue
-            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            segment = "\n".join(lines[first - 1: node.end_lineno])
-            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-                future.append(segment)
-            else:
+            if _kept(node):
+                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                kept.append((node, "\n".join(lines[first - 1: node.end_lineno])))
+    definitions = [node for node, _ in kept if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    used = _used_names(definitions)
+    used |= _used_names([node for node, _ in kept if isinstance(node, (ast.Assign, ast.AnnAssign))
+                         and any(isinstance(t, ast.Name) and t.id in used for t in ast.walk(node))])
+    future: list[str] = []
+    body: list[str] = []
+    for node, segment in kept:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            future.append(segment)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a for a in node.names if a.name == "*" or _bound(a) in used]
+            if names:
+                node.names = names
+                body.append(ast.unparse(node))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if any(isinstance(t, ast.Name) and t.id in used for t in ast.walk(node)):
                 body.append(segment)
-    return "\n".join(["# The definitions in this notebook's code cells, as lossgrade grades them.", *future, *body]) + "\n"
+        else:
+            body.append(segment)
+    head = "# The definitions in this notebook's code cells, with what they use, as lossgrade grades them."
+    return "\n".join([*future, head, *skipped, *body]) + "\n"
