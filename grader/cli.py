@@ -232,9 +232,11 @@ def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | Non
         raise
     taken = [f"{quiz_id} ({len(given)}/{len(quizzes[quiz_id].questions)} answered)" for quiz_id, given in answers.items()]
     unfinished = [q for q in quizzes if q not in answers]
-    quiz_text = f"quiz-answers.yaml with {', '.join(taken)}" if taken else "quiz-answers.yaml with no quiz taken"
-    if unfinished:
-        quiz_text += f"; not finished: {', '.join(unfinished)}"
+    if taken:
+        quiz_text = f"quiz-answers.yaml with {', '.join(taken)}"
+        quiz_text += f"; not finished: {', '.join(unfinished)}" if unfinished else ""
+    else:
+        quiz_text = "quiz-answers.yaml with no quiz finished yet (`lossgrade quiz` lists them)"
     click.echo(f"Wrote {target}: {len(files)} exercise files ({', '.join(name for name, _ in files)}) and {quiz_text}.")
 
 

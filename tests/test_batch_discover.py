@@ -194,7 +194,7 @@ def test_two_different_files_for_one_exercise_are_ambiguous_and_never_guessed(tm
     assert "ex01_mse.py" not in ben.files and ben.files["ex02_l1_huber.py"] == L1
     assert ben.rejected["ex01_mse.py"] == ("ambiguous: 'ex01_mse.py' and 'ex01_mse (1).py' both fit ex01_mse.py, "
                                       "with different contents; not graded: keep one and grade again")
-    assert ben.ignored["ex01_mse.py"] == ben.ignored["ex01_mse (1).py"] == "one of 2 different files that fit ex01_mse.py (ambiguous)"
+    assert ben.ignored["ex01_mse.py"] == ben.ignored["ex01_mse (1).py"] == "one of 2 different files for ex01_mse.py: ambiguous"
     assert ben.ignored["ex02_l1_huber (1).py"] == "ex02_l1_huber.py was graded as ex02_l1_huber.py instead (the same content)"
 
 

@@ -119,6 +119,14 @@ def test_gradescope_junit_and_html_outputs(graded):
     checks = [t for t in ada["tests"] if "ex01" in t["tags"]]
     assert checks and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in checks)
     assert round(sum(t["max_score"] for t in checks), 2) == 10
+    for learner in ("ada", "ben", "cleo", "dan", "eve", "fay"):  # Gradescope's results.json specification
+        data = json.loads((out / "gradescope" / learner / "results.json").read_text(encoding="utf-8"))
+        assert isinstance(data["score"], (int, float)) and isinstance(data["output"], str)
+        assert data["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        for test in data["tests"]:
+            assert isinstance(test["name"], str) and test["status"] in ("passed", "failed")
+            assert 0 <= test["score"] <= test["max_score"] and isinstance(test["output"], str)
+            assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     ben = json.loads((out / "gradescope" / "ben" / "results.json").read_text(encoding="utf-8"))
     assert any("Known misconception: Summed the squared errors" in t["output"] for t in ben["tests"])
     suites = ElementTree.parse(out / "junit.xml").getroot()

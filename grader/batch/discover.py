@@ -533,7 +533,7 @@ def _choose(submission: Submission, name: str, found: list[_Candidate]) -> None:
         submission.rejected[name] = (f"ambiguous: {shown} {'both' if len(best) == 2 else 'all'} fit {name}, with different contents; "
                                      "not graded: keep one and grade again")
         for candidate in best:
-            submission.ignored[candidate.path] = f"one of {len(best)} different files that fit {name} (ambiguous)"
+            submission.ignored[candidate.path] = f"one of {len(best)} different files for {name}: ambiguous"
         return
     chosen = best[0]
     submission.files[name] = chosen.data
