@@ -288,3 +288,14 @@ def test_github_classroom_repositories_are_named_by_their_user(tmp_path: Path) -
     assert all(s.files == {"ex01_mse.py": MSE} and s.notes == [] for s in discovery.submissions)
     assert discovery.submissions[0].ignored == {"README.md": "not an exercise file or quiz answers"}
     assert discovery.notes == ["GitHub Classroom repositories: learners named by their folder without 'loss-functions-'"]
+
+
+def test_what_is_read_of_one_submission_is_capped_and_the_rest_reported(tmp_path: Path) -> None:
+    (tmp_path / "zed").mkdir()
+    for number in range(6):
+        (tmp_path / "zed" / f"a{number}.py").write_bytes(b"#" * 1000)  # sorted before ex01_mse.py
+    (tmp_path / "zed" / "ex01_mse.py").write_bytes(MSE)
+    zed = found(tmp_path, limits=Limits(zip_bytes=3500))["zed"]
+    assert zed.files == {"ex01_mse.py": MSE}  # read first: files named like an exercise
+    unread = [name for name, why in zed.ignored.items() if why == "not read: the submission's files pass 3 KiB in all"]
+    assert len(unread) >= 3 and len(zed.ignored) == 6

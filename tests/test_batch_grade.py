@@ -320,8 +320,12 @@ def test_a_partial_regrade_keeps_the_rest_and_a_later_full_run_regrades_nothing_
     code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
     assert code == 0 and "(0 graded now, 2 unchanged)" in output, output  # nothing changed since
     (folder / "ada" / "ex02_l1_huber.py").write_text("def l1_loss(:\n")
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01")  # ex02 changed, but not asked for
+    assert code == 0 and "(0 graded now, 2 unchanged)" in output, output
+    assert output.splitlines()[0] == ("ada/: ex02 keeps its earlier result, graded before its file or the grader "
+                                      "changed: grade without -e to regrade it")
     code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
-    assert code == 0 and "(1 graded now, 1 unchanged)" in output, output
+    assert code == 0 and "(1 graded now, 1 unchanged)" in output and "keeps its earlier result" not in output, output
     data = json.loads((out / "gradebook.json").read_text())
     ada = {r["exercise"]: r for r in data["records"] if r["learner"] == "ada"}
     assert ada["ex01"]["score"] == 10 and ada["ex02"]["status"] == "error"

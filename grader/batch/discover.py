@@ -67,6 +67,7 @@ class Submission:
     origins: dict[str, str] = field(default_factory=dict)  # "ex01_mse.py" -> the file it was read from
     todo: tuple[str, ...] | None = None  # the exercises to grade now (None: every one asked for)
     previous: SubmissionResult | None = None  # an earlier run's results, kept for the exercises not in `todo`
+    previous_inputs: dict[str, str] = field(default_factory=dict)  # their input digests, kept with them
 
     @property
     def digest(self) -> str:
@@ -480,7 +481,8 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
         submission.ignored[f"{count} hidden or system files ({shown})"] = HIDDEN
     candidates: dict[str, list[_Candidate]] = {}
     by_content: list[tuple[str, bytes]] = []
-    for path in sorted(entries):
+    budget = limits.zip_bytes  # what is read of one submission in all (a folder has no zip's own limit)
+    for path in sorted(entries, key=lambda p: (_name_match(p.rpartition("/")[2]) is None, p)):  # named ones read first
         entry = entries[path]
         shown = printable(path.removeprefix(root))
         name = path.rpartition("/")[2]
@@ -494,7 +496,11 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
             if match and match[1] == 0 and name == match[0]:
                 submission.rejected[match[0]] = f"{match[0]} is a symbolic link, not graded: submit the file itself"
             continue
+        if budget < min(entry.size, limits.file_bytes):
+            submission.ignored[shown] = f"not read: the submission's files pass {_size(limits.zip_bytes)} in all"
+            continue
         data = entry.read(limits.file_bytes + 1)
+        budget -= len(data)
         if len(data) > limits.file_bytes:
             submission.ignored[shown] = f"larger than {_size(limits.file_bytes)}"
             if match and name == match[0]:

@@ -60,14 +60,22 @@ def file_lines(submission: discover.Submission) -> list[str]:
 def _plan(submission: discover.Submission, previous: records.Record | None, exercises: Sequence[catalog.Exercise],
           fingerprint: str) -> tuple[str, ...] | None:
     """The exercises to grade now; None when the earlier record serves as it is."""
-    if previous is None or previous.fingerprint != fingerprint or previous.learner != submission.learner:
+    if previous is None or previous.learner != submission.learner:
         return tuple(e.id for e in exercises)
-    graded = {e.exercise for e in previous.result.exercises}
-    todo = tuple(e.id for e in exercises
-                 if e.id not in graded or previous.inputs.get(e.id) != records.inputs(submission, e))
-    if todo or previous.inputs.get(records.QUIZZES) != records.inputs(submission, None):
+    todo = tuple(e.id for e in exercises if previous.inputs.get(e.id) != records.inputs(submission, e, fingerprint))
+    if todo or previous.inputs.get(records.QUIZZES) != records.inputs(submission, None, fingerprint):
         return todo
     return None
+
+
+def _stale(submission: discover.Submission, record: records.Record, fingerprint: str) -> list[str]:
+    """Exercises whose kept result was graded from other files or by another grader than
+    now (a partial run leaves them as they were): a line each for the summary."""
+    known = {e.id: e for e in catalog.exercises()}
+    return [f"{submission.source}: {e.exercise} keeps its earlier result, graded before its file or the grader "
+            "changed: grade without -e to regrade it"
+            for e in record.result.exercises
+            if e.exercise in known and record.inputs.get(e.exercise) != records.inputs(submission, known[e.exercise], fingerprint)]
 
 
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
@@ -98,11 +106,11 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
                 origins=dict(submission.origins))
             batch.reused += 1
         elif submission.problem:
-            result = grading.unreadable(submission, every if not chosen else exercises, f"not graded: {submission.problem}")
+            result = grading.unreadable(submission, every, f"not graded: {submission.problem}")
             unreadable.append(records.make(submission, fingerprint, result))
         else:
-            kept = previous.result if previous is not None and previous.fingerprint == fingerprint else None
-            pending.append(dataclasses.replace(submission, todo=todo, previous=kept))
+            pending.append(dataclasses.replace(submission, todo=todo, previous=previous.result if previous else None,
+                                               previous_inputs=dict(previous.inputs) if previous else {}))
     on_plan(len(pending))
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
@@ -126,6 +134,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
         done[record.learner] = record
         batch.fresh += 1
     batch.records = [done[s.learner] for s in found.submissions]
+    if chosen:
+        batch.problems += [line for s in found.submissions for line in _stale(s, done[s.learner], fingerprint)]
     batch.rejected = [r.learner for r in batch.records if r.result.error]
     order = [e.id for e in catalog.exercises()]
     graded_ids = {e.exercise for r in batch.records for e in r.result.exercises} | {e.id for e in exercises}

@@ -237,7 +237,9 @@ def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], finge
     try:
         while (submission := conn.recv()) is not None:
             result, sandbox_failed, grader_failed = state.grade(submission)
-            record = records.make(submission, fingerprint, result)
+            graded_now = {e.id for e in exercises if submission.todo is None or e.id in submission.todo}
+            kept = {k: v for k, v in submission.previous_inputs.items() if k not in graded_now}
+            record = records.make(submission, fingerprint, result, kept)
             if not (sandbox_failed or grader_failed):
                 records.save(out, record)  # a failure is not kept: the next run tries again
             conn.send((record, sandbox_failed, grader_failed))

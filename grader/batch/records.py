@@ -54,21 +54,25 @@ class Record:
 QUIZZES = "quizzes"  # the key of the answers file's digest in `Record.inputs`
 
 
-def inputs(submission: Submission, exercise: catalog.Exercise | None) -> str:
-    """The digest of what grading `exercise` (None: the quizzes) reads of `submission`: its
-    file and the files it may import, or the answers file, and why any was refused."""
+def inputs(submission: Submission, exercise: catalog.Exercise | None, fingerprint: str) -> str:
+    """What decides the grade of `exercise` (None: the quizzes) in `submission`, as a
+    digest: the grader's fingerprint, and the exercise's file and the files it may import
+    (or the answers file), with why any was refused."""
     names = (QUIZ_ANSWERS,) if exercise is None else (exercise.file, *(f"{m}.py" for m in exercise.allowed_imports))
-    key = [submission.problem] + [
+    key = [fingerprint, submission.problem] + [
         [name, hashlib.sha256(submission.files[name]).hexdigest() if name in submission.files else None,
          submission.rejected.get(name)] for name in names]
     return hashlib.sha256(json.dumps(key).encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
-def make(submission: Submission, fingerprint: str, result: SubmissionResult) -> Record:
-    """The record of `result`, graded from `submission`."""
+def make(submission: Submission, fingerprint: str, result: SubmissionResult, kept: dict[str, str] | None = None) -> Record:
+    """The record of `result`, graded from `submission`; `kept` holds the input digests of
+    the exercises taken over from an earlier record (not graded now), which keep theirs."""
     known = {e.id: e for e in catalog.exercises()}
-    digests = {e.exercise: inputs(submission, known[e.exercise]) for e in result.exercises if e.exercise in known}
-    digests[QUIZZES] = inputs(submission, None)
+    kept = kept or {}
+    digests = {e.exercise: kept.get(e.exercise) or inputs(submission, known[e.exercise], fingerprint)
+               for e in result.exercises if e.exercise in known}
+    digests[QUIZZES] = inputs(submission, None, fingerprint)
     return Record(submission.learner, submission.source, submission.digest, fingerprint, result, list(submission.notes),
                   digests, dict(submission.ignored), dict(submission.origins))
 
