@@ -87,7 +87,8 @@ def test_the_summary_reports_every_problem_and_tells_the_truth(graded) -> None:
     assert "ignored 1 entries that are neither a folder nor a .zip: grading-notes.md" in lines
     assert "eve.zip: not graded: eve.zip is not a readable zip file (File is not a zip file); ask for it again" in lines
     assert "ben/: graded ex01_mse (1).py as ex01_mse.py (by its name)" in lines
-    assert "ben/: not graded: screenshot.png (not an exercise file or quiz answers)" in lines
+    assert ("not graded, not an exercise file or quiz answers: 2 files: screenshot.png, notes.txt "
+            "(gradebook.json lists them by learner)") in lines
     assert "cy/: graded Untitled.ipynb as ex01_mse.py (by its functions)" in lines
     assert any(line.startswith("dee/: ambiguous: 'ex01_mse.py' and 'ex01_mse-1.py' both fit ex01_mse.py") for line in lines)
     assert "fay.zip: graded exercises/ex01.py as ex01_mse.py (by its name)" in lines

@@ -415,6 +415,7 @@ def _junk_part(path: str) -> str:
     return path
 
 
+NOT_COURSEWORK = "not an exercise file or quiz answers"
 HIDDEN = "hidden or system files (version control, editor and OS metadata): not coursework"
 
 
@@ -489,7 +490,7 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
         match = _name_match(name)
         is_code = name.casefold().endswith(CODE_SUFFIXES)
         if not match and not is_code:
-            submission.ignored[shown] = "not an exercise file or quiz answers"
+            submission.ignored[shown] = NOT_COURSEWORK
             continue
         if entry.link:
             submission.ignored[shown] = "a symbolic link, not graded: submit the file itself"

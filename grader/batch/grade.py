@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,13 +49,29 @@ def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercis
 
 
 def file_lines(submission: discover.Submission) -> list[str]:
-    """The summary's lines about one submission: its notes, and the files not graded."""
+    """The summary's lines about one submission: its notes, and the files not graded that
+    may be coursework (code, a second candidate, a link...); files that are plainly not
+    coursework (a README, a screenshot) are counted for the whole class instead (see
+    `other_files_line`), and listed one by one in gradebook.json."""
     lines = [f"{submission.source}: {note}" for note in submission.notes]
-    unread = [f"{path} ({why})" for path, why in submission.ignored.items() if why != discover.HIDDEN]
+    unread = [f"{path} ({why})" for path, why in submission.ignored.items() if why not in (discover.HIDDEN, discover.NOT_COURSEWORK)]
     if unread:
         more = f" and {len(unread) - MAX_FILES_SHOWN} more (gradebook.json lists them)" if len(unread) > MAX_FILES_SHOWN else ""
         lines.append(f"{submission.source}: not graded: {', '.join(unread[:MAX_FILES_SHOWN])}{more}")
     return lines
+
+
+def other_files_line(submissions: Sequence[discover.Submission]) -> list[str]:
+    """One line for the files that are no coursework, across the class, by name."""
+    names = Counter(path.rpartition("/")[2] for s in submissions for path, why in s.ignored.items()
+                    if why == discover.NOT_COURSEWORK)
+    if not names:
+        return []
+    shown = ", ".join(f"{name} ({count})" if count > 1 else name for name, count in names.most_common(MAX_FILES_SHOWN))
+    more = f" and {len(names) - MAX_FILES_SHOWN} other names" if len(names) > MAX_FILES_SHOWN else ""
+    count = sum(names.values())
+    line = f"not graded, {discover.NOT_COURSEWORK}: {count} file{'s' if count != 1 else ''}: {shown}{more}"
+    return [f"{line} (gradebook.json lists them by learner)"]
 
 
 def _plan(submission: discover.Submission, previous: records.Record | None, exercises: Sequence[catalog.Exercise],
@@ -111,6 +128,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
         else:
             pending.append(dataclasses.replace(submission, todo=todo, previous=previous.result if previous else None,
                                                previous_inputs=dict(previous.inputs) if previous else {}))
+    batch.problems += other_files_line(found.submissions)
     on_plan(len(pending))
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
