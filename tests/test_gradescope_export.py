@@ -134,3 +134,11 @@ def test_the_bundle_grades_from_a_fresh_virtualenv_built_from_its_own_requiremen
     assert 0 <= results["score"] < 10
     ex01 = [t for t in results["tests"] if "ex01" in t["tags"]]
     assert any(t["status"] == "failed" and "Summed the squared errors" in t["output"] for t in ex01)
+
+
+def test_an_unwritable_bundle_path_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(cli, ["export", "gradescope", "--out", str(tmp_path / "file" / "autograder.zip")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'file' / 'autograder.zip'} (")
+    assert result.stderr.count("\n") == 1

@@ -155,5 +155,8 @@ def export_gradescope(out: Path) -> None:
     checks) that grades one submission there; see docs/GRADESCOPE.md."""
     from lossgrade.batch import autograder
 
-    autograder.build_bundle(out)
+    try:
+        autograder.build_bundle(out)
+    except OSError as exc:
+        raise LossgradeError(f"cannot write {out} ({exc.strerror or exc}); choose another place with --out") from None
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.")
