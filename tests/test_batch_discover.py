@@ -299,3 +299,15 @@ def test_what_is_read_of_one_submission_is_capped_and_the_rest_reported(tmp_path
     assert zed.files == {"ex01_mse.py": MSE}  # read first: files named like an exercise
     unread = [name for name, why in zed.ignored.items() if why == "not read: the submission's files pass 3 KiB in all"]
     assert len(unread) >= 3 and len(zed.ignored) == 6
+
+
+def test_a_notebook_function_using_a_computed_value_is_graded_with_a_note(tmp_path: Path) -> None:
+    (tmp_path / "eli").mkdir()
+    (tmp_path / "eli" / "ex01_mse.ipynb").write_bytes(notebook(
+        "import torch\nweights = torch.ones(3)\n",
+        "def mse_loss(input, target, reduction='mean'):\n    return (weights * (input - target) ** 2).mean()\n"))
+    eli = found(tmp_path)["eli"]
+    assert "weights = " not in eli.files["ex01_mse.py"].decode()  # a tensor is not sent, as in lossgrade.check
+    assert eli.notes == ["ex01_mse.ipynb: its functions use weights, which its cells compute rather than define "
+                         "(def, import or a small constant): not graded with them",
+                         "graded ex01_mse.ipynb as ex01_mse.py (by its name)"]

@@ -509,10 +509,14 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
             continue
         if name.casefold().endswith(".ipynb"):
             try:
-                data = notebooks.module_source(data).encode("utf-8")
+                text, unsent = notebooks.module_source(data)
             except notebooks.NotANotebook as exc:
                 submission.ignored[shown] = f"not a readable notebook ({exc})"
                 continue
+            data = text.encode("utf-8")
+            if unsent:
+                submission.notes.append(f"{shown}: its functions use {', '.join(unsent[:5])}, which its cells compute "
+                                        "rather than define (def, import or a small constant): not graded with them")
         if match:
             rank = (match[1], int(name.casefold().endswith(".ipynb")), _location(path, root))
             candidates.setdefault(match[0], []).append(_Candidate(shown, data, rank))

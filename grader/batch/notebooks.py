@@ -13,7 +13,10 @@ left out. Nothing here runs the notebook: cells are parsed, never executed.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
+
+from lossgrade import notebook_objects
 
 MAX_CELLS = 2000
 
@@ -46,16 +49,34 @@ def _kept(node: ast.stmt) -> bool:
     return True
 
 
-def _used_names(nodes: list[ast.stmt]) -> set[str]:
-    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _used_names(segments: list[str]) -> set[str]:
+    """The global names these definitions use, read as the notebook API reads them."""
+    used: set[str] = set()
+    for segment in segments:
+        try:
+            used.update(notebook_objects.global_names(segment))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return used
+
+
+def _binds(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {_bound(a) for a in node.names}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _bound(alias: ast.alias) -> str:
     return alias.asname or alias.name.split(".")[0]
 
 
-def module_source(data: bytes) -> str:
-    """The module that the notebook's code cells define."""
+def module_source(data: bytes) -> tuple[str, list[str]]:
+    """The module that the notebook's code cells define, and the global names its
+    definitions use that the notebook binds otherwise (a tensor computed in a cell, a name
+    never defined): those are not sent, and grading will say so when they are reached."""
     try:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -79,10 +100,10 @@ def module_source(data: bytes) -> str:
             if _kept(node):
                 first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
                 kept.append((node, "\n".join(lines[first - 1: node.end_lineno])))
-    definitions = [node for node, _ in kept if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    definitions = [segment for node, segment in kept if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     used = _used_names(definitions)
-    used |= _used_names([node for node, _ in kept if isinstance(node, (ast.Assign, ast.AnnAssign))
-                         and any(isinstance(t, ast.Name) and t.id in used for t in ast.walk(node))])
+    used |= _used_names([segment for node, segment in kept if isinstance(node, (ast.Assign, ast.AnnAssign))
+                         and _binds(node) & used])
     future: list[str] = []
     body: list[str] = []
     for node, segment in kept:
@@ -94,9 +115,11 @@ def module_source(data: bytes) -> str:
                 node.names = names
                 body.append(ast.unparse(node))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            if any(isinstance(t, ast.Name) and t.id in used for t in ast.walk(node)):
+            if _binds(node) & used:
                 body.append(segment)
         else:
             body.append(segment)
+    bound = set().union(*(_binds(node) for node, _ in kept)) if kept else set()
+    unsent = sorted(used - bound - set(dir(builtins)))
     head = "# The definitions in this notebook's code cells, with what they use, as lossgrade grades them."
-    return "\n".join([*future, head, *skipped, *body]) + "\n"
+    return "\n".join([*future, head, *skipped, *body]) + "\n", unsent
