@@ -308,6 +308,6 @@ def test_a_notebook_function_using_a_computed_value_is_graded_with_a_note(tmp_pa
         "def mse_loss(input, target, reduction='mean'):\n    return (weights * (input - target) ** 2).mean()\n"))
     eli = found(tmp_path)["eli"]
     assert "weights = " not in eli.files["ex01_mse.py"].decode()  # a tensor is not sent, as in lossgrade.check
-    assert eli.notes == ["ex01_mse.ipynb: its functions use weights, which its cells compute rather than define "
-                         "(def, import or a small constant): not graded with them",
+    assert eli.notes == [("ex01_mse.ipynb: its functions use weights, which its cells compute rather than define "
+                         "(def, import or a small constant): not graded with them"),
                          "graded ex01_mse.ipynb as ex01_mse.py (by its name)"]
