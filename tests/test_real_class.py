@@ -100,6 +100,7 @@ def test_the_summary_reports_every_problem_and_tells_the_truth(graded) -> None:
 def test_every_file_is_graded_or_reported_in_the_gradebook(graded) -> None:
     folder, out, _, _ = graded
     data = json.loads((out / "gradebook.json").read_text())
+    assert data["not_submissions"] == ["grading-notes.md"]
     learners = {entry["learner"]: entry for entry in data["learners"]}
     assert sorted(learners) == ["Gus Ho", "ben", "cy", "dee", "eve", "fay", "hal", "lima_ana"]
     ex01 = {r["learner"]: r for r in data["records"] if r["exercise"] == "ex01"}
@@ -139,6 +140,6 @@ def test_the_class_report_lists_what_needs_a_look(graded) -> None:
     _, out, _, _ = graded
     report = (out / "report.html").read_text()
     section = report[report.index('id="attention"'):report.index('id="distribution"')]
-    for text in ("eve.zip is not a readable zip file", "screenshot.png: not an exercise file or quiz answers",
+    for text in ("grading-notes.md: neither a folder nor a .zip", "eve.zip is not a readable zip file", "screenshot.png: not an exercise file or quiz answers",
                  "ambiguous", "graded Untitled.ipynb as ex01_mse.py (by its functions)", "notes.txt"):
         assert text in section, text

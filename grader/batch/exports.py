@@ -23,7 +23,7 @@ def write_all(out: Path, batch: Batch, with_junit: bool = False) -> list[Path]:
 
     written = [out / "gradebook.csv", out / "gradebook.json"]
     atomic_write_text(written[0], gradebook.to_csv(batch.records, batch.exercises))
-    atomic_write_text(written[1], gradebook.to_json(batch.records, batch.exercises))
+    atomic_write_text(written[1], gradebook.to_json(batch.records, batch.exercises, batch.ignored))
     for record in batch.records:
         atomic_write_text(gradescope_path(out, record.learner), records.dump(gradescope.results(record)))
     written.append(out / "gradescope")
@@ -38,7 +38,8 @@ def attention(batch: Batch) -> list[html.Attention]:
     """What the class report's "Needs a look" lists, learner by learner."""
     from lossgrade.render.html import Attention
 
-    rows = []
+    rows = [Attention("(class folder)", "not a submission", f"{name}: neither a folder nor a .zip, not graded")
+            for name in batch.ignored]
     for record in batch.records:
         if record.result.error:
             rows.append(Attention(record.learner, "not graded", record.result.error))

@@ -36,6 +36,7 @@ class Batch:
     seconds: float = 0.0
     rejected: list[str] = field(default_factory=list)  # learners whose submission could not be graded at all
     unread_files: int = 0  # files in submissions that were not graded (each reported)
+    ignored: list[str] = field(default_factory=list)  # entries of the class folder that are no submission
 
 
 def exercises_to_grade(chosen: Sequence[str] = ()) -> tuple[list[catalog.Exercise], list[str]]:
@@ -102,7 +103,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     found = found or discover.discover(root, exclude=out)
     exercises, problems = exercises_to_grade(chosen)
     fingerprint = records.fingerprint()
-    batch = Batch([], exercises, problems=problems + list(found.notes))
+    batch = Batch([], exercises, problems=problems + list(found.notes), ignored=list(found.ignored))
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
                               + ", ".join(found.ignored[:5]) + (" ..." if len(found.ignored) > 5 else ""))

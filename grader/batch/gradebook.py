@@ -95,9 +95,9 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> str:
+def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise], ignored: Sequence[str] = ()) -> str:
     """The gradebook as JSON, one record a line (a class of a thousand stays quick to write
-    and to diff)."""
+    and to diff); `ignored`: the entries of the class folder that are no submission."""
     _, quiz_ids = _columns(records, exercises)
     titles = {q.quiz: (q.title, q.max_score) for r in records for q in r.result.quizzes}
     head = {
@@ -105,6 +105,7 @@ def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) ->
         "exercises": [{"id": e.id, "title": e.title, "points": e.points} for e in exercises],
         "quizzes": [{"id": q, "title": titles[q][0], "points": titles[q][1]} for q in quiz_ids],
         "max_total": "every exercise's points and a point per quiz question, whether the learner took the quiz or not",
+        "not_submissions": list(ignored),  # entries of the class folder neither a folder nor a .zip: not graded
     }
     sections = {
         "learners": [
