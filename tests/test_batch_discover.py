@@ -311,3 +311,14 @@ def test_a_notebook_function_using_a_computed_value_is_graded_with_a_note(tmp_pa
     assert eli.notes == [("ex01_mse.ipynb: its functions use weights, which its cells compute rather than define "
                          "(def, import or a small constant): not graded with them"),
                          "graded ex01_mse.ipynb as ex01_mse.py (by its name)"]
+
+
+def test_one_learners_folder_is_told_from_a_class_with_a_stray_file(tmp_path: Path) -> None:
+    from lossgrade.batch.discover import looks_like_one_submission
+
+    (tmp_path / "ada" / "exercises").mkdir(parents=True)
+    (tmp_path / "ada" / "exercises" / "Ex01_MSE.py").write_bytes(MSE)
+    assert looks_like_one_submission(tmp_path / "ada")
+    (tmp_path / "ex01_mse.py").write_bytes(MSE)  # the instructor's own copy, beside the learners
+    assert not looks_like_one_submission(tmp_path)
+    assert discover(tmp_path).ignored == ["ex01_mse.py"]

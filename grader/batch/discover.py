@@ -179,7 +179,7 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits())
             person, uid, inner, kind_of = lms
             learner = f"{person}\0{uid}"
             lms_ids.setdefault(person, set()).add(uid)
-            kind = "folder" if is_dir else "zip" if is_zip and not inner.lower().endswith(".ipynb") else "file"
+            kind = "folder" if is_dir else "zip" if is_zip else "file"
             part = _Part(Path(entry.path), printable(name) + ("/" if is_dir else ""), kind, inner, kind_of)
         elif is_dir or is_zip:
             stem = name[:-4] if is_zip else name
@@ -273,16 +273,19 @@ def read_one(folder: Path, learner: str, limits: Limits = Limits()) -> Submissio
 
 
 def looks_like_one_submission(root: Path) -> bool:
-    """True when `root` holds exercise files itself (one learner's folder given instead of
-    the class's): what the class folder must not do."""
+    """True when `root` holds exercise files itself (at its top or in exercises/) and no
+    other folder or zip: one learner's folder given instead of the class's. (A stray
+    exercise file beside learners' folders is only an entry that is no submission.)"""
     try:
-        names = [e.name for e in os.scandir(root) if e.is_file()]
+        entries = [e for e in os.scandir(root) if not e.name.startswith(".")]
+        names = [e.name for e in entries if e.is_file()]
         inner = root / "exercises"
         if inner.is_dir():
             names += [e.name for e in os.scandir(inner) if e.is_file()]
     except OSError:
         return False
-    return any(_name_match(name) and not _lms_name(name, True) for name in names)
+    others = [e for e in entries if e.name != "exercises" and (e.is_dir() or e.name.lower().endswith(".zip"))]
+    return not others and any(_name_match(name) and not _lms_name(name, True) for name in names)
 
 
 # --------------------------------------------------------------------------- the trees
