@@ -229,7 +229,7 @@ def _github_classroom(named: dict[str, list[_Part]], notes: list[str]) -> dict[s
 
 def _read(learner: str, parts: list[_Part], limits: Limits, renamed: bool = False) -> Submission:
     sources = " and ".join(p.display for p in parts) if len(parts) <= 3 else f"{parts[0].display} and {len(parts) - 1} more"
-    if len(parts) > 1 and any(not p.lms for p in parts):
+    if len(parts) > 1 and any(p.lms not in ("canvas", "moodle") for p in parts):  # only an LMS's pieces are gathered
         return Submission(learner, sources, problem=f"{sources} both claim the learner id {learner!r}: keep one and grade again")
     submission = Submission(learner, sources)
     if renamed:
