@@ -237,9 +237,11 @@ def test_a_canvas_bulk_download_is_gathered_per_learner(tmp_path: Path) -> None:
     (tmp_path / "limaana_LATE_999_5679_quiz-answers.yaml").write_text("logits: {}\n")
     (tmp_path / "smithbo_77_88_ex01_mse.py").write_bytes(MSE)
     (tmp_path / "smithbo_78_89_ex01_mse.py").write_bytes(MSE)  # another Bo Smith
+    make_zip(tmp_path / "wu_5_6_my work.zip", {"my work/ex01_mse.py": MSE, "my work/ex02_l1_huber.py": L1})
     discovery = discover(tmp_path)
     subs = {s.learner: s for s in discovery.submissions}
-    assert sorted(subs) == ["lima_ana", "limaana", "smithbo_77", "smithbo_78"]
+    assert sorted(subs) == ["lima_ana", "limaana", "smithbo_77", "smithbo_78", "wu"]
+    assert subs["wu"].files == {"ex01_mse.py": MSE, "ex02_l1_huber.py": L1} and subs["wu"].notes == []
     assert subs["lima_ana"].files == {"ex01_mse.py": MSE, "ex02_l1_huber.py": L1}
     assert subs["lima_ana"].source == "lima_ana_1234_5678_ex01_mse.py and lima_ana_1234_5690_ex02_l1_huber-1.py"
     assert subs["limaana"].files == {QUIZ_ANSWERS: b"logits: {}\n"}

@@ -1,6 +1,7 @@
-"""Ctrl-C in `check`, `watch` and `grade`, through the real entry point: a real process
-group gets a real SIGINT (what a terminal sends) and ends quietly with exit code 130, never
-click's "Aborted!" and exit code 1. (The quiz's Ctrl-C: tests/test_quiz_terminal.py.)"""
+"""Ctrl-C in `check`, `watch`, `grade` and `quiz`, through the real entry point: a real
+process group gets a real SIGINT (what a terminal sends) and ends quietly with exit code
+130, never click's "Aborted!" and exit code 1. (The quiz on a real terminal, resumed
+after Ctrl-C: tests/test_quiz_terminal.py.)"""
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def interrupted(args: list[str], after: float, ready: str = "") -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if k != "LOSSGRADE_COURSE"}
-    process = subprocess.Popen([sys.executable, "-m", "lossgrade", *args], stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "lossgrade", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     if ready:  # wait for the command to reach its loop, then give it a moment
         assert process.stderr is not None
@@ -59,3 +60,10 @@ def test_ctrl_c_in_grade(tmp_path: Path) -> None:
     assert code == 130, (out, err)
     assert "Interrupted:" in err and "run the same command again to grade the rest." in err
     assert "Aborted!" not in err and "Traceback" not in err
+
+
+def test_ctrl_c_in_quiz(workspace: Path) -> None:
+    code, out, err = interrupted(["quiz", "logits", "-w", str(workspace), "--seed", "1"], after=0.5,
+                                 ready="Ctrl-C stops at any time")
+    assert code == 130, (out, err)
+    assert "Stopped; there were no answers to save." in err and "Aborted!" not in err and "Traceback" not in err
