@@ -216,7 +216,15 @@ def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | Non
     target = out_path or Path(f"{learner}.zip")
     files = [(e.file, workspace.exercise_file(e)) for e in catalog.exercises() if workspace.exercise_file(e).is_file()]
     quizzes = library.quizzes()
-    answers = quiz_progress.last_answers(workspace, quizzes)
+    answers_path = workspace.root / quiz_progress.ANSWERS_FILE
+    if answers_path.is_file():  # the terminal quiz's answers, and any written by hand: checked before it goes in
+        from lossgrade.quiz.answers import read as read_answers
+
+        answers = {quiz_id: dict(given) for quiz_id, given in read_answers(answers_path, quizzes).items()}
+        answers_text = answers_path.read_text(encoding="utf-8")
+    else:
+        answers = quiz_progress.last_answers(workspace, quizzes)
+        answers_text = quiz_progress.answers_yaml(answers)
     if not files and not answers:
         raise LossgradeError(f"nothing to submit in {workspace.root}: no exercise file and no quiz taken")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -225,7 +233,7 @@ def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | Non
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, path in files:
                 archive.write(path, name)
-            archive.writestr(quiz_progress.ANSWERS_FILE, quiz_progress.answers_yaml(answers))
+            archive.writestr(quiz_progress.ANSWERS_FILE, answers_text)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -62,3 +62,18 @@ def test_submit_with_nothing_to_hand_in_is_a_usage_error(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.stderr == f"Error: nothing to submit in {tmp_path / 'empty'}: no exercise file and no quiz taken\n"
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_hand_written_answers_file_is_kept_and_checked_before_it_goes_in(tmp_path: Path) -> None:
+    workspace = tmp_path / "bo"
+    assert CliRunner().invoke(cli, ["init", str(workspace)]).exit_code == 0
+    (workspace / "quiz-answers.yaml").write_text("logits:\n  sigmoid-of-zero: 0.5\n")
+    result = CliRunner().invoke(cli, ["submit", "-w", str(workspace), "--out", str(tmp_path / "bo.zip")])
+    assert result.exit_code == 0, result.output
+    assert "quiz-answers.yaml with logits (1/" in result.stdout
+    with zipfile.ZipFile(tmp_path / "bo.zip") as archive:
+        assert archive.read("quiz-answers.yaml") == b"logits:\n  sigmoid-of-zero: 0.5\n"
+    (workspace / "quiz-answers.yaml").write_text("logits:\n  sigmoid-of-zeroo: 0.5\n")
+    result = CliRunner().invoke(cli, ["submit", "-w", str(workspace), "--out", str(tmp_path / "bo2.zip")])
+    assert result.exit_code == 2 and "quiz logits has no question 'sigmoid-of-zeroo'" in result.stderr
+    assert not (tmp_path / "bo2.zip").exists()

@@ -124,8 +124,10 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
                 origins=dict(submission.origins))
             batch.reused += 1
         elif submission.problem:
-            result = grading.unreadable(submission, every, f"not graded: {submission.problem}")
-            unreadable.append(records.make(submission, fingerprint, result))
+            result = grading.unreadable(submission, exercises, f"not graded: {submission.problem}")
+            kept = {k: v for k, v in previous.inputs.items() if k not in {e.id for e in exercises}} if previous else {}
+            result = records.merge(previous.result if previous else None, result)  # -e: the others stay as they were
+            unreadable.append(records.make(submission, fingerprint, result, kept))
         else:
             pending.append(dataclasses.replace(submission, todo=todo, previous=previous.result if previous else None,
                                                previous_inputs=dict(previous.inputs) if previous else {}))

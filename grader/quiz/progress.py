@@ -150,9 +150,17 @@ def answers_yaml(answers: dict[str, dict[str, Any]]) -> str:
 
 
 def write_answers_file(workspace: Workspace, quizzes: dict[str, Quiz]) -> Path:
-    """Write the workspace's quiz-answers.yaml from every finished quiz; return its path."""
+    """Write the workspace's quiz-answers.yaml from every finished quiz, keeping the
+    sections of other quizzes a learner wrote there by hand; return its path."""
+    import yaml
     from lossgrade.workspace import atomic_write_text
 
     path = workspace.root / ANSWERS_FILE
-    atomic_write_text(path, answers_yaml(last_answers(workspace, quizzes)))
+    try:
+        existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        existing = None  # unreadable: rewritten from the quizzes taken here
+    merged: dict[str, Any] = {str(k): v for k, v in existing.items()} if isinstance(existing, dict) else {}
+    merged.update(last_answers(workspace, quizzes))
+    atomic_write_text(path, answers_yaml(merged))
     return path
