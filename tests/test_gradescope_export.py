@@ -128,10 +128,13 @@ def test_the_bundle_grades_from_a_fresh_virtualenv_built_from_its_own_requiremen
     assert results["score"] == full, [t["name"] for t in results["tests"] if t["status"] != "passed"]
     assert all(t["status"] == "passed" for t in results["tests"])
 
-    wrong = {"ex01_mse.py": correct["ex01_mse.py"].replace("return squared.mean()", "return squared.sum()")}
+    wrong = {"ex01_mse (1).py": correct["ex01_mse.py"].replace("return squared.mean()", "return squared.sum()"),
+             "README.md": "my notes"}  # as a browser names a re-upload, and a file that is not coursework
     done, results = run_autograder("wrong", wrong)
     assert done.returncode == 0, done.stderr[-3000:]
     assert 0 <= results["score"] < 10
+    assert "Note: graded ex01_mse (1).py as ex01_mse.py (by its name)" in results["output"]
+    assert "Not graded: README.md (not an exercise file or quiz answers)" in results["output"]
     ex01 = [t for t in results["tests"] if "ex01" in t["tags"]]
     assert any(t["status"] == "failed" and "Summed the squared errors" in t["output"] for t in ex01)
 
