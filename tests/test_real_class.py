@@ -143,3 +143,11 @@ def test_the_class_report_lists_what_needs_a_look(graded) -> None:
     for text in ("grading-notes.md: neither a folder nor a .zip", "eve.zip is not a readable zip file", "screenshot.png: not an exercise file or quiz answers",
                  "ambiguous", "graded Untitled.ipynb as ex01_mse.py (by its functions)", "notes.txt"):
         assert text in section, text
+
+
+def test_each_learner_reads_how_their_files_were_read(graded) -> None:
+    _, out, _, _ = graded
+    ben = (out / "learners" / "ben.html").read_text()
+    assert "Your files" in ben and "graded ex01_mse (1).py as ex01_mse.py (by its name)" in ben
+    assert "Not graded: screenshot.png: not an exercise file or quiz answers" in ben
+    assert "Your files" not in (out / "learners" / "hal.html").read_text()  # nothing to say

@@ -83,11 +83,14 @@ def environment() -> jinja2.Environment:
 
 
 def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | None = None,
-                          withheld: Sequence[str] = ()) -> str:
+                          withheld: Sequence[str] = (), files: Sequence[str] = ()) -> str:
     """A learner's own report; `next_steps` defaults to advice read off their results;
-    `withheld` names, a sentence each, the exercises left out of `result` (see release.py)."""
+    `withheld` names, a sentence each, the exercises left out of `result` (see release.py);
+    `files`, a sentence each, what grading said of their files (graded under another name,
+    not graded and why)."""
     steps = advice.next_steps(result) if next_steps is None else next_steps
-    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld)
+    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld,
+                                                                files=files)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,10 @@ def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datet
     learner_dir.mkdir(parents=True, exist_ok=True)
     for result in results:
         view = release.for_learner(result, now)
-        _write_atomic(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
+        files = [f"{row.detail}" if row.kind == "note" else f"Not graded: {row.detail}"
+                 for row in attention if row.learner == result.learner and row.kind in ("note", "file not graded")]
+        _write_atomic(learner_dir / names[result.learner],
+                      render_learner_report(view.result, withheld=view.withheld, files=files))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
     _write_atomic(report, render_class_report(results, learner_links=links, attention=attention))
