@@ -67,3 +67,9 @@ def test_ctrl_c_in_quiz(workspace: Path) -> None:
                                  ready="Ctrl-C stops at any time")
     assert code == 130, (out, err)
     assert "Stopped; there were no answers to save." in err and "Aborted!" not in err and "Traceback" not in err
+
+
+def test_ctrl_c_while_the_command_loads(workspace: Path) -> None:
+    code, out, err = interrupted(["list", "-w", str(workspace)], after=0.3)  # loading click and the sandbox client
+    assert code in (130, 0), (out, err)  # 0: a fast machine had already listed everything
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
