@@ -11,12 +11,14 @@ from pathlib import Path
 
 import click
 
-from lossgrade import catalog, clickerrors, course, hints, service
+from lossgrade import atomicfile, catalog, clickerrors, course, hints, service
 from lossgrade.errors import ExitCode, LossgradeError
 from lossgrade.render import terminal
 from lossgrade.results import ExerciseResult, Status, to_dict
 from lossgrade.sandbox.client import Limits, SandboxError
 from lossgrade.workspace import Workspace, init as init_workspace
+
+INTERRUPTED = ExitCode.INTERRUPTED
 
 workspace_option = click.option(
     "--workspace", "-w", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -50,11 +52,27 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
 def list_(workspace_dir: Path | None, as_json: bool) -> None:
     """Every exercise with its status, and your progress."""
-    results = service.progress(Workspace.find(workspace_dir))
+    workspace = Workspace.find(workspace_dir)
+    results = service.progress(workspace)
     if as_json:
         click.echo(json.dumps([_brief(r) for r in results], indent=2))
     else:
         click.echo(terminal.progress(results))
+        click.echo(_quiz_total(workspace, sum(r.score for r in results), sum(r.max_score for r in results)))
+
+
+def _quiz_total(workspace: Workspace, score: float, max_score: float) -> str:
+    """The quizzes' points and the course total, counted as the gradebook counts them (a
+    point a question; a quiz not taken counts 0), so that every total a learner sees agrees."""
+    from lossgrade.quiz import library
+    from lossgrade.quiz.progress import last_results
+
+    quizzes = library.quizzes()
+    taken = {r.quiz: r for r in last_results(workspace) if r.quiz in quizzes}
+    quiz_score = sum(r.score for r in taken.values())
+    quiz_max = sum(len(q.questions) for q in quizzes.values())
+    return (f"  quizzes: {quiz_score:g}/{quiz_max:g} points ({len(taken)} of {len(quizzes)} taken, `lossgrade quiz`)"
+            f" · in all {score + quiz_score:g}/{max_score + quiz_max:g} points, the total your gradebook counts")
 
 
 def _brief(result: ExerciseResult) -> dict[str, object]:
@@ -142,7 +160,8 @@ def watch(exercise: str | None, interval: float, max_runs: int | None, workspace
                     click.echo(f"\nWatching {current.file} (Ctrl-C to stop)...", err=True)
                 time.sleep(interval)
         except KeyboardInterrupt:
-            click.echo("Stopped watching.", err=True)
+            click.echo("\nStopped watching.", err=True)
+            raise SystemExit(INTERRUPTED) from None
 
 
 def _next_unfinished(workspace: Workspace, after: catalog.Exercise) -> catalog.Exercise:
@@ -166,20 +185,79 @@ def report(out_path: Path | None, workspace_dir: Path | None) -> None:
     from lossgrade.results import SubmissionResult
     from lossgrade.workspace import atomic_write_text
 
+    from lossgrade.quiz import grading, library
+
     workspace = Workspace.find(workspace_dir)
-    result = SubmissionResult(learner=workspace.root.name, exercises=service.progress(workspace),
-                              quizzes=last_results(workspace))
+    taken = {r.quiz: r for r in last_results(workspace)}
+    quizzes = [taken.get(q.id) or grading.grade(q, {}) for q in library.quizzes().values()]  # as the gradebook counts
+    result = SubmissionResult(learner=workspace.root.name, exercises=service.progress(workspace), quizzes=quizzes)
     target = out_path or workspace.root / "lossgrade-report.html"
     atomic_write_text(target, render_learner_report(result))
     click.echo(f"Wrote {target}")
 
 
+@cli.command()
+@click.option("--id", "learner", help="Your learner id, the zip's name (default: the workspace folder's name).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the zip (default: ID.zip in the current folder).")
+@workspace_option
+def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | None) -> None:
+    """Pack your exercise files and your quiz answers into one zip to hand in.
+
+    The zip holds every exercise file of your workspace and quiz-answers.yaml (the answers of
+    the last finished run of each quiz you took with `lossgrade quiz`), laid out as
+    `lossgrade grade` reads a submission."""
+    import zipfile
+
+    from lossgrade.quiz import library
+    from lossgrade.quiz import progress as quiz_progress
+
+    workspace = Workspace.find(workspace_dir)
+    learner = learner or workspace.root.resolve().name
+    if not learner or "/" in learner or learner.startswith("."):
+        raise LossgradeError(f"{learner!r} cannot name a submission: give your learner id with --id")
+    target = out_path or Path(f"{learner}.zip")
+    files = [(e.file, workspace.exercise_file(e)) for e in catalog.exercises() if workspace.exercise_file(e).is_file()]
+    quizzes = library.quizzes()
+    answers_path = workspace.root / quiz_progress.ANSWERS_FILE
+    if answers_path.is_file():  # the terminal quiz's answers, and any written by hand: checked before it goes in
+        from lossgrade.quiz.answers import read as read_answers
+
+        answers = {quiz_id: dict(given) for quiz_id, given in read_answers(answers_path, quizzes).items()}
+        answers_text = answers_path.read_text(encoding="utf-8")
+    else:
+        answers = quiz_progress.last_answers(workspace, quizzes)
+        answers_text = quiz_progress.answers_yaml(answers)
+    if not files and not answers:
+        raise LossgradeError(f"nothing to submit in {workspace.root}: no exercise file and no quiz taken")
+    with atomicfile.replacing(target) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in files:
+            archive.write(path, name)
+        archive.writestr(quiz_progress.ANSWERS_FILE, answers_text)
+    taken = [f"{quiz_id} ({len(given)}/{len(quizzes[quiz_id].questions)} answered)" for quiz_id, given in answers.items()]
+    unfinished = [q for q in quizzes if q not in answers]
+    if taken:
+        quiz_text = f"quiz-answers.yaml with {', '.join(taken)}"
+        quiz_text += f"; not finished: {', '.join(unfinished)}" if unfinished else ""
+    else:
+        quiz_text = "quiz-answers.yaml with no quiz finished yet (`lossgrade quiz` lists them)"
+    click.echo(f"Wrote {target}: {len(files)} exercise files ({', '.join(name for name, _ in files)}) and {quiz_text}.")
+
+
 def main() -> None:
+    """The `lossgrade` command. Ctrl-C in any command ends it quietly with exit code 130
+    (each command says what it kept), never click's "Aborted!" and exit code 1."""
     try:
-        cli()
+        code = cli.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        raise SystemExit(INTERRUPTED) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
     except SandboxError as exc:  # e.g. --strong where bubblewrap cannot run: one line, not a traceback
         click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(ExitCode.USAGE)
+        raise SystemExit(ExitCode.USAGE) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 from lossgrade.batch.cli import export, grade  # noqa: E402 - the instructor's commands

@@ -57,7 +57,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, d
     root = tmp_path_factory.mktemp("batch")
     folder, out = make_class(root), root / "results"
     code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "--jobs", "2", "--junit")
-    assert code == 0, output
+    assert code == 1, output  # dan and eve could not be graded
     return folder, out, output, snapshot(out)
 
 
@@ -69,8 +69,9 @@ def test_the_summary_names_every_problem_on_a_line_of_its_own(graded):
         "dan.zip: not graded: dan.zip is not a readable zip file (File is not a zip file); ask for it again",
         "eve/ and eve.zip: not graded: eve/ and eve.zip both claim the learner id 'eve': keep one and grade again",
     ]
-    assert lines[3].startswith("Graded 6 submissions in ")
-    assert lines[3].endswith(f"(6 graded now, 0 unchanged): class mean {100 * ((12 + 2.86) / (10 + QUIZ_POINTS)) / 6:.0f}%, "
+    assert lines[3].startswith("4 graded, 2 rejected (dan, eve: why above) in ")
+    graded_mean = 100 * ((12 + 2.86) / (10 + QUIZ_POINTS)) / 4  # over the 4 graded: ada, ben, cleo, fay
+    assert lines[3].endswith(f"(6 graded now, 0 unchanged): class mean {graded_mean:.0f}% of {10 + QUIZ_POINTS} points, "
                              f"1 passed every exercise. Wrote gradebook.csv, gradebook.json, gradescope/, junit.xml, "
                              f"report.html in {out}/.")
     assert len(lines) == 4
@@ -80,7 +81,7 @@ def test_the_csv_has_a_row_per_learner_and_a_column_per_exercise_and_quiz(graded
     _, out, _, _ = graded
     rows = list(csv.reader((out / "gradebook.csv").read_text(encoding="utf-8").splitlines()))
     quizzes = [f"quiz:{q}" for q in library.quizzes()]
-    assert rows[0] == ["learner", "ex01", *quizzes, "total", "max_total", "status"]
+    assert rows[0] == ["learner", "ex01", *quizzes, "total", "max_total", "status", "violations"]
     table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert list(table) == ["ada", "ben", "cleo", "dan", "eve", "fay"]
     assert (table["ada"]["ex01"], table["ada"]["quiz:logits"], table["ada"]["total"]) == ("10", "2", "12")
@@ -118,6 +119,14 @@ def test_gradescope_junit_and_html_outputs(graded):
     checks = [t for t in ada["tests"] if "ex01" in t["tags"]]
     assert checks and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in checks)
     assert round(sum(t["max_score"] for t in checks), 2) == 10
+    for learner in ("ada", "ben", "cleo", "dan", "eve", "fay"):  # Gradescope's results.json specification
+        data = json.loads((out / "gradescope" / learner / "results.json").read_text(encoding="utf-8"))
+        assert isinstance(data["score"], (int, float)) and isinstance(data["output"], str)
+        assert data["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        for test in data["tests"]:
+            assert isinstance(test["name"], str) and test["status"] in ("passed", "failed")
+            assert 0 <= test["score"] <= test["max_score"] and isinstance(test["output"], str)
+            assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     ben = json.loads((out / "gradescope" / "ben" / "results.json").read_text(encoding="utf-8"))
     assert any("Known misconception: Summed the squared errors" in t["output"] for t in ben["tests"])
     suites = ElementTree.parse(out / "junit.xml").getroot()
@@ -134,14 +143,14 @@ def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(grade
     shutil.copytree(out, tmp_path / "results")
     results = tmp_path / "results"
     code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "2")
-    assert code == 0 and "(0 graded now, 6 unchanged)" in output
+    assert code == 1 and "(0 graded now, 6 unchanged)" in output
     assert snapshot(results) == first
     code, output = grade(str(work), "--out", str(results), "-e", "ex01", "--jobs", "1", "--force")
-    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert code == 1 and "(6 graded now, 0 unchanged)" in output
     assert snapshot(results) == first  # the same grades, byte for byte, at --jobs 1 and 2
     (work / "ben" / "exercises" / "ex01_mse.py").write_text(CORRECT)
     code, output = grade(str(work), "--out", str(results), "-e", "ex01")
-    assert code == 0 and "(1 graded now, 5 unchanged)" in output
+    assert code == 1 and "(1 graded now, 5 unchanged)" in output
     assert "\nben,10," in (results / "gradebook.csv").read_text(encoding="utf-8")
 
 
@@ -153,7 +162,7 @@ def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):
     folder, _, _, first = graded
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
     code, output = grade(str(folder), "--out", str(tmp_path / "results"), "-e", "ex01", "--jobs", "2")
-    assert code == 0 and "(6 graded now, 0 unchanged)" in output
+    assert code == 1 and "(6 graded now, 0 unchanged)" in output
     assert snapshot(tmp_path / "results") == first
 
 
@@ -164,12 +173,42 @@ def test_a_missing_folder_is_a_one_line_usage_error(tmp_path):
     assert result.stderr == f"Error: {tmp_path / 'nowhere'} does not exist: give the folder holding one folder or .zip per learner\n"
 
 
-def test_an_empty_folder_is_a_batch_with_nothing_to_grade(tmp_path):
+def test_an_empty_or_wrong_class_folder_is_a_one_line_usage_error_and_writes_nothing(tmp_path):
     (tmp_path / "empty").mkdir()
-    code, output = grade(str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
-    assert code == 0
-    assert output == f"No submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner.\n"
-    assert (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").startswith("learner,")
+    (tmp_path / "empty" / "notes.txt").write_text("to do")
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (f"Error: no submissions in {tmp_path / 'empty'}: expected a folder or .zip per learner "
+                             "(it holds only notes.txt)\n")
+    (tmp_path / "ada" / "exercises").mkdir(parents=True)  # one learner's folder, given by mistake
+    (tmp_path / "ada" / "exercises" / "ex01_mse.py").write_text(CORRECT)
+    (tmp_path / "ada" / "quiz-answers.yaml").write_text("logits: {}\n")
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "ada"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {tmp_path / 'ada'} holds exercise files itself, as one learner's folder does: "
+                             "give the folder above it, holding one folder or .zip per learner\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sandbox_that_cannot_start_is_one_line_exit_2_and_nothing_written(tmp_path, monkeypatch):
+    from lossgrade import service
+    from lossgrade.batch import pool
+
+    if "cuda" in runner.devices():
+        pytest.skip("the graders must be forked to inherit the patch below")
+    monkeypatch.setattr(pool, "start_method", lambda: "fork")
+
+    def cannot_start(*args, **kwargs):
+        raise OSError("cannot execute the worker's Python: Permission denied")
+
+    monkeypatch.setattr(service, "open_sandbox", cannot_start)
+    folder = make_class(tmp_path)
+    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(tmp_path / "out"), "-e", "ex01", "--jobs", "2"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == ("Error: nothing graded: the sandbox could not start: cannot execute the worker's Python: "
+                             "Permission denied; nothing was written\n")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(tmp_path, monkeypatch):
@@ -243,6 +282,14 @@ def test_learner_code_reaches_neither_the_class_nor_the_results(tmp_path, strong
     if not strong:  # the guards name the attempt; in the strong mode the class is simply not there
         feedback = json.dumps(records["mal"]["checks"])
         assert "ada/ex01_mse.py" in feedback and "other learners' work" in feedback
+        # ... and so do the gradebook (a column), the CSV and the class report
+        learners = {r["learner"]: r for r in json.loads((out / "gradebook.json").read_text())["learners"]}
+        assert learners["ada"]["violations"] == []
+        assert learners["mal"]["violations"] == [f"ex01: open {folder / 'ada' / 'ex01_mse.py'}"]
+        rows = {row["learner"]: row for row in csv.DictReader((out / "gradebook.csv").read_text().splitlines())}
+        assert rows["mal"]["violations"] == f"ex01: open {folder / 'ada' / 'ex01_mse.py'}" and rows["ada"]["violations"] == ""
+        report = (out / "report.html").read_text()
+        assert "Needs a look" in report and f"ex01: open {folder / 'ada' / 'ex01_mse.py'}" in report
 
 
 def test_strong_grading_where_bubblewrap_cannot_run_is_a_one_line_error(tmp_path, monkeypatch):
@@ -253,3 +300,32 @@ def test_strong_grading_where_bubblewrap_cannot_run_is_a_one_line_error(tmp_path
     result = CliRunner().invoke(cli, ["grade", str(tmp_path / "class"), "--out", str(tmp_path / "results"), "--strong"])
     assert result.exit_code == 2
     assert result.stderr == "Error: --strong cannot run here: bwrap: no user namespaces\n"
+
+
+def test_a_partial_regrade_keeps_the_rest_and_a_later_full_run_regrades_nothing_more(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "results"
+    for learner in ("ada", "ben"):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "ex01_mse.py").write_text(CORRECT)
+        (folder / learner / "ex02_l1_huber.py").write_text((SOLUTIONS / "ex02_l1_huber.py").read_text())
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(2 graded now, 0 unchanged)" in output, output
+    (folder / "ben" / "ex01_mse.py").write_text(SUM_NOT_MEAN)
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01")
+    assert code == 0 and "(1 graded now, 1 unchanged)" in output, output
+    rows = {row["learner"]: row for row in csv.DictReader((out / "gradebook.csv").read_text().splitlines())}
+    assert list(rows["ben"])[:3] == ["learner", "ex01", "ex02"]  # ex02 kept, not dropped
+    assert rows["ben"]["ex02"] == rows["ada"]["ex02"] == "10" and rows["ben"]["ex01"] != "10"
+    assert rows["ben"]["max_total"] == rows["ada"]["max_total"] == f"{20 + QUIZ_POINTS:g}"
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(0 graded now, 2 unchanged)" in output, output  # nothing changed since
+    (folder / "ada" / "ex02_l1_huber.py").write_text("def l1_loss(:\n")
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01")  # ex02 changed, but not asked for
+    assert code == 0 and "(0 graded now, 2 unchanged)" in output, output
+    assert output.splitlines()[0] == ("ada/: ex02 keeps its earlier result, graded before its file or the grader "
+                                      "changed: grade without -e to regrade it")
+    code, output = grade(str(folder), "--out", str(out), "-e", "ex01", "-e", "ex02")
+    assert code == 0 and "(1 graded now, 1 unchanged)" in output and "keeps its earlier result" not in output, output
+    data = json.loads((out / "gradebook.json").read_text())
+    ada = {r["exercise"]: r for r in data["records"] if r["learner"] == "ada"}
+    assert ada["ex01"]["score"] == 10 and ada["ex02"]["status"] == "error"

@@ -209,3 +209,21 @@ def test_strong_mode_without_bubblewrap_is_one_line_not_a_traceback(workspace):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error: the strong sandbox cannot run here")
     assert "Traceback" not in result.stderr
+
+
+def test_list_the_learner_report_and_the_gradebook_count_the_same_total(runner, workspace):
+    from lossgrade.quiz import library
+
+    shutil.copy(SOLUTIONS / "ex01_mse.py", workspace / "ex01_mse.py")
+    exercise_points = sum(e.points for e in catalog.exercises())
+    quiz_points = sum(len(q.questions) for q in library.quizzes().values())
+    total = exercise_points + quiz_points
+    listing = runner.invoke(cli, ["list", "-w", str(workspace)]).output
+    assert f"10/{exercise_points:g} exercise points" in listing
+    assert (f"quizzes: 0/{quiz_points} points (0 of {len(library.quizzes())} taken, `lossgrade quiz`) · "
+            f"in all 10/{total:g} points, the total your gradebook counts") in listing
+    assert runner.invoke(cli, ["report", "-w", str(workspace)]).exit_code == 0
+    page = (workspace / "lossgrade-report.html").read_text(encoding="utf-8")
+    assert f"10 / {total:g}" in page
+    assert (f"Out of {total:g} points: {exercise_points:g} for the exercises and {quiz_points} for the quizzes "
+            "(a point a question; a quiz not taken counts 0), the total the gradebook counts.") in page

@@ -57,3 +57,91 @@ def test_export_writes_a_bundle_that_grades_a_submission_where_gradescope_puts_i
     assert {"name", "number", "score", "max_score", "status", "output", "visibility"} <= set(ex01[0])
     missing = next(t for t in results["tests"] if t["tags"] == ["ex03"])
     assert (missing["score"], missing["status"], missing["output"]) == (0, "failed", "ex03_cross_entropy.py was not submitted")
+
+
+def _correct_answers() -> str:
+    """A quiz-answers.yaml that answers every question of the course right."""
+    import yaml
+    from lossgrade.quiz import library
+    from lossgrade.quiz.model import answer_text
+
+    return yaml.safe_dump({quiz.id: {q.id: answer_text(q, q.answer) for q in quiz.questions}
+                           for quiz in library.quizzes().values()}, sort_keys=False)
+
+
+def _open_to_nobody(*tops: Path) -> None:
+    """As setup.sh does on Gradescope: as root, the sandbox runs learner code as `nobody`,
+    who must reach the bundle and the virtualenv's Python."""
+    if os.geteuid() != 0:
+        return
+    for top in tops:
+        for folder in top.parents:
+            folder.chmod(folder.stat().st_mode | 0o001)
+        subprocess.run(["chmod", "-R", "o+rX", str(top)], check=True)
+
+
+def test_the_bundle_grades_from_a_fresh_virtualenv_built_from_its_own_requirements(tmp_path: Path) -> None:
+    """Gradescope's way: a fresh virtualenv with nothing but the bundle's requirements.txt
+    (nothing of this environment: a missing dependency such as numpy fails here), then
+    run_autograder on /autograder/submission-style folders. A correct submission gets full
+    marks; a wrong one does not."""
+    from lossgrade.batch.autograder import TESTED_TORCH
+    from lossgrade.catalog import exercises
+    from lossgrade.quiz import library
+
+    bundle = tmp_path / "autograder.zip"
+    assert CliRunner().invoke(cli, ["export", "gradescope", "--out", str(bundle)]).exit_code == 0
+    source = tmp_path / "autograder" / "source"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(source)
+    requirements = (source / "requirements.txt").read_text()
+    assert f"torch=={TESTED_TORCH}+cpu" in requirements and "numpy" in requirements
+    setup = (source / "setup.sh").read_text()
+    assert setup.index("apt-get update") < setup.index("apt-get install")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "LOSSGRADE_"))}
+    env["PIP_RETRIES"] = "1"  # offline, an unreachable index fails in a second instead of after five retries
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(source / "requirements.txt")],
+                               env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    _open_to_nobody(source, venv)
+
+    def run_autograder(name: str, files: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], dict]:
+        submission = tmp_path / name / "submission"
+        submission.mkdir(parents=True)
+        for file, text in files.items():
+            (submission / file).write_text(text)
+        _open_to_nobody(submission)
+        run_env = {**env, "LOSSGRADE_SOURCE": str(source), "LOSSGRADE_SUBMISSION": str(submission),
+                   "LOSSGRADE_RESULTS": str(tmp_path / name / "results"), "LOSSGRADE_PYTHON": str(venv / "bin" / "python")}
+        done = subprocess.run(["bash", str(source / "run_autograder")], env=run_env, cwd=tmp_path / name,
+                              capture_output=True, text=True, timeout=300, check=False)
+        results = json.loads((tmp_path / name / "results" / "results.json").read_text(encoding="utf-8"))
+        return done, results
+
+    full = sum(e.points for e in exercises()) + sum(len(q.questions) for q in library.quizzes().values())
+    correct = {e.file: (SOLUTIONS / e.file).read_text() for e in exercises()} | {"quiz-answers.yaml": _correct_answers()}
+    done, results = run_autograder("correct", correct)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Numpy is not available" not in done.stdout + done.stderr
+    assert results["score"] == full, [t["name"] for t in results["tests"] if t["status"] != "passed"]
+    assert all(t["status"] == "passed" for t in results["tests"])
+
+    wrong = {"ex01_mse (1).py": correct["ex01_mse.py"].replace("return squared.mean()", "return squared.sum()"),
+             "README.md": "my notes"}  # as a browser names a re-upload, and a file that is not coursework
+    done, results = run_autograder("wrong", wrong)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 0 <= results["score"] < 10
+    assert "Note: graded ex01_mse (1).py as ex01_mse.py (by its name)" in results["output"]
+    assert "Not graded: README.md (not an exercise file or quiz answers)" in results["output"]
+    ex01 = [t for t in results["tests"] if "ex01" in t["tags"]]
+    assert any(t["status"] == "failed" and "Summed the squared errors" in t["output"] for t in ex01)
+
+
+def test_an_unwritable_bundle_path_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(cli, ["export", "gradescope", "--out", str(tmp_path / "file" / "autograder.zip")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'file' / 'autograder.zip'} (")
+    assert result.stderr.count("\n") == 1

@@ -63,12 +63,9 @@ def test_the_grades_it_writes_are_the_runners(pytester: pytest.Pytester, sandbox
 
 
 def test_an_unreadable_submission_is_one_failing_item(pytester: pytest.Pytester, sandbox: Sandbox) -> None:
-    pytester.mkdir("dan")
-    for folder in ("a", "b"):
-        pytester.mkdir(f"dan/{folder}")
-    pytester.path.joinpath("dan", "a", "ex01_mse.py").write_text(CORRECT)
-    pytester.path.joinpath("dan", "b", "ex03_cross_entropy.py").write_text("x = 1\n")
+    pytester.mkdir("dan")  # files spread over folders are graded now: a corrupt upload is what cannot be
+    pytester.path.joinpath("dan", "upload.zip").write_bytes(b"PK\x03\x04 not really a zip")
     result = run(pytester, sandbox, "dan")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["not graded: exercise files are spread over several folders (a/, b/)*",
-                                 "FAILED dan::submission - not graded: exercise files are spread*"])
+    result.stdout.fnmatch_lines(["not graded: upload.zip is not a readable zip file*",
+                                 "FAILED dan::submission - not graded: upload.zip is not a readable zip file*"])

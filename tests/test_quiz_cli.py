@@ -128,18 +128,19 @@ def saved(workspace: Path) -> dict[str, dict[str, object]]:
 
 def state(workspace: Path) -> dict[str, object]:
     """The saved scores, without the last run's full result (see last_result)."""
-    return {quiz: {k: v for k, v in record.items() if k != "last_result"} for quiz, record in saved(workspace).items()}
+    return {quiz: {k: v for k, v in record.items() if k not in ("last_result", "last_answers")}
+            for quiz, record in saved(workspace).items()}
 
 
 # --- answers files ---------------------------------------------------------------------
 def test_answers_file_is_graded_without_prompting(tmp_path: Path) -> None:
     result = run("demo", "--answers", str(answers_file(tmp_path)))
-    assert (result.exit_code, result.stdout, result.stderr) == (0, GRADED, "")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, GRADED, "")  # 3/5: failing work, as `check`
 
 
 def test_answers_as_json(tmp_path: Path) -> None:
     result = run("--answers", str(answers_file(tmp_path)), "--json")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     [graded] = json.loads(result.stdout)
     assert (graded["quiz"], graded["score"], graded["max_score"]) == ("demo", 3.0, 5.0)
     assert graded["questions"][1] == {
@@ -153,7 +154,7 @@ def test_one_file_answers_several_quizzes_in_course_order(tmp_path: Path) -> Non
     path = answers_file(tmp_path, "extra:\n  only: true\n" + ANSWERS)
     assert [(r.quiz, r.score) for r in grade_answers_file(path)] == [("demo", 3.0), ("extra", 1.0)]
     only_extra = run("extra", "--answers", str(path))
-    assert only_extra.stdout == "extra: Extra\n  ✓ only\nScore: 1/1\n"
+    assert only_extra.stdout == "extra: Extra\n  ✓ only\nScore: 1/1\n" and only_extra.exit_code == 0
 
 
 def test_colour_only_when_asked_and_never_with_no_color(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,9 +286,14 @@ def test_interactive_quiz_one_question_at_a_time(workspace: Path) -> None:
         "Ctrl-C stops at any time; your answers are kept and a rerun resumes.\n"
         "Please answer with a number from 1 to 3.\n"
         "Please try again: expected true or false, got 'maybe'.\n"
-        f"Best so far: 4/5 (saved in {workspace / '.lossgrade' / 'state.json'})\n"
+        f"Best so far: 4/5 (saved in {workspace / '.lossgrade' / 'state.json'}; "
+        "these answers in quiz-answers.yaml, which `lossgrade submit` hands in)\n"
     )
     assert state(workspace) == {"demo": {"best": 4.0, "last": 4.0, "max_score": 5.0, "runs": 1}}
+    # the answers, written as `grade` and `quiz --answers` read them: choice keys, not the shuffled numbers
+    again = run("demo", "--answers", str(workspace / "quiz-answers.yaml"))
+    assert again.exit_code == 1 and again.stdout.endswith("Score: 4/5\n")
+    assert "a-number: you answered 2.4" in again.stdout
     last = saved(workspace)["demo"]["last_result"]  # kept for `lossgrade report`: the myths missed
     assert last["score"] == 4.0 and sum(not q["correct"] for q in last["questions"]) == 1
 

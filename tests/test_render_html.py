@@ -203,11 +203,11 @@ def test_class_report_has_chart_rates_misconceptions_questions_and_learner_links
     page = Page(html)
     assert_well_formed(page)
     assert [h["id"] for h in page.all("h2")] == [
-        "distribution", "exercises", "checks", "misconceptions", "questions", "learners"]
+        "attention", "distribution", "exercises", "checks", "misconceptions", "questions", "learners"]
     text = page.body
     for expected in ("Learners 5", "Mean score 32%", "Median score 17%", "Passed every exercise 1",
                      "20% (1 of 5)", "25% (1 of 4)", "33% (1 of 3)", "log-softmax itself. 2 of 5 ex03",
-                     "Summed the squared errors instead of averaging them", "Quiz: How losses scale 2 of 3",
+                     "Summed the squared errors instead of averaging them", "Quiz: How losses scale 2 of 3 who answered",
                      "Does a mean-reduced MSE grow with the batch size?"):
         assert expected in text, expected
     assert [a["href"] for a in page.all("a") if a["href"].startswith("learners/")] == list(links.values())

@@ -72,3 +72,17 @@ def test_histogram_geometry():
 def test_stats_of_an_empty_class():
     assert stats.summary([]) == stats.ClassSummary(0, 0.0, 0.0, 0)
     assert stats.exercise_stats([]) == stats.check_stats([]) == stats.question_stats([]) == []
+
+
+def test_a_question_not_answered_is_not_missed() -> None:
+    from lossgrade.results import QuestionResult, QuizResult, SubmissionResult
+
+    def learner(name: str, given: object, correct: bool) -> SubmissionResult:
+        question = QuestionResult("sum-vs-mean", "Sum or mean?", correct, given, "16.0", "myth", "reality")
+        return SubmissionResult(name, [], [QuizResult("loss-scales", "How losses scale", float(correct), 1.0, [question])])
+
+    results = [learner(f"absent{i}", None, False) for i in range(6)]
+    results += [learner("wrong", "4.0", False), learner("right", "16.0", True)]
+    (stat,) = stats.question_stats(results)
+    assert (stat.missed, stat.answered, stat.unanswered) == (1, 2, 6)
+    assert stats.question_stats(results[:6]) == []  # nobody answered: nobody missed it

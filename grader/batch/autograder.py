@@ -27,9 +27,14 @@ SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the autograder's image (see docs/GRADESCOPE.md).
 set -euo pipefail
 cd /autograder/source
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv
 python3 -m venv /opt/lossgrade
 /opt/lossgrade/bin/pip install --no-cache-dir -r requirements.txt
+# Fail the build here, not on the first learner: everything the autograder imports is there.
+PYTHONPATH=/autograder/source /opt/lossgrade/bin/python -c \\
+  "import lossgrade.batch.autograder, torch, numpy; torch.ones(1).numpy(); print('lossgrade ready, torch', torch.__version__)"
 # Learner code runs as the user nobody: let it reach Python, torch and the sandbox, never
 # the reference solutions.
 chmod o+x /autograder /autograder/source
@@ -60,15 +65,25 @@ quiz-answers.yaml). docs/GRADESCOPE.md in the lossgrade repository says more.
 """
 
 
-def requirements() -> str:
-    """What setup.sh installs: torch's CPU build, and lossgrade's other dependencies, at
-    least as new as the versions this bundle was made with."""
-    from importlib.metadata import version
+# The torch the bundle installs: the release the test suite runs on, never the exporting
+# machine's own build (a CUDA or macOS build, a nightly, or a release with no wheel for the
+# image's Python would break the image). Its CPU build: Gradescope has no GPU, and the
+# CUDA build drags in ~3 GB of NVIDIA libraries. `+cpu` is the local version label of the
+# wheels on PyTorch's CPU index, so no other build can satisfy it.
+TESTED_TORCH = "2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# Everything else lossgrade imports at run time (pyproject.toml's dependencies): torch needs
+# numpy for every tensor the sandbox sends back ("Numpy is not available" otherwise).
+RUNTIME_REQUIREMENTS = ("numpy>=1.23,<3", "click>=8.1", "PyYAML>=6.0", "Jinja2>=3.1")
 
-    torch_version = version("torch").split("+")[0]
-    others = "".join(f"{name}>={version(name)}\n" for name in ("click", "PyYAML", "Jinja2"))
-    return ("--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\n"
-            f"torch=={torch_version}\n{others}")
+
+def requirements() -> str:
+    """What setup.sh installs into a fresh virtualenv: torch's CPU build at the tested
+    release, and lossgrade's other dependencies; the same whatever machine exported."""
+    others = "".join(f"{line}\n" for line in RUNTIME_REQUIREMENTS)
+    return (f"# lossgrade {lossgrade.__version__}'s autograder: see docs/GRADESCOPE.md for why these.\n"
+            f"--extra-index-url {TORCH_CPU_INDEX}\n"
+            f"torch=={TESTED_TORCH}+cpu\n{others}")
 
 
 def _files() -> list[tuple[str, Path]]:
@@ -128,7 +143,7 @@ def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> 
         _write(results_path, failure)
         print(f"lossgrade: the autograder failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    record = records.Record(learner, submission.source, submission.digest, records.fingerprint(), result, submission.notes)
+    record = records.make(submission, records.fingerprint(), result)
     _write(results_path, gradescope.results(record))
     print(f"lossgrade {lossgrade.__version__} (from {Path(lossgrade.__file__).parent}): "
           f"{result.score:g}/{result.max_score:g} points")

@@ -13,7 +13,7 @@ from lossgrade.sandbox.client import Limits
 if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
     from lossgrade.batch.grade import Batch
 
-INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
+INTERRUPTED = ExitCode.INTERRUPTED
 
 
 def _cores() -> int:
@@ -46,14 +46,28 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
     exercise files at its top level or under exercises/ and, optionally, quiz-answers.yaml.
-    Every exercise and quiz is graded, in parallel. A rerun grades only what changed since
-    the last one; Ctrl-C keeps every submission already graded. Learner code never reads
+    Canvas, Moodle and Gradescope bulk downloads and GitHub Classroom repositories are read
+    as they come; misnamed files and notebooks are matched to their exercise, and every
+    file not graded is listed with the reason. Every exercise and quiz is graded, in
+    parallel. A rerun grades only what changed since the last one (with -e, the other
+    exercises keep their results); Ctrl-C keeps every submission already graded. Exit
+    code 0: all graded; 1: some submission could not be graded; 2: nothing could be. Learner code never reads
     the class or the results folder: its guards refuse, and with --strong they are not
     even there. With --shard I/N, only the learners of shard I are graded, and
     RESULTS/shard.json records which, for `lossgrade merge`."""
     if not submissions.is_dir():
         what = "is not a folder" if submissions.exists() else "does not exist"
         raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
+    from lossgrade.batch import discover
+
+    if discover.looks_like_one_submission(submissions):
+        raise LossgradeError(f"{submissions} holds exercise files itself, as one learner's folder does: "
+                             "give the folder above it, holding one folder or .zip per learner")
+    found = discover.discover(submissions, exclude=out, keep=spec.owns if spec else None)
+    if not found.submissions and (not spec or not discover.discover(submissions, exclude=out).submissions):
+        raise LossgradeError(f"no submissions in {submissions}: expected a folder or .zip per learner"
+                             + (f" (it holds only {', '.join(found.ignored[:3])})" if found.ignored else ""))
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -69,6 +83,7 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
             raise LossgradeError(f"--strong cannot run here: {why}")
     from lossgrade.batch import exports
     from lossgrade.batch.grade import grade_class
+    from lossgrade.batch.pool import SandboxUnavailable
     from lossgrade.batch.progress import Progress
 
     bar = Progress(0)
@@ -79,10 +94,14 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned, keep=spec.owns if spec else None, budget=budget)
+                            on_plan=planned, found=found, budget=budget)
         written = exports.write_all(out, batch, with_junit)
         if spec:
             shards.write_manifest(out, spec, batch, submissions)
+    except SandboxUnavailable as exc:
+        if created:
+            _remove_if_empty(out)
+        raise LossgradeError(f"nothing graded: {exc}; nothing was written") from None
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "
@@ -94,25 +113,48 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         click.echo(f"Shard {spec}: no learner of {submissions} falls in this shard; wrote an empty gradebook and "
                    f"{shards.MANIFEST} in {out}/, for `lossgrade merge`.")
     else:
-        click.echo((f"Shard {spec}: " if spec else "") + _summary(batch, submissions, out, written))
-    if batch.grader_failed:
+        click.echo((f"Shard {spec}: " if spec else "") + _summary(batch, out, written))
+    if batch.grader_failed or batch.rejected:
         raise SystemExit(ExitCode.FAILED)
 
 
-def _summary(batch: Batch, submissions: Path, out: Path, written: list[Path]) -> str:
+def _remove_if_empty(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_dir():
+            try:
+                path.rmdir()
+            except OSError:
+                return
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _summary(batch: Batch, out: Path, written: list[Path]) -> str:
+    """One line that claims no more than was done: how many were graded, how many rejected
+    (and who: their reasons are on the lines above), the files not graded, and the means
+    over the submissions that were graded."""
     from lossgrade.render.stats import percent
 
-    if not batch.records:
-        hint = ""
-        if any(submissions.glob("ex[0-9][0-9]_*.py")):
-            hint = " (it holds exercise files itself: give the folder above it, holding one folder per learner)"
-        return f"No submissions in {submissions}: expected a folder or .zip per learner{hint}."
-    total = len(batch.records)
-    mean = sum(percent(r.result.score, r.result.max_score) for r in batch.records) / total
-    complete = sum(all(e.status.value == "passed" for e in r.result.exercises) for r in batch.records)
+    graded = [r for r in batch.records if not r.result.error]
+    counts = f"{len(graded)} graded, {len(batch.rejected)} rejected"
+    if batch.rejected:
+        shown = ", ".join(batch.rejected[:5]) + (f" and {len(batch.rejected) - 5} more" if len(batch.rejected) > 5 else "")
+        counts += f" ({shown}: why above)"
+    if batch.unread_files:
+        counts += f", {batch.unread_files} files not graded (listed above)"
     names = ", ".join(p.name + ("/" if p.suffix == "" else "") for p in written)
-    return (f"Graded {total} submissions in {batch.seconds:.1f} s ({batch.fresh} graded now, {batch.reused} unchanged): "
-            f"class mean {mean:.0f}%, {complete} passed every exercise. Wrote {names} in {out}/.")
+    line = f"{counts} in {batch.seconds:.1f} s ({batch.fresh} graded now, {batch.reused} unchanged)"
+    if graded:
+        mean = sum(percent(r.result.score, r.result.max_score) for r in graded) / len(graded)
+        complete = sum(all(e.status.value == "passed" for e in r.result.exercises) for r in graded)
+        line += f": class mean {mean:.0f}% of {_points(graded[0].result.max_score)} points, {complete} passed every exercise"
+    return f"{line}. Wrote {names} in {out}/."
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 2):g}"
 
 
 @click.group()
@@ -128,5 +170,8 @@ def export_gradescope(out: Path) -> None:
     checks) that grades one submission there; see docs/GRADESCOPE.md."""
     from lossgrade.batch import autograder
 
-    autograder.build_bundle(out)
+    try:
+        autograder.build_bundle(out)
+    except OSError as exc:
+        raise LossgradeError(f"cannot write {out} ({exc.strerror or exc}); choose another place with --out") from None
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.")

@@ -2,8 +2,10 @@
 everything else.
 
 The CSV has one row per learner: a column per exercise and per quiz (points), the total, the
-most that could be earned and a status (`ok`, `warning: ...` or `error: ...`, the line the
-summary printed). The JSON has one record per learner and exercise (and per learner and
+most that could be earned (every exercise's points and a point per quiz question, whether
+the learner took the quiz or not), a status (`ok`, `warning: ...` or `error: ...`, the line
+the summary printed) and the violations: what the learner's code tried that the sandbox
+refused (reading a classmate's file, importing the grader...), empty when nothing. The JSON has one record per learner and exercise (and per learner and
 quiz) with the status, every check's outcome and feedback and the misconceptions named.
 Neither holds timings, so the same submissions give the same files, byte for byte.
 """
@@ -12,12 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from lossgrade import catalog
 from lossgrade.batch.records import Record, utf8
-from lossgrade.results import ExerciseResult, QuizResult, to_dict
+from lossgrade.results import ExerciseResult, QuizResult, SubmissionResult, to_dict
 
 FORMAT = 1
 
@@ -31,6 +34,30 @@ def learner_status(record: Record) -> str:
     if record.result.error:
         return f"error: {record.result.error}"
     return f"warning: {'; '.join(record.notes)}" if record.notes else "ok"
+
+
+# How a check reports what the sandbox refused (checks/framework.py, runner.py, the guards).
+_VIOLATIONS = (re.compile(r"Your code tried to `([^`]+)`"), re.compile(r"\(it tried to ([^)]+)\)"),
+               re.compile(r"lossgrade: learner code may not ([^(\n]+?) \("))
+
+
+def violations(result: SubmissionResult) -> list[str]:
+    """What the learner's code tried that the sandbox refused, once each, by exercise."""
+    found: list[str] = []
+    for exercise in result.exercises:
+        texts = [exercise.error or ""]
+        for check in exercise.checks:
+            if check.feedback:
+                texts += [check.feedback.message, check.feedback.got or ""]
+        for text in texts:
+            for pattern in _VIOLATIONS:
+                for what in pattern.findall(text):
+                    item = f"{exercise.exercise}: {what}"
+                    if item not in found:
+                        found.append(item)
+    if result.error and "the sandbox stopped" in result.error:
+        found.append("stopped the sandbox twice while being graded")
+    return found
 
 
 def quiz_status(quiz: QuizResult) -> str:
@@ -52,13 +79,14 @@ def to_csv(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> 
     exercise_ids, quiz_ids = _columns(records, exercises)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["learner", *exercise_ids, *(f"quiz:{q}" for q in quiz_ids), "total", "max_total", "status"])
+    writer.writerow(["learner", *exercise_ids, *(f"quiz:{q}" for q in quiz_ids), "total", "max_total", "status",
+                     "violations"])
     for record in records:
         scores = {e.exercise: e.score for e in record.result.exercises}
         scores.update({f"quiz:{q.quiz}": q.score for q in record.result.quizzes})
         row = [points(scores.get(column, 0.0)) for column in (*exercise_ids, *(f"quiz:{q}" for q in quiz_ids))]
         writer.writerow([record.learner, *row, points(record.result.score), points(record.result.max_score),
-                         _cell(learner_status(record))])
+                         _cell(learner_status(record)), _cell("; ".join(violations(record.result)))])
     return utf8(buffer.getvalue())
 
 
@@ -67,20 +95,23 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> str:
+def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise], ignored: Sequence[str] = ()) -> str:
     """The gradebook as JSON, one record a line (a class of a thousand stays quick to write
-    and to diff)."""
+    and to diff); `ignored`: the entries of the class folder that are no submission."""
     _, quiz_ids = _columns(records, exercises)
     titles = {q.quiz: (q.title, q.max_score) for r in records for q in r.result.quizzes}
     head = {
         "format": FORMAT,
         "exercises": [{"id": e.id, "title": e.title, "points": e.points} for e in exercises],
         "quizzes": [{"id": q, "title": titles[q][0], "points": titles[q][1]} for q in quiz_ids],
+        "max_total": "every exercise's points and a point per quiz question, whether the learner took the quiz or not",
+        "not_submissions": list(ignored),  # entries of the class folder neither a folder nor a .zip: not graded
     }
     sections = {
         "learners": [
             {"learner": r.learner, "source": r.source, "score": r.result.score, "max_score": r.result.max_score,
-             "status": learner_status(r)}
+             "status": learner_status(r), "violations": violations(r.result), "notes": r.notes,
+             "files": {"graded_from": r.origins, "not_graded": r.ignored}}
             for r in records
         ],
         "records": [exercise_record(r.learner, e) for r in records for e in r.result.exercises],

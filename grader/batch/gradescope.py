@@ -27,6 +27,7 @@ def results(record: Record) -> dict[str, object]:
     if result.error:
         lines.append(f"This submission could not be graded: {result.error}")
     lines += [f"Note: {note}" for note in record.notes]
+    lines += [f"Not graded: {path} ({why})" for path, why in record.ignored.items()]
     return {
         "score": round(result.score, 2),
         "output": "\n".join(lines),

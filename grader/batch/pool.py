@@ -47,6 +47,7 @@ class Outcome:
     graded: dict[str, records.Record] = field(default_factory=dict)  # learner -> record
     grader_failures: list[str] = field(default_factory=list)  # the grader broke: one line each
     sandbox_failures: list[str] = field(default_factory=list)  # a learner stopped the sandbox
+    sandbox_unavailable: str = ""  # why a grader could not start its sandbox at all
 
 
 def prepare(exercises: Sequence[catalog.Exercise]) -> None:
@@ -108,15 +109,26 @@ def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence
                     if finished:
                         del graders[conn]
                         conn.close()
-                        if grader.process.exitcode and queue and respawns > 0:
+                        if grader.process.exitcode and queue and respawns > 0 and not _hopeless(outcome):
                             respawns -= 1
                             start()
     except BaseException:
         for grader in graders.values():
             grader.stop()
         raise
+    if _hopeless(outcome):
+        raise SandboxUnavailable(outcome.sandbox_unavailable)
     outcome.grader_failures.extend(f"{s.learner}: not graded, the grader processes kept failing" for s in queue)
     return outcome
+
+
+class SandboxUnavailable(Exception):
+    """No grader could start its sandbox: nothing was graded, and nothing should be written."""
+
+
+def _hopeless(outcome: Outcome) -> bool:
+    """No sandbox has started yet and one could not: another grader would fail the same way."""
+    return bool(outcome.sandbox_unavailable) and not outcome.graded
 
 
 def start_method() -> str:
@@ -158,6 +170,7 @@ def _collect(grader: _Grader, outcome: Outcome, on_done: Callable[[records.Recor
             record, sandbox_failed, grader_failed = grader.conn.recv()
             if record is None:  # the grader could not start its sandbox
                 outcome.grader_failures.append(grader_failed)
+                outcome.sandbox_unavailable = outcome.sandbox_unavailable or grader_failed
                 continue
             outcome.graded[record.learner] = record
             if sandbox_failed:
@@ -199,9 +212,10 @@ class _Grading:
         """(result, why the sandbox failed it, why the grader failed it)."""
         from lossgrade.sandbox.client import SandboxError
 
+        exercises = [e for e in self.exercises if submission.todo is None or e.id in submission.todo]
         for attempt in (1, 2):
             try:
-                return grading.grade(self.sandbox, submission, self.exercises), None, None
+                return records.merge(submission.previous, grading.grade(self.sandbox, submission, exercises)), None, None
             except SandboxError as exc:
                 self.sandbox.close()
                 self.sandbox = self.open()
@@ -230,8 +244,9 @@ def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], finge
     try:
         while (submission := conn.recv()) is not None:
             result, sandbox_failed, grader_failed = state.grade(submission)
-            record = records.Record(submission.learner, submission.source, submission.digest,
-                                    fingerprint, result, submission.notes)
+            graded_now = {e.id for e in exercises if submission.todo is None or e.id in submission.todo}
+            kept = {k: v for k, v in submission.previous_inputs.items() if k not in graded_now}
+            record = records.make(submission, fingerprint, result, kept)
             if not (sandbox_failed or grader_failed):
                 records.save(out, record)  # a failure is not kept: the next run tries again
             conn.send((record, sandbox_failed, grader_failed))

@@ -1,12 +1,16 @@
 """One record per graded submission, in RESULTS/records/: what a rerun resumes from.
 
-A record holds the learner's `SubmissionResult` with the digest of the files it graded and
-the fingerprint of the grader and course that graded them; a rerun reuses it only when both
-still match. Each is written atomically (a temporary file renamed over the old one), so a
+A record holds the learner's `SubmissionResult` with the fingerprint of the grader and course
+that graded it and, per exercise (and for the quizzes), the digest of the files that
+exercise read: a rerun regrades only the exercises whose files or grader changed, and a
+partial run (`grade -e ex01`) keeps every other exercise's result. It also keeps what
+discovery said of the submission (notes, the files not graded and why, the files graded
+under another name), refreshed on every run. Each is written atomically (a temporary file renamed over the old one), so a
 Ctrl-C leaves either the previous record or the new one, never half of either.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -16,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import lossgrade
-from lossgrade import course, learnerfiles
+from lossgrade import catalog, course, learnerfiles
+from lossgrade.batch.discover import QUIZ_ANSWERS, Submission
 from lossgrade.results import SubmissionResult, submission_from_dict, to_dict
 from lossgrade.workspace import atomic_write_text
 
-FORMAT = 1
+FORMAT = 2  # 2: per-exercise input digests, files not graded
 RECORDS = "records"
 # What decides a grade: a change to any of these regrades everything on the next run.
 GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py", "course.py",
@@ -35,11 +40,51 @@ class Record:
     fingerprint: str
     result: SubmissionResult
     notes: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # exercise id (or QUIZZES) -> digest of what it read
+    ignored: dict[str, str] = field(default_factory=dict)  # a file of the submission -> why it was not graded
+    origins: dict[str, str] = field(default_factory=dict)  # "ex01_mse.py" -> the file it was read from
 
     def to_json(self) -> str:
         data = {"format": FORMAT, "learner": self.learner, "source": self.source, "digest": self.digest,
-                "fingerprint": self.fingerprint, "notes": self.notes, "result": to_dict(self.result)}
+                "fingerprint": self.fingerprint, "notes": self.notes, "inputs": self.inputs, "ignored": self.ignored,
+                "origins": self.origins, "result": to_dict(self.result)}
         return dump(data)
+
+
+QUIZZES = "quizzes"  # the key of the answers file's digest in `Record.inputs`
+
+
+def inputs(submission: Submission, exercise: catalog.Exercise | None, fingerprint: str) -> str:
+    """What decides the grade of `exercise` (None: the quizzes) in `submission`, as a
+    digest: the grader's fingerprint, and the exercise's file and the files it may import
+    (or the answers file), with why any was refused."""
+    names = (QUIZ_ANSWERS,) if exercise is None else (exercise.file, *(f"{m}.py" for m in exercise.allowed_imports))
+    key = [fingerprint, submission.problem] + [
+        [name, hashlib.sha256(submission.files[name]).hexdigest() if name in submission.files else None,
+         submission.rejected.get(name)] for name in names]
+    return hashlib.sha256(json.dumps(key).encode("utf-8", "backslashreplace")).hexdigest()[:32]
+
+
+def make(submission: Submission, fingerprint: str, result: SubmissionResult, kept: dict[str, str] | None = None) -> Record:
+    """The record of `result`, graded from `submission`; `kept` holds the input digests of
+    the exercises taken over from an earlier record (not graded now), which keep theirs."""
+    known = {e.id: e for e in catalog.exercises()}
+    kept = kept or {}
+    digests = {e.exercise: kept.get(e.exercise) or inputs(submission, known[e.exercise], fingerprint)
+               for e in result.exercises if e.exercise in known}
+    digests[QUIZZES] = inputs(submission, None, fingerprint)
+    return Record(submission.learner, submission.source, submission.digest, fingerprint, result, list(submission.notes),
+                  digests, dict(submission.ignored), dict(submission.origins))
+
+
+def merge(previous: SubmissionResult | None, fresh: SubmissionResult) -> SubmissionResult:
+    """`fresh` with the exercises it did not grade taken from `previous`, in course order."""
+    if previous is None:
+        return fresh
+    graded = {e.exercise: e for e in previous.exercises} | {e.exercise: e for e in fresh.exercises}
+    order = [e.id for e in catalog.exercises()]
+    exercises = sorted(graded.values(), key=lambda e: order.index(e.exercise) if e.exercise in order else len(order))
+    return dataclasses.replace(fresh, exercises=exercises)
 
 
 def utf8(text: str) -> str:
@@ -80,7 +125,8 @@ def load(out: Path, learner: str) -> Record | None:
 def from_dict(data: dict[str, Any]) -> Record:
     """A record from its JSON (`Record.to_json`); KeyError, TypeError... when malformed."""
     return Record(data["learner"], data["source"], data["digest"], data["fingerprint"],
-                  submission_from_dict(data["result"]), list(data.get("notes", [])))
+                  submission_from_dict(data["result"]), list(data.get("notes", [])), dict(data.get("inputs", {})),
+                  dict(data.get("ignored", {})), dict(data.get("origins", {})))
 
 
 @functools.lru_cache(maxsize=1)

@@ -66,8 +66,11 @@ def _grade(quiz_id: str | None, answers_path: Path, as_json: bool) -> None:
         wanted = f"quiz {quiz_id}; add a `{quiz_id}:` section" if quiz_id else "any quiz; start it with a quiz id, e.g. `logits:`"
         raise LossgradeError(f"{answers_path}:1: no answers for {wanted}")
     if as_json:
-        return _print_json([to_dict(r) for r in results])
-    echo("\n\n".join(render(r) for r in results))
+        _print_json([to_dict(r) for r in results])
+    else:
+        echo("\n\n".join(render(r) for r in results))
+    if any(r.score < r.max_score for r in results):  # as `lossgrade check`: 1 when any answer is wrong or missing
+        raise click.exceptions.Exit(ExitCode.FAILED)
 
 
 def _validate(target: str, as_json: bool) -> None:
@@ -104,7 +107,7 @@ def quiz(quiz_id: str | None, answers_path: Path | None, as_json: bool, validate
     \b
       lossgrade quiz                   list the quizzes and your best scores
       lossgrade quiz logits            take the quiz `logits`, one question at a time
-      lossgrade quiz --answers FILE    grade every quiz that FILE answers
+      lossgrade quiz --answers FILE    grade every quiz that FILE answers (exit code 1 unless all right)
       lossgrade quiz --validate [FILE] check quiz files and run their code
     """
     if validate_target is not None:

@@ -12,7 +12,9 @@ import textwrap
 
 import click
 
-from lossgrade.quiz import progress
+from lossgrade.exitcodes import ExitCode
+
+from lossgrade.quiz import library, progress
 from lossgrade.quiz.grading import grade
 from lossgrade.quiz.model import Answer, Kind, Question, Quiz, describe, is_correct, parse_answer
 from lossgrade.quiz.progress import Progress
@@ -20,7 +22,7 @@ from lossgrade.quiz.report import echo, mark, render, score_line, shown, wrap
 from lossgrade.results import QuizResult
 from lossgrade.workspace import Workspace
 
-INTERRUPTED = 130  # what shells report for a process ended by Ctrl-C (128 + SIGINT)
+INTERRUPTED = ExitCode.INTERRUPTED
 
 _PROMPTS = {
     Kind.SINGLE: "Your answer (one number)",
@@ -133,8 +135,10 @@ def run(quiz: Quiz, workspace: Workspace, seed: int | None = None) -> QuizResult
             echo("\nStopped; there were no answers to save.", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
     result = grade(quiz, current.answers)
-    best = progress.finish(workspace, quiz, result)
+    best = progress.finish(workspace, quiz, result, current.answers)
+    answers = progress.write_answers_file(workspace, library.quizzes())
     echo()
     echo(render(result))
-    echo(f"Best so far: {score_line(best, result.max_score)} (saved in {workspace.state_path})", err=True)
+    echo(f"Best so far: {score_line(best, result.max_score)} (saved in {workspace.state_path}; "
+         f"these answers in {answers.name}, which `lossgrade submit` hands in)", err=True)
     return result

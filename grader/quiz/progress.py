@@ -5,10 +5,15 @@ workspace writes atomically: a Ctrl-C at any moment leaves either the old state 
 one. Progress is saved after every answer, so an interrupted run loses nothing and a rerun
 can resume. Answers are stored in the answers-file notation and re-read through the same
 parser, so stale or hand-edited progress is dropped instead of crashing the quiz.
+
+A finished run's answers are kept too, and written to the workspace's `quiz-answers.yaml`
+(quiz id, question id, answer: choice keys, whatever order the terminal showed them in),
+the file `lossgrade grade` and `lossgrade quiz --answers` read and `lossgrade submit` hands in.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lossgrade.quiz.model import Answer, Quiz, answer_text, parse_answer
@@ -16,6 +21,7 @@ from lossgrade.results import QuizResult, quiz_from_dict, to_dict
 from lossgrade.workspace import Workspace
 
 KEY = "quizzes"
+ANSWERS_FILE = "quiz-answers.yaml"
 
 
 @dataclass
@@ -87,13 +93,17 @@ def save(workspace: Workspace, quiz: Quiz, progress: Progress) -> None:
     _save(workspace, quiz.id, record)
 
 
-def finish(workspace: Workspace, quiz: Quiz, result: QuizResult) -> float:
-    """Record a finished run (its result too, for `lossgrade report`), forget its
-    progress, and return the best score so far."""
+def finish(workspace: Workspace, quiz: Quiz, result: QuizResult, answers: dict[str, Answer] | None = None) -> float:
+    """Record a finished run (its result and its answers too, for `lossgrade report` and
+    the answers file), forget its progress, and return the best score so far."""
     score, max_score = result.score, result.max_score
     record = _record(workspace, quiz.id)
     record["last_result"] = to_dict(result)
-    record.pop("progress", None)
+    saved = record.pop("progress", None)
+    if answers is not None:
+        record["last_answers"] = {q.id: answer_text(q, answers[q.id]) for q in quiz.questions if q.id in answers}
+    elif isinstance(saved, dict) and isinstance(saved.get("answers"), dict):
+        record["last_answers"] = saved["answers"]
     best = record.get("best")
     record["best"] = score if not isinstance(best, (int, float)) else max(best, score)
     record["max_score"] = max_score
@@ -109,3 +119,48 @@ def discard(workspace: Workspace, quiz: Quiz) -> None:
     record = _record(workspace, quiz.id)
     if record.pop("progress", None) is not None:
         _save(workspace, quiz.id, record)
+
+
+def last_answers(workspace: Workspace, quizzes: dict[str, Quiz]) -> dict[str, dict[str, Any]]:
+    """Quiz id -> the answers of its latest finished run, in the answers file's notation,
+    for every quiz of `quizzes` finished in this workspace (answers that no longer fit the
+    quiz, after an edit of it, are dropped)."""
+    found: dict[str, dict[str, Any]] = {}
+    for quiz_id, quiz in quizzes.items():
+        saved = _record(workspace, quiz_id).get("last_answers")
+        if not isinstance(saved, dict):
+            continue
+        answers = {}
+        for question in quiz.questions:
+            if question.id in saved:
+                try:
+                    answers[question.id] = answer_text(question, parse_answer(question, saved[question.id]))
+                except ValueError:
+                    continue
+        found[quiz_id] = answers
+    return found
+
+
+def answers_yaml(answers: dict[str, dict[str, Any]]) -> str:
+    """`answers` as a quiz-answers.yaml that `lossgrade grade` reads back to the same answers."""
+    import yaml
+
+    head = "# Your quiz answers, written by `lossgrade quiz` (quiz id, question id, answer).\n"
+    return head + (yaml.safe_dump(answers, sort_keys=False, allow_unicode=True) if answers else "{}\n")
+
+
+def write_answers_file(workspace: Workspace, quizzes: dict[str, Quiz]) -> Path:
+    """Write the workspace's quiz-answers.yaml from every finished quiz, keeping the
+    sections of other quizzes a learner wrote there by hand; return its path."""
+    import yaml
+    from lossgrade.workspace import atomic_write_text
+
+    path = workspace.root / ANSWERS_FILE
+    try:
+        existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        existing = None  # unreadable: rewritten from the quizzes taken here
+    merged: dict[str, Any] = {str(k): v for k, v in existing.items()} if isinstance(existing, dict) else {}
+    merged.update(last_answers(workspace, quizzes))
+    atomic_write_text(path, answers_yaml(merged))
+    return path

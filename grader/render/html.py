@@ -15,6 +15,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,15 +77,38 @@ def environment() -> jinja2.Environment:
 
 
 def render_learner_report(result: SubmissionResult, *, next_steps: list[str] | None = None,
-                          withheld: Sequence[str] = ()) -> str:
+                          withheld: Sequence[str] = (), files: Sequence[str] = ()) -> str:
     """A learner's own report; `next_steps` defaults to advice read off their results;
-    `withheld` names, a sentence each, the exercises left out of `result` (see release.py)."""
+    `withheld` names, a sentence each, the exercises left out of `result` (see release.py);
+    `files`, a sentence each, what grading said of their files (graded under another name,
+    not graded and why)."""
     steps = advice.next_steps(result) if next_steps is None else next_steps
-    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld)
+    return environment().get_template("learner.html.j2").render(result=result, next_steps=steps, withheld=withheld,
+                                                                files=files)
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A line of the class report's "Needs a look": a submission not graded, a violation,
+    a file not graded or graded under another name."""
+
+    learner: str
+    kind: str
+    detail: str
+
+
+def course_totals(results: Sequence[SubmissionResult]) -> dict[str, float] | None:
+    """The points a submission is out of, split into exercises and quizzes (None when the
+    learners' totals differ, e.g. a class graded with -e next to older results)."""
+    maxima = {(sum(e.max_score for e in r.exercises), sum(q.max_score for q in r.quizzes)) for r in results}
+    if len(maxima) != 1:
+        return None
+    exercises, quizzes = maxima.pop()
+    return {"exercises": exercises, "quizzes": quizzes, "all": exercises + quizzes}
 
 
 def render_class_report(
-    results: Sequence[SubmissionResult], *, learner_links: dict[str, str]
+    results: Sequence[SubmissionResult], *, learner_links: dict[str, str], attention: Sequence[Attention] = ()
 ) -> str:
     """The instructor's report; `learner_links` maps learner ids to relative hrefs."""
     for learner, href in learner_links.items():
@@ -103,6 +127,8 @@ def render_class_report(
             checks=stats.check_stats(results),
             misconceptions=stats.misconception_stats(results),
             questions=stats.question_stats(results),
+            attention=attention,
+            totals=course_totals(results),
         )
     )
 
@@ -118,7 +144,8 @@ def safe_file_names(learners: Iterable[str]) -> dict[str, str]:
     return learnerfiles.file_names(learners, ".html")
 
 
-def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None) -> Path:
+def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None,
+                  attention: Sequence[Attention] = ()) -> Path:
     """Write `out_dir/learners/<name>.html` for every learner (what each may see at `now`,
     by the course's visibility rules), then `out_dir/report.html` (everything) linking to
     them, last, so its links never point at a missing file; return its path."""
@@ -132,8 +159,11 @@ def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datet
     learner_dir.mkdir(parents=True, exist_ok=True)
     for result in results:
         view = release.for_learner(result, now)
-        atomicfile.write_text(learner_dir / names[result.learner], render_learner_report(view.result, withheld=view.withheld))
+        files = [f"{row.detail}" if row.kind == "note" else f"Not graded: {row.detail}"
+                 for row in attention if row.learner == result.learner and row.kind in ("note", "file not graded")]
+        atomicfile.write_text(learner_dir / names[result.learner],
+                              render_learner_report(view.result, withheld=view.withheld, files=files))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
-    atomicfile.write_text(report, render_class_report(results, learner_links=links))
+    atomicfile.write_text(report, render_class_report(results, learner_links=links, attention=attention))
     return report

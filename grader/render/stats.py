@@ -79,7 +79,8 @@ class QuestionStat:
     quiz_title: str
     question: QuestionResult  # the first learner's copy: prompt, expected answer, myth
     missed: int = 0
-    answered: int = 0
+    answered: int = 0  # learners who gave an answer; those who did not are `unanswered`, never missed
+    unanswered: int = 0
 
 
 def learner_percents(results: Sequence[SubmissionResult]) -> list[float]:
@@ -147,7 +148,8 @@ def misconception_stats(results: Sequence[SubmissionResult]) -> list[Misconcepti
 
 
 def question_stats(results: Sequence[SubmissionResult]) -> list[QuestionStat]:
-    """Quiz questions that at least one learner missed, most often missed first."""
+    """Quiz questions that at least one learner answered wrongly, most often missed first;
+    a learner who did not answer (or never took the quiz) has not missed it."""
     stats: dict[tuple[str, str], QuestionStat] = {}
     for result in results:
         for quiz in result.quizzes:
@@ -155,6 +157,9 @@ def question_stats(results: Sequence[SubmissionResult]) -> list[QuestionStat]:
                 stat = stats.setdefault(
                     (quiz.quiz, question.id), QuestionStat(quiz.quiz, quiz.title, question)
                 )
+                if question.given is None:  # not answered (the quiz not taken, or the question skipped): not missed
+                    stat.unanswered += 1
+                    continue
                 stat.answered += 1
                 stat.missed += not question.correct
     missed = [stat for stat in stats.values() if stat.missed]

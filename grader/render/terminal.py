@@ -113,5 +113,5 @@ def progress(results: list[ExerciseResult]) -> str:
     done = sum(r.status is Status.PASSED for r in results)
     score = sum(r.score for r in results)
     total = sum(r.max_score for r in results)
-    lines.append(f"\n  {done}/{len(results)} exercises passing · {score:g}/{total:g} points")
+    lines.append(f"\n  {done}/{len(results)} exercises passing · {score:g}/{total:g} exercise points")
     return "\n".join(lines)
