@@ -7,18 +7,22 @@ sandbox refuses torch.autograd.grad, Tensor.backward and requires_grad_ at run t
 
 Shapes are chosen so that each slip shows: more than one sample and more than one class
 (a missing 1/N, N * C instead of N), a (C,) sample (N is 1, not C), 3-D tensors (n is every
-element, not the first dimension).
+element, not the first dimension). Within a check, every (C,) sample comes after an (N, C)
+batch, so a learner who fails only the (C,) case is right on batches: the diagnosis then
+names the single-sample slip (N taken from `logits.shape[0]`), not "divided by N * C".
 """
 from __future__ import annotations
 
 import torch
 
-from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.checks.framework import CheckContext, Checks, Failure
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
+from lossgrade.misconceptions import by_id
 
 checks = Checks("ex06_gradients")
 
 DTYPES = (torch.float32, torch.float64)
+HALF_DTYPES = (torch.float16, torch.bfloat16)
 ELEMENT_SHAPES = [(4, 3), (1,), (1, 5), (7,), (2, 3, 4), ()]
 
 
@@ -29,9 +33,11 @@ def _labels(t: CheckContext, *shape: int, dtype: torch.dtype) -> torch.Tensor:
 
 @checks.add("the exercise's worked examples: mse_grad [0.333, 0.067, -0.133], cross_entropy_grad "
             "[-0.341, 0.242, 0.099] and bce_with_logits_grad [-0.040, 0.090, -0.167]",
-            hint="Each gradient is 'prediction minus truth', scaled: by 2 / n for MSE, by 1 / N for the others.")
+            hint="Each gradient is 'prediction minus truth', scaled: by 2 / n for MSE and by 1 / n for BCE "
+                 "(n: every element), by 1 / N for cross-entropy (N: the samples, 1 for a (C,) sample).")
 def worked_examples(t: CheckContext) -> None:
     t.expect_close("mse_grad", torch.tensor([2.5, 3.1, 4.8]), torch.tensor([2.0, 3.0, 5.0]))
+    t.expect_close("cross_entropy_grad", torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]))
     t.expect_close("cross_entropy_grad", torch.tensor([2.0, 1.0, 0.1]), torch.tensor(0))
     t.expect_close("bce_with_logits_grad", torch.tensor([2.0, -1.0, 0.0]), torch.tensor([1.0, 0.0, 1.0]))
 
@@ -54,8 +60,10 @@ def cross_entropy_grad_shapes(t: CheckContext) -> None:
     for dtype in DTYPES:
         t.expect_close("cross_entropy_grad", t.randn(5, 4, dtype=dtype, scale=2.0), torch.tensor([3, 0, 2, 2, 1]))
         t.expect_close("cross_entropy_grad", t.randn(3, 10, dtype=dtype, scale=2.0), t.randint(10, 3))
-        t.expect_close("cross_entropy_grad", t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
-        t.expect_close("cross_entropy_grad", t.randn(6, dtype=dtype, scale=2.0), torch.tensor(2))
+        t.expect_close("cross_entropy_grad", torch.zeros(2, 5, dtype=dtype), torch.tensor([4, 0]))
+        sample = t.randn(6, dtype=dtype, scale=2.0)
+        t.expect_close("cross_entropy_grad", sample.unsqueeze(0), torch.tensor([4]))
+        t.expect_close("cross_entropy_grad", sample, torch.tensor(4))
 
 
 @checks.add("bce_with_logits_grad equals autograd's gradient of mean BCE-with-logits for every shape, with "
@@ -68,6 +76,18 @@ def bce_grad_shapes(t: CheckContext) -> None:
             t.expect_close("bce_with_logits_grad", t.randn(*shape, dtype=dtype, scale=3.0),
                            _labels(t, *shape, dtype=dtype))
         t.expect_close("bce_with_logits_grad", t.randn(3, 4, dtype=dtype, scale=3.0), t.rand(3, 4, dtype=dtype))
+        t.expect_close("bce_with_logits_grad", torch.zeros(2, 3, dtype=dtype), torch.tensor([[1.0, 0.0, 0.5]] * 2,
+                                                                                            dtype=dtype))
+
+
+@checks.add("each gradient keeps the input's dtype and shape in float16 and bfloat16 too", devices=True,
+            hint="Compute with tensor operations on the inputs, in their dtype: no .float(), .double() or Python "
+                 "floats of whole tensors. A gradient has its input's dtype.")
+def half_precision(t: CheckContext) -> None:
+    for dtype in HALF_DTYPES:
+        t.expect_close("mse_grad", t.randn(4, 3, dtype=dtype, scale=3.0), t.randn(4, 3, dtype=dtype))
+        t.expect_close("cross_entropy_grad", t.randn(4, 5, dtype=dtype, scale=2.0), torch.tensor([1, 4, 0, 2]))
+        t.expect_close("bce_with_logits_grad", t.randn(4, 3, dtype=dtype, scale=3.0), _labels(t, 4, 3, dtype=dtype))
 
 
 @checks.add("cross_entropy_grad and bce_with_logits_grad are finite and exact for logits as large as 1e4 "
@@ -84,16 +104,29 @@ def stability(t: CheckContext) -> None:
 
 
 @checks.add("mse_grad and bce_with_logits_grad raise ValueError when the shapes differ (an (N, 1) input "
-            "against (N,) labels included), and cross_entropy_grad raises IndexError for a target outside "
+            "against (N,) labels included), and cross_entropy_grad raises IndexError naming a target outside "
             "[0, C)",
             hint="Compare the shapes before any arithmetic: broadcasting (4, 1) against (4,) would quietly "
-                 "make a (4, 4) gradient. For class indices, check 0 <= t < C first.")
+                 "make a (4, 4) gradient. For class indices, check 0 <= t < C first, and name the bad target.")
 def bad_arguments(t: CheckContext) -> None:
     for function in ("mse_grad", "bce_with_logits_grad"):
-        t.expect_raises(function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32), errors=("ValueError",),
-                        why="Broadcasting (4, 1) against (4,) gives a (4, 4) result: a gradient for nothing.")
-        t.expect_raises(function, t.randn(3), t.randn(2), errors=("ValueError",))
+        _raises(t, "ex06.no-shape-check", function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32),
+                errors=("ValueError",), why="Broadcasting (4, 1) against (4,) gives a (4, 4) result: a gradient for "
+                                            "nothing.")
+        _raises(t, "ex06.no-shape-check", function, t.randn(3), t.randn(2), errors=("ValueError",))
     why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
     logits = t.randn(3, 4)
-    t.expect_raises("cross_entropy_grad", logits, torch.tensor([0, 4, 1]), errors=("IndexError",), why=why)
-    t.expect_raises("cross_entropy_grad", logits, torch.tensor([0, -1, 1]), errors=("IndexError",), why=why)
+    for bad in (4, -1):
+        _raises(t, "ex06.ce-no-bounds-check", "cross_entropy_grad", logits, torch.tensor([0, bad, 1]),
+                errors=("IndexError",), mention=(str(bad),), why=why)
+
+
+def _raises(t: CheckContext, mistake: str, function: str, *args: object, **kwargs: object) -> None:
+    """`t.expect_raises`, naming `mistake` when the call returned a value instead of raising."""
+    try:
+        t.expect_raises(function, *args, **kwargs)  # type: ignore[arg-type]
+    except Failure as failure:
+        if failure.misconception is None and failure.feedback.message.startswith("This call should raise") \
+                and "returned a value" in failure.feedback.message:
+            raise Failure(failure.feedback, by_id(t.module, mistake).as_result()) from None
+        raise
