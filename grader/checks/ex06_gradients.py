@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import torch
 
-from lossgrade.checks.framework import CheckContext, Checks, Failure
+from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
-from lossgrade.misconceptions import by_id
+from lossgrade.checks.raising import expect_raises_named
 
 checks = Checks("ex06_gradients")
 
@@ -110,23 +110,13 @@ def stability(t: CheckContext) -> None:
                  "make a (4, 4) gradient. For class indices, check 0 <= t < C first, and name the bad target.")
 def bad_arguments(t: CheckContext) -> None:
     for function in ("mse_grad", "bce_with_logits_grad"):
-        _raises(t, "ex06.no-shape-check", function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32),
+        expect_raises_named(t, "ex06.no-shape-check", function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32),
                 errors=("ValueError",), why="Broadcasting (4, 1) against (4,) gives a (4, 4) result: a gradient for "
                                             "nothing.")
-        _raises(t, "ex06.no-shape-check", function, t.randn(3), t.randn(2), errors=("ValueError",))
+        expect_raises_named(t, "ex06.no-shape-check", function, t.randn(3), t.randn(2), errors=("ValueError",))
     why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
     logits = t.randn(3, 4)
     for bad in (4, -1):
-        _raises(t, "ex06.ce-no-bounds-check", "cross_entropy_grad", logits, torch.tensor([0, bad, 1]),
+        expect_raises_named(t, "ex06.ce-no-bounds-check", "cross_entropy_grad", logits, torch.tensor([0, bad, 1]),
                 errors=("IndexError",), mention=(str(bad),), why=why)
 
-
-def _raises(t: CheckContext, mistake: str, function: str, *args: object, **kwargs: object) -> None:
-    """`t.expect_raises`, naming `mistake` when the call returned a value instead of raising."""
-    try:
-        t.expect_raises(function, *args, **kwargs)  # type: ignore[arg-type]
-    except Failure as failure:
-        if failure.misconception is None and failure.feedback.message.startswith("This call should raise") \
-                and "returned a value" in failure.feedback.message:
-            raise Failure(failure.feedback, by_id(t.module, mistake).as_result()) from None
-        raise

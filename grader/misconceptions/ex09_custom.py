@@ -71,12 +71,59 @@ def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Te
     return -alpha_t * (1 - p) ** gamma * torch.log(p)
 
 
+def _p_to_gamma(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * log_p.exp() ** gamma * log_p
+
+
+def _gamma_multiplies(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * (1 - log_p.exp()) * gamma * log_p
+
+
+def _no_minus(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    return -_right(input, target, gamma, alpha_t)
+
+
+def _factor_detached(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * ((1 - log_p.exp()) ** gamma).detach() * log_p
+
+
+def _naive_softmax(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    exps = input.exp()
+    p = _pick(exps / exps.sum(-1, keepdim=True), target)
+    return -alpha_t * (1 - p) ** gamma * torch.log(p)
+
+
+def _alpha_wrong_index(pick: Callable[[Tensor, Tensor], Tensor]) -> Callable[..., Tensor]:
+    """A focal_loss whose alpha weights each sample by `pick(input, target)`, not by alpha[target]."""
+
+    def wrong(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Optional[Tensor] = None,
+              reduction: str = "mean") -> Tensor:
+        weights = torch.ones_like(input[..., 0]) if alpha is None else alpha[pick(input, target)]
+        return _focal(lambda x, t, g, a: weights * _right(x, t, g, torch.ones_like(a)))(
+            input, target, gamma, None, reduction)
+
+    return wrong
+
+
+def _unchecked(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Optional[Tensor] = None,
+               reduction: str = "mean") -> Tensor:
+    """The right focal loss with no bounds check: gather itself refuses -1 and C, with a RuntimeError."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}")
+    alpha_t = torch.ones_like(input[..., 0]) if alpha is None else alpha[target]
+    loss = _right(input, target, gamma, alpha_t)
+    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+
+
 # --- CrossEntropyFunction ------------------------------------------------------------------
 Gradient = Callable[[Tensor, int, Tensor], Tensor]  # (softmax - one_hot, N, grad_output) -> gradient
 
 
 def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mean,
-              with_none: bool = True) -> type[torch.autograd.Function]:
+              with_none: bool = True, subtract_hot: bool = True) -> type[torch.autograd.Function]:
     """A cross-entropy Function whose forward reduces with `reduce` and whose backward
     returns `gradient(...)` for the logits (and None for the target, unless not)."""
 
@@ -92,9 +139,31 @@ def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mea
         @staticmethod
         def backward(ctx: Any, grad_output: Tensor) -> Any:
             log_probs, target = ctx.saved_tensors
-            hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype)
+            hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype) * subtract_hot
             grad = gradient(log_probs.exp() - hot, len(target), grad_output)
             return (grad, None) if with_none else grad
+
+    return Wrong
+
+
+def _naive_function() -> type[torch.autograd.Function]:
+    """A cross-entropy Function whose forward takes the log of an unshifted softmax."""
+
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            if ((target < 0) | (target >= logits.shape[-1])).any():
+                raise IndexError("Target out of bounds.")
+            exps = logits.exp()
+            probs = exps / exps.sum(-1, keepdim=True)
+            ctx.save_for_backward(probs, target)
+            return -_pick(probs, target).log().mean()
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            probs, target = ctx.saved_tensors
+            hot = F.one_hot(target, probs.shape[-1]).to(probs.dtype)
+            return (probs - hot) / len(target) * grad_output, None
 
     return Wrong
 
@@ -138,6 +207,76 @@ MISCONCEPTIONS = [
                 "inf. Get log p from a stable log-softmax, and p from exp(log p).",
         quiz="logits#naive-softmax-overflow",
         wrong=_focal(_log_of_probability),
+    ),
+    Mistake(
+        id="ex09.focal-p-to-gamma", function="focal_loss",
+        name="Used p ** gamma where focal loss has (1 - p) ** gamma",
+        message="Your focal factor is p_n ** gamma, which is near 1 for an easy sample (p near 1) and near 0 for "
+                "a hard one: it turns the hard samples down, the opposite of focal loss. (1 - p_n) ** gamma is "
+                "small where the model is already right and near 1 where it is wrong.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_p_to_gamma),
+    ),
+    Mistake(
+        id="ex09.gamma-multiplies", function="focal_loss",
+        name="Multiplied by gamma instead of raising to the power gamma",
+        message="Your focal factor is (1 - p_n) * gamma. gamma is an exponent: (1 - p_n) ** gamma. With gamma = 0 "
+                "your loss is 0 everywhere, where focal loss should be plain cross-entropy.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_gamma_multiplies),
+    ),
+    Mistake(
+        id="ex09.focal-sign", function="focal_loss",
+        name="Left out the minus sign: the loss is negative",
+        message="log p_n is negative (p_n is below 1), so focal loss is -(1 - p_n) ** gamma * log p_n: a positive "
+                "number. Without the minus, minimising your loss would make the model less sure of the true class.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_no_minus),
+    ),
+    Mistake(
+        id="ex09.focal-factor-detached", function="focal_loss",
+        name="Detached the focal factor, so its gradient is lost",
+        message="Your loss has the right value, but its gradient treats (1 - p_n) ** gamma as a constant (a "
+                ".detach(), .item() or torch.no_grad() around it). The factor depends on the logits too, and "
+                "focal loss's gradient includes that dependence; compute it from the logits like the rest.",
+        quiz="training-step#loss-item",
+        wrong=_focal(_factor_detached),
+    ),
+    Mistake(
+        id="ex09.focal-naive-softmax", function="focal_loss",
+        name="Exponentiated the raw logits, so large logits give nan",
+        message="Your softmax computes exp() of the logits as they are: exp(1e4) is inf, and inf / inf is nan. "
+                "Get log p_n from a stable log-softmax (subtract each row's maximum first) and p_n from "
+                "exp(log p_n).",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_focal(_naive_softmax),
+    ),
+    Mistake(
+        id="ex09.alpha-by-sample", function="focal_loss",
+        name="Multiplied by alpha as it is, per sample, instead of alpha[target]",
+        message="Your focal loss weights sample n by alpha[n] (`alpha * loss`, which only runs when N equals C). "
+                "alpha holds one weight per class: each sample gets the weight of its own true class, "
+                "alpha[target].",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_alpha_wrong_index(lambda input, target: torch.arange(len(target))),
+    ),
+    Mistake(
+        id="ex09.alpha-on-predicted-class", function="focal_loss",
+        name="Weighted each sample by alpha of its predicted class, not of its true class",
+        message="Your focal loss takes alpha at the class the model predicts (the argmax of the logits). alpha "
+                "belongs to the true class: alpha[target], so that a rare class's samples weigh more whatever "
+                "the model currently guesses.",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_alpha_wrong_index(lambda input, target: input.argmax(-1)),
+    ),
+    Mistake(
+        id="ex09.no-bounds-check", function="focal_loss",
+        name="Did not check the targets: an index outside [0, C) raised something else",
+        message="focal_loss promises IndexError for a target outside [0, C). Indexing or gather with -1 or C "
+                "raises a RuntimeError deep inside torch (or, for -1 with plain indexing, silently picks the "
+                "last class). Check 0 <= t < C first and raise IndexError naming the target.",
+        quiz="targets#index-out-of-range",
+        wrong=_unchecked,
     ),
     # --- CrossEntropyFunction
     Mistake(
@@ -184,5 +323,31 @@ MISCONCEPTIONS = [
                 "would make the model worse at every step.",
         quiz="training-step#learning-rate-too-high",
         wrong=_function(lambda error, n, upstream: -error / n * upstream),
+    ),
+    Mistake(
+        id="ex09.backward-no-one-hot", function=FUNCTION,
+        name="backward returned softmax / N without subtracting the one-hot target",
+        message="Your backward's gradient never looks at the target: it is the softmax divided by N. The true "
+                "class is pulled up by as much as the others are pushed down, so each row of the gradient "
+                "sums to 0: subtract 1 at every sample's true class.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_function(lambda error, n, upstream: error / n * upstream, subtract_hot=False),
+    ),
+    Mistake(
+        id="ex09.backward-divided-by-elements", function=FUNCTION,
+        name="backward divided by N * C instead of the number of samples N",
+        message="Your backward divides by every element of the (N, C) logits. The loss averages one value per "
+                "sample, so its gradient divides by N alone.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_function(lambda error, n, upstream: error / error.numel() * upstream),
+    ),
+    Mistake(
+        id="ex09.function-naive-softmax", function=FUNCTION,
+        name="forward exponentiated the raw logits, so large logits give nan or inf",
+        message="Your forward computes exp() of the logits as they are: exp(1e4) is inf, and the loss becomes "
+                "nan or inf. Subtract each row's maximum before exp() (a stable log-softmax) and keep "
+                "log-probabilities, never the log of a probability that rounded to 0.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_naive_function(),
     ),
 ]
