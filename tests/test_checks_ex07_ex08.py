@@ -219,8 +219,8 @@ def test_each_evaluate_mistake_fails_and_is_named(grade_source, case):
     ("step, loss, backward, zero_grad", "ex07.no-gradient-at-step"),
     ("zero_grad, loss, step", "ex07.no-gradient-at-step"),
     ("zero_grad, loss as a number, backward, step", "ex07.no-gradient-at-step"),
-    ("zero_grad, step, loss, backward", "ex07.step-before-backward"),
-    ("loss, zero_grad, step, backward", "ex07.step-before-backward"),
+    ("zero_grad, step, loss, backward", "ex07.no-step-after-backward"),
+    ("loss, zero_grad, step, backward", "ex07.no-step-after-backward"),
     ("step, loss, zero_grad, backward", "ex07.step-before-backward"),
     ("loss, step, backward", "ex07.step-before-backward"),
     ("step, loss, backward", "ex07.step-before-backward"),  # the one catalogued order not written as a file above
