@@ -318,6 +318,7 @@ def test_every_catalogued_mistake_is_well_formed_and_exercised_above():
     exercised = {name for case in [*WRONG_FILES.values(), *WRONG_EVALUATES.values()]
                  for name in ((case[1],) if isinstance(case[1], str) else case[1])}
     exercised |= {"ex08.probabilities-not-logits", "ex08.predicts-the-mean"}  # the ex08 tests name them
+    exercised |= {m.id for m in misconceptions.catalogue("ex08_fit")}  # and tests/corpus/ex08 names the others
     catalogued = [m for module in ("ex07_train_step", "ex08_fit") for m in misconceptions.catalogue(module)]
     assert {m.id for m in catalogued} == exercised
     assert {order.mistake for order in ex07_mistakes.WRONG_ORDERS} <= exercised
@@ -326,4 +327,4 @@ def test_every_catalogued_mistake_is_well_formed_and_exercised_above():
         assert mistake.function == "" and mistake.wrong is None  # diagnosed by the checks, from behaviour
         assert "\n" not in mistake.name and mistake.message.endswith(".")
         quiz, _, question = (mistake.quiz or "").partition("#")
-        assert quiz in {"training-step", "logits", "loss-scales"} and question
+        assert quiz in {"training-step", "logits", "loss-scales", "targets", "choosing-a-loss"} and question

@@ -86,17 +86,18 @@ def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_tes
         t.fail(stopped, call=call, output=reply.output)
     if not report.get("is_module"):
         t.fail(f"{function} returned a {report.get('type')}, not a model. Return the trained nn.Module itself "
-               "(`return model`), not its predictions, its loss or a tuple.", call=call, output=reply.output)
+               "(`return model`), not its predictions, its loss or a tuple.", call=call, output=reply.output,
+               mistake=wrong.NOT_A_MODULE)
     output = report.get("output") or {}
     if not isinstance(output.get("value"), torch.Tensor):
         t.fail(f"The model's forward returned a {output.get('type')}; it should return a tensor.", call=call)
     value: torch.Tensor = output["value"]
     if not value.is_floating_point():
         t.fail(f"The model's output has dtype {compare.dtype_name(value.dtype)}; it should be a float tensor.",
-               call=call)
+               call=call, mistake=wrong.CLASS_INDICES if num_classes is not None else None)
     if not bool(torch.isfinite(value).all()):
         t.fail("The model's output holds nan or inf: training diverged (learning rate too high?) or a scale "
-               "divides by zero.", call=call, got=compare.show(value))
+               "divides by zero.", call=call, got=compare.show(value), mistake=wrong.DIVERGED)
     return value.double()
 
 
@@ -111,7 +112,8 @@ def regression(t: CheckContext) -> None:
     if prediction.shape != y_test.shape:
         t.fail(f"The model's output has shape {compare.shape(prediction)}, but for {len(x_test)} distances of "
                f"shape {compare.shape(x_test)} it should be {compare.shape(y_test)}: one time per row. (An (N,) "
-               "output against (N, 1) targets would broadcast into an (N, N) matrix of errors.)")
+               "output against (N, 1) targets would broadcast into an (N, N) matrix of errors.)",
+               mistake=wrong.OUTPUT_SHAPE)
     y_test = y_test.double()
     mse = float(((prediction - y_test) ** 2).mean())
     if mse <= MAX_MSE:
@@ -119,10 +121,25 @@ def regression(t: CheckContext) -> None:
     average = float(((y_test - y.double().mean()) ** 2).mean())
     got = f"held-out MSE {mse:.4g} min²; predictions range {prediction.min():.4g} to {prediction.max():.4g} min"
     expected = f"held-out MSE at most {MAX_MSE:g} min²"
-    if float(prediction.std()) < 0.3 * float(y_test.std()):
+    # Still standardised: the output is right once multiplied by the training times' std and shifted by
+    # their mean, the statistics the model should have used to convert its output back to minutes.
+    y_mean, y_std = float(y.double().mean()), float(y.double().std())
+    converted = prediction * y_std + y_mean
+    if float(((converted - y_test) ** 2).mean()) <= MAX_MSE:
+        t.fail(f"Your model's predictions range {prediction.min():.3g} to {prediction.max():.3g}, around 0 with a "
+               f"spread of about 1, while the times are {y_mean:.3g} ± {y_std:.3g} minutes: the output is still "
+               f"standardised. Multiplied by {y_std:.3g} and shifted by {y_mean:.3g} it would have a held-out MSE "
+               f"of {float(((converted - y_test) ** 2).mean()):.3g}.", got=got, expected=expected,
+               mistake=wrong.STILL_STANDARDISED)
+    flat = float(prediction.std()) < 0.3 * float(y_test.std())
+    if flat and abs(float(prediction.mean()) - y_mean) < 0.25 * y_std:
         t.fail(f"Your model predicts about the same time for every distance, around {prediction.mean():.4g} "
                f"minutes: its held-out MSE is {mse:.4g}, close to the {average:.4g} that always answering the "
                "average time gives.", got=got, expected=expected, mistake=wrong.PREDICTS_THE_MEAN)
+    if flat:
+        t.fail(f"Your model's predictions hardly depend on the distance and sit around {prediction.mean():.4g} "
+               f"minutes, far from the times ({y_mean:.4g} on average): training barely moved the model from "
+               "where it started.", got=got, expected=expected, mistake=wrong.BARELY_TRAINED)
     t.fail(f"Your model's held-out MSE is {mse:.4g} min²; it should be at most {MAX_MSE:g} (noise alone gives "
            f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer, or standardise "
            "the data so that one learning rate suits every weight.", got=got, expected=expected)
@@ -138,13 +155,19 @@ def classifier(t: CheckContext) -> None:
     logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
     if logits.shape != (len(x_test), CLASSES):
         t.fail(f"The model's output has shape {compare.shape(logits)}; for {len(x_test)} images and {CLASSES} "
-               f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.")
+               f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.",
+               mistake=wrong.ONE_OUTPUT if logits.dim() < 2 or logits.shape[-1] == 1 else None)
     rows_sum_to_one = bool(torch.allclose(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), atol=1e-4))
     if rows_sum_to_one and bool(((logits >= 0) & (logits <= 1)).all()):
         t.fail("Your model's forward returns probabilities: every row is between 0 and 1 and sums to 1. It "
                "should return logits, the raw scores of the last Linear layer.",
                got=f"first row {compare.show(logits[0].float())}, summing to 1",
                expected="logits: any real numbers, one per class", mistake=wrong.PROBABILITIES)
+    if bool(((logits >= 0) & (logits <= 1)).all()):
+        t.fail("Every output of your model's forward is between 0 and 1: it ends in a sigmoid (or another "
+               "squashing function). It should return logits, the raw scores of the last Linear layer.",
+               got=f"first row {compare.show(logits[0].float())}", expected="logits: any real numbers, one per class",
+               mistake=wrong.SQUASHED)
     predicted = logits.argmax(1)
     accuracy = float((predicted == y_test).double().mean())
     if accuracy >= MIN_ACCURACY:
@@ -155,7 +178,7 @@ def classifier(t: CheckContext) -> None:
         t.fail(f"Your model predicts class {int(counts.argmax())} for every held-out image (accuracy "
                f"{accuracy:.1%}, chance is {1 / CLASSES:.0%}): it has not learned from the pixels. Check the loss "
                "(cross-entropy on logits, integer labels) and that the optimizer updates the model's parameters.",
-               got=got, expected=f"at least {MIN_ACCURACY:.0%}")
+               got=got, expected=f"at least {MIN_ACCURACY:.0%}", mistake=wrong.ONE_CLASS)
     t.fail(f"Your model's held-out accuracy is {accuracy:.1%}; it should be at least {MIN_ACCURACY:.0%} (chance "
            f"is {1 / CLASSES:.0%}). Train longer, standardise the pixels, or give the network a hidden layer.",
            got=got, expected=f"at least {MIN_ACCURACY:.0%}")
