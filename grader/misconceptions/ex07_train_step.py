@@ -183,7 +183,7 @@ def in_order(order: str) -> TrainStep:
                 optimizer.step()
             else:
                 raise ValueError(f"unknown call {call!r}")
-        return float(returned)
+        return float(returned.detach()) if isinstance(returned, torch.Tensor) else float(returned)
 
     return train_step
 
