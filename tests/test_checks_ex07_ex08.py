@@ -292,6 +292,37 @@ def test_a_regression_that_predicts_the_mean_is_named(grade_source):
     assert "about the same time for every distance" in message
 
 
+def test_a_regression_whose_output_is_still_standardised_is_named_so_not_as_the_mean(grade_source):
+    """Trained well on standardised times but never converted back to minutes: its output has
+    a spread of about 1 around 0, which is not "about the same time for every distance"."""
+    failed = failures(grade_source("ex08", ex08_file("""
+        class Scaled(nn.Module):
+            def __init__(self, x):
+                super().__init__()
+                self.register_buffer("mean", x.mean(0))
+                self.register_buffer("std", x.std(0))
+                self.lin = nn.Linear(1, 1)
+
+            def forward(self, x):
+                return self.lin((x - self.mean) / self.std)
+
+
+        def fit_regression(x, y):
+            torch.manual_seed(0)
+            model = Scaled(x)
+            ys = (y - y.mean()) / y.std()
+            optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+            for _ in range(300):
+                optimizer.zero_grad()
+                nn.functional.mse_loss(model(x), ys).backward()
+                optimizer.step()
+            return model
+        """)))
+    message, mistake = failed["regression"]
+    assert mistake == "ex08.output-still-standardised"
+    assert "still standardised" in message and "would have a held-out MSE" in message
+
+
 def test_a_fit_that_returns_no_module_fails_clearly(grade_source):
     failed = failures(grade_source("ex08", ex08_file("""
         def fit_regression(x, y):
@@ -317,7 +348,7 @@ def test_a_fit_that_never_returns_is_stopped(grade_source, monkeypatch, loop):
 def test_every_catalogued_mistake_is_well_formed_and_exercised_above():
     exercised = {name for case in [*WRONG_FILES.values(), *WRONG_EVALUATES.values()]
                  for name in ((case[1],) if isinstance(case[1], str) else case[1])}
-    exercised |= {"ex08.probabilities-not-logits", "ex08.predicts-the-mean"}  # the ex08 tests name them
+    exercised |= {"ex08.probabilities-not-logits", "ex08.predicts-the-mean", "ex08.output-still-standardised"}
     exercised |= {m.id for m in misconceptions.catalogue("ex08_fit")}  # and tests/corpus/ex08 names the others
     catalogued = [m for module in ("ex07_train_step", "ex08_fit") for m in misconceptions.catalogue(module)]
     assert {m.id for m in catalogued} == exercised

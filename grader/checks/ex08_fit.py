@@ -104,7 +104,8 @@ def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_tes
 @checks.add(f"fit_regression returns an nn.Module whose held-out MSE on delivery times is at most {MAX_MSE:g} "
             f"(the noise alone gives {NOISE_STD ** 2:g}), trained within {FIT_SECONDS:g} s",
             hint="MSE loss, one output. Standardise x and y with the training data's mean and std, kept inside "
-                 "the model, and train with Adam (lr 0.01-0.03) for a few hundred full-batch steps.")
+                 "the model (forward converts its output back to minutes), and train with Adam (lr 0.01-0.03) for "
+                 "a few hundred full-batch steps.")
 def regression(t: CheckContext) -> None:
     x, y = delivery_times(t, 200)
     x_test, y_test = delivery_times(t, 1000)
