@@ -14,7 +14,6 @@ names the single-sample slip (N taken from `logits.shape[0]`), not "divided by N
 from __future__ import annotations
 
 import torch
-
 from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
 from lossgrade.checks.raising import expect_raises_named

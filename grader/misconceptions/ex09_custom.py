@@ -99,7 +99,7 @@ def _naive_softmax(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor)
 def _alpha_wrong_index(pick: Callable[[Tensor, Tensor], Tensor]) -> Callable[..., Tensor]:
     """A focal_loss whose alpha weights each sample by `pick(input, target)`, not by alpha[target]."""
 
-    def wrong(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Optional[Tensor] = None,
+    def wrong(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
               reduction: str = "mean") -> Tensor:
         weights = torch.ones_like(input[..., 0]) if alpha is None else alpha[pick(input, target)]
         return _focal(lambda x, t, g, a: weights * _right(x, t, g, torch.ones_like(a)))(
@@ -108,7 +108,7 @@ def _alpha_wrong_index(pick: Callable[[Tensor, Tensor], Tensor]) -> Callable[...
     return wrong
 
 
-def _unchecked(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Optional[Tensor] = None,
+def _unchecked(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
                reduction: str = "mean") -> Tensor:
     """The right focal loss with no bounds check: gather itself refuses -1 and C, with a RuntimeError."""
     if reduction not in REDUCTIONS:
