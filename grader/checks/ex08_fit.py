@@ -154,10 +154,12 @@ def classifier(t: CheckContext) -> None:
     x, y = digit_images(t, 800)
     x_test, y_test = digit_images(t, 1000)
     logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
+    if logits.dim() < 2 or logits.shape[1:] == (1,):
+        t.fail(f"The model's output has shape {compare.shape(logits)}: one number per image. For {CLASSES} classes "
+               f"it should be ({len(x_test)}, {CLASSES}): one logit per class.", mistake=wrong.ONE_OUTPUT)
     if logits.shape != (len(x_test), CLASSES):
         t.fail(f"The model's output has shape {compare.shape(logits)}; for {len(x_test)} images and {CLASSES} "
-               f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.",
-               mistake=wrong.ONE_OUTPUT if logits.dim() < 2 or logits.shape[-1] == 1 else None)
+               f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.")
     rows_sum_to_one = bool(torch.allclose(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), atol=1e-4))
     if rows_sum_to_one and bool(((logits >= 0) & (logits <= 1)).all()):
         t.fail("Your model's forward returns probabilities: every row is between 0 and 1 and sums to 1. It "
