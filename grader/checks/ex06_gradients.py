@@ -32,8 +32,8 @@ def _labels(t: CheckContext, *shape: int, dtype: torch.dtype) -> torch.Tensor:
 
 @checks.add("the exercise's worked examples: mse_grad [0.333, 0.067, -0.133], cross_entropy_grad "
             "[-0.341, 0.242, 0.099] and bce_with_logits_grad [-0.040, 0.090, -0.167]",
-            hint="Each gradient is 'prediction minus truth', scaled: by 2 / n for MSE and by 1 / n for BCE "
-                 "(n: every element), by 1 / N for cross-entropy (N: the samples, 1 for a (C,) sample).")
+            hint="Each gradient is 'prediction minus truth', scaled: by 2 / n for MSE and 1 / n for BCE (n: "
+                 "every element), by 1 / N for cross-entropy (N: the samples).")
 def worked_examples(t: CheckContext) -> None:
     t.expect_close("mse_grad", torch.tensor([2.5, 3.1, 4.8]), torch.tensor([2.0, 3.0, 5.0]))
     t.expect_close("cross_entropy_grad", torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]))
