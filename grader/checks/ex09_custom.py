@@ -96,6 +96,17 @@ def focal_stability(t: CheckContext) -> None:
         _focal_every_reduction(t, large_logits(dtype), LARGE_LOGITS_TARGET, gamma=2.0, alpha=_alpha(t, 4, dtype))
 
 
+@checks.add("focal_loss keeps the input's dtype in float16 and bfloat16 too", devices=True,
+            hint="Compute with tensor operations on the logits, in their dtype: no .float() or .double() of the "
+                 "result (or cast it back with .to(input.dtype)).")
+def focal_half_precision(t: CheckContext) -> None:
+    for dtype in (torch.float16, torch.bfloat16):
+        logits, target = t.randn(6, 4, dtype=dtype, scale=2.0), torch.tensor([1, 0, 3, 3, 2, 1])
+        for reduction in ("mean", "none"):
+            t.expect_close("focal_loss", logits, target, reduction=reduction,
+                           what=f"The {compare.dtype_name(dtype)} result")
+
+
 @checks.add("focal_loss raises ValueError for an unknown reduction and IndexError for a target outside [0, C)",
             hint="Validate before computing: reduction is one of three names, and every target is in [0, C).")
 def focal_bad_arguments(t: CheckContext) -> None:
