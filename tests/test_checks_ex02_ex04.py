@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 
 import pytest
-
+import torch
 from conftest import grade_inprocess
 from lossgrade import catalog, misconceptions, runner
+from lossgrade.checks.compare import show
+from lossgrade.checks.naming import names_shape
 from lossgrade.results import ExerciseResult, Outcome, Status
 
 EXERCISES = {"ex02": "ex02_l1_huber", "ex03": "ex03_cross_entropy", "ex04": "ex04_bce"}
@@ -44,7 +46,8 @@ def test_catalogue_entries_are_well_formed(exercise):
     mistakes = misconceptions.catalogue(EXERCISES[exercise])
     functions = catalog.resolve(exercise).functions
     assert len(mistakes) >= 4
-    assert len({m.id for m in mistakes}) == len(mistakes)
+    # one id may serve several functions (the same mistake in each), never twice for one function
+    assert len({(m.id, m.function) for m in mistakes}) == len(mistakes)
     for mistake in mistakes:
         assert re.fullmatch(rf"{exercise}\.[a-z0-9]+(-[a-z0-9]+)*", mistake.id), mistake.id
         assert mistake.function in functions and callable(mistake.wrong)
@@ -175,8 +178,9 @@ def cross_entropy(logits, target, reduction="mean"):
         raise ValueError(reduction)
     if logits.dim() == 2 and target.shape != logits.shape[:1]:
         raise ValueError(f"{tuple(target.shape)} targets for {logits.shape[0]} samples")
-    if ((target < 0) | (target >= logits.shape[-1])).any():
-        raise ValueError("a target is outside [0, C)")
+    outside = (target < 0) | (target >= logits.shape[-1])
+    if outside.any():
+        raise IndexError(f"target {target[outside].tolist()} is outside [0, C)")
     one_hot = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
     losses = -(one_hot * log_softmax(logits)).sum(-1)
     return {"mean": losses.mean, "sum": losses.sum}.get(reduction, lambda: losses)()
@@ -240,7 +244,8 @@ def binary_cross_entropy(input, target, reduction="mean"):
 def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
     _check(input, target, reduction)
     log_weight = 1 + (pos_weight - 1) * target if pos_weight is not None else 1
-    softplus_neg = torch.log1p(torch.exp(-input.abs())) + torch.clamp(-input, min=0)
+    # torch.maximum of two tensors shares the slope at 0 (a clamp or relu would not: see the corpus)
+    softplus_neg = torch.log1p(torch.exp(-input.abs())) + torch.maximum(-input, torch.zeros_like(input))
     return _reduce((1 - target) * input + log_weight * softplus_neg, reduction)
 '''
 
@@ -352,3 +357,146 @@ def test_log_of_naive_softmax_is_named_with_its_quiz(grade_source):
     assert stability.misconception is not None and stability.misconception.id == "ex03.log-of-naive-softmax"
     assert stability.misconception.quiz == "logits#naive-softmax-overflow"
     assert "nan" in stability.feedback.message
+
+
+# --- issue 17: no false verdicts, and a name only where the evidence singles it out -----------
+
+
+def _named(result: ExerciseResult) -> set[str]:
+    return {c.misconception.id for c in _failed(result) if c.misconception}
+
+
+def _failing_ids(result: ExerciseResult) -> set[str]:
+    return {c.id.split("[")[0].split(".")[1] for c in _failed(result)}
+
+
+@pytest.mark.parametrize("message", ["input (4, 1) vs target (4,)", "torch.Size([4, 1]) != torch.Size([4])",
+                                     "[4, 1] against [4]", "shapes 4x1 and (4)", "(4,1) vs (4,)"])
+def test_both_shapes_named_in_any_faithful_way(message):
+    assert names_shape(message, (4, 1)) and names_shape(message, (4,))
+
+
+@pytest.mark.parametrize("message", ["bad input shape (4, 1)", "(1, 4) vs (4,)", "shapes differ: 4 vs 4",
+                                     "[4, 1, 2] vs [4]", "(14, 1) and (4,)"])
+def test_one_shape_or_wrong_shapes_are_not_enough(message):
+    assert not (names_shape(message, (4, 1)) and names_shape(message, (4,)))
+
+
+TORCH_SIZE_MESSAGE = '''
+import torch
+
+def mse_loss(input, target, reduction="mean"):
+    if input.shape != target.shape:
+        raise ValueError(f"{input.shape} vs {target.shape}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    sq = (input - target) ** 2
+    return sq.mean() if reduction == "mean" else sq.sum() if reduction == "sum" else sq
+'''
+
+
+def test_a_torch_size_message_passes_and_one_shape_fails(grade_source):
+    assert grade_source("ex01", TORCH_SIZE_MESSAGE).status is Status.PASSED
+    one_shape = TORCH_SIZE_MESSAGE.replace('f"{input.shape} vs {target.shape}"', 'f"bad shape {input.shape}"')
+    assert _failing_ids(grade_source("ex01", one_shape)) == {"shape_mismatch"}
+
+
+def test_divide_by_rows_is_not_called_summing_on_one_row():
+    x, y = torch.tensor([[1.0, 2.0, 3.0, 4.0]]), torch.zeros(1, 4)
+    summed = ((x - y) ** 2).sum()
+    assert misconceptions.diagnose("ex01_mse", "mse_loss", summed, (x, y), {}, expected=((x - y) ** 2).mean()) is None
+    x, y = torch.arange(6.0).reshape(2, 3), torch.zeros(2, 3)
+    rows = ((x - y) ** 2).sum() / 2
+    found = misconceptions.diagnose("ex01_mse", "mse_loss", rows, (x, y), {}, expected=((x - y) ** 2).mean())
+    assert found is not None and found.id == "ex01.divide-by-rows"
+
+
+def test_a_mistake_with_an_epsilon_is_still_named():
+    logits = torch.tensor([[1e4, 9985.0, 3.0], [0.0, 1.0, 2.0]])
+    got = logits - torch.log(logits.exp().sum(-1, keepdim=True) + 1e-12)
+    found = misconceptions.diagnose("ex03_cross_entropy", "log_softmax", got, (logits,), {},
+                                    expected=torch.log_softmax(logits, -1))
+    assert found is not None and found.id == "ex03.naive-log-softmax"
+
+
+def _huber_upcast(input, target, reduction="mean", delta=1.0):
+    d = (input.float() - target.float()).abs()
+    loss = torch.where(d < delta, 0.5 * d**2, delta * (d - 0.5 * delta))
+    return {"mean": loss.mean, "sum": loss.sum}.get(reduction, lambda: loss)()
+
+
+def test_a_result_upcast_to_float32_fails_and_is_named():
+    result = grade_inprocess("ex02", {"huber_loss": _huber_upcast})
+    assert result.status is Status.FAILED
+    assert _named(result) == {"ex02.upcast-low-precision"}
+
+
+def _ce_bounded(upper_inclusive: bool, check: bool = True):
+    def cross_entropy(logits, target, reduction="mean"):
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(reduction)
+        single = logits.dim() == 1
+        lp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]), -1)
+        t = target.reshape(-1)
+        if t.shape[0] != lp.shape[0]:
+            raise ValueError("batch")
+        bad = (t < 0) | ((t > lp.shape[1]) if upper_inclusive else (t >= lp.shape[1]))
+        if check and bad.any():
+            raise IndexError(f"Target {t[bad][0].item()} is out of bounds.")
+        losses = -lp[torch.arange(lp.shape[0]), t]
+        losses = losses[0] if single else losses
+        return {"mean": losses.mean, "sum": losses.sum}.get(reduction, lambda: losses)()
+    return cross_entropy
+
+
+@pytest.mark.parametrize("upper_inclusive, check", [(True, True), (False, False)], ids=["t-greater-than-C", "no-check"])
+def test_ex03_off_by_one_or_missing_bound_check_fails(upper_inclusive, check):
+    assert _ce_bounded(False)(torch.zeros(2, 3), torch.tensor([0, 2])).isfinite()
+    result = grade_inprocess("ex03", {"cross_entropy": _ce_bounded(upper_inclusive, check)})
+    assert "cross_entropy_target_out_of_range" in _failing_ids(result)
+    assert "cross_entropy_target_out_of_range" not in _failing_ids(
+        grade_inprocess("ex03", {"cross_entropy": _ce_bounded(False)}))
+
+
+def _relu_formula(input, target, reduction="mean", pos_weight=None):
+    w = 1 if pos_weight is None else pos_weight
+    softplus_neg = torch.relu(-input) + torch.log1p(torch.exp(-input.abs()))
+    loss = (1 - target) * input + (1 + (w - 1) * target) * softplus_neg
+    return {"mean": loss.mean, "sum": loss.sum}.get(reduction, lambda: loss)()
+
+
+def test_ex04_relu_formula_fails_at_logit_zero_and_is_named():
+    result = grade_inprocess("ex04", {"binary_cross_entropy_with_logits": _relu_formula})
+    assert "bce_logits_gradients" in _failing_ids(result)  # (it validates nothing either)
+    assert "bce_logits_reductions" not in _failing_ids(result)  # its values are right
+    assert _named(result) == {"ex04.logits-kink-at-zero"}
+
+
+def _bce_empty_zero(input, target, reduction="mean"):
+    if ((input < 0) | (input > 1)).any() or input.shape != target.shape or reduction not in ("mean", "sum", "none"):
+        raise ValueError("bad arguments")
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if reduction == "mean":
+        return loss.sum() / max(loss.numel(), 1)
+    return loss.sum() if reduction == "sum" else loss
+
+
+def test_bce_of_an_empty_tensor_is_nan_and_zero_is_named():
+    result = grade_inprocess("ex04", {"binary_cross_entropy": _bce_empty_zero})
+    assert _failing_ids(result) == {"bce_shapes"}
+    assert _named(result) == {"ex04.bce-empty-mean-zero"}
+
+
+def test_a_named_mistake_replaces_the_checks_hint():
+    summed = misconceptions.by_id("ex01_mse", "ex01.sum-not-mean").wrong
+    failed = _failed(grade_inprocess("ex01", {"mse_loss": summed}))
+    named = [c for c in failed if c.misconception]
+    assert named and all(c.feedback.hint is None for c in named)
+    unnamed = _failed(grade_inprocess("ex01", {"mse_loss": lambda input, target, reduction="mean": input.sum()}))
+    assert any(c.feedback.hint for c in unnamed if not c.misconception)
+
+
+def test_numbers_are_shown_with_the_digits_that_tell_them_apart():
+    assert show(torch.tensor([1 - 1e-10, 0.5 + 1e-9], dtype=torch.float64)) == "float64[2] [0.9999999999, 0.500000001]"
+    assert show(torch.tensor([0.2875, 1.15])) == "float32[2] [0.2875, 1.15]"
+    assert show(torch.tensor(1.123456789, dtype=torch.float64)) == "tensor(1.12346, dtype=float64)"

@@ -6,6 +6,7 @@ Tolerances follow torch's own tests: tight in float64, ~1e-5 relative in float32
 from __future__ import annotations
 
 import inspect
+import struct
 from typing import Any, Callable
 
 import torch
@@ -79,9 +80,20 @@ def show(value: Any) -> str:
 
 
 def _number(value: float | int | bool) -> str:
+    """6 significant digits, or as many more as it takes to tell the value from the rounder
+    number 6 digits would show (1 - 1e-10 is 0.9999999999, not 1)."""
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
-    return f"{value:.6g}"
+    short = f"{value:.6g}"
+    if float(short) == value or value != value or abs(value) == float("inf"):
+        return short
+    digits = short.lstrip("-").split("e")[0].replace(".", "").strip("0")
+    if len(digits) >= 6:
+        return short  # visibly rounded already
+    for code in ("f", "e"):  # a float32 or float16 value: these digits are that number itself
+        if struct.unpack(code, struct.pack(code, float(short)))[0] == value:
+            return short
+    return repr(value)
 
 
 def describe_call(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any], device: str) -> str:

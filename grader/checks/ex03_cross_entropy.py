@@ -14,11 +14,16 @@ from __future__ import annotations
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.checks.naming import names_value
 
 checks = Checks("ex03_cross_entropy")
 
 REDUCTIONS = ("mean", "sum", "none")
-INDEX_ERRORS = ("IndexError", "ValueError", "RuntimeError")
+LOW_PRECISION = (torch.float16, torch.bfloat16)  # results keep them: no upcast to float32
+
+
+def _what(dtype: torch.dtype) -> str:
+    return f"The {str(dtype).removeprefix('torch.')} result"
 
 
 def _large_rows(dtype: torch.dtype) -> torch.Tensor:
@@ -59,13 +64,16 @@ def log_softmax_dims(t: CheckContext) -> None:
     t.expect_close("log_softmax", t.randn(1, 6, scale=2.0))
 
 
-@checks.add("log_softmax keeps the input's dtype (float32 and float64) and float64's precision", devices=True,
+@checks.add("log_softmax keeps the input's dtype (float16, bfloat16, float32 and float64) and float64's "
+            "precision", devices=True,
             hint="Use tensor operations on the logits; Python floats, numpy or a .float() lose the dtype.")
 def log_softmax_dtypes(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         t.expect_close("log_softmax", t.randn(5, 4, dtype=dtype, scale=3.0))
     near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)  # float32 cannot hold these gaps
     t.expect_close("log_softmax", near, what="The float64 result")
+    for dtype in LOW_PRECISION:
+        t.expect_close("log_softmax", t.randn(5, 4, dtype=dtype, scale=3.0), what=_what(dtype))
 
 
 @checks.add("log_softmax is exact for logits as large as 1e4 and -1e4, and log_softmax([0, -200]) is "
@@ -76,6 +84,8 @@ def log_softmax_dtypes(t: CheckContext) -> None:
 def log_softmax_stability(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         t.expect_close("log_softmax", _large_rows(dtype), grad_wrt=(0,), grad_output=t.randn(3, 4, dtype=dtype))
+    # A row that only the naive formula breaks, next to one that only the log of a softmax breaks.
+    t.expect_close("log_softmax", torch.tensor([[0.0, -200.0, -3.0], [100.0, 95.0, 90.0]]))
     t.expect_close("log_softmax", torch.tensor([0.0, -200.0]))
     t.expect_close("log_softmax", torch.tensor([[0.0, -800.0, -5.0]], dtype=torch.float64))
     for dtype in (torch.float32, torch.float64):
@@ -105,7 +115,8 @@ def cross_entropy_worked_example(t: CheckContext) -> None:
     t.expect_close("cross_entropy", logits, torch.tensor([0, 2]))
 
 
-@checks.add("cross_entropy matches the reference for reduction='mean', 'sum' and 'none', in float32 and float64",
+@checks.add("cross_entropy matches the reference for reduction='mean', 'sum' and 'none', in float32 and float64, "
+            "and keeps float16 and bfloat16",
             devices=True,
             hint="One loss per sample first (shape (N,)), then 'mean' averages over the N samples, "
                  "'sum' adds them and 'none' returns them.")
@@ -116,6 +127,11 @@ def cross_entropy_reductions(t: CheckContext) -> None:
             t.expect_close("cross_entropy", logits, target, reduction=reduction)
     near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)
     t.expect_close("cross_entropy", near, torch.tensor([1, 3, 0]), reduction="none", what="The float64 result")
+    for dtype in LOW_PRECISION:
+        logits = t.randn(5, 4, dtype=dtype, scale=2.0)
+        for reduction in ("mean", "none"):
+            t.expect_close("cross_entropy", logits, torch.tensor([3, 0, 2, 2, 1]), reduction=reduction,
+                           what=_what(dtype))
 
 
 @checks.add("cross_entropy handles a single (C,) sample with a 0-d target, and a batch of 1", devices=True,
@@ -154,17 +170,25 @@ def cross_entropy_gradients(t: CheckContext) -> None:
         t.expect_close("cross_entropy", logits[0], torch.tensor(1), grad_wrt=(0,))
 
 
-@checks.add("cross_entropy raises an error for a target outside [0, C), negative ones included",
-            hint="Compare every target with 0 and with the number of classes before you pick anything; "
-                 "a negative index would otherwise silently count from the end.")
+@checks.add("cross_entropy raises IndexError naming the target for a target outside [0, C): C itself, "
+            "larger ones and negative ones, as torch's 'Target 5 is out of bounds.'",
+            hint="Compare every target with 0 and with the number of classes C before you pick anything (C "
+                 "itself is already out: the classes are 0 to C-1), and raise IndexError with the offending "
+                 "target in the message; a negative index would otherwise silently count from the end.")
 def cross_entropy_target_out_of_range(t: CheckContext) -> None:
     logits = t.randn(3, 4)
     why = "A label outside [0, C) is a bug in the data (labels counted from 1?), not a class."
-    t.expect_raises("cross_entropy", logits, torch.tensor([0, 4, 1]), errors=INDEX_ERRORS, why=why)
-    t.expect_raises("cross_entropy", logits, torch.tensor([2, 1, 9]), errors=INDEX_ERRORS, why=why)
-    t.expect_raises("cross_entropy", logits, torch.tensor([0, -1, 1]), errors=INDEX_ERRORS, why=why)
-    t.expect_raises("cross_entropy", logits[0], torch.tensor(4), errors=INDEX_ERRORS, why=why)
-    t.expect_raises("cross_entropy", logits[0], torch.tensor(-2), errors=INDEX_ERRORS, why=why)
+    cases = [(logits, torch.tensor([0, 4, 1]), 4), (logits, torch.tensor([2, 1, 9]), 9),
+             (logits, torch.tensor([0, -1, 1]), -1), (logits[0], torch.tensor(4), 4),
+             (logits[0], torch.tensor(-2), -2)]
+    for scores, target, bad in cases:
+        reply = t.expect_raises("cross_entropy", scores, target, errors=("IndexError",), why=why)
+        if "target" not in reply.message.lower() or not names_value(reply.message, bad):
+            t.fail(f"The IndexError is right, but its message should name the target that is out of range "
+                   f"({bad}), as torch's \"Target {bad} is out of bounds.\" does: an error raised by indexing "
+                   "itself does not say which target is wrong, nor that it is a target",
+                   call=t.describe("cross_entropy", (scores, target), {}), got=reply.message,
+                   expected=f"a message naming target {bad}")
 
 
 @checks.add("cross_entropy raises ValueError for an unknown reduction and for a target whose batch size "

@@ -2,8 +2,9 @@
 `binary_cross_entropy_with_logits` (logits, with `pos_weight`).
 
 No gradient is compared where a probability is exactly 0 or 1 (the clamp makes the
-gradient there a matter of convention) nor at a logit of exactly 0 (where max(x, 0) and
-|x| have no derivative): random logits never hit it.
+gradient there a matter of convention). At a logit of exactly 0, the docstring's own
+example, the loss is smooth and its slope is sigmoid(0) - y = 0.5 - y, as torch's; a
+formula built on max(x, 0) or |x| whose autograd slope there is another number fails.
 """
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from lossgrade.checks.framework import CheckContext, Checks
 checks = Checks("ex04_bce")
 
 REDUCTIONS = ("mean", "sum", "none")
+LOW_PRECISION = (torch.float16, torch.bfloat16)  # results keep them: no upcast to float32
 BCE = "binary_cross_entropy"
 BCE_LOGITS = "binary_cross_entropy_with_logits"
+
+
+def _what(dtype: torch.dtype) -> str:
+    return f"The {str(dtype).removeprefix('torch.')} result"
 
 
 def _probabilities(t: CheckContext, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -52,7 +58,7 @@ def bce_worked_example(t: CheckContext) -> None:
 
 
 @checks.add("binary_cross_entropy matches the reference for reduction='mean', 'sum' and 'none', with hard and "
-            "soft labels, in float32 and float64", devices=True,
+            "soft labels, in float32 and float64, and keeps float16 and bfloat16", devices=True,
             hint="Compute one loss per element first; 'mean' divides by the number of elements. Soft labels "
                  "(such as 0.3) mix the two log terms, so do not pick a term with an if.")
 def bce_reductions(t: CheckContext) -> None:
@@ -63,12 +69,17 @@ def bce_reductions(t: CheckContext) -> None:
     p = torch.tensor([1 - 1e-10, 1e-10, 0.5 + 1e-9], dtype=torch.float64)  # float32 rounds these away
     t.expect_close(BCE, p, torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64), reduction="none",
                    what="The float64 result")
+    for dtype in LOW_PRECISION:
+        p, y = _probabilities(t, 5, 3, dtype=dtype), _labels(t, 5, 3, dtype=dtype)
+        for reduction in ("mean", "none"):
+            t.expect_close(BCE, p, y, reduction=reduction, what=_what(dtype))
 
 
-@checks.add("binary_cross_entropy works for every shape: a scalar, a batch of 1, a single (C,) sample, 2-D and 3-D",
+@checks.add("binary_cross_entropy works for every shape: a scalar, a batch of 1, a single (C,) sample, 2-D, 3-D "
+            "and empty (whose mean is nan, as torch's)",
             hint="Everything is elementwise until the reduction, which runs over every element.")
 def bce_shapes(t: CheckContext) -> None:
-    for shape in [(), (1,), (7,), (1, 4), (2, 3, 4)]:
+    for shape in [(2, 3, 4), (7,), (1, 4), (1,), (), (0,)]:
         p, y = _probabilities(t, *shape), t.rand(*shape)
         for reduction in REDUCTIONS:
             t.expect_close(BCE, p, y, reduction=reduction)
@@ -122,20 +133,24 @@ def bce_logits_worked_example(t: CheckContext) -> None:
 
 
 @checks.add("binary_cross_entropy_with_logits matches the reference for every reduction and shape, with hard "
-            "and soft labels, in float32 and float64", devices=True,
+            "and soft labels (an empty tensor too), in float32 and float64, and keeps float16 and bfloat16", devices=True,
             hint="One loss per element, then the reduction over every element; soft labels mix both terms.")
 def bce_logits_reductions(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         x, y = t.randn(5, 3, dtype=dtype, scale=3.0), _labels(t, 5, 3, dtype=dtype)
         for reduction in REDUCTIONS:
             t.expect_close(BCE_LOGITS, x, y, reduction=reduction)
-    for shape in [(), (1,), (7,), (1, 4), (2, 3, 4)]:
+    for shape in [(2, 3, 4), (7,), (1, 4), (1,), (), (0,)]:
         x, y = t.randn(*shape, scale=3.0), t.rand(*shape)
         for reduction in REDUCTIONS:
             t.expect_close(BCE_LOGITS, x, y, reduction=reduction)
     x64 = torch.tensor([1000.0, -1000.0, 3.0], dtype=torch.float64)
     y64 = torch.tensor([0.999999, 1e-6, 0.3], dtype=torch.float64)  # float32 cannot hold 1 - 1e-6 exactly
     t.expect_close(BCE_LOGITS, x64, y64, reduction="none", what="The float64 result")
+    for dtype in LOW_PRECISION:
+        x, y = t.randn(5, 3, dtype=dtype, scale=3.0), _labels(t, 5, 3, dtype=dtype)
+        for reduction in ("mean", "none"):
+            t.expect_close(BCE_LOGITS, x, y, reduction=reduction, what=_what(dtype))
 
 
 @checks.add("binary_cross_entropy_with_logits is exact for logits of +-40, +-100 and +-1e4 (a logit of 1e4 with "
@@ -165,14 +180,22 @@ def bce_logits_pos_weight(t: CheckContext) -> None:
         t.expect_close(BCE_LOGITS, x, y, pos_weight=torch.tensor([2.5], dtype=dtype), grad_wrt=(0, 1))
 
 
-@checks.add("gradients through binary_cross_entropy_with_logits match autograd through the reference",
-            devices=True,
+@checks.add("gradients through binary_cross_entropy_with_logits match autograd through the reference, "
+            "at logits of exactly 0 too (the exercise's example [2.0, -1.0, 0.0])", devices=True,
             hint="Build the loss from tensor operations on `input` and `target` (no .item(), .detach() or "
-                 "in-place edits of the inputs); the gradient of the mean is (sigmoid(x) - y) / n.")
+                 "in-place edits of the inputs); the gradient of the mean is (sigmoid(x) - y) / n, also at "
+                 "x = 0, where it is 0.5 - y: max(x, 0), relu and |x| have a kink there, and autograd takes one "
+                 "side of it. An elementwise minimum or maximum of two tensors shares the slope between both sides.")
 def bce_logits_gradients(t: CheckContext) -> None:
+    x, y = torch.tensor([2.0, -1.0, 0.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 1.0, 0.0, 0.3])
+    t.expect_close(BCE_LOGITS, x, y, reduction="none", grad_wrt=(0, 1), what="The loss at a logit of 0")
     for dtype in (torch.float32, torch.float64):
         x, y = t.randn(4, 3, dtype=dtype, scale=3.0), _labels(t, 4, 3, dtype=dtype)
         _expect_gradients(t, BCE_LOGITS, x, y)
+    x = torch.tensor([[0.0, 1.5, -2.0], [0.0, 0.0, 0.7]], dtype=torch.float64)
+    _expect_gradients(t, BCE_LOGITS, x, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.25, 1.0]], dtype=torch.float64))
+    _expect_gradients(t, BCE_LOGITS, x, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.25, 1.0]], dtype=torch.float64),
+                      pos_weight=torch.tensor([2.0, 0.5, 1.0], dtype=torch.float64))
 
 
 @checks.add("binary_cross_entropy_with_logits raises ValueError for different shapes or an unknown reduction",

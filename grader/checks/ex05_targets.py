@@ -75,7 +75,8 @@ def _expect_one_hot(t: CheckContext, labels: torch.Tensor, num_classes: int) -> 
         t.fail(f"one_hot returned {compare.dtype_name(reply.value.dtype)} rows; they should be float32, ready to "
                "multiply with log-probabilities or to serve as probability targets.",
                call=t.describe("one_hot", (labels, num_classes), {}), got=compare.show(reply.value),
-               mistake="ex05.one-hot-int64" if integer else None)
+               mistake="ex05.one-hot-int64" if integer else
+               "ex05.one-hot-bool" if right_values and reply.value.dtype == torch.bool else None)
     t.expect_close("one_hot", labels, num_classes)
 
 
@@ -125,7 +126,8 @@ def worked_examples(t: CheckContext) -> None:
 
 
 @checks.add("class-index targets on (N, C) logits match F.cross_entropy for every reduction, in float32 and "
-            "float64 (precision kept), with int64 or uint8 targets and a batch of 1", devices=True,
+            "float64 (precision kept), float16 and bfloat16 kept, with int64 or uint8 targets and a batch of 1",
+            devices=True,
             hint="Pick each sample's log-probability of its true class with gather (uint8 targets need "
                  ".long() first); 'none' returns one loss per sample.")
 def index_targets(t: CheckContext) -> None:
@@ -135,6 +137,11 @@ def index_targets(t: CheckContext) -> None:
     _every_reduction(t, t.randn(1, 5, scale=2.0), torch.tensor([3]))
     near = 1000.0 + t.randn(3, 4, dtype=torch.float64, scale=1e-3)  # float32 cannot hold these gaps
     t.expect_close(CE, near, torch.tensor([1, 3, 0]), reduction="none", what="The float64 result")
+    for dtype in (torch.float16, torch.bfloat16):  # kept, not upcast to float32
+        logits = t.randn(5, 4, dtype=dtype, scale=2.0)
+        for reduction in ("mean", "none"):
+            t.expect_close(CE, logits, torch.tensor([3, 0, 2, 2, 1]), reduction=reduction,
+                           what=f"The {compare.dtype_name(dtype)} result")
 
 
 @checks.add("a single (C,) sample takes a 0-d target, and (N, C, d1, d2) logits take (N, d1, d2) targets: "

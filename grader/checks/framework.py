@@ -112,6 +112,9 @@ class CheckContext:
         self.module = check.id.split(".")[0]
         seed = int.from_bytes(hashlib.sha256(check.id.encode()).digest()[:4], "big")
         self.rng = torch.Generator().manual_seed(seed)
+        # (function, args, kwargs, expected) of each call whose value was right: evidence that
+        # rules out a mistake the diagnosis would otherwise confuse with another.
+        self.passed: list[tuple[str, tuple[Any, ...], dict[str, Any], torch.Tensor]] = []
 
     # --- seeded inputs --------------------------------------------------------------
     def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
@@ -195,9 +198,11 @@ class CheckContext:
                       "tensors with device=input.device (or use torch.zeros_like and friends)", call=call, output=reply.output)
         problem = compare.mismatch(got, expected.cpu())
         if problem:
-            mistake = misconceptions.diagnose(self.module, function, got, args, kwargs)
+            mistake = misconceptions.diagnose(self.module, function, got, args, kwargs, expected=expected.cpu(),
+                                               passed=self.passed)
             self.fail(f"{what or 'The result'} is wrong: {problem}.", call=call, got=compare.show(got),
                       expected=compare.show(expected.cpu()), output=reply.output, mistake=mistake)
+        self.passed.append((function, args, kwargs, expected))
         if grad_wrt:
             self._expect_grads(function, call, reply, expected_grads, grad_wrt, args, kwargs, grad_output)
         return reply
@@ -216,7 +221,8 @@ class CheckContext:
             problem = compare.mismatch(got, want)
             if problem:
                 mistake = misconceptions.diagnose_gradients(self.module, function, reply.value, reply.grads, args,
-                                                            kwargs or {}, grad_wrt, grad_output)
+                                                            kwargs or {}, grad_wrt, grad_output,
+                                                            expected_grads=expected)
                 self.fail(f"The value is right but its gradient with respect to argument {position + 1} is "
                           f"wrong: {problem}. A step somewhere breaks or changes the gradient (a detach, an "
                           "in-place edit, a clamp in the wrong place?).", call=call,
@@ -250,7 +256,7 @@ class CheckContext:
         if isinstance(mistake, str):
             mistake = misconceptions.by_id(self.module, mistake)
         feedback = Feedback(message=message, call=call() if callable(call) else call, got=got, expected=expected,
-                            hint=self.check.hint, output=output or None)
+                            hint=None if mistake else self.check.hint, output=output or None)
         raise Failure(feedback, mistake.as_result() if mistake else None)
 
 

@@ -12,12 +12,12 @@ import functools
 import importlib
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 
 from lossgrade import course, pyfiles, results
-from lossgrade.checks.compare import close
+from lossgrade.checks.compare import close, tolerance
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -33,6 +33,10 @@ class Mistake:
     message: str  # what they did, why it is wrong, what to do instead (never the solution)
     quiz: str | None  # "quiz-id#question-id"
     wrong: Callable[..., Any] | None = None  # wrong(*args, **kwargs) -> what the mistake returns
+    # A signature of the error, for a mistake that comes in many variants (an epsilon of any
+    # size): matches(evidence) -> bool replaces comparing with `wrong`'s output, which then
+    # only serves the self-check. See `Evidence`.
+    matches: Callable[[Evidence], bool] | None = None
 
     def as_result(self) -> results.Misconception:
         return results.Misconception(id=self.id, name=self.name, message=self.message, quiz=self.quiz)
@@ -76,28 +80,148 @@ def by_id(module: str, mistake_id: str) -> Mistake:
     raise KeyError(mistake_id)
 
 
-def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mistake | None:
-    """The catalogued mistake whose output on these inputs equals what the learner returned."""
-    for mistake in catalogue(module):
+@dataclass(frozen=True)
+class Evidence:
+    """What a failed comparison saw: the learner's value (and gradients), the reference's,
+    and the inputs. A mistake's `matches` reads it to recognise the mistake by a signature
+    of the error rather than by reproducing its output."""
+
+    got: torch.Tensor
+    expected: torch.Tensor | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    grads: tuple[torch.Tensor | None, ...] = ()
+    expected_grads: tuple[torch.Tensor | None, ...] = ()
+
+
+def behaves_like(got: torch.Tensor, wrong: torch.Tensor, expected: torch.Tensor | None = None) -> bool:
+    """Whether the learner's `got` shows the same error as a mistake's output `wrong`.
+
+    Robust to the variations learners add to a mistake (an epsilon, a clamp, a different
+    order of operations): entries where both are finite must agree to a relative tolerance
+    looser than the checks'; where the mistake blows up (nan or inf) and the learner does not,
+    the learner must be wrong there too (a clamp or an epsilon hid the blow-up); entries where
+    both are nan or inf must be the same kind. With `expected`, the mistake must also
+    explain at least one entry where the learner is wrong: agree with it on a finite wrong
+    value, or blow up the same way where the answer is finite.
+    """
+    if not isinstance(wrong, torch.Tensor) or wrong.shape != got.shape or wrong.dtype != got.dtype:
+        return False
+    if got.numel() == 0:
+        return False
+    g, w = got.detach().cpu().double(), wrong.detach().cpu().double()
+    rtol, atol = _loose(got.dtype)
+    both = torch.isfinite(g) & torch.isfinite(w)
+    scale = torch.where(both, torch.maximum(g.abs(), w.abs()), torch.zeros_like(g))
+    agree = both & ((g - w).abs() <= atol + rtol * scale)
+    same_blowup = ~torch.isfinite(g) & ~torch.isfinite(w) & (_kind(g) == _kind(w))
+    if expected is None or expected.shape != got.shape:  # a wrong shape is evidence enough
+        return bool((agree | same_blowup).all())
+    e = expected.detach().cpu().double()
+    right = _close_elementwise(g, e, expected.dtype)
+    hidden = torch.isfinite(g) & ~torch.isfinite(w) & ~right  # the mistake blows up, the learner clamped it
+    consistent = agree | same_blowup | hidden
+    explained = (agree | same_blowup) & ~right
+    return bool(consistent.all()) and bool(explained.any())
+
+
+def _kind(values: torch.Tensor) -> torch.Tensor:
+    """0 for a finite entry, 1 for nan, 2 for +inf, 3 for -inf."""
+    return (torch.isnan(values).long() + 2 * (values == float("inf")).long()
+            + 3 * (values == float("-inf")).long())
+
+
+def _loose(dtype: torch.dtype) -> tuple[float, float]:
+    """(rtol, atol) for recognising a mistake: looser than a check's tolerance, so that the
+    same mistake written with an epsilon or in another order is still recognised."""
+    return (3e-2, 3e-2) if dtype in (torch.float16, torch.bfloat16) else (1e-3, 1e-6)
+
+
+def _close_elementwise(got: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    rtol, atol = tolerance(dtype)
+    return torch.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+
+
+Passed = Sequence[tuple[str, tuple[Any, ...], dict[str, Any], torch.Tensor]]
+
+
+def _one(found: list[Mistake], passed: Passed = ()) -> Mistake | None:
+    """The mistake the evidence singles out: None when several catalogued mistakes explain
+    it equally well (the inputs cannot tell them apart), or none does. `passed` holds the
+    calls of the same check whose value was right: a mistake that would have got one of
+    them wrong is not the learner's."""
+    distinct = list(dict.fromkeys(found))
+    if len(distinct) > 1 and passed:
+        distinct = [m for m in distinct if _consistent_with(m, passed)]
+    return distinct[0] if len(distinct) == 1 else None
+
+
+def _consistent_with(mistake: Mistake, passed: Passed) -> bool:
+    for function, args, kwargs, expected in passed:
         implementation = mistake.computes(function)
         if implementation is None:
             continue
         try:
             with torch.no_grad():
                 wrong = implementation(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
-            continue
-        if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape and close(got, wrong.to(got.dtype)):
-            return mistake
-    return None
+        except Exception:  # noqa: BLE001 - the learner answered where the mistake cannot
+            return False
+        if not isinstance(wrong, torch.Tensor) or wrong.shape != expected.shape:
+            return False
+        if not close(wrong.to(expected.dtype).cpu(), expected.cpu()):
+            return False
+    return True
 
 
-def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: list[torch.Tensor | None], args: tuple[Any, ...], kwargs: dict[str, Any], grad_wrt: tuple[int, ...], grad_output: Any = None) -> Mistake | None:
-    """The catalogued mistake whose value and gradients (through autograd, for `grad_wrt`)
-    on these inputs equal the learner's: mistakes of a hand-written backward."""
+def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any],
+             expected: torch.Tensor | None = None, passed: Passed = ()) -> Mistake | None:
+    """The catalogued mistake whose behaviour on these inputs the learner's result shows (see
+    `behaves_like`, or the mistake's own `matches`); None when no mistake or more than one does."""
+    evidence = Evidence(got, expected, args, kwargs)
+    found: list[Mistake] = []
     for mistake in catalogue(module):
         implementation = mistake.computes(function)
         if implementation is None:
+            continue
+        if mistake.matches is not None:
+            if expected is not None and _safely(mistake.matches, evidence):
+                found.append(mistake)
+            continue
+        try:
+            with torch.no_grad():
+                wrong = implementation(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
+            continue
+        if isinstance(wrong, torch.Tensor) and behaves_like(got, wrong, expected):
+            if expected is not None and behaves_like(expected.to(got.dtype), wrong, None):
+                continue  # on these inputs the mistake gives the right answer: no evidence
+            found.append(mistake)
+    return _one(found, passed)
+
+
+def _safely(matches: Callable[[Evidence], bool], evidence: Evidence) -> bool:
+    try:
+        return bool(matches(evidence))
+    except Exception:  # noqa: BLE001 - a signature that cannot read this evidence is no match
+        return False
+
+
+def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: list[torch.Tensor | None], args: tuple[Any, ...], kwargs: dict[str, Any], grad_wrt: tuple[int, ...], grad_output: Any = None,
+                       expected: torch.Tensor | None = None,
+                       expected_grads: list[torch.Tensor | None] | None = None) -> Mistake | None:
+    """The catalogued mistake whose value and gradients (through autograd, for `grad_wrt`)
+    on these inputs behave like the learner's: mistakes of a hand-written backward. With the
+    reference's value and gradients, matching is by behaviour (`behaves_like`); without, by
+    agreement on every entry. None when no mistake or more than one does."""
+    evidence = Evidence(got, expected, args, kwargs, tuple(grads), tuple(expected_grads or ()))
+    found: list[Mistake] = []
+    for mistake in catalogue(module):
+        implementation = mistake.computes(function)
+        if implementation is None:
+            continue
+        if mistake.matches is not None:
+            if expected_grads is not None and _safely(mistake.matches, evidence):
+                found.append(mistake)
             continue
         try:
             inputs = list(args)
@@ -109,14 +233,107 @@ def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: lis
                 wrong_grads = torch.autograd.grad(wrong, [inputs[i] for i in grad_wrt], weight, allow_unused=True)
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
             continue
-        if wrong.shape != got.shape or not close(got, wrong.detach().to(got.dtype)):
+        if not isinstance(wrong, torch.Tensor) or wrong.shape != got.shape or not close(got, wrong.detach().to(got.dtype)):
             continue
-        if all(_same(mine, theirs) for mine, theirs in zip(grads, wrong_grads)):
-            return mistake
-    return None
+        if expected_grads is None:
+            if all(_same(mine, theirs) for mine, theirs in zip(grads, wrong_grads)):
+                found.append(mistake)
+            continue
+        if _gradients_explained(grads, wrong_grads, expected_grads):
+            found.append(mistake)
+    return _one(found)
+
+
+def _gradients_explained(grads: list[torch.Tensor | None], wrong_grads: tuple[torch.Tensor | None, ...],
+                         expected_grads: list[torch.Tensor | None]) -> bool:
+    """Every learner gradient that is wrong is wrong the way the mistake's is, and every one
+    that is right is right in the mistake's too."""
+    explained = False
+    for mine, theirs, want in zip(grads, wrong_grads, expected_grads):
+        if want is None or mine is None or theirs is None:
+            if (mine is None) != (theirs is None):
+                return False
+            continue
+        theirs = theirs.detach().to(mine.dtype)
+        if close(mine, want.to(mine.dtype)):
+            if not close(theirs, want.to(mine.dtype)):
+                return False
+            continue
+        if not behaves_like(mine, theirs, want.to(mine.dtype)):
+            return False
+        explained = True
+    return explained
 
 
 def _same(got: torch.Tensor | None, wrong: torch.Tensor | None) -> bool:
     if got is None or wrong is None:
         return got is None and wrong is None
     return got.shape == wrong.shape and close(got, wrong.detach().to(got.dtype))
+
+
+# --- mistakes shared by every exercise, recognised by a signature ------------------------
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def _upcast_signature(evidence: Evidence) -> bool:
+    """Another floating dtype out than came in (float16 in, float32 out; float64 in, float32
+    out), with the right values at the coarser of the two precisions."""
+    got, expected = evidence.got, evidence.expected
+    if expected is None or got.dtype == expected.dtype or got.shape != expected.shape:
+        return False
+    if not (got.is_floating_point() and expected.is_floating_point()):
+        return False
+    rtol, atol = max(tolerance(got.dtype), tolerance(expected.dtype))
+    return bool(torch.allclose(got.double(), expected.double(), rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _upcast_inputs(values: tuple[Any, ...]) -> list[Any]:
+    return [v.float() if isinstance(v, torch.Tensor) and v.dtype in LOW_PRECISION else v for v in values]
+
+
+def upcast(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of computing in float32 and returning float32 for float16 or bfloat16
+    inputs; `right` is torch's own function (the wrong implementation calls it in float32)."""
+    return Mistake(
+        id=f"{exercise}.upcast-low-precision", function=function,
+        name="Returned another dtype than the input's (float32 for a float16, bfloat16 or float64 input)",
+        message="Your values are right, but the result did not keep the input's dtype: somewhere a .float(), a "
+                "float32 tensor you created, or a Python/numpy step converted it. A loss "
+                "keeps the input's dtype (mixed-precision training relies on it); if you compute in float32 for "
+                "accuracy, convert the result back with .to(input.dtype).",
+        quiz="targets#target-dtype",
+        wrong=lambda *args, **kwargs: right(*_upcast_inputs(args), **{k: _upcast_inputs((v,))[0] for k, v in kwargs.items()}),
+        matches=_upcast_signature,
+    )
+
+
+def along_one_dim(evidence: Evidence, reduce_dim: Callable[[torch.Tensor, int], torch.Tensor],
+                  elementwise: Callable[..., torch.Tensor]) -> bool:
+    """The learner's result equals `reduce_dim(elementwise(*args), d)` for some dimension d
+    of the input: a mean or sum along one dimension where the whole tensor was meant."""
+    got, expected = evidence.got, evidence.expected
+    if expected is None or got.shape == expected.shape:
+        return False
+    values = elementwise(*evidence.args)
+    return any(reduce_dim(values, d).shape == got.shape and behaves_like(got, reduce_dim(values, d).to(got.dtype))
+               for d in range(values.dim()))
+
+
+def gradient_wrong_only_where(evidence: Evidence, where: torch.Tensor) -> bool:
+    """Every gradient is right except on the entries of the first one where `where` is True
+    (a kink that autograd resolves on the wrong side), and wrong on at least one of them."""
+    if not evidence.grads or not evidence.expected_grads:
+        return False
+    got, want = evidence.grads[0], evidence.expected_grads[0]
+    if got is None or want is None or got.shape != want.shape or got.shape != where.shape:
+        return False
+    ok = torch.isclose(got.double().cpu(), want.double().cpu(), rtol=1e-4, atol=1e-6)
+    where = where.cpu()
+    if not bool(where.any()) or bool(ok[where].all()) or not bool(ok[~where].all()):
+        return False
+    if not bool(torch.isfinite(got.cpu()[where]).all()):  # a nan there is another mistake
+        return False
+    return all(g is None or w is None or g.shape != w.shape or bool(torch.isclose(
+        g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6)[~where].all() if g.shape == where.shape else
+        torch.isclose(g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6).all())
+        for g, w in zip(evidence.grads[1:], evidence.expected_grads[1:]))

@@ -1,7 +1,19 @@
 """Mistakes learners make writing mean squared error."""
 from __future__ import annotations
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce
+import torch
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import Mistake, along_one_dim, reduce as _reduce, upcast
+
+
+def _squared(input: torch.Tensor, target: torch.Tensor, *_: object) -> torch.Tensor:
+    return (input - target) ** 2
+
+
+def _mean_along_dim(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    squared = _squared(input, target)
+    return squared.mean(dim=0) if reduction == "mean" and squared.dim() > 1 else _reduce(squared, reduction)
 
 
 MISCONCEPTIONS = [
@@ -53,4 +65,42 @@ MISCONCEPTIONS = [
         quiz="loss-scales#half-mse",
         wrong=lambda input, target, reduction="mean": 0.5 * _reduce((input - target) ** 2, reduction),
     ),
+    Mistake(
+        id="ex01.mean-along-one-dim", function="mse_loss",
+        name="Averaged along one dimension instead of over every element",
+        message="Your 'mean' returns one value per row or column: you averaged along a single dimension. "
+                "reduction='mean' gives one number, the average over every element of the tensor; call .mean() "
+                "with no dim.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_mean_along_dim,
+        matches=lambda evidence: evidence.kwargs.get("reduction", "mean") == "mean" and along_one_dim(
+            evidence, lambda values, d: values.mean(dim=d), _squared),
+    ),
+    Mistake(
+        id="ex01.divide-by-n-minus-1", function="mse_loss",
+        name="Divided by N - 1 (the sample-variance correction) instead of N",
+        message="Your 'mean' divides the sum of squared errors by one less than the number of elements, as "
+                "the unbiased sample variance does. A loss is a plain average: divide by the number of "
+                "elements, as .mean() does.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target, reduction="mean": ((input - target) ** 2).sum() / (input.numel() - 1)
+        if reduction == "mean" else _reduce((input - target) ** 2, reduction),
+    ),
+    Mistake(
+        id="ex01.ignores-reduction", function="mse_loss",
+        name="Always returned the mean, whatever `reduction` asked for",
+        message="Your mse_loss returns the mean even for reduction='sum' or 'none'. 'sum' adds the squared "
+                "errors and 'none' returns them all, in the input's shape, unreduced.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target, reduction="mean": ((input - target) ** 2).mean(),
+    ),
+    Mistake(
+        id="ex01.difference-of-squares", function="mse_loss",
+        name="Subtracted the squares (input**2 - target**2) instead of squaring the difference",
+        message="Your result equals input**2 - target**2: you squared each value, then subtracted. That can be "
+                "negative and is 0 whenever |input| equals |target|. Subtract first, then square the error.",
+        quiz="loss-scales#squared-big-errors",
+        wrong=lambda input, target, reduction="mean": _reduce(input**2 - target**2, reduction),
+    ),
+    upcast("ex01", "mse_loss", lambda input, target, reduction="mean": F.mse_loss(input, target, reduction=reduction)),
 ]

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import torch
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import Mistake, gradient_wrong_only_where, reduce as _reduce, upcast
+
+
+def _huber_no_half(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                   delta: float = 1.0) -> torch.Tensor:
+    d, _, linear = _huber_pieces(input, target, delta)
+    return _reduce(torch.where(d < delta, d**2, linear), reduction)
 
 
 def _huber_pieces(input: torch.Tensor, target: torch.Tensor,
@@ -113,13 +121,14 @@ MISCONCEPTIONS = [
     ),
     Mistake(
         id="ex02.l1-where-slope-at-zero", function="l1_loss",
-        name="Chose between d and -d with d >= 0: the slope at a zero error is 1, not 0",
+        name="Chose between d and -d with d >= 0 (or d > 0): the slope at a zero error is +-1, not 0",
         message="Your values are right, but where input equals target your gradient is +1 (towards a higher "
                 "prediction) instead of 0: the branch for d >= 0 decides the slope at exactly 0. A prediction "
                 "that is already right should not be pushed; torch's absolute value has slope 0 at 0.",
         quiz="choosing-a-loss#outliers-huber",
         wrong=lambda input, target, reduction="mean":
             _reduce(torch.where(input - target >= 0, input - target, target - input), reduction),
+        matches=lambda evidence: gradient_wrong_only_where(evidence, (evidence.args[0] == evidence.args[1]).cpu()),
     ),
     # --- huber_loss
     Mistake(
@@ -166,4 +175,32 @@ MISCONCEPTIONS = [
         quiz="choosing-a-loss#outliers-huber",
         wrong=_huber_gap_at_delta,
     ),
+    Mistake(
+        id="ex02.mean-error-sum", function="mean_error",
+        name="Summed the signed errors instead of averaging them",
+        message="Your mean_error equals the sum of input - target. The mean error is an average: divide the "
+                "sum by the number of elements (or call .mean()), so it does not grow with the batch size.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=lambda input, target: (input - target).sum(),
+    ),
+    Mistake(
+        id="ex02.l1-squared", function="l1_loss",
+        name="Squared the errors (that is MSE, not L1)",
+        message="Your l1_loss equals the mean squared error. L1 takes the absolute value of each error, so an "
+                "error of 4 costs 4, not 16: that is what makes it robust to outliers.",
+        quiz="choosing-a-loss#mse-vs-l1",
+        wrong=lambda input, target, reduction="mean": _reduce((input - target) ** 2, reduction),
+    ),
+    Mistake(
+        id="ex02.huber-no-half", function="huber_loss",
+        name="The quadratic piece is d**2, without the factor 0.5",
+        message="Your quadratic piece is d**2. Huber's is 0.5 * d**2: with the half, its slope at |d| = delta "
+                "is delta, the slope of the linear piece, and the two meet at the same value, 0.5 * delta**2.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_no_half,
+    ),
+    upcast("ex02", "mean_error", lambda input, target: (input - target).mean()),
+    upcast("ex02", "l1_loss", lambda input, target, reduction="mean": F.l1_loss(input, target, reduction=reduction)),
+    upcast("ex02", "huber_loss", lambda input, target, reduction="mean", delta=1.0:
+           F.huber_loss(input, target, reduction=reduction, delta=delta)),
 ]

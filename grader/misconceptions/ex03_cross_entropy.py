@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import torch
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce
+import torch.nn.functional as F
+
+from lossgrade.misconceptions import Mistake, reduce as _reduce, upcast
+
+
+def _shift_not_undone(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    shifted = logits - logits.amax(dim=dim, keepdim=True)
+    return logits - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def _normalised_over_batch(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if logits.dim() < 2:
+        return _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction)
+    return _cross_entropy_of(torch.log_softmax(logits, dim=0), target, reduction)
 
 
 def _pick(values: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -199,4 +212,24 @@ MISCONCEPTIONS = [
         quiz="targets#target-shape",
         wrong=_single_sample_shape,
     ),
+    Mistake(
+        id="ex03.shift-not-undone", function="log_softmax",
+        name="Subtracted the maximum inside the sum but not from the logits outside it",
+        message="Your result is log_softmax plus each row's maximum: you computed log(sum(exp(x - m))) but "
+                "subtracted it from x instead of from x - m. The shift must be applied to both: "
+                "log_softmax(x) = (x - m) - log(sum(exp(x - m))).",
+        quiz="logits#softmax-shift-invariant",
+        wrong=_shift_not_undone,
+    ),
+    Mistake(
+        id="ex03.normalised-over-batch", function="cross_entropy",
+        name="Normalised the logits over the batch (dim 0) instead of over the classes",
+        message="Your cross_entropy takes log_softmax along dimension 0, so each class is normalised across "
+                "the samples of the batch. For (N, C) logits the classes are dimension 1 (the last): every "
+                "sample gets its own distribution over the C classes.",
+        quiz="targets#target-shape",
+        wrong=_normalised_over_batch,
+    ),
+    upcast("ex03", "log_softmax", lambda logits, dim=-1: torch.log_softmax(logits, dim=dim)),
+    upcast("ex03", "cross_entropy", lambda logits, target, reduction="mean": F.cross_entropy(logits, target, reduction=reduction)),
 ]

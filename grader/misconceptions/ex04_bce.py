@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce
+from lossgrade.misconceptions import Evidence, Mistake, reduce as _reduce, upcast
 
 
 def _clamped_log(values: torch.Tensor) -> torch.Tensor:
@@ -76,6 +76,83 @@ def _where_without_guard(input: torch.Tensor, target: torch.Tensor, reduction: s
     log_sig = torch.where(input >= 0, -torch.log1p(torch.exp(-input)), input - torch.log1p(torch.exp(input)))
     weight = 1 if pos_weight is None else pos_weight
     return _reduce(-(weight * target * log_sig + (1 - target) * (log_sig - input)), reduction)
+
+
+# --- mistakes that come in many variants, recognised by a signature of the error
+def _right_bce(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _reduce(-(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input)), reduction)
+
+
+def _keras_clamp(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    p = torch.clamp(input, 1e-7, 1 - 1e-7)
+    return _reduce(-(target * torch.log(p) + (1 - target) * torch.log(1 - p)), reduction)
+
+
+def _capped_below(evidence: Evidence, cap: float) -> bool:
+    """Right wherever the right loss is moderate, and finite but far below it wherever the right
+    loss is large: the signature of an epsilon (or clamped probability) whose log caps each term
+    at -log(eps), well under torch's 100 (or under the exact loss, for logits)."""
+    got, expected = evidence.got.double(), evidence.expected
+    if expected is None or got.shape != expected.shape or got.numel() == 0:
+        return False
+    expected = expected.double()
+    if not bool(torch.isfinite(got).all()) or not bool(torch.isfinite(expected).all()):
+        return False
+    large = expected > 20
+    moderate = expected <= 10
+    if not bool(large.any()):
+        return False
+    capped = bool((got[large] < 0.9 * expected[large]).all()) and bool((got[large] < cap).all())
+    return capped and bool(torch.isclose(got[moderate], expected[moderate], rtol=1e-3, atol=1e-4).all())
+
+
+def _logits_via_epsilon(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                        pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    p = torch.sigmoid(input)
+    weight = 1 if pos_weight is None else pos_weight
+    return _reduce(-(weight * target * torch.log(p + 1e-7) + (1 - target) * torch.log(1 - p + 1e-7)), reduction)
+
+
+def _kinked_softplus(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                     pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """max(x, 0) - x * y + log(1 + exp(-|x|)): right values, but autograd's slope of relu and
+    |x| at exactly 0 gives the wrong gradient at a logit of 0."""
+    weight = 1 if pos_weight is None else pos_weight
+    softplus_neg = torch.relu(-input) + torch.log1p(torch.exp(-input.abs()))  # -log(sigmoid(x))
+    return _reduce((1 - target) * input + (1 + (weight - 1) * target) * softplus_neg, reduction)
+
+
+def _wrong_only_at_zero_logits(evidence: Evidence) -> bool:
+    """The gradient with respect to the logits is right everywhere but at logits of exactly 0."""
+    if not evidence.grads or not evidence.expected_grads:
+        return False
+    got, want, logits = evidence.grads[0], evidence.expected_grads[0], evidence.args[0]
+    if got is None or want is None or got.shape != want.shape or got.shape != logits.shape:
+        return False
+    rtol, atol = 1e-4, 1e-6
+    ok = torch.isclose(got.double(), want.double(), rtol=rtol, atol=atol)
+    zero = logits.detach().cpu() == 0
+    if not bool(zero.any()) or bool(ok[zero].all()) or not bool(ok[~zero].all()):
+        return False
+    others = zip(evidence.grads[1:], evidence.expected_grads[1:])
+    return all(g is None or w is None or bool(torch.isclose(g.double(), w.double(), rtol=rtol, atol=atol).all())
+               for g, w in others)
+
+
+def _hard_label_bce(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _reduce(torch.where(target > 0.5, -_clamped_log(input), -_clamped_log(1 - input)), reduction)
+
+
+def _hard_label_logits(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                       pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    weight = torch.ones(()) if pos_weight is None else pos_weight
+    return _reduce(torch.where(target > 0.5, -weight * F.logsigmoid(input), -F.logsigmoid(-input)), reduction)
+
+
+def _empty_mean_zero(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if input.numel() == 0 and reduction == "mean":
+        return input.new_zeros(())
+    return _right_bce(input, target, reduction)
 
 
 MISCONCEPTIONS = [
@@ -189,4 +266,89 @@ MISCONCEPTIONS = [
         wrong=lambda input, target, reduction="mean", pos_weight=None:
             _with_logits(input, target, reduction, pos_weight, True, True),
     ),
+    Mistake(
+        id="ex04.bce-not-negated", function="binary_cross_entropy",
+        name="Forgot the minus sign: the loss is negative",
+        message="Your losses are y * log(p) + (1 - y) * log(1 - p), which are <= 0: the log-likelihood, not "
+                "the loss. Minimising it would push every prediction away from its label; the loss is its "
+                "negative, -(y * log(p) + (1 - y) * log(1 - p)).",
+        quiz="loss-scales#nll-on-probabilities",
+        wrong=lambda input, target, reduction="mean": -_right_bce(input, target, reduction),
+    ),
+    Mistake(
+        id="ex04.bce-hard-labels", function="binary_cross_entropy",
+        name="Picked one log term per element with y > 0.5, which is wrong for soft labels",
+        message="Your loss takes -log(p) where the label is above 0.5 and -log(1 - p) elsewhere. That is right "
+                "for labels of exactly 0 and 1, but a soft label such as 0.3 (label smoothing, averaged "
+                "annotations) mixes both terms: y * -log(p) + (1 - y) * -log(1 - p).",
+        quiz="targets#bce-targets",
+        wrong=_hard_label_bce,
+    ),
+    Mistake(
+        id="ex04.bce-epsilon-clamp", function="binary_cross_entropy",
+        name="Clamped p into [eps, 1 - eps] (or added an eps) instead of clamping each log at -100",
+        message="A certain and wrong prediction costs -log(eps) in your loss (16.1 for eps = 1e-7, the Keras "
+                "default) where torch's costs 100, and a p of 1e-30 for a positive label costs 16.1 instead of "
+                "69.08. An epsilon changes the values of confident predictions; torch keeps p as it is and "
+                "clamps each log at -100.",
+        quiz="loss-scales#log-zero-clamp",
+        wrong=_keras_clamp,
+        matches=lambda evidence: _capped_below(evidence, cap=90.0),
+    ),
+    Mistake(
+        id="ex04.bce-empty-mean-zero", function="binary_cross_entropy",
+        name="Returned 0 for the mean of an empty tensor, where torch gives nan",
+        message="For an empty input your 'mean' is 0. There are no elements to average and torch says so: the "
+                "mean of nothing is 0 / 0 = nan. A 0 would look like a perfect prediction; use .mean() (or "
+                "divide by numel()) without a guard.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_empty_mean_zero,
+    ),
+    Mistake(
+        id="ex04.logits-not-negated", function="binary_cross_entropy_with_logits",
+        name="Forgot the minus sign: the loss is negative",
+        message="Your losses are y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x)), which are <= 0: the "
+                "log-likelihood, not the loss. Gradient descent on it would push every logit the wrong way; "
+                "the loss is its negative.",
+        quiz="loss-scales#nll-on-probabilities",
+        wrong=lambda input, target, reduction="mean", pos_weight=None:
+            -_with_logits(input, target, reduction, pos_weight),
+    ),
+    Mistake(
+        id="ex04.logits-hard-labels", function="binary_cross_entropy_with_logits",
+        name="Picked one log term per element with y > 0.5, which is wrong for soft labels",
+        message="Your loss takes -log(sigmoid(x)) where the label is above 0.5 and -log(1 - sigmoid(x)) "
+                "elsewhere. That is right for labels of exactly 0 and 1, but a soft label such as 0.3 mixes "
+                "both terms, weighted by y and 1 - y.",
+        quiz="targets#bce-targets",
+        wrong=_hard_label_logits,
+    ),
+    Mistake(
+        id="ex04.logits-via-epsilon", function="binary_cross_entropy_with_logits",
+        name="Computed sigmoid(x), then log(p + eps): confident mistakes are capped near -log(eps)",
+        message="Your loss stops growing for confident logits: a logit of 1e4 with label 0 costs about "
+                "-log(eps) (16.1 for eps = 1e-7) instead of 1e4. The epsilon hides the inf, but the value is "
+                "wrong. Work with x itself: log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) never overflows.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_logits_via_epsilon,
+        matches=lambda evidence: _capped_below(evidence, cap=90.0),
+    ),
+    Mistake(
+        id="ex04.logits-kink-at-zero", function="binary_cross_entropy_with_logits",
+        name="Right values, but the gradient at a logit of exactly 0 is wrong (max(x, 0), relu or |x|)",
+        message="Your loss is right, and so is its gradient, except at a logit of exactly 0, where it should be "
+                "sigmoid(0) - y = 0.5 - y. max(x, 0), relu and |x| have a kink at 0, and autograd takes the "
+                "slope of one side (0 or 1), so a formula built on them is off by 0.5 there: the first step of "
+                "a model initialised at 0 goes the wrong way. An elementwise minimum or maximum of two tensors "
+                "shares the slope between the two sides; torch.where on x >= 0 with two exact formulas works "
+                "too.",
+        quiz="logits#sigmoid-of-zero",
+        wrong=_kinked_softplus,
+        matches=_wrong_only_at_zero_logits,
+    ),
+    upcast("ex04", "binary_cross_entropy",
+           lambda input, target, reduction="mean": F.binary_cross_entropy(input, target, reduction=reduction)),
+    upcast("ex04", "binary_cross_entropy_with_logits",
+           lambda input, target, reduction="mean", pos_weight=None:
+           F.binary_cross_entropy_with_logits(input, target, reduction=reduction, pos_weight=pos_weight)),
 ]

@@ -12,7 +12,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake
+from lossgrade.misconceptions import Mistake, upcast
 
 Tensor = torch.Tensor
 
@@ -123,6 +123,15 @@ def _integer_rows_accepted(input: Tensor, target: Tensor, weight: Optional[Tenso
                            label_smoothing=label_smoothing)
 
 
+def _one_hot_bool(labels: Tensor, num_classes: int) -> Tensor:
+    return _one_hot_int64(labels, num_classes).bool()
+
+
+def _one_hot_classes_from_labels(labels: Tensor, num_classes: int) -> Tensor:
+    classes = int(labels.max().item()) + 1 if labels.numel() else num_classes
+    return _one_hot_int64(labels, classes).float()
+
+
 def _one_hot_int64(labels: Tensor, num_classes: int) -> Tensor:
     outside = (labels < 0) | (labels >= num_classes)
     if outside.any():
@@ -218,4 +227,26 @@ MISCONCEPTIONS = [
         quiz="targets#one-hot-to-cross-entropy",
         wrong=_integer_rows_accepted,
     ),
+    Mistake(
+        id="ex05.one-hot-bool", function="one_hot",
+        name="Returned the boolean comparison itself instead of float32 rows",
+        message="Your one_hot rows are the True/False result of comparing each label with the class indices. "
+                "They have the right pattern, but a bool tensor cannot serve as a probability target nor be "
+                "multiplied with log-probabilities as numbers: convert the comparison to float32.",
+        quiz="targets#float-one-hot",
+        wrong=_one_hot_bool,
+    ),
+    Mistake(
+        id="ex05.one-hot-classes-from-labels", function="one_hot",
+        name="Took the number of classes from the labels (max + 1) instead of num_classes",
+        message="Your rows have labels.max() + 1 columns. A batch need not contain the largest class: labels "
+                "[1, 0, 2] of a 7-class problem still need rows of length 7, so that every batch lines up with "
+                "the model's 7 outputs. Use num_classes.",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_one_hot_classes_from_labels,
+    ),
+    upcast("ex05", "cross_entropy_full",
+           lambda input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0:
+           F.cross_entropy(input, target, weight if weight is None else weight.float(), ignore_index=ignore_index,
+                           reduction=reduction, label_smoothing=label_smoothing)),
 ]

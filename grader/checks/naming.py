@@ -1,0 +1,48 @@
+"""Whether an error message names a shape or a value faithfully, however it is written.
+
+A docstring that says "name both shapes" is met by `(4, 1)`, `[4, 1]`, `torch.Size([4, 1])`
+or `4x1`: each is how someone names a shape. A message that names only one of the shapes,
+or another shape, is not.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lossgrade.checks.framework import CheckContext, Reply
+
+
+def names_shape(message: str, shape: tuple[int, ...]) -> bool:
+    """`shape` appears in `message` as a bracketed list of its sizes (`(4, 1)`, `[4, 1]`,
+    `torch.Size([4, 1])`, `(4,)`, `[4]`, `()`), or for 2-D and more as `4x1` / `4 x 1` / `4×1`."""
+    sizes = [str(s) for s in shape]
+    inner = r"\s*,\s*".join(sizes) + (r"\s*,?\s*" if sizes else r"\s*")
+    if re.search(r"[\(\[]" + inner + r"[\)\]]", message):
+        return True
+    if len(sizes) >= 2:
+        crossed = r"\s*[x×*]\s*".join(sizes)
+        return re.search(r"(?<![\d.])" + crossed + r"(?![\d.])", message) is not None
+    return False
+
+
+def names_value(message: str, value: int) -> bool:
+    """The integer `value` appears in `message` as a number of its own (not inside 14 or 4.5)."""
+    return re.search(r"(?<![\d.\w])" + re.escape(str(value)) + r"(?![\d\w]|\.\d)", message) is not None
+
+
+def expect_shapes_named(t: CheckContext, function: str, *args: Any, shapes: tuple[tuple[int, ...], ...],
+                        why: str = "", **kwargs: Any) -> Reply:
+    """`function(*args, **kwargs)` raises ValueError with a message naming every one of `shapes`."""
+    reply = t.expect_raises(function, *args, errors=("ValueError",), why=why, **kwargs)
+    missing = [s for s in shapes if not names_shape(reply.message, s)]
+    if missing:
+        wanted = " and ".join(_written(s) for s in shapes)
+        t.fail(f"The ValueError is right, but its message should name both shapes ({wanted}, written any way "
+               "torch or you would write them: (4, 1), [4, 1], torch.Size([4, 1])), so the person who sees it "
+               f"knows what to fix; it does not name {' or '.join(_written(s) for s in missing)}",
+               call=t.describe(function, args, kwargs), got=reply.message, expected=f"a message naming {wanted}")
+    return reply
+
+
+def _written(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

@@ -1,0 +1,12 @@
+"""ex01: a learner's submission (verdict corpus)."""
+import torch
+
+
+def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if list(input.shape) != list(target.shape):
+        raise ValueError("input has shape " + str(list(input.shape)) + " but target has shape " + str(list(target.size())))
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    d = input - target
+    sq = 2 * (0.5 * d * d)
+    return sq.mean() if reduction == "mean" else (sq.sum() if reduction == "sum" else sq)

@@ -1,0 +1,16 @@
+# mistake: ex01.difference-of-squares
+"""ex01: a learner's submission (verdict corpus)."""
+import torch
+
+
+def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if input.shape != target.shape:
+        raise ValueError(f"input.shape {input.shape} != target.shape {target.shape}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    sq = input ** 2 - target ** 2
+    if reduction == "mean":
+        return sq.mean()
+    if reduction == "sum":
+        return sq.sum()
+    return sq

@@ -1,0 +1,50 @@
+"""The verdict corpus (tests/corpus/, see its README.md), graded through the real batch
+grader in one subprocess: per exercise, every correct file passes with nothing named,
+every wrong file fails, no id is named that its header does not allow, and at least 90% of
+the wrong files with a catalogued mistake are named as declared."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
+import grade_corpus
+from lossgrade import catalog, misconceptions
+
+ENTRIES = grade_corpus.entries()
+EXERCISES = sorted({e.exercise for e in ENTRIES})
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, grade_corpus.Figures]:
+    verdicts = grade_corpus.grade(ENTRIES, jobs=2)
+    return {f.exercise: f for f in grade_corpus.measure(ENTRIES, verdicts)}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_corpus_is_big_enough_and_headers_are_valid(exercise):
+    mine = [e for e in ENTRIES if e.exercise == exercise]
+    assert sum(e.kind == "correct" for e in mine) >= 20
+    assert sum(e.kind == "wrong" for e in mine) >= 20
+    known = {m.id for m in misconceptions.catalogue(catalog.resolve(exercise).module)}
+    for entry in mine:
+        assert entry.declared <= known, f"{entry.path}: unknown mistake id(s) {sorted(entry.declared - known)}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_corpus_verdicts(figures, exercise):
+    fig = figures[exercise]
+    report = fig.line() + "\n" + "\n".join(fig.misses)
+    assert fig.correct_passed == fig.correct, report  # 0 false fails
+    assert fig.wrong_failed == fig.wrong, report  # 0 false passes
+    assert fig.named_wrongly == 0, report
+    assert fig.named_rightly >= 0.9 * fig.catalogued, report
+
+
+def test_a_header_without_mistake_line_is_refused(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("import torch\n")
+    with pytest.raises(ValueError, match="mistake"):
+        grade_corpus.declared(path)
