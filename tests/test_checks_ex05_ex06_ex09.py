@@ -43,7 +43,7 @@ def test_catalogue_entries_are_well_formed(exercise):
     functions = catalog.resolve(exercise).functions
     questions = library.question_ids()
     assert len(mistakes) >= 4
-    assert len({m.id for m in mistakes}) == len(mistakes)
+    assert len({(m.id, m.function) for m in mistakes}) == len(mistakes)  # one upcast entry per function
     for mistake in mistakes:
         assert re.fullmatch(rf"{exercise}\.[a-z0-9]+(-[a-z0-9]+)*", mistake.id), mistake.id
         assert mistake.function in functions and callable(mistake.wrong)
@@ -441,6 +441,7 @@ def test_ex06_a_gradient_upcast_to_float32_fails_in_half_precision():
     failed = {c.id: c for c in _failed(_ex06(mse_grad=lambda x, y: reference.mse_grad(x.float(), y.float())))}
     assert "ex06_gradients.half_precision[cpu]" in failed
     assert "should be float16" in failed["ex06_gradients.half_precision[cpu]"].feedback.message
+    assert {c.misconception.id for c in failed.values()} == {"ex06.upcast-low-precision"}
 
 
 def test_ex09_alpha_by_sample_is_named_where_n_equals_c():

@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake
+from lossgrade.misconceptions import Mistake, upcast
 
 Tensor = torch.Tensor
 
@@ -347,4 +347,8 @@ MISCONCEPTIONS = [
         quiz="loss-scales#sum-vs-mean",
         wrong=_elementwise(lambda input, target: (torch.sigmoid(input) - target).mean()),
     ),
+    upcast("ex06", "mse_grad", _elementwise(lambda input, target: 2 * (input - target) / input.numel())),
+    upcast("ex06", "cross_entropy_grad", _ce(lambda probs, hot, n: (probs - hot) / n)),
+    upcast("ex06", "bce_with_logits_grad",
+           _elementwise(lambda input, target: (torch.sigmoid(input) - target) / input.numel())),
 ]

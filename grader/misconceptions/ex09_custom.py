@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake
+from lossgrade.misconceptions import Evidence, Mistake, behaves_like, upcast
 
 Tensor = torch.Tensor
 REDUCTIONS = ("mean", "sum", "none")
@@ -69,6 +69,54 @@ def _sigmoid_per_class(input: Tensor, target: Tensor, gamma: float, alpha_t: Ten
 def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
     p = _pick(torch.softmax(input, -1), target)
     return -alpha_t * (1 - p) ** gamma * torch.log(p)
+
+
+def _log_floor(evidence: Evidence) -> bool:
+    """log(p + eps) or log(p.clamp(min=eps)): right wherever p is an ordinary number, and, where p
+    underflowed to 0 (log p below -30), each sample charged -w (1 - p) ** gamma * log(eps) for
+    one eps between 1e-13 and 1e-4. Read from the per-sample losses, or from their mean or sum."""
+    input, target = evidence.args[0].detach().double().cpu(), evidence.args[1].cpu()
+    kwargs = evidence.kwargs
+    gamma, alpha = float(kwargs.get("gamma", 2.0)), kwargs.get("alpha")
+    reduction = kwargs.get("reduction", "mean")
+    got = evidence.got.detach().double().cpu()
+    if not bool(torch.isfinite(got).all()):
+        return False
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    weight = torch.ones_like(log_p) if alpha is None else alpha.detach().double().cpu()[target]
+    scale = -weight * (1 - log_p.exp()) ** gamma  # per sample: loss = scale * log p
+    floored = log_p < -30
+    if not bool(floored.any()) or not bool((scale[floored] != 0).all()):
+        return False
+    lo, hi = -30.0, -9.0  # log(1e-13), log(1.2e-4)
+    if reduction == "none":
+        if got.shape != log_p.shape:
+            return False
+        rest = ~floored
+        if not bool(torch.isclose(got[rest], (scale * log_p)[rest], rtol=1e-3, atol=1e-6).all()):
+            return False
+        floors = got[floored] / scale[floored]
+        return bool(((floors > lo) & (floors < hi)).all()) and float(floors.max() - floors.min()) < 1e-2
+    if got.dim() != 0 or reduction not in ("mean", "sum"):
+        return False
+    divide = len(log_p) if reduction == "mean" else 1
+    base = float((scale * log_p)[~floored].sum()) / divide
+    coefficient = float(scale[floored].sum()) / divide
+    floor = (float(got) - base) / coefficient
+    return lo < floor < hi
+
+
+def _log_of_probability_matches(evidence: Evidence) -> bool:
+    """The exact mistake (log of an underflowed p: inf), or its variant with an epsilon."""
+    wrong = _focal(_log_of_probability)
+    try:
+        with torch.no_grad():
+            exact = wrong(*evidence.args, **evidence.kwargs)
+    except Exception:  # noqa: BLE001 - inputs this mistake cannot take
+        exact = None
+    if isinstance(exact, torch.Tensor) and behaves_like(evidence.got, exact.to(evidence.got.dtype), evidence.expected):
+        return True
+    return _log_floor(evidence)
 
 
 def _p_to_gamma(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
@@ -207,6 +255,7 @@ MISCONCEPTIONS = [
                 "inf. Get log p from a stable log-softmax, and p from exp(log p).",
         quiz="logits#naive-softmax-overflow",
         wrong=_focal(_log_of_probability),
+        matches=_log_of_probability_matches,
     ),
     Mistake(
         id="ex09.focal-p-to-gamma", function="focal_loss",
@@ -350,4 +399,5 @@ MISCONCEPTIONS = [
         quiz="logits#naive-softmax-overflow",
         wrong=_naive_function(),
     ),
+    upcast("ex09", "focal_loss", _focal(_right)),
 ]
