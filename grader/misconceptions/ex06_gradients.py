@@ -70,6 +70,21 @@ def _ce_over_elements(logits: Tensor, target: Tensor) -> Tensor:
     return (probs - hot) / probs.numel()
 
 
+def _ce_kept_batch_shape(logits: Tensor, target: Tensor) -> Tensor:
+    """Right values, but a (C,) sample's gradient comes back as a (1, C) batch of one (batches
+    are right)."""
+    probs, hot, n = _ce_pieces(logits, target)
+    return (probs - hot) / n
+
+
+def _ce_global_max(logits: Tensor, target: Tensor) -> Tensor:
+    """The softmax shifted by the largest logit of the whole batch, not by each row's."""
+    rows, labels = _rows(logits, target)
+    exps = (rows - rows.max()).exp()
+    hot = F.one_hot(labels.long(), rows.shape[-1]).to(rows.dtype)
+    return _like((exps / exps.sum(-1, keepdim=True) - hot) / rows.shape[0], logits)
+
+
 def _ce_columns(logits: Tensor, target: Tensor) -> Tensor:
     """`grad[:, target] -= 1`: every row loses 1 at every class that any sample has."""
     probs, hot, n = _ce_pieces(logits, target)
@@ -238,6 +253,24 @@ MISCONCEPTIONS = [
                 "that number so that exp() never sees anything positive.",
         quiz="logits#naive-softmax-overflow",
         wrong=_naive_softmax_grad,
+    ),
+    Mistake(
+        id="ex06.ce-single-sample-kept-2d", function="cross_entropy_grad",
+        name="Returned a (1, C) gradient for a single (C,) sample",
+        message="Your cross_entropy_grad turned a (C,) sample into a batch of one, which is a good way to compute "
+                "it, but returned the (1, C) result. A gradient has its input's shape: squeeze the batch "
+                "dimension away again (or reshape to logits.shape) before returning.",
+        quiz="targets#target-shape",
+        wrong=_ce_kept_batch_shape,
+    ),
+    Mistake(
+        id="ex06.ce-global-max", function="cross_entropy_grad",
+        name="Shifted every logit by the batch's largest logit instead of each row's own maximum",
+        message="Your softmax subtracts logits.max(), one number for the whole batch. A row whose logits all sit "
+                "far below that maximum (say -1e4 against a 1e4 elsewhere) then has exp() = 0 everywhere and "
+                "0 / 0 = nan. Subtract each row's own maximum: logits.max(dim=-1, keepdim=True).",
+        quiz="logits#softmax-shift-invariant",
+        wrong=_ce_global_max,
     ),
     Mistake(
         id="ex06.ce-indexed-columns", function="cross_entropy_grad",

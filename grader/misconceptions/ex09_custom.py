@@ -119,6 +119,13 @@ def _log_of_probability_matches(evidence: Evidence) -> bool:
     return _log_floor(evidence)
 
 
+def _mean_over_elements(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """The right focal loss, but 'mean' over the (N, C) one-hot-masked table: divided by N * C."""
+    loss = _focal(_right)(input, target, gamma, alpha, "sum" if reduction == "mean" else reduction)
+    return loss / input.numel() if reduction == "mean" else loss
+
+
 def _p_to_gamma(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
     log_p = _pick(torch.log_softmax(input, -1), target)
     return -alpha_t * log_p.exp() ** gamma * log_p
@@ -190,6 +197,26 @@ def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mea
             hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype) * subtract_hot
             grad = gradient(log_probs.exp() - hot, len(target), grad_output)
             return (grad, None) if with_none else grad
+
+    return Wrong
+
+
+def _forward_over_elements() -> type[torch.autograd.Function]:
+    """forward: the mean over every element of the one-hot-masked (N, C) table (divided by
+    N * C); backward: ex06's formula, divided by N."""
+
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            log_probs = torch.log_softmax(logits, -1)
+            hot = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
+            ctx.save_for_backward(log_probs, hot)
+            return -(hot * log_probs).mean()
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            log_probs, hot = ctx.saved_tensors
+            return (log_probs.exp() - hot) / len(hot) * grad_output, None
 
     return Wrong
 
@@ -319,6 +346,15 @@ MISCONCEPTIONS = [
         wrong=_alpha_wrong_index(lambda input, target: input.argmax(-1)),
     ),
     Mistake(
+        id="ex09.focal-mean-over-elements", function="focal_loss",
+        name="'mean' divided by N * C: averaged the one-hot-masked table of every class",
+        message="Your 'mean' is the sum of the per-sample losses divided by N * C, as .mean() of an (N, C) table "
+                "masked by the one-hot targets gives. Each sample has one loss, at its true class: pick it "
+                "(gather, or sum the masked row) and average the N values.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_mean_over_elements,
+    ),
+    Mistake(
         id="ex09.no-bounds-check", function="focal_loss",
         name="Did not check the targets: an index outside [0, C) raised something else",
         message="focal_loss promises IndexError for a target outside [0, C). Indexing or gather with -1 or C "
@@ -389,6 +425,15 @@ MISCONCEPTIONS = [
                 "sample, so its gradient divides by N alone.",
         quiz="loss-scales#sum-vs-mean",
         wrong=_function(lambda error, n, upstream: error / error.numel() * upstream),
+    ),
+    Mistake(
+        id="ex09.forward-mean-over-elements", function=FUNCTION,
+        name="forward divided by N * C: the mean of the one-hot-masked (N, C) table",
+        message="Your forward returns -(one_hot * log_softmax).mean(), which divides by every element of the "
+                "table, N * C, where cross-entropy averages one loss per sample (divides by N). Sum each row "
+                "(or gather the true class) first, then take the mean over the N samples.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_forward_over_elements(),
     ),
     Mistake(
         id="ex09.function-naive-softmax", function=FUNCTION,
