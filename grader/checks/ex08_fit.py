@@ -142,8 +142,9 @@ def regression(t: CheckContext) -> None:
                f"minutes, far from the times ({y_mean:.4g} on average): training barely moved the model from "
                "where it started.", got=got, expected=expected, mistake=wrong.BARELY_TRAINED)
     t.fail(f"Your model's held-out MSE is {mse:.4g} min²; it should be at most {MAX_MSE:g} (noise alone gives "
-           f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer, or standardise "
-           "the data so that one learning rate suits every weight.", got=got, expected=expected)
+           f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer while watching the "
+           "loss fall; on raw data, standardising x and y lets one learning rate suit every weight.", got=got,
+           expected=expected)
 
 
 @checks.add(f"fit_classifier returns an nn.Module whose forward gives logits and whose held-out accuracy on "
@@ -183,5 +184,6 @@ def classifier(t: CheckContext) -> None:
                "(cross-entropy on logits, integer labels) and that the optimizer updates the model's parameters.",
                got=got, expected=f"at least {MIN_ACCURACY:.0%}", mistake=wrong.ONE_CLASS)
     t.fail(f"Your model's held-out accuracy is {accuracy:.1%}; it should be at least {MIN_ACCURACY:.0%} (chance "
-           f"is {1 / CLASSES:.0%}). Train longer, standardise the pixels, or give the network a hidden layer.",
+           f"is {1 / CLASSES:.0%}). Train longer while watching the loss fall, or give the network a hidden layer; "
+           "standardised pixels let one learning rate suit every weight.",
            got=got, expected=f"at least {MIN_ACCURACY:.0%}")

@@ -30,10 +30,10 @@ MISCONCEPTIONS = [
         id=PREDICTS_THE_MEAN, function="",
         name="The regression model predicts about the average time for every input",
         message="A model that gives nearly the same answer for every distance has learned only the average time. "
-                "Raw inputs of 1 to 20 km and targets of about 8 to 55 minutes make the gradients lopsided, so with a "
-                "small learning rate or few steps training stalls there. Standardise x and y (keep their means "
-                "and standard deviations inside the model), or use Adam, and train for a few hundred steps while "
-                "watching the loss fall.",
+                "On raw inputs of 1 to 20 km and targets of about 8 to 55 minutes the gradients are lopsided, and "
+                "with a small learning rate or few steps training stalls there: standardise x and y (keeping their "
+                "means and standard deviations inside the model) or use Adam. On data already standardised, the "
+                "model stopped too early: train for a few hundred steps while watching the loss fall.",
         quiz="loss-scales#mse-units",
     ),
     Mistake(
