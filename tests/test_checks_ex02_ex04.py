@@ -22,6 +22,7 @@ from lossgrade.results import ExerciseResult, Outcome, Status
 
 EXERCISES = {"ex02": "ex02_l1_huber", "ex03": "ex03_cross_entropy", "ex04": "ex04_bce"}
 QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step"}
+VALIDATION = ("-not-checked", "-message-incomplete")  # validations left out, named by refusal checks
 MISTAKES = [(exercise, mistake) for exercise, module in EXERCISES.items()
             for mistake in misconceptions.catalogue(module)]
 
@@ -38,7 +39,9 @@ def test_every_catalogued_mistake_is_caught_and_named(exercise, mistake):
     assert failed, f"{mistake.id} passes every check"
     named = {c.id: c.misconception.id for c in failed if c.misconception}
     assert mistake.id in named.values(), f"{mistake.id} is never named; failing checks: {[c.id for c in failed]}"
-    assert set(named.values()) == {mistake.id}, f"{mistake.id} is mistaken for another: {named}"
+    # the wrong implementations validate nothing, so a check that expects a refusal may name that too
+    others = {n for n in named.values() if n != mistake.id and not n.endswith(VALIDATION)}
+    assert not others, f"{mistake.id} is mistaken for another: {named}"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
-from lossgrade.checks.naming import expect_shapes_named
+from lossgrade.checks.naming import expect_refusal, expect_shapes_named
 
 checks = Checks("ex01_mse")
 
@@ -59,12 +59,14 @@ def gradients(t: CheckContext) -> None:
             hint="Compare input.shape with target.shape before any arithmetic, and put both in the message.")
 def shape_mismatch(t: CheckContext) -> None:
     why = "torch would broadcast (4, 1) against (4,) into a (4, 4) matrix of errors and train on nonsense."
-    expect_shapes_named(t, "mse_loss", t.randn(4, 1), t.randn(4), shapes=((4, 1), (4,)), why=why)
-    expect_shapes_named(t, "mse_loss", t.randn(3), t.randn(2), shapes=((3,), (2,)))
+    named = {"returned": "ex01.shape-not-checked", "incomplete": "ex01.shape-message-incomplete"}
+    expect_shapes_named(t, "mse_loss", t.randn(4, 1), t.randn(4), shapes=((4, 1), (4,)), why=why, **named)
+    expect_shapes_named(t, "mse_loss", t.randn(3), t.randn(2), shapes=((3,), (2,)), **named)
 
 
 @checks.add("mse_loss raises ValueError for a reduction other than 'mean', 'sum' or 'none'",
             hint="Check `reduction` against the three allowed names and raise ValueError otherwise.")
 def bad_reduction(t: CheckContext) -> None:
     for reduction in ("average", "MEAN", "max"):
-        t.expect_raises("mse_loss", t.randn(3), t.randn(3), reduction=reduction, errors=("ValueError",))
+        expect_refusal(t, "mse_loss", t.randn(3), t.randn(3), reduction=reduction, errors=("ValueError",),
+                       returned="ex01.reduction-not-checked")

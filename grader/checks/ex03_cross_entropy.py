@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
-from lossgrade.checks.naming import names_value
+from lossgrade.checks.naming import expect_refusal, names_value
 
 checks = Checks("ex03_cross_entropy")
 
@@ -182,7 +182,13 @@ def cross_entropy_target_out_of_range(t: CheckContext) -> None:
              (logits, torch.tensor([0, -1, 1]), -1), (logits[0], torch.tensor(4), 4),
              (logits[0], torch.tensor(-2), -2)]
     for scores, target, bad in cases:
-        reply = t.expect_raises("cross_entropy", scores, target, errors=("IndexError",), why=why)
+        first = t.learner.call("cross_entropy", scores, target, device=t.device)
+        if first.kind in ("raised",) and "out of bounds for dimension" in first.message:
+            t.fail(f"This call should raise IndexError naming target {bad}, but the indexing itself failed: "
+                   f"{first.error_type}: {first.message}", call=t.describe("cross_entropy", (scores, target), {}),
+                   expected=f"IndexError naming target {bad}", mistake="ex03.target-range-not-checked")
+        reply = expect_refusal(t, "cross_entropy", scores, target, errors=("IndexError",), why=why,
+                               returned="ex03.target-range-not-checked")
         if "target" not in reply.message.lower() or not names_value(reply.message, bad):
             t.fail(f"The IndexError is right, but its message should name the target that is out of range "
                    f"({bad}), as torch's \"Target {bad} is out of bounds.\" does: an error raised by indexing "
@@ -198,7 +204,8 @@ def cross_entropy_target_out_of_range(t: CheckContext) -> None:
 def cross_entropy_bad_arguments(t: CheckContext) -> None:
     logits, target = t.randn(4, 3), torch.tensor([0, 2, 1, 1])
     for reduction in ("average", "MEAN"):
-        t.expect_raises("cross_entropy", logits, target, reduction=reduction, errors=("ValueError",))
+        expect_refusal(t, "cross_entropy", logits, target, reduction=reduction, errors=("ValueError",),
+                       returned="ex03.reduction-not-checked")
     why = "Four rows of logits and three labels cannot be paired up; something upstream dropped a sample."
     t.expect_raises("cross_entropy", logits, target[:3], errors=("ValueError",), why=why)
     t.expect_raises("cross_entropy", logits, torch.tensor([0, 2, 1, 1, 0]), errors=("ValueError",), why=why)

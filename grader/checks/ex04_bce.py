@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.checks.naming import expect_refusal
 
 checks = Checks("ex04_bce")
 
@@ -114,11 +115,13 @@ def bce_gradients(t: CheckContext) -> None:
 def bce_bad_arguments(t: CheckContext) -> None:
     why = "Values outside [0, 1] are not probabilities: they are probably logits, which need the _with_logits version."
     for p in ([-0.1, 0.5, 0.3], [0.5, 1.2, 0.3], [2.3, -1.0, 0.4]):
-        t.expect_raises(BCE, torch.tensor(p), torch.tensor([1.0, 0.0, 1.0]), errors=("ValueError", "RuntimeError"),
-                        why=why)
-    t.expect_raises(BCE, _probabilities(t, 4, 1), t.rand(4), errors=("ValueError",),
-                    why="Broadcasting (4, 1) against (4,) would score every prediction against every label.")
-    t.expect_raises(BCE, t.rand(3), t.rand(3), reduction="average", errors=("ValueError",))
+        expect_refusal(t, BCE, torch.tensor(p), torch.tensor([1.0, 0.0, 1.0]), errors=("ValueError", "RuntimeError"),
+                       why=why, returned="ex04.range-not-checked")
+    expect_refusal(t, BCE, _probabilities(t, 4, 1), t.rand(4), errors=("ValueError",),
+                   why="Broadcasting (4, 1) against (4,) would score every prediction against every label.",
+                   returned="ex04.shape-not-checked")
+    expect_refusal(t, BCE, t.rand(3), t.rand(3), reduction="average", errors=("ValueError",),
+                   returned="ex04.reduction-not-checked")
 
 
 # --- binary_cross_entropy_with_logits ------------------------------------------------
@@ -201,6 +204,8 @@ def bce_logits_gradients(t: CheckContext) -> None:
 @checks.add("binary_cross_entropy_with_logits raises ValueError for different shapes or an unknown reduction",
             hint="Compare input.shape with target.shape, and reduction with the three names, before computing.")
 def bce_logits_bad_arguments(t: CheckContext) -> None:
-    t.expect_raises(BCE_LOGITS, t.randn(4, 1), t.rand(4), errors=("ValueError",),
-                    why="Broadcasting (4, 1) against (4,) would score every prediction against every label.")
-    t.expect_raises(BCE_LOGITS, t.randn(3), t.rand(3), reduction="average", errors=("ValueError",))
+    expect_refusal(t, BCE_LOGITS, t.randn(4, 1), t.rand(4), errors=("ValueError",),
+                   why="Broadcasting (4, 1) against (4,) would score every prediction against every label.",
+                   returned="ex04.shape-not-checked")
+    expect_refusal(t, BCE_LOGITS, t.randn(3), t.rand(3), reduction="average", errors=("ValueError",),
+                   returned="ex04.reduction-not-checked")

@@ -15,6 +15,7 @@ from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
+from lossgrade.checks.naming import names_value
 
 checks = Checks("ex05_targets")
 
@@ -104,9 +105,9 @@ def one_hot_shapes(t: CheckContext) -> None:
                  "label in the message.")
 def one_hot_out_of_range(t: CheckContext) -> None:
     why = "A label outside [0, C) is a bug in the data (classes numbered from 1?); indexing would hide it."
-    t.expect_raises("one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why)
-    t.expect_raises("one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why)
-    t.expect_raises("one_hot", torch.tensor([[0, 1], [-1, 2]]), 3, errors=("ValueError",), mention=("-1",),
+    _expect_refused(t, "one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why)
+    _expect_refused(t, "one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why)
+    _expect_refused(t, "one_hot", torch.tensor([[0, 1], [-1, 2]]), 3, errors=("ValueError",), mention=("-1",),
                     why="A negative label would silently count from the end: -1 would become class C-1.")
 
 
@@ -252,11 +253,24 @@ def stability(t: CheckContext) -> None:
 def target_out_of_range(t: CheckContext) -> None:
     logits = t.randn(4, 3)
     why = "A target outside [0, C) is a bug in the data (classes numbered from 1?); indexing would hide it."
-    t.expect_raises(CE, logits, torch.tensor([0, 1, 5, 2]), errors=("IndexError",), mention=("5",), why=why)
-    t.expect_raises(CE, logits, torch.tensor([0, -1, 1, 2]), errors=("IndexError",), mention=("-1",), why=why)
-    t.expect_raises(CE, t.randn(2, 3, 2), torch.tensor([[0, 3], [1, 1]]), errors=("IndexError",), mention=("3",))
-    t.expect_raises(CE, logits, torch.tensor([0, -100, 1, 2]), ignore_index=1, errors=("IndexError",),
-                    mention=("-100",), why="With ignore_index=1, -100 is an ordinary (invalid) target.")
+    _expect_index_error(t, logits, torch.tensor([0, 1, 5, 2]), 5, why=why)
+    _expect_index_error(t, logits, torch.tensor([0, -1, 1, 2]), -1, why=why)
+    _expect_index_error(t, t.randn(2, 3, 2), torch.tensor([[0, 3], [1, 1]]), 3)
+    _expect_index_error(t, logits, torch.tensor([0, -100, 1, 2]), -100, ignore_index=1,
+                        why="With ignore_index=1, -100 is an ordinary (invalid) target.")
+
+
+def _expect_index_error(t: CheckContext, logits: torch.Tensor, target: torch.Tensor, bad: int, why: str = "",
+                        **kwargs: Any) -> None:
+    """IndexError naming `bad`; another error type whose message names it is the catalogued mistake
+    of raising the wrong type (the check was written, the contract's type was not kept)."""
+    reply = t.learner.call(CE, logits, target, device=t.device, **kwargs)
+    if (reply.kind == "raised" and not reply.raised("IndexError") and not reply.not_implemented
+            and names_value(reply.message, bad)):
+        t.fail(f"This call should raise IndexError (as torch does), but your code {reply.explain()}",
+               call=t.describe(CE, (logits, target), kwargs), expected="IndexError raised",
+               mistake="ex05.target-error-not-indexerror")
+    t.expect_raises(CE, logits, target, errors=("IndexError",), mention=(str(bad),), why=why, **kwargs)
 
 
 @checks.add("cross_entropy_full raises what torch raises: ValueError for an unknown reduction or a batch size "
@@ -270,7 +284,7 @@ def bad_arguments(t: CheckContext) -> None:
         t.expect_raises(CE, logits, target, reduction=reduction, errors=("ValueError",))
     why = "Four rows of logits and three targets cannot be paired up; something upstream dropped a sample."
     t.expect_raises(CE, logits, target[:3], errors=("ValueError",), why=why)
-    t.expect_raises(CE, logits, target.to(torch.int32), errors=("RuntimeError",),
+    _expect_refused(t, CE, logits, target.to(torch.int32), errors=("RuntimeError",),
                     why="torch wants class indices as int64 (or uint8).")
     _expect_refused(t, CE, logits, torch.nn.functional.one_hot(target, 3), errors=("RuntimeError",),
                     why="Integer rows of the input's shape are one-hot labels given where class indices were "
@@ -279,6 +293,6 @@ def bad_arguments(t: CheckContext) -> None:
                     why="One weight per class: 3 classes, 4 weights.")
     t.expect_raises(CE, logits, _soft(t, 4, 3), weight=torch.ones(2), errors=("RuntimeError",),
                     why="One weight per class: 3 classes, 2 weights.")
-    t.expect_raises(CE, logits, target, label_smoothing=1.5, errors=("RuntimeError",))
+    _expect_refused(t, CE, logits, target, label_smoothing=1.5, errors=("RuntimeError",))
     t.expect_raises(CE, logits, _soft(t, 4, 3), ignore_index=1, errors=("RuntimeError",),
                     why="Probability targets have no class index to ignore.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lossgrade.checks import compare
 from lossgrade.checks.framework import CheckContext, Reply
 
 
@@ -30,17 +31,34 @@ def names_value(message: str, value: int) -> bool:
     return re.search(r"(?<![\d.\w])" + re.escape(str(value)) + r"(?![\d\w]|\.\d)", message) is not None
 
 
+def expect_refusal(t: CheckContext, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",),
+                   mention: tuple[str, ...] = (), why: str = "", returned: str | None = None, **kwargs: Any) -> Reply:
+    """`t.expect_raises`, and when the call returned a value instead of raising, the catalogued
+    mistake `returned` (a validation left out) is named: the evidence is the value itself."""
+    if returned is not None:
+        reply = t.learner.call(function, *args, device=t.device, **kwargs)
+        if reply.kind in ("tensor", "python") and not reply.violations and not reply.not_implemented:
+            wanted = " or ".join(errors)
+            t.fail(f"This call should raise {wanted}, but it returned a value. {why}".strip(),
+                   call=t.describe(function, args, kwargs), got=compare.show(reply.value),
+                   expected=f"{wanted} raised", output=reply.output, mistake=returned)
+    return t.expect_raises(function, *args, errors=errors, mention=mention, why=why, **kwargs)
+
+
 def expect_shapes_named(t: CheckContext, function: str, *args: Any, shapes: tuple[tuple[int, ...], ...],
-                        why: str = "", **kwargs: Any) -> Reply:
-    """`function(*args, **kwargs)` raises ValueError with a message naming every one of `shapes`."""
-    reply = t.expect_raises(function, *args, errors=("ValueError",), why=why, **kwargs)
+                        why: str = "", returned: str | None = None, incomplete: str | None = None,
+                        **kwargs: Any) -> Reply:
+    """`function(*args, **kwargs)` raises ValueError with a message naming every one of `shapes`;
+    `returned` is named when it returned a value, `incomplete` when the message misses a shape."""
+    reply = expect_refusal(t, function, *args, errors=("ValueError",), why=why, returned=returned, **kwargs)
     missing = [s for s in shapes if not names_shape(reply.message, s)]
     if missing:
         wanted = " and ".join(_written(s) for s in shapes)
         t.fail(f"The ValueError is right, but its message should name both shapes ({wanted}, written any way "
                "torch or you would write them: (4, 1), [4, 1], torch.Size([4, 1])), so the person who sees it "
                f"knows what to fix; it does not name {' or '.join(_written(s) for s in missing)}",
-               call=t.describe(function, args, kwargs), got=reply.message, expected=f"a message naming {wanted}")
+               call=t.describe(function, args, kwargs), got=reply.message, expected=f"a message naming {wanted}",
+               mistake=incomplete)
     return reply
 
 

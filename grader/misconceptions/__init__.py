@@ -337,3 +337,51 @@ def gradient_wrong_only_where(evidence: Evidence, where: torch.Tensor) -> bool:
         g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6)[~where].all() if g.shape == where.shape else
         torch.isclose(g.double().cpu(), w.double().cpu(), rtol=1e-4, atol=1e-6).all())
         for g, w in zip(evidence.grads[1:], evidence.expected_grads[1:]))
+
+
+# --- validations left out: named by the checks that expect a refusal and get a value ------
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def unvalidated(right: Callable[..., Any], *, shapes: bool = True, reduction: bool = True,
+                message: bool = True) -> Callable[..., Any]:
+    """`right` (torch's function, taking input, target, ...) with the validations that are
+    kept: the shapes compared (with a message naming both, or not), `reduction` checked;
+    what is dropped computes anyway (broadcasting, or no reduction for an unknown name)."""
+    def wrong(input: torch.Tensor, target: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        name = kwargs.get("reduction", args[0] if args else "mean")
+        if reduction and name not in REDUCTIONS:
+            raise ValueError(f"unknown reduction {name!r}")
+        if shapes and input.shape != target.shape:
+            raise ValueError(f"{tuple(input.shape)} vs {tuple(target.shape)}" if message else "the shapes differ")
+        if name not in REDUCTIONS:
+            kwargs = {**kwargs, "reduction": "none"}
+            args = ()
+        if input.shape != target.shape:
+            input, target = torch.broadcast_tensors(input, target)
+        return right(input, target, *args, **kwargs)
+    return wrong
+
+
+def validation_mistake(mistake_id: str, function: str, what: str, right: Callable[..., Any],
+                       **dropped: bool) -> Mistake:
+    """A mistake of leaving out one validation the docstring promises; `what` is one of
+    "shapes", "message", "reduction"."""
+    texts = {
+        "shapes": ("Did not refuse an input and a target of different shapes",
+                   "Given an (N, 1) input and an (N,) target your function returned a value: torch broadcast "
+                   "them into an (N, N) table of every prediction against every target, and the loss trains "
+                   "on nonsense. Compare input.shape with target.shape first and raise ValueError naming both."),
+        "message": ("Refused different shapes, but the message does not name both shapes",
+                    "Your ValueError is right, but its message leaves out a shape. The person who reads it has "
+                    "to find out which tensor is wrong and how: put both shapes in it (an f-string with "
+                    "input.shape and target.shape does)."),
+        "reduction": ("Did not refuse an unknown `reduction`",
+                      "Given reduction='average' (or 'MEAN') your function returned a value instead of raising "
+                      "ValueError. A typo in an argument should stop the program, not silently pick another "
+                      "behaviour: compare reduction with 'mean', 'sum' and 'none' first."),
+    }
+    name, message = texts[what]
+    return Mistake(id=mistake_id, function=function, name=name, message=message,
+                   quiz="loss-scales#sum-vs-mean" if what == "reduction" else "targets#target-shape",
+                   wrong=unvalidated(right, **dropped))

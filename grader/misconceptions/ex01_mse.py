@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, along_one_dim, reduce as _reduce, upcast
+from lossgrade.misconceptions import Mistake, along_one_dim, reduce as _reduce, upcast, validation_mistake
 
 
 def _squared(input: torch.Tensor, target: torch.Tensor, *_: object) -> torch.Tensor:
@@ -14,6 +14,10 @@ def _squared(input: torch.Tensor, target: torch.Tensor, *_: object) -> torch.Ten
 def _mean_along_dim(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     squared = _squared(input, target)
     return squared.mean(dim=0) if reduction == "mean" and squared.dim() > 1 else _reduce(squared, reduction)
+
+
+def _MSE(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return F.mse_loss(input, target, reduction=reduction)
 
 
 MISCONCEPTIONS = [
@@ -103,4 +107,7 @@ MISCONCEPTIONS = [
         wrong=lambda input, target, reduction="mean": _reduce(input**2 - target**2, reduction),
     ),
     upcast("ex01", "mse_loss", lambda input, target, reduction="mean": F.mse_loss(input, target, reduction=reduction)),
+    validation_mistake("ex01.shape-not-checked", "mse_loss", "shapes", _MSE, shapes=False),
+    validation_mistake("ex01.shape-message-incomplete", "mse_loss", "message", _MSE, message=False),
+    validation_mistake("ex01.reduction-not-checked", "mse_loss", "reduction", _MSE, reduction=False),
 ]

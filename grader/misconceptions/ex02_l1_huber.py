@@ -5,7 +5,9 @@ import torch
 
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, gradient_wrong_only_where, reduce as _reduce, upcast
+from lossgrade.misconceptions import (
+    Mistake, gradient_wrong_only_where, reduce as _reduce, upcast, validation_mistake,
+)
 
 
 def _huber_no_half(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
@@ -47,6 +49,22 @@ def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: st
                         delta: float = 1.0) -> torch.Tensor:
     d, quadratic, linear = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, 0.0) + torch.where(d > delta, linear, 0.0), reduction)
+
+
+def _mean_error(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (input - target).mean()
+
+
+def _l1(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return F.l1_loss(input, target, reduction=reduction)
+
+
+def _huber(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0) -> torch.Tensor:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if delta <= 0:
+        raise ValueError("delta must be > 0")
+    return F.huber_loss(input, target, reduction=reduction, delta=delta)
 
 
 MISCONCEPTIONS = [
@@ -203,4 +221,19 @@ MISCONCEPTIONS = [
     upcast("ex02", "l1_loss", lambda input, target, reduction="mean": F.l1_loss(input, target, reduction=reduction)),
     upcast("ex02", "huber_loss", lambda input, target, reduction="mean", delta=1.0:
            F.huber_loss(input, target, reduction=reduction, delta=delta)),
+    validation_mistake("ex02.shape-not-checked", "mean_error", "shapes", _mean_error, shapes=False),
+    validation_mistake("ex02.shape-message-incomplete", "mean_error", "message", _mean_error, message=False),
+    validation_mistake("ex02.reduction-not-checked", "l1_loss", "reduction", _l1, reduction=False),
+    validation_mistake("ex02.reduction-not-checked", "huber_loss", "reduction", _huber, reduction=False),
+    Mistake(
+        id="ex02.delta-not-checked", function="huber_loss",
+        name="Did not refuse a delta of 0 or less",
+        message="Given delta=0 (or a negative delta) your huber_loss returned a value. With delta <= 0 there is "
+                "no quadratic piece and the linear one has slope 0 or less: the loss is meaningless. Raise "
+                "ValueError for delta <= 0 before computing.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=lambda input, target, reduction="mean", delta=1.0: _huber(input, target, reduction, delta)
+        if delta > 0 else _reduce(delta * ((input - target).abs() - 0.5 * delta), reduction)
+        if reduction in ("mean", "sum", "none") else _huber(input, target, reduction, delta),
+    ),
 ]

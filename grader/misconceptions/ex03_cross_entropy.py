@@ -9,7 +9,7 @@ import torch
 
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, reduce as _reduce, upcast
+from lossgrade.misconceptions import REDUCTIONS, Mistake, reduce as _reduce, upcast
 
 
 def _shift_not_undone(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -61,6 +61,24 @@ def _single_sample_shape(logits: torch.Tensor, target: torch.Tensor, reduction: 
     if logits.dim() == 1:
         logits, target = logits.unsqueeze(0), target.reshape(1)
     return _cross_entropy_of(torch.log_softmax(logits, dim=-1), target, reduction)
+
+
+def _range_unchecked(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Right, but with no bound check: indexing raises its own error for C, and wraps -1 around."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if logits.dim() == 2 and target.shape[0] != logits.shape[0]:
+        raise ValueError("batch sizes differ")
+    log_probs = torch.log_softmax(logits, dim=-1)
+    if logits.dim() == 1:
+        return _reduce(-log_probs[target], reduction)
+    return _reduce(-log_probs[torch.arange(logits.shape[0]), target], reduction)
+
+
+def _reduction_unchecked(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if logits.dim() == 2 and target.shape[0] != logits.shape[0]:
+        raise ValueError("batch sizes differ")
+    return F.cross_entropy(logits, target, reduction=reduction if reduction in REDUCTIONS else "none")
 
 
 MISCONCEPTIONS = [
@@ -232,4 +250,23 @@ MISCONCEPTIONS = [
     ),
     upcast("ex03", "log_softmax", lambda logits, dim=-1: torch.log_softmax(logits, dim=dim)),
     upcast("ex03", "cross_entropy", lambda logits, target, reduction="mean": F.cross_entropy(logits, target, reduction=reduction)),
+    Mistake(
+        id="ex03.target-range-not-checked", function="cross_entropy",
+        name="Did not check the targets against [0, C): C itself or a negative target gets through",
+        message="A target outside [0, C) reached the indexing: a negative one silently counts from the end "
+                "(-1 becomes class C-1), and C itself fails inside torch with an error that names neither the "
+                "target nor the fix. Compare every target with 0 and with C (C is already out: the classes are "
+                "0 to C-1) and raise IndexError naming the target, as torch's 'Target 5 is out of bounds.'",
+        quiz="targets#index-out-of-range",
+        wrong=_range_unchecked,
+    ),
+    Mistake(
+        id="ex03.reduction-not-checked", function="cross_entropy",
+        name="Did not refuse an unknown `reduction`",
+        message="Given reduction='average' (or 'MEAN') your function returned a value instead of raising "
+                "ValueError. A typo in an argument should stop the program, not silently pick another "
+                "behaviour: compare reduction with 'mean', 'sum' and 'none' first.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_reduction_unchecked,
+    ),
 ]

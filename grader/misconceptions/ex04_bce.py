@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Evidence, Mistake, reduce as _reduce, upcast
+from lossgrade.misconceptions import Evidence, Mistake, reduce as _reduce, upcast, validation_mistake
 
 
 def _clamped_log(values: torch.Tensor) -> torch.Tensor:
@@ -153,6 +153,26 @@ def _empty_mean_zero(input: torch.Tensor, target: torch.Tensor, reduction: str =
     if input.numel() == 0 and reduction == "mean":
         return input.new_zeros(())
     return _right_bce(input, target, reduction)
+
+
+def _range_unchecked(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Validates the reduction and the shapes, but computes on inputs outside [0, 1] (nan)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"{tuple(input.shape)} vs {tuple(target.shape)}")
+    return _right_bce(input, target, reduction)
+
+
+def _bce(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if ((input < 0) | (input > 1)).any():
+        raise ValueError("probabilities must be in [0, 1]")
+    return F.binary_cross_entropy(input, target, reduction=reduction)
+
+
+def _bce_logits(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(input, target, reduction=reduction, pos_weight=pos_weight)
 
 
 MISCONCEPTIONS = [
@@ -351,4 +371,20 @@ MISCONCEPTIONS = [
     upcast("ex04", "binary_cross_entropy_with_logits",
            lambda input, target, reduction="mean", pos_weight=None:
            F.binary_cross_entropy_with_logits(input, target, reduction=reduction, pos_weight=pos_weight)),
+    Mistake(
+        id="ex04.range-not-checked", function="binary_cross_entropy",
+        name="Did not refuse inputs outside [0, 1]",
+        message="Given values such as -0.1 or 1.2 your binary_cross_entropy returned a value (nan, or a "
+                "number that means nothing). Values outside [0, 1] are not probabilities: most often they are "
+                "logits passed to the wrong function. Check the range first and raise ValueError, pointing to "
+                "the _with_logits version.",
+        quiz="logits#sigmoid-before-bce-with-logits",
+        wrong=_range_unchecked,
+    ),
+    validation_mistake("ex04.shape-not-checked", "binary_cross_entropy", "shapes", _bce, shapes=False),
+    validation_mistake("ex04.shape-not-checked", "binary_cross_entropy_with_logits", "shapes", _bce_logits,
+                       shapes=False),
+    validation_mistake("ex04.reduction-not-checked", "binary_cross_entropy", "reduction", _bce, reduction=False),
+    validation_mistake("ex04.reduction-not-checked", "binary_cross_entropy_with_logits", "reduction", _bce_logits,
+                       reduction=False),
 ]

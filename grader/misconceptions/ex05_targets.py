@@ -139,6 +139,74 @@ def _one_hot_int64(labels: Tensor, num_classes: int) -> Tensor:
     return F.one_hot(labels, num_classes)
 
 
+def _one_hot_unchecked(labels: Tensor, num_classes: int) -> Tensor:
+    """Compares each label with 0..C-1 without checking the range: a label outside gets a row of 0s."""
+    return (labels.unsqueeze(-1) == torch.arange(num_classes, device=labels.device)).to(torch.float32)
+
+
+def _int32_accepted(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                    reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    if target.dtype == torch.int32:
+        target = target.long()
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _smoothing_unchecked(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                         reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """The smoothing formula applied to any eps, 1.5 included (it is linear in eps)."""
+    if label_smoothing <= 1:
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    parts = [F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=eps) for eps in (0.0, 1.0)]
+    return (1 - label_smoothing) * parts[0] + label_smoothing * parts[1]
+
+
+def _smoothing_unweighted(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                          reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Index targets with weights and smoothing: the eps / C part sums the log-probabilities without
+    the class weights (the nll part is weighted, and 'mean' divides both by the total weight)."""
+    if weight is None or label_smoothing == 0 or _probabilities(input, target):
+        return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=label_smoothing)
+    class_dim = _class_dim(input)
+    log_probs = torch.log_softmax(input, class_dim)
+    kept = target != ignore_index
+    nll = F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction="none")
+    smooth = torch.where(kept, -log_probs.sum(class_dim), torch.zeros((), dtype=input.dtype))
+    num_classes = input.shape[class_dim]
+    losses = (1 - label_smoothing) * nll + label_smoothing / num_classes * smooth
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    return total / weight[torch.where(kept, target, 0)].masked_fill(~kept, 0).sum()
+
+
+def _probability_weights_ignored(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                 ignore_index: int = -100, reduction: str = "mean",
+                                 label_smoothing: float = 0.0) -> Tensor:
+    """Probability targets: `weight` left out of the terms."""
+    if _probabilities(input, target) and target.is_floating_point():
+        weight = None
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _value_error_for_range(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                           reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Checks the range, but raises ValueError where torch raises IndexError."""
+    if not target.is_floating_point() and target.shape != input.shape:
+        num_classes = input.shape[_class_dim(input)]
+        outside = (target != ignore_index) & ((target < 0) | (target >= num_classes))
+        if outside.any():
+            raise ValueError(f"Target {target[outside].flatten()[0].item()} is out of bounds.")
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
 MISCONCEPTIONS = [
     # --- one_hot
     Mistake(
@@ -249,4 +317,58 @@ MISCONCEPTIONS = [
            lambda input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0:
            F.cross_entropy(input, target, weight if weight is None else weight.float(), ignore_index=ignore_index,
                            reduction=reduction, label_smoothing=label_smoothing)),
+    Mistake(
+        id="ex05.one-hot-range-not-checked", function="one_hot",
+        name="Did not refuse a label outside [0, num_classes)",
+        message="Given a label of 7 with 5 classes (or -1), your one_hot returned rows instead of raising: the "
+                "bad label became a row of zeros, a sample that belongs to no class. Labels outside [0, C) "
+                "are a bug in the data; check them first and raise ValueError naming the label.",
+        quiz="targets#index-out-of-range",
+        wrong=_one_hot_unchecked,
+    ),
+    Mistake(
+        id="ex05.int32-target-accepted", function="cross_entropy_full",
+        name="Accepted int32 class indices (torch refuses them)",
+        message="Given int32 targets your function returned a loss. torch wants class indices as int64 (or "
+                "uint8) and raises RuntimeError otherwise; check the target's dtype rather than converting "
+                "silently, so that the same code behaves like torch's.",
+        quiz="targets#target-dtype",
+        wrong=_int32_accepted,
+    ),
+    Mistake(
+        id="ex05.label-smoothing-not-checked", function="cross_entropy_full",
+        name="Did not refuse label_smoothing above 1",
+        message="Given label_smoothing=1.5 your function returned a loss. eps is a share of probability, "
+                "between 0 and 1: above 1 the true class gets a negative target. torch raises RuntimeError; "
+                "check the range first.",
+        quiz="targets#label-smoothing-over-c-classes",
+        wrong=_smoothing_unchecked,
+    ),
+    Mistake(
+        id="ex05.smoothing-ignores-weight", function="cross_entropy_full",
+        name="Left the class weights out of the label-smoothing term",
+        message="With `weight` and label smoothing, your eps / C part sums the log-probabilities of all classes "
+                "unweighted. torch weighs that sum too: S_n = -sum_c w_c * log p_nc, so a class of weight 3 "
+                "counts three times in the smoothing as in the main term.",
+        quiz="targets#label-smoothing-over-c-classes",
+        wrong=_smoothing_unweighted,
+    ),
+    Mistake(
+        id="ex05.probability-weights-ignored", function="cross_entropy_full",
+        name="Left out the class weights for probability targets",
+        message="With probability targets your loss is the same with and without `weight`. The weights apply "
+                "to these targets too: each term is -w_c * y_c * log p_c (and 'mean' still divides by the "
+                "number of samples, not by the weights).",
+        quiz="targets#float-one-hot",
+        wrong=_probability_weights_ignored,
+    ),
+    Mistake(
+        id="ex05.target-error-not-indexerror", function="cross_entropy_full",
+        name="Raised ValueError (or another type) for a target out of range, not IndexError",
+        message="Your check for targets outside [0, C) is there and names the target, but raises another "
+                "error type. torch raises IndexError ('Target 5 is out of bounds.'), and code that catches "
+                "that error (or a test written against torch) relies on the type: raise IndexError.",
+        quiz="targets#index-out-of-range",
+        wrong=_value_error_for_range,
+    ),
 ]

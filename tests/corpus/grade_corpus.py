@@ -56,10 +56,10 @@ class Figures:
     misses: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        share = f"{100 * self.named_rightly / self.catalogued:.0f}%" if self.catalogued else "-"
+        share = f"{100 * self.named_rightly / self.wrong:.0f}%" if self.wrong else "-"
         return (f"{self.exercise}: correct passed {self.correct_passed}/{self.correct}, wrong failed "
-                f"{self.wrong_failed}/{self.wrong}, named rightly {self.named_rightly}/{self.catalogued} ({share}), "
-                f"named wrongly {self.named_wrongly}")
+                f"{self.wrong_failed}/{self.wrong}, named rightly {self.named_rightly}/{self.wrong} ({share}; "
+                f"{self.catalogued} declare a catalogued mistake), named wrongly {self.named_wrongly}")
 
 
 def declared(path: Path) -> frozenset[str]:

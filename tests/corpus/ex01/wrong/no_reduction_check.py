@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.reduction-not-checked
 """ex01: a learner's submission (verdict corpus)."""
 import torch
 

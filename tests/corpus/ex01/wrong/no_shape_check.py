@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.shape-not-checked
 """ex01: a learner's submission (verdict corpus)."""
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex02.shape-message-incomplete
 """ex02: a learner's submission (verdict corpus)."""
 import torch
 

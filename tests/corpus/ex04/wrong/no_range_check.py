@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex04.range-not-checked
 """ex04: a learner's submission (verdict corpus)."""
 from typing import Optional
 

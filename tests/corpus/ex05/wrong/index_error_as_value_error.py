@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.target-error-not-indexerror
 """ex05: a learner's submission (verdict corpus)."""
 from typing import Optional
 

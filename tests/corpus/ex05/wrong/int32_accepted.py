@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.int32-target-accepted
 """ex05: a learner's submission (verdict corpus)."""
 from typing import Optional
 
