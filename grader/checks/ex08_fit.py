@@ -144,7 +144,14 @@ def regression(t: CheckContext) -> None:
     t.fail(f"Your model's held-out MSE is {mse:.4g} min²; it should be at most {MAX_MSE:g} (noise alone gives "
            f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer while watching the "
            "loss fall; on raw data, standardising x and y lets one learning rate suit every weight.", got=got,
-           expected=expected)
+           expected=expected, mistake=wrong.STOPPED_TOO_EARLY if _follows(prediction, x_test) else None)
+
+
+def _follows(prediction: torch.Tensor, x_test: torch.Tensor) -> bool:
+    """The predictions rise with the distance (correlation above 0.9): the model has the task's
+    shape, only not yet its scale and offset."""
+    pair = torch.stack([prediction.flatten().double(), x_test.flatten().double()])
+    return bool(pair[0].std() > 0) and float(torch.corrcoef(pair)[0, 1]) > 0.9
 
 
 @checks.add(f"fit_classifier returns an nn.Module whose forward gives logits and whose held-out accuracy on "
@@ -186,4 +193,5 @@ def classifier(t: CheckContext) -> None:
     t.fail(f"Your model's held-out accuracy is {accuracy:.1%}; it should be at least {MIN_ACCURACY:.0%} (chance "
            f"is {1 / CLASSES:.0%}). Train longer while watching the loss fall, or give the network a hidden layer; "
            "standardised pixels let one learning rate suit every weight.",
-           got=got, expected=f"at least {MIN_ACCURACY:.0%}")
+           got=got, expected=f"at least {MIN_ACCURACY:.0%}",
+           mistake=wrong.STOPPED_TOO_EARLY if accuracy >= 1.5 / CLASSES else None)  # well above chance, not enough

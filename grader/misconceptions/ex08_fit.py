@@ -15,6 +15,7 @@ CLASS_INDICES = "ex08.returns-class-indices"
 ONE_OUTPUT = "ex08.one-output-for-classes"
 SQUASHED = "ex08.squashed-outputs"
 ONE_CLASS = "ex08.one-class-for-everything"
+STOPPED_TOO_EARLY = "ex08.stopped-too-early"
 
 MISCONCEPTIONS = [
     Mistake(
@@ -110,5 +111,15 @@ MISCONCEPTIONS = [
                 "one), a learning rate far too small or too large, or an optimizer built over other parameters "
                 "than the model's.",
         quiz="choosing-a-loss#mse-for-classification",
+    ),
+    Mistake(
+        id=STOPPED_TOO_EARLY, function="",
+        name="Training stopped before the model fit the data",
+        message="Your model has learned the shape of the task (its predictions follow the distance, or it gets "
+                "well above chance on the digits), but not enough of it: too few steps, a learning rate too "
+                "small, or, on raw numbers, one learning rate that cannot suit weights of very different scales. "
+                "Print the loss every 50 steps: while it still falls, train longer (or with a larger learning "
+                "rate, or Adam); standardising raw inputs and targets makes one learning rate suit them all.",
+        quiz="training-step#learning-rate-too-high",
     ),
 ]
