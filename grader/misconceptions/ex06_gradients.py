@@ -70,6 +70,14 @@ def _ce_over_elements(logits: Tensor, target: Tensor) -> Tensor:
     return (probs - hot) / probs.numel()
 
 
+def _ce_batches_only(logits: Tensor, target: Tensor) -> Tensor:
+    """Right for (N, C) batches; a (C,) sample raises, as softmax(dim=1) or indexing by rows does."""
+    if logits.dim() != 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    probs, hot, n = _ce_pieces(logits, target)
+    return (probs - hot) / n
+
+
 def _ce_kept_batch_shape(logits: Tensor, target: Tensor) -> Tensor:
     """Right values, but a (C,) sample's gradient comes back as a (1, C) batch of one (batches
     are right)."""
@@ -253,6 +261,16 @@ MISCONCEPTIONS = [
                 "that number so that exp() never sees anything positive.",
         quiz="logits#naive-softmax-overflow",
         wrong=_naive_softmax_grad,
+    ),
+    Mistake(
+        id="ex06.ce-single-sample-unhandled", function="cross_entropy_grad",
+        name="Handled (N, C) batches only: a single (C,) sample raised",
+        message="Your cross_entropy_grad is right for batches but raised on a single (C,) sample, whose "
+                "target is a 0-d tensor: dim=1, shape[1] or grad[rows, target] assume two dimensions. Turn a "
+                "(C,) sample into a batch of one (logits.unsqueeze(0), target.reshape(1)), compute, and give "
+                "the result the logits' shape again.",
+        quiz="targets#target-shape",
+        wrong=_ce_batches_only,
     ),
     Mistake(
         id="ex06.ce-single-sample-kept-2d", function="cross_entropy_grad",
