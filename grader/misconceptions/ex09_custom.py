@@ -136,6 +136,11 @@ def _gamma_multiplies(input: Tensor, target: Tensor, gamma: float, alpha_t: Tens
     return -alpha_t * (1 - log_p.exp()) * gamma * log_p
 
 
+def _gamma_ignored(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * (1 - log_p.exp()) * log_p
+
+
 def _no_minus(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
     return -_right(input, target, gamma, alpha_t)
 
@@ -300,6 +305,15 @@ MISCONCEPTIONS = [
                 "your loss is 0 everywhere, where focal loss should be plain cross-entropy.",
         quiz="loss-scales#confident-and-wrong",
         wrong=_focal(_gamma_multiplies),
+    ),
+    Mistake(
+        id="ex09.gamma-ignored", function="focal_loss",
+        name="Left gamma out: the factor is (1 - p) whatever gamma is",
+        message="Your focal factor is (1 - p_n), the value for gamma = 1, whatever gamma the caller passes. The "
+                "factor is (1 - p_n) ** gamma: gamma = 0 must give plain cross-entropy, and gamma = 2 (the "
+                "default) turns an easy sample at p = 0.9 down 100 times, not 10.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_gamma_ignored),
     ),
     Mistake(
         id="ex09.focal-sign", function="focal_loss",
