@@ -431,7 +431,7 @@ def _huber_upcast(input, target, reduction="mean", delta=1.0):
 def test_a_result_upcast_to_float32_fails_and_is_named():
     result = grade_inprocess("ex02", {"huber_loss": _huber_upcast})
     assert result.status is Status.FAILED
-    assert _named(result) == {"ex02.upcast-low-precision"}
+    assert _named(result) - {"ex02.delta-not-checked"} == {"ex02.upcast-low-precision"}  # (no delta check)
 
 
 def _ce_bounded(upper_inclusive: bool, check: bool = True):
@@ -472,7 +472,7 @@ def test_ex04_relu_formula_fails_at_logit_zero_and_is_named():
     result = grade_inprocess("ex04", {"binary_cross_entropy_with_logits": _relu_formula})
     assert "bce_logits_gradients" in _failing_ids(result)  # (it validates nothing either)
     assert "bce_logits_reductions" not in _failing_ids(result)  # its values are right
-    assert _named(result) == {"ex04.logits-kink-at-zero"}
+    assert {n for n in _named(result) if not n.endswith(VALIDATION)} == {"ex04.logits-kink-at-zero"}
 
 
 def _bce_empty_zero(input, target, reduction="mean"):

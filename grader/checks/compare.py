@@ -6,7 +6,6 @@ Tolerances follow torch's own tests: tight in float64, ~1e-5 relative in float32
 from __future__ import annotations
 
 import inspect
-import struct
 from typing import Any, Callable
 
 import torch
@@ -67,9 +66,9 @@ def show(value: Any) -> str:
         if value.numel() == 0:
             return head + " (empty)"
         if value.dim() == 0:
-            return f"tensor({_number(value.item())}, dtype={dtype_name(value.dtype)})"
+            return f"tensor({_number(value.item(), value.dtype)}, dtype={dtype_name(value.dtype)})"
         flat = value.detach().flatten()
-        numbers = ", ".join(_number(v) for v in flat[:SHOWN_ELEMENTS].tolist())
+        numbers = ", ".join(_number(v, value.dtype) for v in flat[:SHOWN_ELEMENTS].tolist())
         more = ", ..." if flat.numel() > SHOWN_ELEMENTS else ""
         return f"{head} [{numbers}{more}]"
     if isinstance(value, str):
@@ -79,21 +78,30 @@ def show(value: Any) -> str:
     return repr(value)
 
 
-def _number(value: float | int | bool) -> str:
-    """6 significant digits, or as many more as it takes to tell the value from the rounder
-    number 6 digits would show (1 - 1e-10 is 0.9999999999, not 1)."""
+def _number(value: float | int | bool, dtype: torch.dtype | None = None) -> str:
+    """6 significant digits; more where 6 digits would make a value look exact that is not,
+    by more than its dtype's rounding (a float64 1 - 1e-10 is 0.9999999999, not 1)."""
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
     short = f"{value:.6g}"
-    if float(short) == value or value != value or abs(value) == float("inf"):
+    if value != value or abs(value) == float("inf"):
         return short
     digits = short.lstrip("-").split("e")[0].replace(".", "").strip("0")
-    if len(digits) >= 6:
-        return short  # visibly rounded already
-    for code in ("f", "e"):  # a float32 or float16 value: these digits are that number itself
-        if struct.unpack(code, struct.pack(code, float(short)))[0] == value:
-            return short
+    eps = torch.finfo(dtype).eps if dtype is not None and dtype.is_floating_point else 2.0**-52
+    if len(digits) >= 6 or abs(value - float(short)) <= 4 * eps * abs(value):
+        return short
+    for precision in range(7, 18):
+        longer = f"{value:.{precision}g}"
+        if _same_in(float(longer), value, dtype):
+            return longer
     return repr(value)
+
+
+def _same_in(candidate: float, value: float, dtype: torch.dtype | None) -> bool:
+    """Whether `candidate` rounds to `value` in `dtype` (float64 when None)."""
+    if dtype is None or dtype == torch.float64:
+        return candidate == value
+    return bool(torch.tensor(candidate, dtype=dtype).item() == value)
 
 
 def describe_call(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any], device: str) -> str:

@@ -256,7 +256,7 @@ MISCONCEPTIONS = [
         message="A target outside [0, C) reached the indexing: a negative one silently counts from the end "
                 "(-1 becomes class C-1), and C itself fails inside torch with an error that names neither the "
                 "target nor the fix. Compare every target with 0 and with C (C is already out: the classes are "
-                "0 to C-1) and raise IndexError naming the target, as torch's 'Target 5 is out of bounds.'",
+                "0 to C-1) and raise IndexError naming the target, as torch's 'Target 5 is out of bounds.' does.",
         quiz="targets#index-out-of-range",
         wrong=_range_unchecked,
     ),
