@@ -136,6 +136,24 @@ def _gamma_multiplies(input: Tensor, target: Tensor, gamma: float, alpha_t: Tens
     return -alpha_t * (1 - log_p.exp()) * gamma * log_p
 
 
+def _default_gamma_one(input: Tensor, target: Tensor, gamma: float = 1.0, alpha: Tensor | None = None,
+                       reduction: str = "mean") -> Tensor:
+    return _focal(_right)(input, target, gamma, alpha, reduction)
+
+
+def _other_default_gamma(evidence: Evidence) -> bool:
+    """Called without gamma, the learner's loss is the focal loss for another gamma than 2."""
+    if "gamma" in evidence.kwargs or len(evidence.args) > 2 or evidence.expected is None:
+        return False
+    kwargs = {k: v for k, v in evidence.kwargs.items() if k in ("alpha", "reduction")}
+    with torch.no_grad():
+        for gamma in (0.0, 0.5, 1.0, 1.5, 2.5, 3.0, 5.0):
+            value = _focal(_right)(*evidence.args, gamma=gamma, **kwargs)
+            if behaves_like(evidence.got, value.to(evidence.got.dtype), evidence.expected):
+                return True
+    return False
+
+
 def _gamma_ignored(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
     log_p = _pick(torch.log_softmax(input, -1), target)
     return -alpha_t * (1 - log_p.exp()) * log_p
@@ -314,6 +332,16 @@ MISCONCEPTIONS = [
                 "default) turns an easy sample at p = 0.9 down 100 times, not 10.",
         quiz="loss-scales#confident-and-wrong",
         wrong=_focal(_gamma_ignored),
+    ),
+    Mistake(
+        id="ex09.default-gamma", function="focal_loss",
+        name="The default gamma is not 2",
+        message="Called without gamma, your focal loss uses another gamma than the 2.0 that the signature "
+                "promises (`gamma: float = 2.0`): with gamma given it is right. Keep the default of the stub's "
+                "signature.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_default_gamma_one,
+        matches=_other_default_gamma,
     ),
     Mistake(
         id="ex09.focal-sign", function="focal_loss",
