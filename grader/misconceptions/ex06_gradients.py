@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, upcast
+from lossgrade.misconceptions import Evidence, Mistake, upcast
 
 Tensor = torch.Tensor
 
@@ -132,6 +132,24 @@ def _bce_wrt_probability(input: Tensor, target: Tensor) -> Tensor:
 def _bce_unstable_sigmoid(input: Tensor, target: Tensor) -> Tensor:
     e = input.exp()
     return (e / (1 + e) - target) / input.numel()
+
+
+def _bce_clamped(input: Tensor, target: Tensor) -> Tensor:
+    return (torch.sigmoid(input).clamp(1e-7, 1 - 1e-7) - target) / input.numel()
+
+
+def _clamped_signature(evidence: Evidence) -> bool:
+    """Wrong only where the sigmoid saturates (within 1e-3 of 0 or 1), and there by at most
+    1e-3 / n: a probability clamped into [eps, 1 - eps] (or an eps added) before subtracting."""
+    got, expected = evidence.got.double().cpu(), evidence.expected
+    if expected is None or got.shape != expected.shape or got.numel() == 0:
+        return False
+    expected = expected.double().cpu()
+    p = torch.sigmoid(evidence.args[0].double().cpu())
+    wrong = ~torch.isclose(got, expected, rtol=1e-7, atol=1e-9)
+    saturated = (p < 1e-3) | (p > 1 - 1e-3)
+    small = (got - expected).abs() * got.numel() <= 1e-3
+    return bool(wrong.any()) and bool((saturated & small)[wrong].all())
 
 
 def _ce(formula: Callable[[Tensor, Tensor, int], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
@@ -389,6 +407,17 @@ MISCONCEPTIONS = [
                 "overflows.",
         quiz="logits#naive-softmax-overflow",
         wrong=_elementwise(_bce_unstable_sigmoid),
+    ),
+    Mistake(
+        id="ex06.bce-clamped-sigmoid", function="bce_with_logits_grad",
+        name="Clamped the sigmoid into [eps, 1 - eps] (or added an eps)",
+        message="Your gradient is right except at saturated logits, where it is off by about eps / n: the "
+                "probability was clamped (Keras-style) or nudged by an epsilon. The gradient of BCE on logits, "
+                "(sigmoid(x) - y) / n, is finite for every logit, so it needs no clamp; autograd's is exact "
+                "there, and so must yours be.",
+        quiz="loss-scales#log-zero-clamp",
+        wrong=_elementwise(_bce_clamped),
+        matches=_clamped_signature,
     ),
     Mistake(
         id="ex06.bce-averaged-the-gradient", function="bce_with_logits_grad",
