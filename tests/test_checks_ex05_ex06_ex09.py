@@ -43,7 +43,7 @@ def test_catalogue_entries_are_well_formed(exercise):
     functions = catalog.resolve(exercise).functions
     questions = library.question_ids()
     assert len(mistakes) >= 4
-    assert len({m.id for m in mistakes}) == len(mistakes)
+    assert len({(m.id, m.function) for m in mistakes}) == len(mistakes)  # one upcast entry per function
     for mistake in mistakes:
         assert re.fullmatch(rf"{exercise}\.[a-z0-9]+(-[a-z0-9]+)*", mistake.id), mistake.id
         assert mistake.function in functions and callable(mistake.wrong)
@@ -355,3 +355,107 @@ def test_a_learners_own_gradcheck_cannot_pass_a_wrong_backward(grade_source):
         assert check.misconception and check.misconception.id == "ex09.backward-gradient-of-sum"
     assert "finite differences" in by_id["ex09_custom.function_gradcheck"].feedback.message
     assert by_id["ex09_custom.focal_gammas[cpu]"].outcome is Outcome.NOT_STARTED
+
+
+# --- issue 17: names that the evidence singles out, and promises held -------------------------
+def _ex06(cross_entropy_grad=None, mse_grad=None, bce_with_logits_grad=None):
+    from conftest import grade_inprocess
+
+    reference = runner_reference("ex06")
+    return grade_inprocess("ex06", {
+        "mse_grad": mse_grad or reference.mse_grad,
+        "cross_entropy_grad": cross_entropy_grad or reference.cross_entropy_grad,
+        "bce_with_logits_grad": bce_with_logits_grad or reference.bce_with_logits_grad})
+
+
+def runner_reference(exercise):
+    from lossgrade import runner
+
+    return runner.reference(catalog.resolve(exercise))
+
+
+def _checked_ce(scale):
+    """A cross_entropy_grad that is right but for its divisor, `scale(logits)`."""
+    import torch
+
+    def cross_entropy_grad(logits, target):
+        C = logits.shape[-1]
+        if ((target < 0) | (target >= C)).any():
+            raise IndexError(f"Target {target[(target < 0) | (target >= C)].flatten()[0].item()} is out of bounds.")
+        hot = torch.nn.functional.one_hot(target, C).to(logits.dtype)
+        return (torch.softmax(logits, dim=-1) - hot) / scale(logits)
+
+    return cross_entropy_grad
+
+
+def test_ex06_n_from_shape0_is_named_as_the_single_sample_slip_not_n_times_c():
+    failed = _failed(_ex06(cross_entropy_grad=_checked_ce(lambda logits: logits.shape[0])))
+    assert {c.id for c in failed} == {"ex06_gradients.worked_examples", "ex06_gradients.cross_entropy_grad_shapes[cpu]",
+                                      "ex06_gradients.stability[cpu]"}
+    assert {c.misconception.id if c.misconception else None for c in failed} == {"ex06.ce-single-sample-n"}
+    for check in failed:  # only the (C,) sample is wrong: each check showed a batch right first
+        assert "float32[3]" in check.feedback.call or "[6]" in check.feedback.call or "[4]" in check.feedback.call
+
+
+def test_ex06_dividing_by_every_element_is_named_on_a_batch_never_as_the_single_sample_slip():
+    failed = _failed(_ex06(cross_entropy_grad=_checked_ce(lambda logits: logits.numel())))
+    named = {c.misconception.id if c.misconception else None for c in failed}
+    assert named == {"ex06.ce-divided-by-elements"}
+
+
+def test_ex06_worked_example_hint_divides_bce_by_every_element():
+    from lossgrade import runner
+
+    checks = {c.id: c for c in runner.checks_for(catalog.resolve("ex06")).all}
+    hint = checks["ex06_gradients.worked_examples"].hint
+    assert "1 / N for the others" not in hint and "1 / n for BCE" in hint
+
+
+def test_ex06_index_error_must_name_the_target_as_the_docstring_shows():
+    import torch
+
+    reference = runner_reference("ex06")
+
+    def vague(logits, target):
+        if ((target < 0) | (target >= logits.shape[-1])).any():
+            raise IndexError("a target is out of bounds")
+        return reference.cross_entropy_grad(logits, target)
+
+    def unchecked(logits, target):  # -1 silently counts from the end
+        rows = logits if logits.dim() == 2 else logits.unsqueeze(0)
+        grad = torch.softmax(rows, dim=-1)
+        grad[torch.arange(len(rows)), target.reshape(-1)] -= 1
+        return (grad / len(rows)).reshape(logits.shape)
+
+    failed = {c.id: c for c in _failed(_ex06(cross_entropy_grad=vague))}
+    assert set(failed) == {"ex06_gradients.bad_arguments"}
+    assert "should mention 4" in failed["ex06_gradients.bad_arguments"].feedback.message
+    assert failed["ex06_gradients.bad_arguments"].misconception is None  # that code did check
+    failed = {c.id: c for c in _failed(_ex06(cross_entropy_grad=unchecked))}
+    assert set(failed) == {"ex06_gradients.bad_arguments"}
+    assert failed["ex06_gradients.bad_arguments"].misconception.id == "ex06.ce-no-bounds-check"
+
+
+def test_ex06_a_gradient_upcast_to_float32_fails_in_half_precision():
+    reference = runner_reference("ex06")
+    failed = {c.id: c for c in _failed(_ex06(mse_grad=lambda x, y: reference.mse_grad(x.float(), y.float())))}
+    assert "ex06_gradients.half_precision[cpu]" in failed
+    assert "should be float16" in failed["ex06_gradients.half_precision[cpu]"].feedback.message
+    assert {c.misconception.id for c in failed.values()} == {"ex06.upcast-low-precision"}
+
+
+def test_ex09_alpha_by_sample_is_named_where_n_equals_c():
+    reference = runner_reference("ex09")
+
+    def focal_loss(input, target, gamma=2.0, alpha=None, reduction="mean"):
+        if alpha is None:
+            return reference.focal_loss(input, target, gamma, None, reduction)
+        loss = alpha * reference.focal_loss(input, target, gamma, None, "none")  # alpha[n], not alpha[t_n]
+        return {"mean": loss.mean, "sum": loss.sum}.get(reduction, lambda: loss)()
+
+    from conftest import grade_inprocess
+
+    failed = {c.id: c for c in _failed(grade_inprocess("ex09", {"focal_loss": focal_loss}))}
+    assert set(failed) == {"ex09_custom.focal_alpha[cpu]", "ex09_custom.focal_stability[cpu]"}  # both have alpha
+    assert failed["ex09_custom.focal_alpha[cpu]"].misconception.id == "ex09.alpha-by-sample"  # not a raise: N == C
+    assert {c.misconception.id for c in failed.values()} == {"ex09.alpha-by-sample"}

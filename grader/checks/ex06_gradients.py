@@ -7,19 +7,34 @@ sandbox refuses torch.autograd.grad, Tensor.backward and requires_grad_ at run t
 
 Shapes are chosen so that each slip shows: more than one sample and more than one class
 (a missing 1/N, N * C instead of N), a (C,) sample (N is 1, not C), 3-D tensors (n is every
-element, not the first dimension).
+element, not the first dimension). Within a check, every (C,) sample comes after an (N, C)
+batch, so a learner who fails only the (C,) case is right on batches: the diagnosis then
+names the single-sample slip (N taken from `logits.shape[0]`), not "divided by N * C".
 """
 from __future__ import annotations
 
 import torch
-
-from lossgrade.checks.framework import CheckContext, Checks
+from lossgrade.checks.framework import CheckContext, Checks, Failure
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
+from lossgrade.checks.raising import expect_raises_named
+from lossgrade.misconceptions import by_id
 
 checks = Checks("ex06_gradients")
 
 DTYPES = (torch.float32, torch.float64)
+HALF_DTYPES = (torch.float16, torch.bfloat16)
 ELEMENT_SHAPES = [(4, 3), (1,), (1, 5), (7,), (2, 3, 4), ()]
+
+
+def _expect_sample(t: CheckContext, logits: torch.Tensor, target: torch.Tensor) -> None:
+    """cross_entropy_grad of one (C,) sample, which every check asks after a batch it got right:
+    code that raises here handles batches only."""
+    try:
+        t.expect_close("cross_entropy_grad", logits, target)
+    except Failure as failure:
+        if failure.misconception is None and failure.feedback.message.startswith("Your code raised "):
+            raise Failure(failure.feedback, by_id(t.module, "ex06.ce-single-sample-unhandled").as_result()) from None
+        raise
 
 
 def _labels(t: CheckContext, *shape: int, dtype: torch.dtype) -> torch.Tensor:
@@ -33,7 +48,8 @@ def _labels(t: CheckContext, *shape: int, dtype: torch.dtype) -> torch.Tensor:
                  "every element), by 1 / N for cross-entropy (N: the samples).")
 def worked_examples(t: CheckContext) -> None:
     t.expect_close("mse_grad", torch.tensor([2.5, 3.1, 4.8]), torch.tensor([2.0, 3.0, 5.0]))
-    t.expect_close("cross_entropy_grad", torch.tensor([2.0, 1.0, 0.1]), torch.tensor(0))
+    t.expect_close("cross_entropy_grad", torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]))
+    _expect_sample(t, torch.tensor([2.0, 1.0, 0.1]), torch.tensor(0))
     t.expect_close("bce_with_logits_grad", torch.tensor([2.0, -1.0, 0.0]), torch.tensor([1.0, 0.0, 1.0]))
 
 
@@ -55,8 +71,10 @@ def cross_entropy_grad_shapes(t: CheckContext) -> None:
     for dtype in DTYPES:
         t.expect_close("cross_entropy_grad", t.randn(5, 4, dtype=dtype, scale=2.0), torch.tensor([3, 0, 2, 2, 1]))
         t.expect_close("cross_entropy_grad", t.randn(3, 10, dtype=dtype, scale=2.0), t.randint(10, 3))
-        t.expect_close("cross_entropy_grad", t.randn(1, 6, dtype=dtype, scale=2.0), torch.tensor([4]))
-        t.expect_close("cross_entropy_grad", t.randn(6, dtype=dtype, scale=2.0), torch.tensor(2))
+        t.expect_close("cross_entropy_grad", torch.zeros(2, 5, dtype=dtype), torch.tensor([4, 0]))
+        sample = t.randn(6, dtype=dtype, scale=2.0)
+        t.expect_close("cross_entropy_grad", sample.unsqueeze(0), torch.tensor([4]))
+        _expect_sample(t, sample, torch.tensor(4))
 
 
 @checks.add("bce_with_logits_grad equals autograd's gradient of mean BCE-with-logits for every shape, with "
@@ -69,6 +87,18 @@ def bce_grad_shapes(t: CheckContext) -> None:
             t.expect_close("bce_with_logits_grad", t.randn(*shape, dtype=dtype, scale=3.0),
                            _labels(t, *shape, dtype=dtype))
         t.expect_close("bce_with_logits_grad", t.randn(3, 4, dtype=dtype, scale=3.0), t.rand(3, 4, dtype=dtype))
+        t.expect_close("bce_with_logits_grad", torch.zeros(2, 3, dtype=dtype), torch.tensor([[1.0, 0.0, 0.5]] * 2,
+                                                                                            dtype=dtype))
+
+
+@checks.add("each gradient keeps the input's dtype and shape in float16 and bfloat16 too", devices=True,
+            hint="Compute with tensor operations on the inputs, in their dtype: no .float(), .double() or Python "
+                 "floats of whole tensors. A gradient has its input's dtype.")
+def half_precision(t: CheckContext) -> None:
+    for dtype in HALF_DTYPES:
+        t.expect_close("mse_grad", t.randn(4, 3, dtype=dtype, scale=3.0), t.randn(4, 3, dtype=dtype))
+        t.expect_close("cross_entropy_grad", t.randn(4, 5, dtype=dtype, scale=2.0), torch.tensor([1, 4, 0, 2]))
+        t.expect_close("bce_with_logits_grad", t.randn(4, 3, dtype=dtype, scale=3.0), _labels(t, 4, 3, dtype=dtype))
 
 
 @checks.add("cross_entropy_grad and bce_with_logits_grad are finite and exact for logits as large as 1e4 "
@@ -79,22 +109,25 @@ def stability(t: CheckContext) -> None:
     for dtype in DTYPES:
         logits = large_logits(dtype)
         t.expect_close("cross_entropy_grad", logits, LARGE_LOGITS_TARGET)
-        t.expect_close("cross_entropy_grad", logits[2], torch.tensor(1))
+        _expect_sample(t, logits[2], torch.tensor(1))
         big = torch.tensor([1e4, -1e4, 1e4, -1e4, 0.0, 50.0, -50.0], dtype=dtype)
         t.expect_close("bce_with_logits_grad", big, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0], dtype=dtype))
 
 
 @checks.add("mse_grad and bce_with_logits_grad raise ValueError when the shapes differ (an (N, 1) input "
-            "against (N,) labels included), and cross_entropy_grad raises IndexError for a target outside "
+            "against (N,) labels included), and cross_entropy_grad raises IndexError naming a target outside "
             "[0, C)",
             hint="Compare the shapes before any arithmetic: broadcasting (4, 1) against (4,) would quietly "
-                 "make a (4, 4) gradient. For class indices, check 0 <= t < C first.")
+                 "make a (4, 4) gradient. For class indices, check 0 <= t < C first, and name the bad target.")
 def bad_arguments(t: CheckContext) -> None:
     for function in ("mse_grad", "bce_with_logits_grad"):
-        t.expect_raises(function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32), errors=("ValueError",),
-                        why="Broadcasting (4, 1) against (4,) gives a (4, 4) result: a gradient for nothing.")
-        t.expect_raises(function, t.randn(3), t.randn(2), errors=("ValueError",))
+        expect_raises_named(t, "ex06.no-shape-check", function, t.randn(4, 1), _labels(t, 4, dtype=torch.float32),
+                errors=("ValueError",), why="Broadcasting (4, 1) against (4,) gives a (4, 4) result: a gradient for "
+                                            "nothing.")
+        expect_raises_named(t, "ex06.no-shape-check", function, t.randn(3), t.randn(2), errors=("ValueError",))
     why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
     logits = t.randn(3, 4)
-    t.expect_raises("cross_entropy_grad", logits, torch.tensor([0, 4, 1]), errors=("IndexError",), why=why)
-    t.expect_raises("cross_entropy_grad", logits, torch.tensor([0, -1, 1]), errors=("IndexError",), why=why)
+    for bad in (4, -1):
+        expect_raises_named(t, "ex06.ce-no-bounds-check", "cross_entropy_grad", logits, torch.tensor([0, bad, 1]),
+                errors=("IndexError",), mention=(str(bad),), why=why)
+

@@ -321,7 +321,7 @@ def evaluate_changes_nothing(t: CheckContext) -> None:
                "forward pass did not run under torch.no_grad().", call=call, mistake=wrong.EVAL_NO_GRAD)
     if not report["grad_enabled_after"]:
         t.fail("evaluate left autograd switched off for the code that runs after it; use `with torch.no_grad():`, "
-               "which switches it back on by itself.", call=call)
+               "which switches it back on by itself.", call=call, mistake=wrong.EVAL_GRAD_LEFT_OFF)
 
 
 @checks.add("evaluate leaves the model in the mode it found: a training model goes back to train mode, a model "

@@ -86,24 +86,26 @@ def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_tes
         t.fail(stopped, call=call, output=reply.output)
     if not report.get("is_module"):
         t.fail(f"{function} returned a {report.get('type')}, not a model. Return the trained nn.Module itself "
-               "(`return model`), not its predictions, its loss or a tuple.", call=call, output=reply.output)
+               "(`return model`), not its predictions, its loss or a tuple.", call=call, output=reply.output,
+               mistake=wrong.NOT_A_MODULE)
     output = report.get("output") or {}
     if not isinstance(output.get("value"), torch.Tensor):
         t.fail(f"The model's forward returned a {output.get('type')}; it should return a tensor.", call=call)
     value: torch.Tensor = output["value"]
     if not value.is_floating_point():
         t.fail(f"The model's output has dtype {compare.dtype_name(value.dtype)}; it should be a float tensor.",
-               call=call)
+               call=call, mistake=wrong.CLASS_INDICES if num_classes is not None else None)
     if not bool(torch.isfinite(value).all()):
         t.fail("The model's output holds nan or inf: training diverged (learning rate too high?) or a scale "
-               "divides by zero.", call=call, got=compare.show(value))
+               "divides by zero.", call=call, got=compare.show(value), mistake=wrong.DIVERGED)
     return value.double()
 
 
 @checks.add(f"fit_regression returns an nn.Module whose held-out MSE on delivery times is at most {MAX_MSE:g} "
             f"(the noise alone gives {NOISE_STD ** 2:g}), trained within {FIT_SECONDS:g} s",
             hint="MSE loss, one output. Standardise x and y with the training data's mean and std, kept inside "
-                 "the model, and train with Adam (lr 0.01-0.03) for a few hundred full-batch steps.")
+                 "the model (forward converts its output back to minutes), and train with Adam (lr 0.01-0.03) for "
+                 "a few hundred full-batch steps.")
 def regression(t: CheckContext) -> None:
     x, y = delivery_times(t, 200)
     x_test, y_test = delivery_times(t, 1000)
@@ -111,7 +113,8 @@ def regression(t: CheckContext) -> None:
     if prediction.shape != y_test.shape:
         t.fail(f"The model's output has shape {compare.shape(prediction)}, but for {len(x_test)} distances of "
                f"shape {compare.shape(x_test)} it should be {compare.shape(y_test)}: one time per row. (An (N,) "
-               "output against (N, 1) targets would broadcast into an (N, N) matrix of errors.)")
+               "output against (N, 1) targets would broadcast into an (N, N) matrix of errors.)",
+               mistake=wrong.OUTPUT_SHAPE)
     y_test = y_test.double()
     mse = float(((prediction - y_test) ** 2).mean())
     if mse <= MAX_MSE:
@@ -119,13 +122,36 @@ def regression(t: CheckContext) -> None:
     average = float(((y_test - y.double().mean()) ** 2).mean())
     got = f"held-out MSE {mse:.4g} min²; predictions range {prediction.min():.4g} to {prediction.max():.4g} min"
     expected = f"held-out MSE at most {MAX_MSE:g} min²"
-    if float(prediction.std()) < 0.3 * float(y_test.std()):
+    # Still standardised: the output is right once multiplied by the training times' std and shifted by
+    # their mean, the statistics the model should have used to convert its output back to minutes.
+    y_mean, y_std = float(y.double().mean()), float(y.double().std())
+    converted = prediction * y_std + y_mean
+    if float(((converted - y_test) ** 2).mean()) <= MAX_MSE:
+        t.fail(f"Your model's predictions range {prediction.min():.3g} to {prediction.max():.3g}, around 0 with a "
+               f"spread of about 1, while the times are {y_mean:.3g} ± {y_std:.3g} minutes: the output is still "
+               f"standardised. Multiplied by {y_std:.3g} and shifted by {y_mean:.3g} it would have a held-out MSE "
+               f"of {float(((converted - y_test) ** 2).mean()):.3g}.", got=got, expected=expected,
+               mistake=wrong.STILL_STANDARDISED)
+    flat = float(prediction.std()) < 0.3 * float(y_test.std())
+    if flat and abs(float(prediction.mean()) - y_mean) < 0.25 * y_std:
         t.fail(f"Your model predicts about the same time for every distance, around {prediction.mean():.4g} "
                f"minutes: its held-out MSE is {mse:.4g}, close to the {average:.4g} that always answering the "
                "average time gives.", got=got, expected=expected, mistake=wrong.PREDICTS_THE_MEAN)
+    if flat:
+        t.fail(f"Your model's predictions hardly depend on the distance and sit around {prediction.mean():.4g} "
+               f"minutes, far from the times ({y_mean:.4g} on average): training barely moved the model from "
+               "where it started.", got=got, expected=expected, mistake=wrong.BARELY_TRAINED)
     t.fail(f"Your model's held-out MSE is {mse:.4g} min²; it should be at most {MAX_MSE:g} (noise alone gives "
-           f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer, or standardise "
-           "the data so that one learning rate suits every weight.", got=got, expected=expected)
+           f"{NOISE_STD ** 2:g}, always answering the average gives {average:.4g}). Train longer while watching the "
+           "loss fall; on raw data, standardising x and y lets one learning rate suit every weight.", got=got,
+           expected=expected, mistake=wrong.STOPPED_TOO_EARLY if _follows(prediction, x_test) else None)
+
+
+def _follows(prediction: torch.Tensor, x_test: torch.Tensor) -> bool:
+    """The predictions rise with the distance (correlation above 0.9): the model has the task's
+    shape, only not yet its scale and offset."""
+    pair = torch.stack([prediction.flatten().double(), x_test.flatten().double()])
+    return bool(pair[0].std() > 0) and float(torch.corrcoef(pair)[0, 1]) > 0.9
 
 
 @checks.add(f"fit_classifier returns an nn.Module whose forward gives logits and whose held-out accuracy on "
@@ -136,6 +162,9 @@ def classifier(t: CheckContext) -> None:
     x, y = digit_images(t, 800)
     x_test, y_test = digit_images(t, 1000)
     logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
+    if logits.dim() < 2 or logits.shape[1:] == (1,):
+        t.fail(f"The model's output has shape {compare.shape(logits)}: one number per image. For {CLASSES} classes "
+               f"it should be ({len(x_test)}, {CLASSES}): one logit per class.", mistake=wrong.ONE_OUTPUT)
     if logits.shape != (len(x_test), CLASSES):
         t.fail(f"The model's output has shape {compare.shape(logits)}; for {len(x_test)} images and {CLASSES} "
                f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.")
@@ -145,6 +174,11 @@ def classifier(t: CheckContext) -> None:
                "should return logits, the raw scores of the last Linear layer.",
                got=f"first row {compare.show(logits[0].float())}, summing to 1",
                expected="logits: any real numbers, one per class", mistake=wrong.PROBABILITIES)
+    if bool(((logits >= 0) & (logits <= 1)).all()):
+        t.fail("Every output of your model's forward is between 0 and 1: it ends in a sigmoid (or another "
+               "squashing function). It should return logits, the raw scores of the last Linear layer.",
+               got=f"first row {compare.show(logits[0].float())}", expected="logits: any real numbers, one per class",
+               mistake=wrong.SQUASHED)
     predicted = logits.argmax(1)
     accuracy = float((predicted == y_test).double().mean())
     if accuracy >= MIN_ACCURACY:
@@ -155,7 +189,9 @@ def classifier(t: CheckContext) -> None:
         t.fail(f"Your model predicts class {int(counts.argmax())} for every held-out image (accuracy "
                f"{accuracy:.1%}, chance is {1 / CLASSES:.0%}): it has not learned from the pixels. Check the loss "
                "(cross-entropy on logits, integer labels) and that the optimizer updates the model's parameters.",
-               got=got, expected=f"at least {MIN_ACCURACY:.0%}")
+               got=got, expected=f"at least {MIN_ACCURACY:.0%}", mistake=wrong.ONE_CLASS)
     t.fail(f"Your model's held-out accuracy is {accuracy:.1%}; it should be at least {MIN_ACCURACY:.0%} (chance "
-           f"is {1 / CLASSES:.0%}). Train longer, standardise the pixels, or give the network a hidden layer.",
-           got=got, expected=f"at least {MIN_ACCURACY:.0%}")
+           f"is {1 / CLASSES:.0%}). Train longer while watching the loss fall, or give the network a hidden layer; "
+           "standardised pixels let one learning rate suit every weight.",
+           got=got, expected=f"at least {MIN_ACCURACY:.0%}",
+           mistake=wrong.STOPPED_TOO_EARLY if accuracy >= 1.5 / CLASSES else None)  # well above chance, not enough

@@ -17,6 +17,7 @@ from lossgrade import misconceptions
 from lossgrade.checks import compare
 from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.inputs import LARGE_LOGITS_TARGET, large_logits
+from lossgrade.checks.raising import expect_raises_named
 from lossgrade.sandbox.replies import Reply
 
 checks = Checks("ex09_custom")
@@ -76,6 +77,8 @@ def focal_gammas(t: CheckContext) -> None:
             hint="alpha[target] gives each sample its factor. Unlike F.cross_entropy's weight, the mean here "
                  "is over the N samples, whatever alpha is.")
 def focal_alpha(t: CheckContext) -> None:
+    # N == C first: `alpha * loss` (alpha by sample, not by class) runs there, and is named
+    _focal_every_reduction(t, t.randn(4, 4, scale=2.0), torch.tensor([2, 0, 3, 2]), gamma=2.0, alpha=_alpha(t, 4))
     for dtype in (torch.float32, torch.float64):
         logits, target = t.randn(6, 4, dtype=dtype, scale=2.0), torch.tensor([1, 0, 3, 3, 2, 1])
         for gamma in (0.0, 2.0):
@@ -93,6 +96,17 @@ def focal_stability(t: CheckContext) -> None:
         _focal_every_reduction(t, large_logits(dtype), LARGE_LOGITS_TARGET, gamma=2.0, alpha=_alpha(t, 4, dtype))
 
 
+@checks.add("focal_loss keeps the input's dtype in float16 and bfloat16 too", devices=True,
+            hint="Compute with tensor operations on the logits, in their dtype: no .float() or .double() of the "
+                 "result (or cast it back with .to(input.dtype)).")
+def focal_half_precision(t: CheckContext) -> None:
+    for dtype in (torch.float16, torch.bfloat16):
+        logits, target = t.randn(6, 4, dtype=dtype, scale=2.0), torch.tensor([1, 0, 3, 3, 2, 1])
+        for reduction in ("mean", "none"):
+            t.expect_close("focal_loss", logits, target, reduction=reduction,
+                           what=f"The {compare.dtype_name(dtype)} result")
+
+
 @checks.add("focal_loss raises ValueError for an unknown reduction and IndexError for a target outside [0, C)",
             hint="Validate before computing: reduction is one of three names, and every target is in [0, C).")
 def focal_bad_arguments(t: CheckContext) -> None:
@@ -100,8 +114,9 @@ def focal_bad_arguments(t: CheckContext) -> None:
     for reduction in ("average", "MEAN"):
         t.expect_raises("focal_loss", logits, torch.tensor([0, 2, 1]), reduction=reduction, errors=("ValueError",))
     why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
-    t.expect_raises("focal_loss", logits, torch.tensor([0, 4, 1]), errors=("IndexError",), why=why)
-    t.expect_raises("focal_loss", logits, torch.tensor([0, -1, 1]), errors=("IndexError",), why=why)
+    for bad in (4, -1):
+        expect_raises_named(t, "ex09.no-bounds-check", "focal_loss", logits, torch.tensor([0, bad, 1]),
+                            errors=("IndexError",), why=why)
 
 
 # --- CrossEntropyFunction ----------------------------------------------------------------------

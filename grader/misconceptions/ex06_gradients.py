@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake
+from lossgrade.misconceptions import Evidence, Mistake, upcast
 
 Tensor = torch.Tensor
 
@@ -55,6 +55,103 @@ def _naive_softmax_grad(logits: Tensor, target: Tensor) -> Tensor:
     return _like((exps / exps.sum(-1, keepdim=True) - hot) / rows.shape[0], logits)
 
 
+def _ce_rows_from_shape0(logits: Tensor, target: Tensor) -> Tensor:
+    """Right for (N, C) batches; a (C,) sample divided by logits.shape[0], that is by C."""
+    probs, hot, _ = _ce_pieces(logits, target)
+    return _like((probs - hot) / logits.shape[0], logits)
+
+
+def _ce_over_elements(logits: Tensor, target: Tensor) -> Tensor:
+    """Divided by N * C. On a (C,) sample that is C, which is also what N = logits.shape[0]
+    gives: no evidence for this mistake there (the checks show each (C,) sample after a batch)."""
+    if logits.dim() != 2:
+        raise ValueError("a (C,) sample cannot tell N * C from logits.shape[0]")
+    probs, hot, _ = _ce_pieces(logits, target)
+    return (probs - hot) / probs.numel()
+
+
+def _ce_batches_only(logits: Tensor, target: Tensor) -> Tensor:
+    """Right for (N, C) batches; a (C,) sample raises, as softmax(dim=1) or indexing by rows does."""
+    if logits.dim() != 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    probs, hot, n = _ce_pieces(logits, target)
+    return (probs - hot) / n
+
+
+def _ce_kept_batch_shape(logits: Tensor, target: Tensor) -> Tensor:
+    """Right values, but a (C,) sample's gradient comes back as a (1, C) batch of one (batches
+    are right)."""
+    probs, hot, n = _ce_pieces(logits, target)
+    return (probs - hot) / n
+
+
+def _ce_global_max(logits: Tensor, target: Tensor) -> Tensor:
+    """The softmax shifted by the largest logit of the whole batch, not by each row's."""
+    rows, labels = _rows(logits, target)
+    exps = (rows - rows.max()).exp()
+    hot = F.one_hot(labels.long(), rows.shape[-1]).to(rows.dtype)
+    return _like((exps / exps.sum(-1, keepdim=True) - hot) / rows.shape[0], logits)
+
+
+def _ce_columns(logits: Tensor, target: Tensor) -> Tensor:
+    """`grad[:, target] -= 1`: every row loses 1 at every class that any sample has."""
+    probs, hot, n = _ce_pieces(logits, target)
+    columns = (hot.sum(0, keepdim=True) > 0).to(probs.dtype).expand_as(probs)
+    return _like((probs - columns) / n, logits)
+
+
+def _ce_softmax_over_samples(logits: Tensor, target: Tensor) -> Tensor:
+    """softmax(dim=0) on (N, C) logits: each class normalised over the batch."""
+    if logits.dim() != 2 or logits.shape[0] == 1:
+        raise ValueError("the same as the right softmax here")
+    _, hot, n = _ce_pieces(logits, target)
+    return (torch.softmax(logits, dim=0) - hot) / n
+
+
+def _ce_unchecked(logits: Tensor, target: Tensor) -> Tensor:
+    """The right gradient with no bounds check: -1 counts from the end, C makes indexing raise."""
+    rows = logits if logits.dim() == 2 else logits.unsqueeze(0)
+    labels = target.reshape(-1).long()
+    grad = torch.softmax(rows, dim=-1)
+    grad[torch.arange(rows.shape[0]), labels] -= 1
+    return _like(grad / rows.shape[0], logits)
+
+
+def _ce_sigmoid(logits: Tensor, target: Tensor) -> Tensor:
+    rows, labels = _rows(logits, target)
+    hot = F.one_hot(labels.long(), rows.shape[-1]).to(rows.dtype)
+    return _like((torch.sigmoid(rows) - hot) / rows.shape[0], logits)
+
+
+def _bce_wrt_probability(input: Tensor, target: Tensor) -> Tensor:
+    """d/dp of BCE on the probability p = sigmoid(x): the chain rule stopped one step early."""
+    p = torch.sigmoid(input)
+    return (p - target) / (p * (1 - p)) / input.numel()
+
+
+def _bce_unstable_sigmoid(input: Tensor, target: Tensor) -> Tensor:
+    e = input.exp()
+    return (e / (1 + e) - target) / input.numel()
+
+
+def _bce_clamped(input: Tensor, target: Tensor) -> Tensor:
+    return (torch.sigmoid(input).clamp(1e-7, 1 - 1e-7) - target) / input.numel()
+
+
+def _clamped_signature(evidence: Evidence) -> bool:
+    """Wrong only where the sigmoid saturates (within 1e-3 of 0 or 1), and there by at most
+    1e-3 / n: a probability clamped into [eps, 1 - eps] (or an eps added) before subtracting."""
+    got, expected = evidence.got.double().cpu(), evidence.expected
+    if expected is None or got.shape != expected.shape or got.numel() == 0:
+        return False
+    expected = expected.double().cpu()
+    p = torch.sigmoid(evidence.args[0].double().cpu())
+    wrong = ~torch.isclose(got, expected, rtol=1e-7, atol=1e-9)
+    saturated = (p < 1e-3) | (p > 1 - 1e-3)
+    small = (got - expected).abs() * got.numel() <= 1e-3
+    return bool(wrong.any()) and bool((saturated & small)[wrong].all())
+
+
 def _ce(formula: Callable[[Tensor, Tensor, int], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
     """A wrong cross_entropy_grad from formula(softmax, one_hot, N)."""
 
@@ -93,7 +190,43 @@ MISCONCEPTIONS = [
         quiz="training-step#learning-rate-too-high",
         wrong=_elementwise(lambda input, target: 2 * (target - input) / input.numel()),
     ),
+    Mistake(
+        id="ex06.mse-divided-by-rows", function="mse_grad",
+        name="Divided by the number of rows instead of the number of elements",
+        message="Your mse_grad divides by input.shape[0] (or len(input)), the number of rows. The mean in "
+                "mse_loss runs over every element of the tensor, so for an (N, M) input each element's share is "
+                "divided by N * M; the two agree only for 1-D inputs.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_elementwise(lambda input, target: 2 * (input - target) / input.shape[0]),
+    ),
+    Mistake(
+        id="ex06.mse-averaged-the-gradient", function="mse_grad",
+        name="Averaged the gradient into one number",
+        message="Your mse_grad returns a single number, the mean of 2 * (input - target). The gradient has one "
+                "entry per input element (the input's shape): each element's 2 * (input_i - target_i) divided "
+                "by n, with nothing added up.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_elementwise(lambda input, target: (2 * (input - target)).mean()),
+    ),
+    Mistake(
+        id="ex06.no-shape-check", function="mse_grad",
+        name="Did not refuse inputs of different shapes",
+        message="Your gradient function computed a result for an (N, 1) input against (N,) labels: broadcasting "
+                "turned them into an (N, N) grid, a gradient for a loss nobody meant. Compare input.shape with "
+                "target.shape first and raise ValueError when they differ.",
+        quiz="targets#target-shape",
+        wrong=lambda input, target: 2 * (input - target) / input.numel(),
+    ),
     # --- cross_entropy_grad
+    Mistake(
+        id="ex06.ce-single-sample-n", function="cross_entropy_grad",
+        name="Took N from logits.shape[0], which for a single (C,) sample is C",
+        message="Your cross_entropy_grad is right for (N, C) batches, but a single (C,) sample comes out divided "
+                "by C: logits.shape[0] (or len(logits)) is the number of classes there, and N is 1. Treat a (C,) "
+                "sample as a batch of one (unsqueeze(0)) or take N from the target.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_ce_rows_from_shape0,
+    ),
     Mistake(
         id="ex06.ce-gradient-of-sum", function="cross_entropy_grad",
         name="Returned softmax minus one-hot without dividing by N",
@@ -109,7 +242,7 @@ MISCONCEPTIONS = [
                 "averages one loss per sample, so the mean divides by N alone; the C logits of a sample share "
                 "that sample's loss.",
         quiz="loss-scales#sum-vs-mean",
-        wrong=_ce(lambda probs, hot, n: (probs - hot) / probs.numel()),
+        wrong=_ce_over_elements,
     ),
     Mistake(
         id="ex06.ce-sign-flipped", function="cross_entropy_grad",
@@ -147,6 +280,70 @@ MISCONCEPTIONS = [
         quiz="logits#naive-softmax-overflow",
         wrong=_naive_softmax_grad,
     ),
+    Mistake(
+        id="ex06.ce-single-sample-unhandled", function="cross_entropy_grad",
+        name="Handled (N, C) batches only: a single (C,) sample raised",
+        message="Your cross_entropy_grad is right for batches but raised on a single (C,) sample, whose "
+                "target is a 0-d tensor: dim=1, shape[1] or grad[rows, target] assume two dimensions. Turn a "
+                "(C,) sample into a batch of one (logits.unsqueeze(0), target.reshape(1)), compute, and give "
+                "the result the logits' shape again.",
+        quiz="targets#target-shape",
+        wrong=_ce_batches_only,
+    ),
+    Mistake(
+        id="ex06.ce-single-sample-kept-2d", function="cross_entropy_grad",
+        name="Returned a (1, C) gradient for a single (C,) sample",
+        message="Your cross_entropy_grad turned a (C,) sample into a batch of one, which is a good way to compute "
+                "it, but returned the (1, C) result. A gradient has its input's shape: squeeze the batch "
+                "dimension away again (or reshape to logits.shape) before returning.",
+        quiz="targets#target-shape",
+        wrong=_ce_kept_batch_shape,
+    ),
+    Mistake(
+        id="ex06.ce-global-max", function="cross_entropy_grad",
+        name="Shifted every logit by the batch's largest logit instead of each row's own maximum",
+        message="Your softmax subtracts logits.max(), one number for the whole batch. A row whose logits all sit "
+                "far below that maximum (say -1e4 against a 1e4 elsewhere) then has exp() = 0 everywhere and "
+                "0 / 0 = nan. Subtract each row's own maximum: logits.max(dim=-1, keepdim=True).",
+        quiz="logits#softmax-shift-invariant",
+        wrong=_ce_global_max,
+    ),
+    Mistake(
+        id="ex06.ce-indexed-columns", function="cross_entropy_grad",
+        name="Subtracted 1 from whole columns: grad[:, target] instead of grad[rows, target]",
+        message="Your cross_entropy_grad subtracts 1 in every row at every class that appears among the targets, "
+                "as `grad[:, target] -= 1` does. Each sample has its own true class: subtract 1 once per row, at "
+                "(n, t_n), with grad[torch.arange(N), target] (or a one-hot row per sample).",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_ce_columns,
+    ),
+    Mistake(
+        id="ex06.ce-softmax-over-samples", function="cross_entropy_grad",
+        name="Took the softmax over the samples (dim=0) instead of over each sample's classes",
+        message="Your softmax normalises each class over the batch: its columns sum to 1, not its rows. A "
+                "sample's probabilities come from its own C logits, so normalise along the last dimension "
+                "(dim=-1, keepdim=True for the row sums).",
+        quiz="logits#softmax-by-hand",
+        wrong=_ce_softmax_over_samples,
+    ),
+    Mistake(
+        id="ex06.ce-sigmoid", function="cross_entropy_grad",
+        name="Used the sigmoid of each logit where cross-entropy needs the softmax",
+        message="Your cross_entropy_grad subtracts the one-hot row from sigmoid(logits). The sigmoid treats each "
+                "class on its own (that is BCE's gradient); cross-entropy's probabilities come from a softmax "
+                "over the sample's C logits, which is why each row of its gradient sums to 0.",
+        quiz="logits#sigmoid-before-bce-with-logits",
+        wrong=_ce_sigmoid,
+    ),
+    Mistake(
+        id="ex06.ce-no-bounds-check", function="cross_entropy_grad",
+        name="Did not refuse a class index outside [0, C)",
+        message="Your cross_entropy_grad returned a gradient for a target of -1: indexing with -1 silently picks "
+                "the last class, so a bug in the labels trains the model on the wrong answer. Check "
+                "0 <= t < C before computing and raise IndexError naming the bad target.",
+        quiz="targets#index-out-of-range",
+        wrong=_ce_unchecked,
+    ),
     # --- bce_with_logits_grad
     Mistake(
         id="ex06.bce-no-sigmoid", function="bce_with_logits_grad",
@@ -175,4 +372,63 @@ MISCONCEPTIONS = [
         wrong=_elementwise(lambda input, target: (torch.sigmoid(input) - target) * torch.sigmoid(input)
                            * torch.sigmoid(-input) / input.numel()),
     ),
+    Mistake(
+        id="ex06.bce-sign-flipped", function="bce_with_logits_grad",
+        name="Flipped the sign: label minus sigmoid",
+        message="Your bce_with_logits_grad is (target - sigmoid(input)) / n, which points the wrong way. A logit "
+                "whose probability is above its label must get a positive gradient, so that gradient descent "
+                "(which subtracts it) lowers it: (sigmoid(input) - target) / n.",
+        quiz="training-step#learning-rate-too-high",
+        wrong=_elementwise(lambda input, target: (target - torch.sigmoid(input)) / input.numel()),
+    ),
+    Mistake(
+        id="ex06.bce-divided-by-rows", function="bce_with_logits_grad",
+        name="Divided by the number of rows instead of the number of elements",
+        message="Your bce_with_logits_grad divides by input.shape[0], the number of rows. BCE's mean runs over "
+                "every element (every label is its own yes/no question), so divide by input.numel(); only "
+                "cross-entropy, with one loss per sample, divides by the number of samples.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_elementwise(lambda input, target: (torch.sigmoid(input) - target) / input.shape[0]),
+    ),
+    Mistake(
+        id="ex06.bce-gradient-wrt-probability", function="bce_with_logits_grad",
+        name="Differentiated with respect to the probability, not the logit",
+        message="Your bce_with_logits_grad is (p - y) / (p (1 - p)) / n, the gradient with respect to "
+                "p = sigmoid(x). The input here is the logit: the chain rule multiplies by dp/dx = p (1 - p), "
+                "which cancels the denominator and leaves (sigmoid(x) - y) / n, finite for any logit.",
+        quiz="logits#sigmoid-before-bce-with-logits",
+        wrong=_elementwise(_bce_wrt_probability),
+    ),
+    Mistake(
+        id="ex06.bce-unstable-sigmoid", function="bce_with_logits_grad",
+        name="Wrote the sigmoid as exp(x) / (1 + exp(x)), which is nan for large logits",
+        message="exp(x) / (1 + exp(x)) is inf / inf = nan once exp(x) overflows (x above ~88 in float32). "
+                "torch.sigmoid(x), or 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0, never "
+                "overflows.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_elementwise(_bce_unstable_sigmoid),
+    ),
+    Mistake(
+        id="ex06.bce-clamped-sigmoid", function="bce_with_logits_grad",
+        name="Clamped the sigmoid into [eps, 1 - eps] (or added an eps)",
+        message="Your gradient is right except at saturated logits, where it is off by about eps / n: the "
+                "probability was clamped (Keras-style) or nudged by an epsilon. The gradient of BCE on logits, "
+                "(sigmoid(x) - y) / n, is finite for every logit, so it needs no clamp; autograd's is exact "
+                "there, and so must yours be.",
+        quiz="loss-scales#log-zero-clamp",
+        wrong=_elementwise(_bce_clamped),
+        matches=_clamped_signature,
+    ),
+    Mistake(
+        id="ex06.bce-averaged-the-gradient", function="bce_with_logits_grad",
+        name="Averaged the gradient into one number",
+        message="Your bce_with_logits_grad returns a single number, the mean of sigmoid(input) - target. The "
+                "gradient has one entry per logit (the input's shape): each (sigmoid(x_i) - y_i) divided by n.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_elementwise(lambda input, target: (torch.sigmoid(input) - target).mean()),
+    ),
+    upcast("ex06", "mse_grad", _elementwise(lambda input, target: 2 * (input - target) / input.numel())),
+    upcast("ex06", "cross_entropy_grad", _ce(lambda probs, hot, n: (probs - hot) / n)),
+    upcast("ex06", "bce_with_logits_grad",
+           _elementwise(lambda input, target: (torch.sigmoid(input) - target) / input.numel())),
 ]

@@ -17,11 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import torch
+
 from lossgrade.misconceptions import Mistake
 
 STEP_BEFORE_BACKWARD = "ex07.step-before-backward"
+NO_STEP_AFTER_BACKWARD = "ex07.no-step-after-backward"
 NO_ZERO_GRAD = "ex07.no-zero-grad"
-ZERO_GRAD_WIPES = "ex07.zero-grad-after-backward"
+NO_GRADIENT_AT_STEP = "ex07.no-gradient-at-step"
+LOSS_WITHOUT_GRAPH = "ex07.loss-without-graph"
 BACKWARD_TWICE = "ex07.backward-twice"
 LOSS_AFTER_UPDATE = "ex07.loss-after-update"
 RETURNED_TENSOR = "ex07.returned-tensor"
@@ -29,6 +33,7 @@ EVAL_TRAIN_MODE = "ex07.evaluate-in-train-mode"
 EVAL_NO_GRAD = "ex07.evaluate-without-no-grad"
 EVAL_MODE_NOT_RESTORED = "ex07.evaluate-mode-not-restored"
 EVAL_NO_FINALLY = "ex07.evaluate-mode-lost-on-error"
+EVAL_GRAD_LEFT_OFF = "ex07.evaluate-left-grad-off"
 
 MISCONCEPTIONS = [
     Mistake(
@@ -51,13 +56,32 @@ MISCONCEPTIONS = [
         quiz="training-step#gradients-never-zeroed",
     ),
     Mistake(
-        id=ZERO_GRAD_WIPES, function="",
-        name="Cleared the gradients between backward() and step()",
-        message="zero_grad() after backward() throws away the gradients just computed (since torch 2.0 it sets "
-                "each .grad to None), so step() skips every parameter and the model never learns. zero_grad() "
-                "belongs before backward() (at the start of "
-                "the step) or after step() (at its end).",
+        id=NO_STEP_AFTER_BACKWARD, function="",
+        name="optimizer.step() did not run after loss.backward()",
+        message="The parameters never moved although .grad held this batch's gradient when train_step "
+                "returned: optimizer.step() either ran before loss.backward() (and found no gradient yet) or "
+                "did not run at all. Diagnose first, then update: loss.backward(), then optimizer.step().",
+        quiz="training-step#step-before-backward",
+    ),
+    Mistake(
+        id=NO_GRADIENT_AT_STEP, function="",
+        name="optimizer.step() never saw a gradient",
+        message="The parameters never moved and .grad was empty after every call, so step() found nothing to "
+                "apply. From the outside these look the same: zero_grad() between backward() and step() "
+                "(it throws the gradients away: since torch 2.0 it sets each .grad to None), so step() skips every "
+                "parameter and the model never learns; step() before backward() with the gradients cleared at the "
+                "end, or a backward() that never reached the parameters (missing, or called on a loss rebuilt "
+                "from loss.item()). The order is zero_grad, forward and loss, backward, step.",
         quiz="training-step#zero-grad-placement",
+    ),
+    Mistake(
+        id=LOSS_WITHOUT_GRAPH, function="",
+        name="Called backward() on a loss that no longer carries the forward pass's graph",
+        message="backward() can only follow a loss built from the model's output by tensor operations. A loss "
+                "turned into a Python number (.item(), float()) or a new tensor made from one (torch.tensor), "
+                "or a detached output, has no graph back to the parameters, so backward() fails or reaches "
+                "nothing. Call backward() on the loss tensor itself; take .item() only for the value you return.",
+        quiz="training-step#loss-item",
     ),
     Mistake(
         id=BACKWARD_TWICE, function="",
@@ -102,6 +126,15 @@ MISCONCEPTIONS = [
         quiz="training-step#no-grad-for-evaluation",
     ),
     Mistake(
+        id=EVAL_GRAD_LEFT_OFF, function="",
+        name="Switched autograd off for good instead of for the evaluation",
+        message="torch.set_grad_enabled(False) (or torch.autograd.set_grad_enabled) stays in force after "
+                "evaluate returns, so the training step that follows computes no gradients at all. Use "
+                "`with torch.no_grad():`, which switches autograd back on when the block ends, even on an "
+                "error.",
+        quiz="training-step#no-grad-for-evaluation",
+    ),
+    Mistake(
         id=EVAL_MODE_NOT_RESTORED, function="",
         name="Did not put the model back in the mode it was in",
         message="evaluate is called in the middle of training, and the training loop expects the model to "
@@ -137,6 +170,13 @@ def in_order(order: str) -> TrainStep:
                 optimizer.zero_grad()
             elif call == "loss":
                 loss = returned = loss_fn(model(x), y)
+            elif call == "loss as a number":
+                loss = torch.tensor(loss_fn(model(x), y).item(), requires_grad=True)
+                returned = loss
+            elif call == "loss from a detached output":
+                loss = returned = loss_fn(model(x).detach(), y)
+            elif call == "loss.item()":
+                loss = returned = loss_fn(model(x), y).item()
             elif call == "loss again":
                 returned = loss_fn(model(x), y)
             elif call == "backward":
@@ -147,7 +187,7 @@ def in_order(order: str) -> TrainStep:
                 optimizer.step()
             else:
                 raise ValueError(f"unknown call {call!r}")
-        return float(returned.item())
+        return float(returned.detach()) if isinstance(returned, torch.Tensor) else float(returned)
 
     return train_step
 
@@ -164,18 +204,19 @@ class WrongOrder:
 
 
 _NOTHING_MOVED = ("the parameters did not move at all, although .grad held this batch's gradient afterwards: "
-                  "optimizer.step() ran before loss.backward() had filled .grad")
+                  "optimizer.step() did not run after loss.backward() had filled .grad (it ran before it, or not "
+                  "at all)")
 _LAGGING = ("each call moved the parameters by the previous call's gradient (the first call did not move "
             "them at all): optimizer.step() ran before loss.backward() of the same call")
 _CHANGED_UNDER_BACKWARD = ("loss.backward() failed because optimizer.step() had already changed the weights "
                            "that the forward pass used: step() ran between the forward pass and backward()")
-_WIPED = ("the parameters did not move and .grad was empty after every call: the gradients were cleared after "
-          "backward() computed them and before step() could use them")
+_WIPED = ("the parameters did not move and .grad was empty after every call: when step() ran, no gradient was "
+          "there to apply")
 
 # In the order the diagnosis tries them: the first that reproduces the learner's run names it.
 WRONG_ORDERS = (
-    WrongOrder(ZERO_GRAD_WIPES, "loss, backward, zero_grad, step", _WIPED),
-    WrongOrder(STEP_BEFORE_BACKWARD, "zero_grad, loss, step, backward", _NOTHING_MOVED),
+    WrongOrder(NO_GRADIENT_AT_STEP, "loss, backward, zero_grad, step", _WIPED),
+    WrongOrder(NO_STEP_AFTER_BACKWARD, "zero_grad, loss, step, backward", _NOTHING_MOVED),
     WrongOrder(STEP_BEFORE_BACKWARD, "step, zero_grad, loss, backward", _LAGGING),
     WrongOrder(STEP_BEFORE_BACKWARD, "loss, step, zero_grad, backward", _CHANGED_UNDER_BACKWARD),
     WrongOrder(STEP_BEFORE_BACKWARD, "step, loss, backward", _LAGGING + ", and the gradients were never cleared"),
@@ -185,11 +226,16 @@ WRONG_ORDERS = (
                "time on the same loss and failed: the graph had been freed by the first call"),
     WrongOrder(BACKWARD_TWICE, "zero_grad, loss, backward(retain_graph=True), backward, step", ".grad held "
                "exactly twice this batch's gradient and the step followed it: backward() ran twice"),
+    WrongOrder(LOSS_WITHOUT_GRAPH, "zero_grad, loss from a detached output, backward, step", "loss.backward() "
+               "failed: the loss had no graph back to the model's parameters (a detached output)"),
+    WrongOrder(LOSS_WITHOUT_GRAPH, "zero_grad, loss.item(), backward, step", "loss.backward() failed on a Python "
+               "float: the loss had been turned into a number before backward()"),
     WrongOrder(LOSS_AFTER_UPDATE, "zero_grad, loss, backward, step, loss again", "the value returned is the loss "
                "measured again after optimizer.step(), not the loss that the step was computed from"),
 )
 # Orders that behave like one above, call for call, on every model and optimizer: "loss, step,
-# backward, zero_grad" and "step, loss, backward, zero_grad" (never move, .grad empty: as the
-# first); "zero_grad, step, loss, backward" and "loss, zero_grad, step, backward" (as the
+# backward, zero_grad", "step, loss, backward, zero_grad", "zero_grad, loss, step" (no backward)
+# and "zero_grad, loss as a number, backward, step" (never move, .grad empty: as the first, whose
+# mistake names every one of these causes); "zero_grad, loss, backward" (no step: as the second); "zero_grad, step, loss, backward" and "loss, zero_grad, step, backward" (as the
 # second); "step, loss, zero_grad, backward" (as the third); "loss, step, backward" (as the
 # fourth: backward() fails once a step has changed the weights).

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake
+from lossgrade.misconceptions import Evidence, Mistake, behaves_like, upcast
 
 Tensor = torch.Tensor
 REDUCTIONS = ("mean", "sum", "none")
@@ -71,12 +71,137 @@ def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Te
     return -alpha_t * (1 - p) ** gamma * torch.log(p)
 
 
+def _log_floor(evidence: Evidence) -> bool:
+    """log(p + eps) or log(p.clamp(min=eps)): right wherever p is an ordinary number, and, where p
+    underflowed to 0 (log p below -30), each sample charged -w (1 - p) ** gamma * log(eps) for
+    one eps between 1e-13 and 1e-4. Read from the per-sample losses, or from their mean or sum."""
+    input, target = evidence.args[0].detach().double().cpu(), evidence.args[1].cpu()
+    kwargs = evidence.kwargs
+    gamma, alpha = float(kwargs.get("gamma", 2.0)), kwargs.get("alpha")
+    reduction = kwargs.get("reduction", "mean")
+    got = evidence.got.detach().double().cpu()
+    if not bool(torch.isfinite(got).all()):
+        return False
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    weight = torch.ones_like(log_p) if alpha is None else alpha.detach().double().cpu()[target]
+    scale = -weight * (1 - log_p.exp()) ** gamma  # per sample: loss = scale * log p
+    floored = log_p < -30
+    if not bool(floored.any()) or not bool((scale[floored] != 0).all()):
+        return False
+    lo, hi = -30.0, -9.0  # log(1e-13), log(1.2e-4)
+    if reduction == "none":
+        if got.shape != log_p.shape:
+            return False
+        rest = ~floored
+        if not bool(torch.isclose(got[rest], (scale * log_p)[rest], rtol=1e-3, atol=1e-6).all()):
+            return False
+        floors = got[floored] / scale[floored]
+        return bool(((floors > lo) & (floors < hi)).all()) and float(floors.max() - floors.min()) < 1e-2
+    if got.dim() != 0 or reduction not in ("mean", "sum"):
+        return False
+    divide = len(log_p) if reduction == "mean" else 1
+    base = float((scale * log_p)[~floored].sum()) / divide
+    coefficient = float(scale[floored].sum()) / divide
+    floor = (float(got) - base) / coefficient
+    return lo < floor < hi
+
+
+def _log_of_probability_matches(evidence: Evidence) -> bool:
+    """The exact mistake (log of an underflowed p: inf), or its variant with an epsilon."""
+    wrong = _focal(_log_of_probability)
+    try:
+        with torch.no_grad():
+            exact = wrong(*evidence.args, **evidence.kwargs)
+    except Exception:  # noqa: BLE001 - inputs this mistake cannot take
+        exact = None
+    if isinstance(exact, torch.Tensor) and behaves_like(evidence.got, exact.to(evidence.got.dtype), evidence.expected):
+        return True
+    return _log_floor(evidence)
+
+
+def _mean_over_elements(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """The right focal loss, but 'mean' over the (N, C) one-hot-masked table: divided by N * C."""
+    loss = _focal(_right)(input, target, gamma, alpha, "sum" if reduction == "mean" else reduction)
+    return loss / input.numel() if reduction == "mean" else loss
+
+
+def _p_to_gamma(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * log_p.exp() ** gamma * log_p
+
+
+def _gamma_multiplies(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * (1 - log_p.exp()) * gamma * log_p
+
+
+def _default_gamma_one(input: Tensor, target: Tensor, gamma: float = 1.0, alpha: Tensor | None = None,
+                       reduction: str = "mean") -> Tensor:
+    return _focal(_right)(input, target, gamma, alpha, reduction)
+
+
+def _other_default_gamma(evidence: Evidence) -> bool:
+    """Called without gamma, the learner's loss is the focal loss for another gamma than 2."""
+    if "gamma" in evidence.kwargs or len(evidence.args) > 2 or evidence.expected is None:
+        return False
+    kwargs = {k: v for k, v in evidence.kwargs.items() if k in ("alpha", "reduction")}
+    with torch.no_grad():
+        for gamma in (0.0, 0.5, 1.0, 1.5, 2.5, 3.0, 5.0):
+            value = _focal(_right)(*evidence.args, gamma=gamma, **kwargs)
+            if behaves_like(evidence.got, value.to(evidence.got.dtype), evidence.expected):
+                return True
+    return False
+
+
+def _gamma_ignored(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * (1 - log_p.exp()) * log_p
+
+
+def _no_minus(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    return -_right(input, target, gamma, alpha_t)
+
+
+def _factor_detached(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    log_p = _pick(torch.log_softmax(input, -1), target)
+    return -alpha_t * ((1 - log_p.exp()) ** gamma).detach() * log_p
+
+
+def _naive_softmax(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    exps = input.exp()
+    p = _pick(exps / exps.sum(-1, keepdim=True), target)
+    return -alpha_t * (1 - p) ** gamma * torch.log(p)
+
+
+def _alpha_wrong_index(pick: Callable[[Tensor, Tensor], Tensor]) -> Callable[..., Tensor]:
+    """A focal_loss whose alpha weights each sample by `pick(input, target)`, not by alpha[target]."""
+
+    def wrong(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
+              reduction: str = "mean") -> Tensor:
+        weights = torch.ones_like(input[..., 0]) if alpha is None else alpha[pick(input, target)]
+        return _focal(lambda x, t, g, a: weights * _right(x, t, g, torch.ones_like(a)))(
+            input, target, gamma, None, reduction)
+
+    return wrong
+
+
+def _unchecked(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
+               reduction: str = "mean") -> Tensor:
+    """The right focal loss with no bounds check: gather itself refuses -1 and C, with a RuntimeError."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}")
+    alpha_t = torch.ones_like(input[..., 0]) if alpha is None else alpha[target]
+    loss = _right(input, target, gamma, alpha_t)
+    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+
+
 # --- CrossEntropyFunction ------------------------------------------------------------------
 Gradient = Callable[[Tensor, int, Tensor], Tensor]  # (softmax - one_hot, N, grad_output) -> gradient
 
 
 def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mean,
-              with_none: bool = True) -> type[torch.autograd.Function]:
+              with_none: bool = True, subtract_hot: bool = True) -> type[torch.autograd.Function]:
     """A cross-entropy Function whose forward reduces with `reduce` and whose backward
     returns `gradient(...)` for the logits (and None for the target, unless not)."""
 
@@ -92,9 +217,51 @@ def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mea
         @staticmethod
         def backward(ctx: Any, grad_output: Tensor) -> Any:
             log_probs, target = ctx.saved_tensors
-            hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype)
+            hot = F.one_hot(target, log_probs.shape[-1]).to(log_probs.dtype) * subtract_hot
             grad = gradient(log_probs.exp() - hot, len(target), grad_output)
             return (grad, None) if with_none else grad
+
+    return Wrong
+
+
+def _forward_over_elements() -> type[torch.autograd.Function]:
+    """forward: the mean over every element of the one-hot-masked (N, C) table (divided by
+    N * C); backward: ex06's formula, divided by N."""
+
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            log_probs = torch.log_softmax(logits, -1)
+            hot = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
+            ctx.save_for_backward(log_probs, hot)
+            return -(hot * log_probs).mean()
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            log_probs, hot = ctx.saved_tensors
+            return (log_probs.exp() - hot) / len(hot) * grad_output, None
+
+    return Wrong
+
+
+def _naive_function() -> type[torch.autograd.Function]:
+    """A cross-entropy Function whose forward takes the log of an unshifted softmax."""
+
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            if ((target < 0) | (target >= logits.shape[-1])).any():
+                raise IndexError("Target out of bounds.")
+            exps = logits.exp()
+            probs = exps / exps.sum(-1, keepdim=True)
+            ctx.save_for_backward(probs, target)
+            return -_pick(probs, target).log().mean()
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            probs, target = ctx.saved_tensors
+            hot = F.one_hot(target, probs.shape[-1]).to(probs.dtype)
+            return (probs - hot) / len(target) * grad_output, None
 
     return Wrong
 
@@ -138,6 +305,105 @@ MISCONCEPTIONS = [
                 "inf. Get log p from a stable log-softmax, and p from exp(log p).",
         quiz="logits#naive-softmax-overflow",
         wrong=_focal(_log_of_probability),
+        matches=_log_of_probability_matches,
+    ),
+    Mistake(
+        id="ex09.focal-p-to-gamma", function="focal_loss",
+        name="Used p ** gamma where focal loss has (1 - p) ** gamma",
+        message="Your focal factor is p_n ** gamma, which is near 1 for an easy sample (p near 1) and near 0 for "
+                "a hard one: it turns the hard samples down, the opposite of focal loss. (1 - p_n) ** gamma is "
+                "small where the model is already right and near 1 where it is wrong.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_p_to_gamma),
+    ),
+    Mistake(
+        id="ex09.gamma-multiplies", function="focal_loss",
+        name="Multiplied by gamma instead of raising to the power gamma",
+        message="Your focal factor is (1 - p_n) * gamma. gamma is an exponent: (1 - p_n) ** gamma. With gamma = 0 "
+                "your loss is 0 everywhere, where focal loss should be plain cross-entropy.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_gamma_multiplies),
+    ),
+    Mistake(
+        id="ex09.gamma-ignored", function="focal_loss",
+        name="Left gamma out: the factor is (1 - p) whatever gamma is",
+        message="Your focal factor is (1 - p_n), the value for gamma = 1, whatever gamma the caller passes. The "
+                "factor is (1 - p_n) ** gamma: gamma = 0 must give plain cross-entropy, and gamma = 2 (the "
+                "default) turns an easy sample at p = 0.9 down 100 times, not 10.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_gamma_ignored),
+    ),
+    Mistake(
+        id="ex09.default-gamma", function="focal_loss",
+        name="The default gamma is not 2",
+        message="Called without gamma, your focal loss uses another gamma than the 2.0 that the signature "
+                "promises (`gamma: float = 2.0`): with gamma given it is right. Keep the default of the stub's "
+                "signature.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_default_gamma_one,
+        matches=_other_default_gamma,
+    ),
+    Mistake(
+        id="ex09.focal-sign", function="focal_loss",
+        name="Left out the minus sign: the loss is negative",
+        message="log p_n is negative (p_n is below 1), so focal loss is -(1 - p_n) ** gamma * log p_n: a positive "
+                "number. Without the minus, minimising your loss would make the model less sure of the true class.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_focal(_no_minus),
+    ),
+    Mistake(
+        id="ex09.focal-factor-detached", function="focal_loss",
+        name="Detached the focal factor, so its gradient is lost",
+        message="Your loss has the right value, but its gradient treats (1 - p_n) ** gamma as a constant (a "
+                ".detach(), .item() or torch.no_grad() around it). The factor depends on the logits too, and "
+                "focal loss's gradient includes that dependence; compute it from the logits like the rest.",
+        quiz="training-step#loss-item",
+        wrong=_focal(_factor_detached),
+    ),
+    Mistake(
+        id="ex09.focal-naive-softmax", function="focal_loss",
+        name="Exponentiated the raw logits, so large logits give nan",
+        message="Your softmax computes exp() of the logits as they are: exp(1e4) is inf, and inf / inf is nan. "
+                "Get log p_n from a stable log-softmax (subtract each row's maximum first) and p_n from "
+                "exp(log p_n).",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_focal(_naive_softmax),
+    ),
+    Mistake(
+        id="ex09.alpha-by-sample", function="focal_loss",
+        name="Multiplied by alpha as it is, per sample, instead of alpha[target]",
+        message="Your focal loss weights sample n by alpha[n] (`alpha * loss`, which only runs when N equals C). "
+                "alpha holds one weight per class: each sample gets the weight of its own true class, "
+                "alpha[target].",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_alpha_wrong_index(lambda input, target: torch.arange(len(target))),
+    ),
+    Mistake(
+        id="ex09.alpha-on-predicted-class", function="focal_loss",
+        name="Weighted each sample by alpha of its predicted class, not of its true class",
+        message="Your focal loss takes alpha at the class the model predicts (the argmax of the logits). alpha "
+                "belongs to the true class: alpha[target], so that a rare class's samples weigh more whatever "
+                "the model currently guesses.",
+        quiz="targets#one-hot-to-cross-entropy",
+        wrong=_alpha_wrong_index(lambda input, target: input.argmax(-1)),
+    ),
+    Mistake(
+        id="ex09.focal-mean-over-elements", function="focal_loss",
+        name="'mean' divided by N * C: averaged the one-hot-masked table of every class",
+        message="Your 'mean' is the sum of the per-sample losses divided by N * C, as .mean() of an (N, C) table "
+                "masked by the one-hot targets gives. Each sample has one loss, at its true class: pick it "
+                "(gather, or sum the masked row) and average the N values.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_mean_over_elements,
+    ),
+    Mistake(
+        id="ex09.no-bounds-check", function="focal_loss",
+        name="Did not check the targets: an index outside [0, C) raised something else",
+        message="focal_loss promises IndexError for a target outside [0, C). Indexing or gather with -1 or C "
+                "raises a RuntimeError deep inside torch (or, for -1 with plain indexing, silently picks the "
+                "last class). Check 0 <= t < C first and raise IndexError naming the target.",
+        quiz="targets#index-out-of-range",
+        wrong=_unchecked,
     ),
     # --- CrossEntropyFunction
     Mistake(
@@ -185,4 +451,40 @@ MISCONCEPTIONS = [
         quiz="training-step#learning-rate-too-high",
         wrong=_function(lambda error, n, upstream: -error / n * upstream),
     ),
+    Mistake(
+        id="ex09.backward-no-one-hot", function=FUNCTION,
+        name="backward returned softmax / N without subtracting the one-hot target",
+        message="Your backward's gradient never looks at the target: it is the softmax divided by N. The true "
+                "class is pulled up by as much as the others are pushed down, so each row of the gradient "
+                "sums to 0: subtract 1 at every sample's true class.",
+        quiz="loss-scales#confident-and-wrong",
+        wrong=_function(lambda error, n, upstream: error / n * upstream, subtract_hot=False),
+    ),
+    Mistake(
+        id="ex09.backward-divided-by-elements", function=FUNCTION,
+        name="backward divided by N * C instead of the number of samples N",
+        message="Your backward divides by every element of the (N, C) logits. The loss averages one value per "
+                "sample, so its gradient divides by N alone.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_function(lambda error, n, upstream: error / error.numel() * upstream),
+    ),
+    Mistake(
+        id="ex09.forward-mean-over-elements", function=FUNCTION,
+        name="forward divided by N * C: the mean of the one-hot-masked (N, C) table",
+        message="Your forward returns -(one_hot * log_softmax).mean(), which divides by every element of the "
+                "table, N * C, where cross-entropy averages one loss per sample (divides by N). Sum each row "
+                "(or gather the true class) first, then take the mean over the N samples.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_forward_over_elements(),
+    ),
+    Mistake(
+        id="ex09.function-naive-softmax", function=FUNCTION,
+        name="forward exponentiated the raw logits, so large logits give nan or inf",
+        message="Your forward computes exp() of the logits as they are: exp(1e4) is inf, and the loss becomes "
+                "nan or inf. Subtract each row's maximum before exp() (a stable log-softmax) and keep "
+                "log-probabilities, never the log of a probability that rounded to 0.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_naive_function(),
+    ),
+    upcast("ex09", "focal_loss", _focal(_right)),
 ]
