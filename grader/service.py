@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lossgrade import catalog
+from lossgrade.errors import LossgradeError
 from lossgrade.results import ExerciseResult, Status, exercise_from_dict, to_dict
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.workspace import Workspace
@@ -30,7 +31,13 @@ def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bo
 
 def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:
     from lossgrade import runner  # imports torch and the checks: after the zygote started
+    from lossgrade.checks import secret
+    from lossgrade.workspace import STATE_DIR
 
+    try:
+        secret.use_secret(secret.load_or_create_secret(folder / STATE_DIR / secret.SECRET_FILE))
+    except LossgradeError:
+        pass  # a workspace that cannot keep one: this process's own secret serves
     return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
 
 

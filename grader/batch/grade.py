@@ -16,6 +16,7 @@ from lossgrade import catalog
 from lossgrade.batch import discover, pool, records
 from lossgrade.batch import submission as grading
 from lossgrade.batch.progress import Progress
+from lossgrade.checks import secret
 
 
 @dataclass
@@ -44,7 +45,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     started = time.monotonic()
     found = discover.discover(root, exclude=out)
     exercises, problems = exercises_to_grade(chosen)
-    fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}"
+    key = secret.load_or_create_secret(out / secret.SECRET_FILE)  # the inputs' secret, kept with the results
+    fingerprint = f"{records.fingerprint()}:{','.join(e.id for e in exercises)}:{secret.secret_id(key)}"
     batch = Batch([], exercises, problems=problems)
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
@@ -71,7 +73,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out))
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), secret=key)
         outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                            on_done=lambda record: bar.advance(record.learner))
         bar.close()

@@ -6,7 +6,7 @@ pixel, with random ink, flipped pixels and noise); nothing is downloaded. The `f
 trains the learner's model inside the worker with `FIT_SECONDS` to finish, then reports the
 model's output on held-out inputs; the error and the accuracy are computed here.
 
-The held-out set is secret: drawn from the grading secret (see checks/inputs.py), and its
+The held-out set is secret: drawn from the grading secret (see checks/secret.py), and its
 answers (labels, noise) from generators of their own, of which the learner sees no output
 at all. So neither the public check ids nor the training data or held-out inputs that the
 learner's code is given tell the answers: a lookup table cannot be built in advance.

@@ -11,7 +11,7 @@
 A check fails by raising `Failure` (usually through the `expect_*` helpers, which build the
 feedback: the call made, what came back, what was expected, the hint and the diagnosed
 misconception). Inputs come from `t.rng`, seeded from the grading secret and the check's id
-(see inputs.py), so every run with the same secret and every learner sees the same cases,
+(see secret.py), so every run with the same secret and every learner sees the same cases,
 and no learner can compute them in advance. The learner's code is reached only through
 `t.learner` (a sandboxed `LearnerModule`), whose every reply is checked against what was
 asked before a check reads it (`replies.fit_call`, `replies.fit_drive`); the reference runs
@@ -27,7 +27,7 @@ from typing import Any, Callable, Protocol
 import torch
 
 from lossgrade import misconceptions
-from lossgrade.checks import compare, inputs
+from lossgrade.checks import compare, secret
 from lossgrade.checks.memo import Memo
 from lossgrade.results import Feedback, Misconception
 from lossgrade.sandbox.learner import call_request
@@ -113,13 +113,13 @@ class CheckContext:
         self.reference = reference
         self.device = device
         self.module = check.id.split(".")[0]
-        self.rng = torch.Generator().manual_seed(inputs.seed(check.id))
+        self.rng = torch.Generator().manual_seed(secret.seed(check.id))
 
     def hidden_rng(self, name: str) -> torch.Generator:
         """A generator of its own for data the learner never sees any of, such as held-out
         labels and noise: nothing the learner is given comes from its stream, so no input
         the learner sees tells anything about it."""
-        return torch.Generator().manual_seed(inputs.seed(self.check.id, "hidden", name))
+        return torch.Generator().manual_seed(secret.seed(self.check.id, "hidden", name))
 
     # --- seeded inputs --------------------------------------------------------------
     def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
@@ -310,6 +310,9 @@ def attribute(module: Any, dotted: str) -> Any:
 
 
 def _violation_message(violation: str) -> str:
+    if "the grader's" in violation:
+        return (f"Your code tampered with the grader's machinery: {violation}. Learner code may not change, "
+                "remove or work around the grader's guards, so no check can pass after it.")
     if violation.startswith(("import ", "open ")):
         return (f"Your code tried to `{violation}`: learner code may not use the grader, the reference "
                 "solutions or other learners' work. Write the function yourself.")

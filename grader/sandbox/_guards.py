@@ -93,6 +93,7 @@ class Guards:
         self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
         self._library: Any = None  # the torch.library registrations of refused operators
+        self._record = self.violations  # the list the worker reports: it must stay this one
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -170,6 +171,11 @@ class Guards:
                 self.violations.append(f"{dotted} (the grader's guard on it was replaced)")
         if self not in sys.meta_path:
             self.violations.append("import (the grader's import guard was removed)")
+        if self._library is not None and getattr(self._library, "m", None) is None:
+            self.violations.append("torch.library (the grader's refusal of forbidden operators was destroyed)")
+        if self.violations is not self._record:  # replaced: what the worker reports would stay empty
+            self._record.append("the grader's record of violations (it was replaced)")
+            self._record.extend(v for v in self.violations if v not in self._record)
 
     def seal(self, workdir: str) -> None:
         """Put the import and audit guards in place, for the rest of this process's life
