@@ -145,13 +145,13 @@ class _Scanner(ast.NodeVisitor):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
         for node in ast.walk(tree):
-            if self.found is None:
-                self._check(node)
+            self._check(node)
         return self.found
 
     def _refuse(self, node: ast.AST, what: str, why: str) -> None:
-        if self.found is None:
-            self.found = (getattr(node, "lineno", 0), what, why)
+        line = getattr(node, "lineno", 0)
+        if self.found is None or line < self.found[0]:  # the first line that does it
+            self.found = (line, what, why)
 
     # --- imports ------------------------------------------------------------------------
     def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
