@@ -150,7 +150,7 @@ class _Scanner(ast.NodeVisitor):
 
     def _refuse(self, node: ast.AST, what: str, why: str) -> None:
         line = getattr(node, "lineno", 0)
-        if self.found is None or line < self.found[0]:  # the first line that does it
+        if self.found is None or line <= self.found[0]:  # the first line; on it, the innermost reason
             self.found = (line, what, why)
 
     # --- imports ------------------------------------------------------------------------

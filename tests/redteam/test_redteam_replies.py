@@ -173,7 +173,7 @@ def test_lossgrade_check_gives_each_case_zero(name, tmp_path):
     exercise = catalog.resolve(EXERCISE[name])
     (tmp_path / exercise.file).write_text(REPLIES[name].read_text())
     done = subprocess.run([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path), "--json"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert [(r["exercise"], r["score"]) for r in json.loads(done.stdout)] == [(exercise.id, 0.0)]
@@ -352,10 +352,10 @@ ALLOWED = [
     "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nimport math\nfrom typing import Optional",
     "import numpy as np\nimport os\nimport sys\nEPS = sys.float_info.epsilon\nprint('x', file=sys.stderr)",
     "import torch\ntorch.backends.cudnn.deterministic = True\ntorch.manual_seed(0)",
-    "import torch\nclass Focal(torch.nn.modules.loss._Loss):\n    def forward(self, x):\n        self._cache = x\n"
-    "        return x\n",
-    "import torch\nm = torch.nn.Linear(2, 3)\nfor layer in m.modules():\n    pass\nsetattr(m, 'flag', 1)\n"
-    "w = getattr(m, 'weight')\nprint(type(m).__name__, m.__class__.__name__)",
+    ("import torch\nclass Focal(torch.nn.modules.loss._Loss):\n    def forward(self, x):\n        self._cache = x\n"
+     "        return x\n"),
+    ("import torch\nm = torch.nn.Linear(2, 3)\nfor layer in m.modules():\n    pass\nsetattr(m, 'flag', 1)\n"
+     "w = getattr(m, 'weight')\nprint(type(m).__name__, m.__class__.__name__)"),
     "def f(x):\n    return {'mean': x.mean, 'sum': x.sum}['mean']()\nsquares = [v * v for v in range(3)]",
     "import torch\nx = torch.zeros(3)\nx[0] = 1.0\nx.data[:] = 0",
 ]
@@ -393,7 +393,7 @@ def test_the_scan_passes_every_solution_stub_sample_and_generated_submission(tmp
         assert scan.scan({path.name: path.read_text()}) is None, path
     generated = tmp_path / "generated"
     done = subprocess.run([sys.executable, str(repo / "bench" / "classgen.py"), str(generated), "--count", "40"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     submissions = list(generated.rglob("ex*.py"))
     assert len(submissions) > 100
@@ -418,3 +418,37 @@ def test_a_good_submission_is_graded_the_same_beside_the_cases(sandbox, good):
         case = catalog.resolve(EXERCISE[name])
         runner.grade_exercise(sandbox, case, {case.file: REPLIES[name].read_text()}, limits=Limits(call_seconds=3))
     assert signature(good.result(exercise)) == baseline
+
+
+# --- determinism per secret ------------------------------------------------------------------------
+WRONG_MSE = '''import torch
+
+
+def mse_loss(input, target, reduction="mean"):
+    if input.shape != target.shape:
+        raise ValueError(f"shapes {tuple(input.shape)} and {tuple(target.shape)} differ")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    squared = (input - target) ** 2
+    return squared.sum() if reduction != "none" else squared  # sums where it should average
+'''
+
+
+def test_a_results_folder_grades_the_same_at_any_jobs_and_another_folder_draws_other_inputs(tmp_path):
+    from lossgrade.batch import grade
+
+    root = tmp_path / "class"
+    for learner, source in (("wrong", WRONG_MSE), ("right", (SOLUTIONS / "ex01_mse.py").read_text())):
+        (root / learner).mkdir(parents=True)
+        (root / learner / "ex01_mse.py").write_text(source)
+
+    def feedback(out: Path, jobs: int) -> dict[str, list[Any]]:
+        batch = grade.grade_class(root, out, jobs=jobs, force=True, chosen=["ex01"])
+        return {r.learner: [signature(e) for e in r.result.exercises] for r in batch.records}
+
+    first = feedback(tmp_path / "results", 1)
+    assert feedback(tmp_path / "results", 2) == first  # the folder's secret: the same inputs, the same words
+    other = feedback(tmp_path / "elsewhere", 1)
+    assert other["right"] == first["right"]
+    assert other["wrong"] != first["wrong"]  # the same verdicts, on other numbers
+    assert [c[:2] for c in other["wrong"][0][3:]] == [c[:2] for c in first["wrong"][0][3:]]
