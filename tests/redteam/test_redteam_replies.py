@@ -452,3 +452,11 @@ def test_a_results_folder_grades_the_same_at_any_jobs_and_another_folder_draws_o
     assert other["right"] == first["right"]
     assert other["wrong"] != first["wrong"]  # the same verdicts, on other numbers
     assert [c[:2] for c in other["wrong"][0][3:]] == [c[:2] for c in first["wrong"][0][3:]]
+
+
+def test_the_pytest_plugin_refuses_the_switch_off_too(tmp_path):
+    (tmp_path / "ex03_cross_entropy.py").write_text(REPLIES["replies_switch_off_the_rule"].read_text())
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "lossgrade.pytest_plugin", "-p", "no:cacheprovider",
+                           "-q", str(tmp_path)], capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Your code was not run: line 6" in done.stdout and " passed" not in done.stdout.splitlines()[-1]
