@@ -27,6 +27,11 @@ functions and classes, comprehensions, `getattr(obj, "name")` with a written-out
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.machinery
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 
 # Modules no loss function needs, each a way into the interpreter's own objects or a way to
@@ -49,12 +54,22 @@ MODULES = {
     "code": "runs code given as text",
     "codeop": "runs code given as text",
     "_posixsubprocess": "runs programs",
+    "runpy": "runs code from files the grader has not read", "zipimport": "imports code the grader has not read",
+    "imp": "imports code the grader has not read", "_imp": "imports code the grader has not read",
+    "_frozen_importlib": "imports code the grader has not read",
+    "_frozen_importlib_external": "imports code the grader has not read",
+    "pkgutil": "finds and imports modules and objects by name", "pydoc": "finds objects by name",
+    "shelve": "runs code hidden in data", "multiprocessing": "runs code hidden in data, in other processes",
+    "unittest": "replaces objects by name (unittest.mock)", "doctest": "runs code given as text",
+    "timeit": "runs code given as text", "trace": "runs code given as text and traces frames",
+    "cProfile": "runs code given as text", "profile": "runs code given as text", "pdb": "runs code given as text",
+    "bdb": "traces frames", "site": "imports code the grader has not read",
 }
 GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # sys: the plain facts and the streams; not its tables of modules and hooks.
 SYS_ALLOWED = {"float_info", "int_info", "hash_info", "maxsize", "float_repr_style", "byteorder", "platform",
                "version", "version_info", "implementation", "stdout", "stderr", "exit", "getrecursionlimit",
-               "setrecursionlimit", "path", "argv", "getsizeof", "exc_info"}
+               "setrecursionlimit", "getsizeof", "exc_info"}
 FRAMES = "leads to the frames of the grader's code and to everything they hold"
 ATTRIBUTES = {
     "__globals__": "leads from a function to every name of its module, the grader's too",
@@ -85,8 +100,14 @@ ATTRIBUTES = {
     "attrgetter": "looks up attributes by a name the source does not show",
     "methodcaller": "calls methods by a name the source does not show",
     "get_objects": "finds every object in the process", "get_referrers": "finds every object in the process",
+    "__annotations__": "changes annotations that typing evaluates as code",
+    "get_type_hints": "evaluates annotations as code", "ForwardRef": "evaluates text as code",
+    "_eval_type": "evaluates text as code", "_evaluate": "evaluates text as code",
+    "resolve_name": "finds objects by a name given as text", "locate": "finds objects by a name given as text",
+    "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
     **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
     "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",
+    "torch": "is the module torch, reached from another module; `import torch` and use it directly",
 }
 NAMES = {
     "exec": "runs code given as text", "eval": "runs code given as text", "compile": "builds code from text",
@@ -106,9 +127,13 @@ class Refusal:
     code: str  # the offending line, stripped
     what: str  # "`import gc`"
     why: str
+    unknown: bool = False  # a module that is not there, rather than one that is not allowed
 
     @property
     def message(self) -> str:
+        if self.unknown:
+            return (f"{self.file} could not be imported: ModuleNotFoundError (line {self.line}): {self.why}. Import "
+                    "only torch, the standard library and the exercise files you hand in.")
         return (f"Your code was not run: line {self.line} of {self.file} ({self.code!r}) uses {self.what}, which "
                 f"{self.why}. Learner code may not reach into the grader's machinery or Python's internals; a loss "
                 "function needs only tensor operations (torch, math, and your own helpers). Remove that line.")
@@ -122,20 +147,25 @@ def scan(files: dict[str, str]) -> Refusal | None:
             tree = ast.parse(source, filename=name)
         except (SyntaxError, ValueError):
             continue
-        found = _Scanner().refusal(tree)
+        scanner = _Scanner(frozenset(n.removesuffix(".py") for n in files))
+        found = scanner.refusal(tree)
         if found is not None:
             line, what, why = found
             lines = source.splitlines()
             code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            return Refusal(name, line, code[:120], what, why)
+            return Refusal(name, line, code[:120], what, why, scanner.unknown)
     return None
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self) -> None:
+    def __init__(self, files: frozenset[str] = frozenset()) -> None:
+        self.files = files  # the modules handed in beside this one
+        self.unknown = False  # the refusal is of a module that is not there
         self.sys_names: set[str] = set()  # names bound to the module sys
         self.imported: set[str] = set()  # every name an import binds
         self.torch_names: set[str] = set()  # names bound to the module torch itself
+        self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
+        self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
         self.found: tuple[int, str, str] | None = None
 
     def refusal(self, tree: ast.AST) -> tuple[int, str, str] | None:
@@ -144,20 +174,26 @@ class _Scanner(ast.NodeVisitor):
                 child.parent = node  # type: ignore[attr-defined]
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
+        for node in ast.walk(tree):  # then the aliases: `f = torch.nn.functional`
+            if isinstance(node, ast.Assign) and _chain_root(node.value) in self.modules:
+                self.rooted.update(t.id for t in node.targets if isinstance(t, ast.Name))
         for node in ast.walk(tree):
             self._check(node)
         return self.found
 
-    def _refuse(self, node: ast.AST, what: str, why: str) -> None:
+    def _refuse(self, node: ast.AST, what: str, why: str, unknown: bool = False) -> None:
         line = getattr(node, "lineno", 0)
         if self.found is None or line <= self.found[0]:  # the first line; on it, the innermost reason
             self.found = (line, what, why)
+            self.unknown = unknown
 
     # --- imports ------------------------------------------------------------------------
     def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
         for alias in node.names:
             bound = alias.asname or alias.name.split(".")[0]
             self.imported.add(bound)
+            if isinstance(node, ast.Import) or node.level == 0 and _is_module(f"{node.module}.{alias.name}"):
+                self.modules.add(bound)
             if isinstance(node, ast.Import) and (alias.name == "sys" or alias.asname is None):
                 top = alias.name if alias.asname else alias.name.split(".")[0]
                 if top == "sys":
@@ -167,7 +203,11 @@ class _Scanner(ast.NodeVisitor):
 
     def _check_module(self, node: ast.AST, dotted: str, shown: str) -> None:
         parts = dotted.split(".")
-        if parts[0] in MODULES:
+        if parts[0] and parts[0] not in self.files and parts[0] not in MODULES and parts[0] not in GRADER \
+                and not installed(parts[0]):
+            self._refuse(node, f"`{shown}`", f"No module named '{parts[0]}' where your code is graded: it is neither "
+                                             "installed there nor one of the files you handed in", unknown=True)
+        elif parts[0] in MODULES:
             self._refuse(node, f"`{shown}`", f"imports {parts[0]}, which {MODULES[parts[0]]}")
         elif parts[0] in GRADER:
             self._refuse(node, f"`{shown}`", "imports the grader or the reference solutions; write the code yourself")
@@ -202,15 +242,40 @@ class _Scanner(ast.NodeVisitor):
             elif node.id in self.sys_names and not _is_attribute_base(node):
                 self._refuse(node, "the module sys itself (not one of its attributes)",
                              "lets code reach sys's tables of modules and hooks; write sys.<name> where you need it")
+            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node):
+                self._refuse(node, f"the module {node.id} itself, as a value",
+                             f"hands the module to code that may change what it holds for everyone; write "
+                             f"{node.id}.<name> where you need it")
         elif isinstance(node, ast.Call):
             self._check_call(node)
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            self._check_annotation(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            self._check_annotation(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            self._check_annotation(node.annotation)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             value = getattr(node, "value", None)
             if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign):
                 return  # a setting (torch.backends.cudnn.deterministic = True): no code replaced
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for target in targets:
                 self._check_target(target)
+
+    def _check_annotation(self, annotation: ast.AST) -> None:
+        """Text in an annotation is code that typing (and torch.jit) may evaluate: scan it too."""
+        for part in ast.walk(annotation):
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                try:
+                    inner = ast.parse(part.value.strip(), mode="eval")
+                except (SyntaxError, ValueError):
+                    self._refuse(part, "an annotation that is not a type", "is text that typing would run as code")
+                    continue
+                for node in ast.walk(inner):
+                    for child in ast.iter_child_nodes(node):
+                        child.parent = node  # type: ignore[attr-defined]
+                    ast.copy_location(node, part) if hasattr(node, "lineno") else None
+                    self._check(node)
 
     def _check_attribute(self, node: ast.AST, attr: str, value: ast.AST) -> None:
         if isinstance(value, ast.Name) and value.id in self.sys_names:
@@ -254,7 +319,7 @@ class _Scanner(ast.NodeVisitor):
         if attr == "__class__" or _mentions_class(base):
             self._refuse(node, "an assignment to an object's class",
                          "changes what the object is for the grader's code too")
-        elif root in self.imported or root in self.sys_names:
+        elif root in self.imported or root in self.sys_names or root in self.rooted:
             shown = f"{root}...{attr}" if attr else f"{root}[...]"
             self._refuse(node, f"an assignment to `{shown}`",
                          f"changes the module {root} for everyone in the process, the grader's code included")
@@ -267,6 +332,40 @@ def _root(node: ast.AST) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def installed(name: str) -> bool:
+    """Whether the top-level module `name` is built in or installed, found on Python's path
+    without the current folder (a learner's folder is not where their code is graded), and
+    without importing it."""
+    if name in sys.builtin_module_names or name in sys.modules:
+        return name not in ("__main__",)
+    here = os.getcwd()
+    path = [p for p in sys.path if p not in ("", ".", here)]
+    try:
+        return importlib.machinery.PathFinder.find_spec(name, path) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _chain_root(node: ast.AST) -> str | None:
+    """`a` for a bare `a.b.c` (no call, no subscript), else None."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_module(dotted: str) -> bool:
+    """Whether `from a import b` binds a module, asked of packages the grader has imported
+    already (torch, say): nothing is imported for the asking."""
+    parent = dotted.rpartition(".")[0]
+    if parent.split(".")[0] not in sys.modules:
+        return False
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
 
 
 def _mentions_class(node: ast.AST) -> bool:

@@ -358,6 +358,8 @@ ALLOWED = [
      "w = getattr(m, 'weight')\nprint(type(m).__name__, m.__class__.__name__)"),
     "def f(x):\n    return {'mean': x.mean, 'sum': x.sum}['mean']()\nsquares = [v * v for v in range(3)]",
     "import torch\nx = torch.zeros(3)\nx[0] = 1.0\nx.data[:] = 0",
+    "from typing import Optional\nimport torch\ndef f(x: Optional['torch.Tensor']) -> 'torch.Tensor':\n    return x",
+    "import torch\nfrom torch import nn\nLinear = nn.Linear\nd = torch.float64\nm = Linear(2, 3).to(d)",
 ]
 REFUSED = {
     "import gc": 1, "import sys\n\nsys.modules['x']": 3, "import sys as s\ny = s": 2, "import torch\ntorch._C": 2,
@@ -369,7 +371,20 @@ REFUSED = {
     "from solutions import ex01_mse": 1, "import importlib": 1, "__import__('gc')": 1, "import pickle": 1,
     "x = 1\nimport torch.nn.functional as F\nF.cross_entropy = None or F.nll_loss": 3,
     "exec('import gc')": 1, "import torch\ntorch.ops.aten._log_softmax.default.py_impl": 2,
+    "import torch\ndef f(m):\n    m.Tensor = int\nf(torch)": 4, "import torch\nt = torch": 2,
+    "import torch.nn.functional as F\nx = F.torch": 2, "import sys\nsys.path.insert(0, 'elsewhere')": 2,
+    "import runpy": 1, "import pkgutil": 1, "def f(x: \"__import__('gc')\"):\n    pass": 1,
+    "from typing import get_type_hints": 1, "f.__annotations__ = {}": 1,
 }
+UNKNOWN = {"import numpy_helpers": 1, "import torch\n\nimport written_at_run_time": 3, "from ex03_cross_entropy import x": 1}
+
+
+@pytest.mark.parametrize("source, line", UNKNOWN.items())
+def test_a_module_neither_installed_nor_handed_in_is_not_imported(source, line):
+    refusal = scan.scan({"ex05_targets.py": source})
+    assert refusal is not None and refusal.unknown and refusal.line == line
+    assert "ex05_targets.py could not be imported: ModuleNotFoundError" in refusal.message
+    assert scan.scan({"ex05_targets.py": "from ex03_cross_entropy import x", "ex03_cross_entropy.py": ""}) is None
 
 
 @pytest.mark.parametrize("source", ALLOWED)
@@ -389,16 +404,19 @@ def test_the_scan_passes_every_solution_stub_sample_and_generated_submission(tmp
     files = [*repo.glob("solutions/*.py"), *repo.glob("exercises/*.py"), *repo.glob("examples/sample-class/*/*.py"),
              *repo.glob("grader/course_template/solutions/*.py"), *repo.glob("grader/course_template/exercises/*.py")]
     assert len(files) > 30
-    for path in files:
-        assert scan.scan({path.name: path.read_text()}) is None, path
+    for folder in {path.parent for path in files}:  # a folder's files together: they import each other
+        together = {path.name: path.read_text() for path in folder.glob("*.py")}
+        assert scan.scan(together) is None, folder
     generated = tmp_path / "generated"
     done = subprocess.run([sys.executable, str(repo / "bench" / "classgen.py"), str(generated), "--count", "40"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     submissions = list(generated.rglob("ex*.py"))
     assert len(submissions) > 100
-    for path in submissions:
-        assert scan.scan({path.name: path.read_text()}) is None, path
+    for folder in {path.parent for path in submissions}:
+        together = {path.name: path.read_text() for path in folder.glob("*.py")}
+        refusal = scan.scan(together)  # or a module missing (`import numpy_helpers`, an ex07 not handed in)
+        assert refusal is None or refusal.unknown, (folder, refusal)
 
 
 def test_the_scan_passes_what_the_notebook_api_builds():
