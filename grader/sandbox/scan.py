@@ -167,24 +167,32 @@ class _Scanner(ast.NodeVisitor):
         self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
         self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
         self.found: tuple[int, str, str] | None = None
+        self._rank: tuple[int, bool, str] = (0, False, "")
 
     def refusal(self, tree: ast.AST) -> tuple[int, str, str] | None:
-        for node in ast.walk(tree):  # imports first: a name may be used above its import
+        nodes: list[ast.AST] = []  # every node, each told its parent, in one pass
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
             for child in ast.iter_child_nodes(node):
                 child.parent = node  # type: ignore[attr-defined]
+                stack.append(child)
+        for node in nodes:  # imports first: a name may be used above its import
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
-        for node in ast.walk(tree):  # then the aliases: `f = torch.nn.functional`
+        for node in nodes:  # then the aliases: `f = torch.nn.functional`
             if isinstance(node, ast.Assign) and _chain_root(node.value) in self.modules:
                 self.rooted.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        for node in ast.walk(tree):
+        for node in nodes:
             self._check(node)
         return self.found
 
     def _refuse(self, node: ast.AST, what: str, why: str, unknown: bool = False) -> None:
         line = getattr(node, "lineno", 0)
-        if self.found is None or line <= self.found[0]:  # the first line; on it, the innermost reason
-            self.found = (line, what, why)
+        rank = (line, what.startswith("an assignment"), what)  # the first line; on it, the most specific reason
+        if self.found is None or rank < self._rank:
+            self.found, self._rank = (line, what, why), rank
             self.unknown = unknown
 
     # --- imports ------------------------------------------------------------------------
