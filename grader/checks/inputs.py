@@ -21,4 +21,3 @@ def large_logits(dtype: torch.dtype) -> torch.Tensor:
     else:
         rows = [[1e4, 9970.0, 9960.0, 9900.0], [-1e4, -9950.0, -9975.0, -9925.0]]
     return torch.tensor(rows + [[1e4, 0.0, -1e4, 5.0], [3.0, 1.0, -2.0, 0.5]], dtype=dtype)
-
