@@ -478,3 +478,29 @@ def test_the_pytest_plugin_refuses_the_switch_off_too(tmp_path):
                            "-q", str(tmp_path)], capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Your code was not run: line 6" in done.stdout and " passed" not in done.stdout.splitlines()[-1]
+
+
+WRITES_CODE = '''import torch
+
+
+def mse_loss(input, target, reduction="mean"):
+    with open("notes.txt", "w") as notes:  # data: fine
+        notes.write("a note")
+    with open(NAME, "w") as module:  # code the grader never read
+        module.write("import gc")
+    return torch.zeros(())
+'''
+
+
+@pytest.mark.parametrize("name", ["helper.py", "ex03_cross_entropy.py", "__pycache__/x.cpython-311.pyc", "lib.zip"])
+def test_the_guards_refuse_learner_code_that_writes_python_code(sandbox, name):
+    exercise = catalog.resolve("ex01")
+    source = WRITES_CODE.replace("NAME", repr(name))
+    assert scan.scan({exercise.file: source}) is None  # nothing to see in the source: the worker refuses it
+    learner = LearnerModule(sandbox, exercise.module, {exercise.file: source}, exercise.functions, exercise.forbidden,
+                            Limits(call_seconds=5))
+    try:
+        reply = learner.call("mse_loss", torch.zeros(2), torch.zeros(2))
+    finally:
+        learner.close()
+    assert reply.kind == "raised" and "may not write Python code" in reply.message, reply
