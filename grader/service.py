@@ -6,6 +6,7 @@ imports overlap on two cores.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import Iterable
@@ -35,10 +36,11 @@ def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exe
     from lossgrade.workspace import STATE_DIR
 
     try:
-        secret.use_secret(secret.load_or_create_secret(folder / STATE_DIR / secret.SECRET_FILE))
+        key = secret.load_or_create_secret(folder / STATE_DIR / secret.SECRET_FILE)
     except LossgradeError:
-        pass  # a workspace that cannot keep one: this process's own secret serves
-    return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
+        key = None  # a workspace that cannot keep one: this process's own secret serves
+    with secret.chosen(key) if key else contextlib.nullcontext():
+        return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
 
 
 def file_digest(path: Path) -> str | None:

@@ -39,7 +39,7 @@ chmod -R go-rwx /autograder/source/lossgrade/_course/solutions
 if [ -d /autograder/source/course ]; then chmod -R go-rwx /autograder/source/course; fi
 # This image's grading secret, readable by root alone: every check's inputs, held-out sets
 # included, are drawn from it, so that no learner can compute them in advance.
-(umask 077 && /opt/lossgrade/bin/python -c 'import secrets; print(secrets.token_hex(32))' > /autograder/source/.lossgrade-secret)
+(umask 077 && /opt/lossgrade/bin/python -c 'import secrets; print(secrets.token_hex(32))' > /autograder/source/lossgrade-secret)
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -54,7 +54,7 @@ PYTHON="${LOSSGRADE_PYTHON:-/opt/lossgrade/bin/python}"
 mkdir -p "$RESULTS"
 if [ -d "$SOURCE/course" ]; then export LOSSGRADE_COURSE="$SOURCE/course"; fi
 export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
-export LOSSGRADE_SECRET_FILE="$SOURCE/.lossgrade-secret"
+export LOSSGRADE_SECRET_FILE="$SOURCE/lossgrade-secret"
 exec "$PYTHON" -m lossgrade.batch.autograder "$SUBMISSION" "$RESULTS/results.json"
 """
 

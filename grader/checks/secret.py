@@ -27,7 +27,7 @@ from pathlib import Path
 
 from lossgrade.errors import LossgradeError
 
-SECRET_FILE = ".lossgrade-secret"
+SECRET_FILE = "lossgrade-secret"
 _secret: bytes | None = None  # until an entry point chooses one
 _own = os.urandom(32)  # for learner code graded where no entry point chose one
 _grading = threading.local()
@@ -42,11 +42,29 @@ def use_secret(secret: bytes) -> None:
 
 
 def current() -> bytes | None:
-    """The secret that seeds inputs now: the chosen one, this process's own while learner
-    code is graded, or None (public seeds: our own code, in-process)."""
+    """The secret that seeds inputs now: the one chosen for this thread's grading, the one
+    chosen for the process, this process's own while learner code is graded, or None
+    (public seeds: our own code, in-process)."""
+    chosen: bytes | None = getattr(_grading, "chosen", None)
+    if chosen is not None:
+        return chosen
     if _secret is not None:
         return _secret
     return _own if getattr(_grading, "learner", 0) else None
+
+
+@contextlib.contextmanager
+def chosen(secret: bytes) -> Iterator[None]:
+    """Draw the inputs of what this thread grades inside the block from `secret` (a
+    workspace's), leaving the process's choice as it was afterwards."""
+    if len(secret) < 16:
+        raise ValueError("a grading secret needs at least 16 bytes")
+    before = getattr(_grading, "chosen", None)
+    _grading.chosen = bytes(secret)
+    try:
+        yield
+    finally:
+        _grading.chosen = before
 
 
 @contextlib.contextmanager
