@@ -504,3 +504,12 @@ def test_the_guards_refuse_learner_code_that_writes_python_code(sandbox, name):
     finally:
         learner.close()
     assert reply.kind == "raised" and "may not write Python code" in reply.message, reply
+
+
+def test_the_gradescope_image_makes_its_secret_readable_by_root_alone(tmp_path):
+    from lossgrade.batch import autograder
+
+    assert "umask 077" in autograder.SETUP_SH and "/autograder/source/lossgrade-secret" in autograder.SETUP_SH
+    assert 'LOSSGRADE_SECRET_FILE="$SOURCE/lossgrade-secret"' in autograder.RUN_AUTOGRADER
+    made = secret.load_or_create_secret(tmp_path / "lossgrade-secret")  # what grade_one does with it
+    assert (tmp_path / "lossgrade-secret").read_text().strip() == made.hex()
