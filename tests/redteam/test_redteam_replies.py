@@ -168,11 +168,22 @@ def test_secret_files_are_made_once_private_and_refused_when_not_ours(tmp_path):
 
 
 # --- every case through `check`, `grade` and `grade --strong` -------------------------------------
-@pytest.mark.parametrize("name", sorted(EXERCISE))
-def test_lossgrade_check_gives_each_case_zero(name, tmp_path):
+CHECKED = [(name, False) for name in sorted(EXERCISE)] + [("replies_lookup_table", True),
+                                                          ("replies_switch_off_the_rule", True)]
+
+
+@pytest.mark.parametrize("name, strong", CHECKED, ids=[f"{n}{'-strong' if s else ''}" for n, s in CHECKED])
+def test_lossgrade_check_gives_each_case_zero(name, strong, tmp_path):
+    if strong:
+        from lossgrade.sandbox import strong as strong_mode
+
+        usable, why = strong_mode.available()
+        if not usable:
+            pytest.skip(why)
     exercise = catalog.resolve(EXERCISE[name])
     (tmp_path / exercise.file).write_text(REPLIES[name].read_text())
-    done = subprocess.run([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path), "--json"],
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path), "--json",
+                           *(["--strong"] if strong else [])],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
