@@ -108,6 +108,7 @@ def test_verdicts_equal_the_cli_on_the_same_code(tmp_path: Path, monkeypatch: py
     runner = CliRunner()
     workspace = tmp_path / "work"
     assert runner.invoke(cli, ["init", str(workspace)]).exit_code == 0
+    monkeypatch.chdir(workspace)  # a notebook in the workspace: the workspace's grading secret, the same inputs
     for source in (MSE, MSE_SUM_NOT_MEAN):
         (workspace / "ex01_mse.py").write_text(source)
         ran = runner.invoke(cli, ["check", "ex01", "--json", "-w", str(workspace)])
