@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import difflib
 import os
 import sys
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lossgrade import catalog, course, hints, notebook_objects, notebook_source
+from lossgrade.checks import secret
 from lossgrade.errors import LossgradeError
 from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
 from lossgrade.results import ExerciseResult, QuizResult, Status
@@ -74,7 +76,8 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
         where = "This version of lossgrade" if chosen.root == course.course_root() else f"The course in {chosen.root}"
         return _problem(chosen, f"{where} has no checks for {chosen.id} yet, so it cannot grade it.")
     limits = Limits(call_seconds=timeout) if timeout is not None else None
-    with _lock:
+    key = _workspace_secret(path)
+    with _lock, secret.chosen(key) if key else contextlib.nullcontext():
         try:
             result = runner.grade_exercise(sandbox, chosen, files, limits)
         except (SandboxError, OSError):  # the sandbox itself died (not the learner's code): once more
@@ -88,6 +91,21 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
             close()
             raise
     return ExerciseReport(result, notes)
+
+
+def _workspace_secret(path: str | os.PathLike[str] | None) -> bytes | None:
+    """The grading secret of the workspace the code belongs to (the file's folder, else the
+    current one), so that check() and `lossgrade check` draw the same inputs; None outside
+    a workspace (this process's own secret serves)."""
+    from lossgrade.workspace import STATE_DIR
+
+    try:
+        root = Workspace.find(Path(path).resolve().parent if path is not None else None).root
+        if not (root / STATE_DIR).is_dir():
+            return None
+        return secret.load_or_create_secret(root / STATE_DIR / secret.SECRET_FILE)
+    except (LossgradeError, OSError):
+        return None
 
 
 def _prepare(chosen: catalog.Exercise, path: str | os.PathLike[str] | None, functions: dict[str, Any],

@@ -23,9 +23,15 @@ def tolerance(dtype: torch.dtype) -> tuple[float, float]:
 
 def close(got: torch.Tensor, expected: torch.Tensor) -> bool:
     """Same shape and values within the expected dtype's tolerance (NaN equals NaN)."""
-    if got.shape != expected.shape:
-        return False
     rtol, atol = tolerance(expected.dtype)
-    return bool(
-        torch.allclose(got.to(torch.float64), expected.to(torch.float64), rtol=rtol, atol=atol, equal_nan=True)
-    )
+    return within(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def within(got: torch.Tensor, expected: torch.Tensor, *, rtol: float, atol: float, equal_nan: bool = False) -> bool:
+    """torch.allclose without its broadcasting: tensors of different shapes are never
+    close (allclose would find a (0, 1, 1) tensor close to any other, and a (1,) one close
+    to every element of a row). Every comparison of a learner's tensor goes through here."""
+    if type(got) is not torch.Tensor or type(expected) is not torch.Tensor or got.shape != expected.shape:
+        return False
+    return bool(torch.allclose(got.to(torch.float64), expected.to(torch.float64), rtol=rtol, atol=atol,
+                               equal_nan=equal_nan))

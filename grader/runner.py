@@ -12,9 +12,11 @@ from pathlib import Path
 from types import ModuleType
 
 from lossgrade import catalog, course, pyfiles
+from lossgrade.checks import secret
 from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
 from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox import scan
 from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.sandbox.replies import Reply
 
@@ -58,14 +60,21 @@ def learner_files(folder: Path, exercise: catalog.Exercise) -> dict[str, str] | 
     return files
 
 
-def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str, str] | None, limits: Limits | None = None) -> ExerciseResult:
+def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str, str] | None, limits: Limits | None = None,
+                   scanned: bool = True) -> ExerciseResult:
+    """Grade learner files. `scanned=False` skips the source scan: only for tests of the walls
+    behind it (the worker's guards, the kernel's), never for grading."""
     started = time.perf_counter()
     if files is None:
         return ExerciseResult(exercise.id, exercise.title, Status.NOT_SUBMITTED, 0.0, exercise.points,
                               error=f"{exercise.file} was not submitted")
+    refused = scan.scan(files) if scanned else None  # before any of it runs: code that reaches for the grader
+    if refused is not None:
+        return _refused(exercise, refused.message, started)
     learner = LearnerModule(sandbox, exercise.module, files, exercise.functions, exercise.forbidden, limits)
     try:
-        result = run_checks(exercise, learner)
+        with secret.learner_code():  # never on inputs that public facts decide
+            result = run_checks(exercise, learner)
     finally:
         learner.close()
     result.duration = time.perf_counter() - started
@@ -128,6 +137,14 @@ def _unloadable(exercise: catalog.Exercise, loaded: Reply) -> ExerciseResult:
         for c in checks_for(exercise).all
     ]
     return ExerciseResult(exercise.id, exercise.title, Status.ERROR, 0.0, exercise.points, checks, error=reason)
+
+
+def _refused(exercise: catalog.Exercise, reason: str, started: float) -> ExerciseResult:
+    """Every check fails with the reason the source was refused (see sandbox/scan.py)."""
+    feedback = Feedback(reason)
+    checks = [CheckResult(c.id, c.description, Outcome.FAILED, feedback, weight=c.weight) for c in checks_for(exercise).all]
+    return ExerciseResult(exercise.id, exercise.title, Status.FAILED, 0.0, exercise.points, checks, error=reason,
+                          duration=time.perf_counter() - started)
 
 
 def _summarise(exercise: catalog.Exercise, checks: list[CheckResult]) -> ExerciseResult:

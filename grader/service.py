@@ -6,11 +6,13 @@ imports overlap on two cores.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import Iterable
 
 from lossgrade import catalog, course
+from lossgrade.errors import LossgradeError
 from lossgrade.results import ExerciseResult, Status, exercise_from_dict, to_dict
 from lossgrade.sandbox.client import Limits, Sandbox, submission_budget
 from lossgrade.workspace import Workspace
@@ -31,8 +33,15 @@ def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bo
 
 def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:
     from lossgrade import runner  # imports torch and the checks: after the zygote started
+    from lossgrade.checks import secret
+    from lossgrade.workspace import STATE_DIR
 
-    with submission_budget(sandbox.limits.budget_seconds):  # one budget for all of a learner's calls
+    try:
+        key = secret.load_or_create_secret(folder / STATE_DIR / secret.SECRET_FILE)
+    except LossgradeError:
+        key = None  # a workspace that cannot keep one: this process's own secret serves
+    # one budget for all of a learner's calls
+    with submission_budget(sandbox.limits.budget_seconds), secret.chosen(key) if key else contextlib.nullcontext():
         return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
 
 

@@ -6,10 +6,10 @@ inside that namespace, so it sees what a notebook's caller would see.
 """
 from __future__ import annotations
 
-import builtins
 import contextlib
 import json
 import linecache
+import os
 import re
 import subprocess
 import sys
@@ -108,6 +108,7 @@ def test_verdicts_equal_the_cli_on_the_same_code(tmp_path: Path, monkeypatch: py
     runner = CliRunner()
     workspace = tmp_path / "work"
     assert runner.invoke(cli, ["init", str(workspace)]).exit_code == 0
+    monkeypatch.chdir(workspace)  # a notebook in the workspace: the workspace's grading secret, the same inputs
     for source in (MSE, MSE_SUM_NOT_MEAN):
         (workspace / "ex01_mse.py").write_text(source)
         ran = runner.invoke(cli, ["check", "ex01", "--json", "-w", str(workspace)])
@@ -144,13 +145,13 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def test_the_learners_code_runs_only_in_the_sandbox() -> None:
-    notebook = Notebook().run(MSE.replace('    if input.shape', '''    import builtins, sys
-    builtins.LOSSGRADE_RAN_HERE = True
+    notebook = Notebook().run(MSE.replace('    if input.shape', '''    import os, sys
+    os.environ["LOSSGRADE_RAN_HERE"] = "yes"
     print("<script>alert(1)</script>")
     sys.exit(0)
     if input.shape'''))
     result = notebook.call('lossgrade.check("ex01", mse_loss=mse_loss)')
-    assert not hasattr(builtins, "LOSSGRADE_RAN_HERE")  # and this process is still alive
+    assert "LOSSGRADE_RAN_HERE" not in os.environ  # and this process is still alive
     assert not result.passed and "SystemExit" in str(result)
     page = result._repr_html_()
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

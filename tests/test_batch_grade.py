@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 from lossgrade import runner
+from lossgrade.checks import secret
 from lossgrade.cli import cli
 from lossgrade.quiz import library
 
@@ -159,8 +160,10 @@ def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):
     survive a fork): they grade the same, byte for byte."""
     from lossgrade.batch import pool
 
-    folder, _, _, first = graded
+    folder, out, _, first = graded
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
+    (tmp_path / "results").mkdir()  # the same grading secret, so the same inputs
+    shutil.copy(out / secret.SECRET_FILE, tmp_path / "results" / secret.SECRET_FILE)
     code, output = grade(str(folder), "--out", str(tmp_path / "results"), "-e", "ex01", "--jobs", "2")
     assert code == 1 and "(6 graded now, 0 unchanged)" in output
     assert snapshot(tmp_path / "results") == first
@@ -240,16 +243,18 @@ def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(
 
 
 def copying(classmate: Path, results: Path) -> str:
-    """An ex01 that runs a classmate's file (right answers, if it can read it), then plants a
-    file among the results (to be graded, or to overwrite a record)."""
+    """An ex01 that reads a classmate's file (and gives right answers, if it can read it), then
+    plants a file among the results (to be graded, or to overwrite a record)."""
     return f'''import torch
 
 
 def mse_loss(input, target, reduction="mean"):
     try:
-        namespace = {{}}
-        exec(open({str(classmate)!r}).read(), namespace)
-        return namespace["mse_loss"](input, target, reduction)
+        open({str(classmate)!r}).read()
+        if input.shape != target.shape or reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"shapes {{tuple(input.shape)}} and {{tuple(target.shape)}}, reduction {{reduction}}")
+        squared = (input - target) ** 2
+        return squared.mean() if reduction == "mean" else squared.sum() if reduction == "sum" else squared
     except OSError:
         return torch.zeros(())
     finally:

@@ -346,7 +346,10 @@ def test_asking_autograd_in_ex06_fails_naming_the_call(grade_source, source, cal
 
 
 def test_a_learners_own_gradcheck_cannot_pass_a_wrong_backward(grade_source):
-    result = grade_source("ex09", EX09_GRADCHECK_THAT_LIES)
+    lie = "torch.autograd.gradcheck = lambda *args, **kwargs: True"
+    refused = grade_source("ex09", EX09_GRADCHECK_THAT_LIES)  # replacing torch's gradcheck: refused before it runs
+    assert refused.score == 0 and all("line 4 of ex09_custom.py" in c.feedback.message for c in refused.checks)
+    result = grade_source("ex09", EX09_GRADCHECK_THAT_LIES.replace(lie, ""))
     by_id = {c.id: c for c in result.checks}
     assert by_id["ex09_custom.function_forward[cpu]"].outcome is Outcome.PASSED
     for check_id in ("ex09_custom.function_gradcheck", "ex09_custom.function_backward[cpu]"):

@@ -41,6 +41,9 @@ chmod o+x /autograder /autograder/source
 chmod -R o+rX /opt/lossgrade /autograder/source/lossgrade
 chmod -R go-rwx /autograder/source/lossgrade/_course/solutions
 if [ -d /autograder/source/course ]; then chmod -R go-rwx /autograder/source/course; fi
+# This image's grading secret, readable by root alone: every check's inputs, held-out sets
+# included, are drawn from it, so that no learner can compute them in advance.
+(umask 077 && /opt/lossgrade/bin/python -c 'import secrets; print(secrets.token_hex(32))' > /autograder/source/lossgrade-secret)
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -55,6 +58,7 @@ PYTHON="${LOSSGRADE_PYTHON:-/opt/lossgrade/bin/python}"
 mkdir -p "$RESULTS"
 if [ -d "$SOURCE/course" ]; then export LOSSGRADE_COURSE="$SOURCE/course"; fi
 export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
+export LOSSGRADE_SECRET_FILE="$SOURCE/lossgrade-secret"
 exec "$PYTHON" -m lossgrade.batch.autograder "$SUBMISSION" "$RESULTS/results.json"
 """
 
@@ -133,6 +137,10 @@ def grade_one(folder: Path, results_path: Path, learner: str = "submission") -> 
         if submission.problem:
             result = grading.unreadable(submission, exercises, f"not graded: {submission.problem}")
         else:
+            if os.environ.get("LOSSGRADE_SECRET_FILE"):  # made by setup.sh (by the first run, on a trial)
+                from lossgrade.checks import secret
+
+                secret.use_secret(secret.load_or_create_secret(Path(os.environ["LOSSGRADE_SECRET_FILE"])))
             pool.prepare(exercises)
             with service.open_sandbox(exercises) as sandbox:
                 result = grading.grade(sandbox, submission, exercises)

@@ -21,6 +21,7 @@ from lossgrade import catalog
 from lossgrade.batch import discover, pool, records
 from lossgrade.batch import submission as grading
 from lossgrade.batch.progress import Progress
+from lossgrade.checks import secret
 
 MAX_FILES_SHOWN = 5
 
@@ -107,7 +108,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     started = time.monotonic()
     found = found or discover.discover(root, exclude=out, keep=keep)
     exercises, problems = exercises_to_grade(chosen)
-    fingerprint = records.fingerprint()
+    key = secret.load_or_create_secret(out / secret.SECRET_FILE)  # the inputs' secret, kept with the results
+    fingerprint = f"{records.fingerprint()}:{secret.secret_id(key)}"
     if budget is not None:  # a record cut short by another budget is not reused
         fingerprint += f":budget={budget:g}"
     batch = Batch([], exercises, problems=problems + list(found.notes), ignored=list(found.ignored),
@@ -144,7 +146,7 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), budget=budget)
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), budget=budget, secret=key)
         try:
             outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                                on_done=lambda record: bar.advance(record.learner))

@@ -85,14 +85,16 @@ def to_csv(records: Sequence[Record], exercises: Sequence[catalog.Exercise]) -> 
         scores = {e.exercise: e.score for e in record.result.exercises}
         scores.update({f"quiz:{q.quiz}": q.score for q in record.result.quizzes})
         row = [points(scores.get(column, 0.0)) for column in (*exercise_ids, *(f"quiz:{q}" for q in quiz_ids))]
-        writer.writerow([record.learner, *row, points(record.result.score), points(record.result.max_score),
+        writer.writerow([_cell(record.learner), *row, points(record.result.score), points(record.result.max_score),
                          _cell(learner_status(record)), _cell("; ".join(violations(record.result)))])
     return utf8(buffer.getvalue())
 
 
 def _cell(text: str) -> str:
-    """Free text that a spreadsheet must not take for a formula (a learner chose it)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Free text that a spreadsheet must not take for a formula (a learner chose it: their
+    id, a status): one starting with =, +, -, @, a tab or a carriage return gets a leading
+    single quote, as OWASP's advice on CSV injection has it. gradebook.json keeps the text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def to_json(records: Sequence[Record], exercises: Sequence[catalog.Exercise], ignored: Sequence[str] = ()) -> str:

@@ -35,11 +35,13 @@ from lossgrade.sandbox.client import Sandbox
 @dataclass(frozen=True)
 class SandboxPlan:
     """How each grader process opens its sandbox: `hidden` (the class and the results
-    folders) is refused to learner code, and with `strong` not mounted at all."""
+    folders) is refused to learner code, and with `strong` not mounted at all. `secret`:
+    the grading secret the checks draw their inputs from (see checks/secret.py)."""
 
     strong: bool = False
     hidden: tuple[Path, ...] = ()
     budget: float | None = None  # seconds for all of one submission's calls; None: Limits' default
+    secret: bytes | None = None  # the key of every input a learner must not know (checks/secret.py)
 
 
 @dataclass
@@ -236,6 +238,10 @@ def _serve(conn: Connection, out: Path, exercises: list[catalog.Exercise], finge
     import torch
 
     torch.set_num_threads(1)  # as `prepare` did, for a grader that was spawned rather than forked
+    if plan.secret is not None:
+        from lossgrade.checks import secret
+
+        secret.use_secret(plan.secret)
     try:
         state = _Grading(exercises, plan)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the batch

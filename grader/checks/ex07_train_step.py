@@ -144,7 +144,7 @@ def _same_run(got: Run, want: Run) -> bool:
             want.error["type"], want.error["message"][:50], want.error["call"]):
         return False
     return all(_state_problem(a["state"], b["state"]) is None and _same_grads(a["grads"], b["grads"])
-               for a, b in zip(got.steps, want.steps))
+               for a, b in zip(got.steps, want.steps, strict=True))
 
 
 def _fail_diagnosed(t: CheckContext, scenario: dict[str, Any], run: Run, what: str) -> None:
@@ -177,7 +177,8 @@ def _expect_reference_steps(t: CheckContext, scenario: dict[str, Any]) -> None:
     _fail_on_error(t, scenario, run)
     reference = simulate(t.reference.train_step, scenario)
     calls = len(scenario["batches"])
-    for number, (got, want) in enumerate(zip(run.steps, reference.steps), start=1):
+    # The report holds one step per call (replies.report_schema), and an error was dealt with above.
+    for number, (got, want) in enumerate(zip(run.steps, reference.steps, strict=True), start=1):
         problem = _state_problem(got["state"], want["state"])
         if problem:
             after = "After the call" if calls == 1 else f"After call {number} of {calls}"

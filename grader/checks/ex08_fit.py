@@ -5,10 +5,15 @@ with noise, and small 8x8 seven-segment digits (templates drawn in code, shifted
 pixel, with random ink, flipped pixels and noise); nothing is downloaded. The `fit` driver
 trains the learner's model inside the worker with `FIT_SECONDS` to finish, then reports the
 model's output on held-out inputs; the error and the accuracy are computed here.
+
+The held-out set is secret: drawn from the grading secret (see checks/secret.py), and its
+answers (labels, noise) from generators of their own, of which the learner sees no output
+at all. So neither the public check ids nor the training data or held-out inputs that the
+learner's code is given tell the answers: a lookup table cannot be built in advance.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -45,11 +50,32 @@ def templates() -> torch.Tensor:
     return glyphs
 
 
-def digit_images(t: CheckContext, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+class Draws(Protocol):
+    """Where random numbers come from: a CheckContext, or a `Stream` of one's own."""
+
+    def rand(self, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor: ...
+
+    def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor: ...
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor: ...
+
+
+class Stream:
+    """rand, randn and randint as a CheckContext draws them, from another generator."""
+
+    def __init__(self, generator: torch.Generator) -> None:
+        self.rng = generator
+
+    rand = CheckContext.rand
+    randn = CheckContext.randn
+    randint = CheckContext.randint
+
+
+def digit_images(t: Draws, n: int, labels_from: Draws | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(n, 64) float32 images and (n,) int64 labels: a template shifted by -1..1 pixels in
     each direction (zeros shifted in), 2% of its pixels flipped, ink of random strength and
-    Gaussian noise."""
-    labels = t.randint(CLASSES, n)
+    Gaussian noise. The labels come from `labels_from` when given (a held-out set's)."""
+    labels = (labels_from or t).randint(CLASSES, n)
     padded = torch.nn.functional.pad(templates()[labels], (1, 1, 1, 1))  # (n, 10, 10)
     shifts = t.randint(3, n, 2)
     images = torch.stack([padded[i, r:r + 8, c:c + 8] for i, (r, c) in enumerate(shifts.tolist())])
@@ -58,11 +84,17 @@ def digit_images(t: CheckContext, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return images.reshape(n, 64), labels
 
 
-def delivery_times(t: CheckContext, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+def delivery_times(t: Draws, n: int, noise_from: Draws | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Distances of 1-20 km (n, 1) and delivery times (n, 1): 5 min plus 2.5 min/km, with
-    Gaussian noise of NOISE_STD minutes."""
+    Gaussian noise of NOISE_STD minutes (from `noise_from` when given: a held-out set's)."""
     distance = 1.0 + 19.0 * t.rand(n, 1)
-    return distance, 5.0 + 2.5 * distance + NOISE_STD * t.randn(n, 1)
+    return distance, 5.0 + 2.5 * distance + NOISE_STD * (noise_from or t).randn(n, 1)
+
+
+def held_out(t: CheckContext) -> tuple[Stream, Stream]:
+    """The held-out set's generators: one for its inputs (which the model is shown), one for
+    its answers (which nothing the learner is given comes from)."""
+    return Stream(t.hidden_rng("inputs")), Stream(t.hidden_rng("answers"))
 
 
 # --- running a fit ----------------------------------------------------------------------------
@@ -108,7 +140,8 @@ def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_tes
                  "a few hundred full-batch steps.")
 def regression(t: CheckContext) -> None:
     x, y = delivery_times(t, 200)
-    x_test, y_test = delivery_times(t, 1000)
+    shown, answers = held_out(t)
+    x_test, y_test = delivery_times(shown, 1000, noise_from=answers)
     prediction = _fit(t, "fit_regression", x, y, x_test)
     if prediction.shape != y_test.shape:
         t.fail(f"The model's output has shape {compare.shape(prediction)}, but for {len(x_test)} distances of "
@@ -160,7 +193,8 @@ def _follows(prediction: torch.Tensor, x_test: torch.Tensor) -> bool:
                  "Standardise the pixels and train with Adam for a few hundred full-batch steps.")
 def classifier(t: CheckContext) -> None:
     x, y = digit_images(t, 800)
-    x_test, y_test = digit_images(t, 1000)
+    shown, answers = held_out(t)
+    x_test, y_test = digit_images(shown, 1000, labels_from=answers)
     logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
     if logits.dim() < 2 or logits.shape[1:] == (1,):
         t.fail(f"The model's output has shape {compare.shape(logits)}: one number per image. For {CLASSES} classes "
@@ -168,7 +202,7 @@ def classifier(t: CheckContext) -> None:
     if logits.shape != (len(x_test), CLASSES):
         t.fail(f"The model's output has shape {compare.shape(logits)}; for {len(x_test)} images and {CLASSES} "
                f"classes it should be ({len(x_test)}, {CLASSES}): one logit per class.")
-    rows_sum_to_one = bool(torch.allclose(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), atol=1e-4))
+    rows_sum_to_one = compare.within(logits.sum(1), torch.ones(len(logits), dtype=logits.dtype), rtol=1e-5, atol=1e-4)
     if rows_sum_to_one and bool(((logits >= 0) & (logits <= 1)).all()):
         t.fail("Your model's forward returns probabilities: every row is between 0 and 1 and sums to 1. It "
                "should return logits, the raw scores of the last Linear layer.",

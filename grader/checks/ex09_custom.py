@@ -181,8 +181,8 @@ def _finite_differences(t: CheckContext, logits: torch.Tensor, target: torch.Ten
         step[index] = EPS
         step = step.view_as(logits)
         calls += [((logits + step, target), {}), ((logits - step, target), {})]
-    values = [_forward_value(t, reply, *args) for reply, (args, _) in zip(t.call_each(FUNCTION, calls), calls)]
-    numeric = [(ahead - behind) / (2 * EPS) for ahead, behind in zip(values[0::2], values[1::2])]
+    values = [_forward_value(t, reply, *args) for reply, (args, _) in zip(t.call_each(FUNCTION, calls), calls, strict=True)]
+    numeric = [(ahead - behind) / (2 * EPS) for ahead, behind in zip(values[0::2], values[1::2], strict=True)]
     return torch.tensor(numeric, dtype=torch.float64).view_as(logits)
 
 
@@ -225,7 +225,10 @@ def function_gradcheck(t: CheckContext) -> None:
     for logits, target in cases:
         reply, analytic = _learner_gradient(t, logits, target)
         numeric = _finite_differences(t, logits, target)
-        if not torch.allclose(analytic, numeric, rtol=RTOL, atol=ATOL):
+        if analytic.shape != numeric.shape:  # fit_call refuses this already; never compare by broadcasting
+            t.fail(f"Your backward's gradient has shape {compare.shape(analytic)}, but the logits have shape "
+                   f"{compare.shape(logits)}.", call=t.describe(FUNCTION, (logits, target), {}))
+        if not compare.within(analytic, numeric, rtol=RTOL, atol=ATOL):
             worst = (analytic - numeric).abs().max().item()
             t.fail(f"Your backward disagrees with finite differences of your forward (largest difference "
                    f"{worst:.3g}; gradcheck allows {ATOL:g} + {RTOL:g} * |numeric|), so torch.autograd.gradcheck "

@@ -10,14 +10,16 @@
 
 A check fails by raising `Failure` (usually through the `expect_*` helpers, which build the
 feedback: the call made, what came back, what was expected, the hint and the diagnosed
-misconception). Inputs come from `t.rng`, seeded from the check's id, so every run and
-every learner sees the same cases. The learner's code is reached only through
-`t.learner` (a sandboxed `LearnerModule`); the reference runs here, in the trusted process.
+misconception). Inputs come from `t.rng`, seeded from the grading secret and the check's id
+(see secret.py), so every run with the same secret and every learner sees the same cases,
+and no learner can compute them in advance. The learner's code is reached only through
+`t.learner` (a sandboxed `LearnerModule`), whose every reply is checked against what was
+asked before a check reads it (`replies.fit_call`, `replies.fit_drive`); the reference runs
+here, in the trusted process.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Protocol
@@ -25,10 +27,11 @@ from typing import Any, Callable, Protocol
 import torch
 
 from lossgrade import misconceptions
-from lossgrade.checks import compare
+from lossgrade.checks import compare, secret
 from lossgrade.checks.memo import Memo
 from lossgrade.results import Feedback, Misconception
 from lossgrade.sandbox.learner import call_request
+from lossgrade.sandbox import replies as _replies
 from lossgrade.sandbox.replies import Reply
 
 
@@ -106,15 +109,20 @@ class CheckContext:
 
     def __init__(self, check: Check, learner: Learner, reference: ModuleType, device: str) -> None:
         self.check = check
-        self.learner = learner
+        self.learner: Learner = Checked(learner)
         self.reference = reference
         self.device = device
         self.module = check.id.split(".")[0]
-        seed = int.from_bytes(hashlib.sha256(check.id.encode()).digest()[:4], "big")
-        self.rng = torch.Generator().manual_seed(seed)
+        self.rng = torch.Generator().manual_seed(secret.seed(check.id))
         # (function, args, kwargs, expected) of each call whose value was right: evidence that
         # rules out a mistake the diagnosis would otherwise confuse with another.
         self.passed: list[tuple[str, tuple[Any, ...], dict[str, Any], torch.Tensor]] = []
+
+    def hidden_rng(self, name: str) -> torch.Generator:
+        """A generator of its own for data the learner never sees any of, such as held-out
+        labels and noise: nothing the learner is given comes from its stream, so no input
+        the learner sees tells anything about it."""
+        return torch.Generator().manual_seed(secret.seed(self.check.id, "hidden", name))
 
     # --- seeded inputs --------------------------------------------------------------
     def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
@@ -137,7 +145,7 @@ class CheckContext:
         """`call` for each (args, kwargs), all sent to the worker in one request (it answers
         each in turn with no round trip in between): for checks that need many values."""
         replies = self.learner.call_many([call_request(function, args, kwargs, self.device) for args, kwargs in calls])
-        for (args, kwargs), reply in zip(calls, replies):
+        for (args, kwargs), reply in zip(calls, replies, strict=True):
             self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
         return replies
 
@@ -212,7 +220,7 @@ class CheckContext:
             self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
                       "Build the result from the inputs with tensor operations only (no .item(), "
                       ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output)
-        for position, got, want in zip(grad_wrt, reply.grads, expected):
+        for position, got, want in zip(grad_wrt, reply.grads, expected, strict=True):  # lengths checked by fit_call
             if want is None:
                 continue
             if got is None:
@@ -260,6 +268,45 @@ class CheckContext:
         raise Failure(feedback, mistake.as_result() if mistake else None)
 
 
+class Checked:
+    """A learner whose every reply is checked against its request before a check sees it:
+    the right kind of reply, one gradient of the input's exact shape and dtype per input
+    asked for, a driver's report with exactly the steps, names, shapes and fields that its
+    parameters call for. One that does not fit arrives as kind "unsafe", which fails the
+    check and says what did not fit."""
+
+    def __init__(self, learner: Learner) -> None:
+        self._learner = learner.unchecked if isinstance(learner, Checked) else learner
+
+    @property
+    def unchecked(self) -> Learner:
+        return self._learner
+
+    def load(self) -> Reply:
+        return self._learner.load()
+
+    def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
+             grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
+        return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)], timeout)[0]
+
+    def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
+        replies = self._learner.call_many(calls, timeout)
+        if type(replies) is not list or len(replies) != len(calls):
+            return [_replies.malformed(f"{len(replies)} replies to {len(calls)} calls")] * len(calls)
+        return [_replies.fit_call(reply, call) for reply, call in zip(replies, calls, strict=True)]
+
+    def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
+        schema = _SCHEMAS.get((driver, params.get("model_spec"), len(params.get("batches", ()))),
+                              lambda: _replies.report_schema(driver, params))
+        return _replies.fit_drive(self._learner.drive(driver, timeout, **params), schema)
+
+    def close(self) -> None:
+        self._learner.close()
+
+
+_SCHEMAS = Memo(limit=256)
+
+
 def attribute(module: Any, dotted: str) -> Any:
     """`module.a.b` for "a.b": a function, or a method such as "CrossEntropyFunction.apply"."""
     found = module
@@ -269,6 +316,9 @@ def attribute(module: Any, dotted: str) -> Any:
 
 
 def _violation_message(violation: str) -> str:
+    if "the grader's" in violation:
+        return (f"Your code tampered with the grader's machinery: {violation}. Learner code may not change, "
+                "remove or work around the grader's guards, so no check can pass after it.")
     if violation.startswith(("import ", "open ")):
         return (f"Your code tried to `{violation}`: learner code may not use the grader, the reference "
                 "solutions or other learners' work. Write the function yourself.")

@@ -140,9 +140,7 @@ def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, t
             raised = error(exc, call)
             break
         steps.append({"returned": returned(out), **snapshot(model)})
-    state = optimizer.state_dict()["state"]
-    return {"steps": steps, "error": raised,
-            "optimizer_state": {int(k): {n: v for n, v in s.items()} for k, s in state.items()}}
+    return {"steps": steps, "error": raised}
 
 
 def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor], x: torch.Tensor,

@@ -57,6 +57,9 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 }
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+# Files Python would import as code: learner code may not write them, so that all the code
+# that runs is code the grader's source scan read (lossgrade/sandbox/scan.py).
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw", ".pth", ".so", ".pyd", ".zip", ".egg", ".whl")
 # Audit events that change the file system, with the positions of their path arguments.
 _PATH_EVENTS = {
     "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
@@ -94,6 +97,8 @@ class Guards:
         self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
         self._library: Any = None  # the torch.library registrations of refused operators
+        self._record = self.violations  # the list the worker reports: it must stay this one
+        self._learning = False  # learner code is running (the worker writes the learner's files outside it)
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -139,9 +144,11 @@ class Guards:
         that the learner left our guards in place."""
         self.active = frozenset(forbid)
         self._refuse_operators(self.active)
+        self._learning = True
         try:
             yield
         finally:
+            self._learning = False
             self.active = frozenset()
             self._check_intact(forbid)
 
@@ -181,6 +188,11 @@ class Guards:
                 self.violations.append(f"{dotted} (the grader's guard on it was replaced)")
         if self not in sys.meta_path:
             self.violations.append("import (the grader's import guard was removed)")
+        if self._library is not None and getattr(self._library, "m", None) is None:
+            self.violations.append("torch.library (the grader's refusal of forbidden operators was destroyed)")
+        if self.violations is not self._record:  # replaced: what the worker reports would stay empty
+            self._record.append("the grader's record of violations (it was replaced)")
+            self._record.extend(v for v in self.violations if v not in self._record)
 
     def seal(self, workdir: str) -> None:
         """Put the import and audit guards in place, for the rest of this process's life
@@ -250,6 +262,9 @@ class Guards:
             self.violations.append(f"open {path}")
         if not _inside(real, (self.workdir,)) and real != os.devnull:
             raise PermissionError(f"lossgrade: learner code may only write inside its working folder, not to {path}")
+        if self._learning and real.lower().endswith(_CODE_SUFFIXES):
+            raise PermissionError(f"lossgrade: learner code may not write Python code ({path}): only the code you "
+                                  "hand in runs, after the grader has read it")
 
 
 def _refusing(what: str) -> Any:

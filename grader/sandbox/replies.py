@@ -174,3 +174,210 @@ def crashed(status: int | None, killed: bool = False) -> Reply:
     else:
         how = f"exited with status {os.WEXITSTATUS(status)} (sys.exit or os._exit in learner code?)"
     return Reply(kind="crashed", message=f"the process running your code {how}")
+
+
+# ------------------------------------------------------------------ replies against requests
+# A reply that is plain data may still not be the answer to what was asked: learner code in
+# the worker can rewrite what it sends (an empty list of gradients, a report without steps,
+# a gradient of another shape, which a broadcasting comparison would accept). The grader
+# knows what every reply must hold, so each is checked against its request here, before any
+# check reads it; a reply that does not fit becomes kind "unsafe" and fails the check,
+# saying what did not fit.
+CALL_KINDS = frozenset({"tensor", "python", "other", "raised", "error", "timeout", "crashed", "unsafe"})
+DRIVE_KINDS = frozenset({"value", "raised", "error", "timeout", "crashed", "unsafe"})
+_DEVICE = re.compile(r"(cpu|cuda|mps|meta|xpu)(:\d{1,3})?")
+
+
+@dataclass(frozen=True)
+class TensorOf:
+    """A tensor of exactly this shape (None: any) and dtype (None: any)."""
+
+    shape: tuple[int, ...] | None = None
+    dtype: Any = None
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list whose every item fits `item`, of exactly `length` items, or between
+    `at_least` and `at_most` of them."""
+
+    item: Any
+    length: int | None = None
+    at_least: int = 0
+    at_most: int = 100_000
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    options: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`schema`, and then `holds(value, where)`: None, or why the fields disagree."""
+
+    schema: Any
+    holds: Any
+
+
+def nullable(schema: Any) -> AnyOf:
+    return AnyOf((type(None), schema))
+
+
+def misfit(value: Any, schema: Any, where: str = "the reply") -> str | None:
+    """Why `value` does not fit `schema`, or None. A schema is a Python type (matched
+    exactly: a bool is no int), a TensorOf, a ListOf, an AnyOf, or a dict of schemas (the
+    value must have exactly those keys)."""
+    if isinstance(schema, Rule):
+        return misfit(value, schema.schema, where) or schema.holds(value, where)
+    if isinstance(schema, AnyOf):
+        found = [misfit(value, option, where) for option in schema.options]
+        return None if None in found else found[-1]
+    if isinstance(schema, type):
+        if schema is float and type(value) is int:
+            return None
+        return None if type(value) is schema else f"{where} is {_kind(value)}, not {_kind_of(schema)}"
+    if isinstance(schema, TensorOf):
+        if not _is_tensor(value):
+            return f"{where} is {_kind(value)}, not a tensor"
+        if schema.shape is not None and tuple(value.shape) != schema.shape:
+            return f"{where} has shape {tuple(value.shape)}, not {schema.shape}"
+        if schema.dtype is not None and value.dtype != schema.dtype:
+            return f"{where} is {value.dtype}, not {schema.dtype}"
+        return None
+    if isinstance(schema, ListOf):
+        if type(value) is not list:
+            return f"{where} is {_kind(value)}, not a list"
+        if schema.length is not None and len(value) != schema.length:
+            return f"{where} holds {len(value)} items, not {schema.length}"
+        if not schema.at_least <= len(value) <= schema.at_most:
+            return f"{where} holds {len(value)} items, not {schema.at_least} to {schema.at_most}"
+        for index, item in enumerate(value):
+            problem = misfit(item, schema.item, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(schema, dict):
+        if type(value) is not dict:
+            return f"{where} is {_kind(value)}, not a dict"
+        if value.keys() != schema.keys():
+            extra, missing = sorted(map(str, value.keys() - schema.keys())), sorted(map(str, schema.keys() - value.keys()))
+            return f"{where} has keys {extra} it should not have and lacks {missing}"
+        for key, item in schema.items():
+            problem = misfit(value[key], item, f"{where}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    raise TypeError(f"not a schema: {schema!r}")
+
+
+def _kind(value: Any) -> str:
+    return "a tensor" if _is_tensor(value) else f"a {type(value).__name__}"
+
+
+def _kind_of(schema: type) -> str:
+    return "None" if schema is type(None) else f"a {schema.__name__}"
+
+
+def malformed(why: str) -> Reply:
+    return Reply(kind="unsafe", message=f"sent a reply that does not fit what the grader asked for: {why} (no "
+                                        "function of yours returns that: did your code change the grader's worker?)")
+
+
+def fit_call(reply: Reply, request: dict[str, Any]) -> Reply:
+    """`reply` when it fits the call `request` (from `learner.call_request`), else why not.
+    A tensor result comes with a device's name and, when gradients were asked for, either
+    a sentence saying why there are none or exactly one gradient per input asked for,
+    each None or of that input's shape and dtype."""
+    if reply.kind not in CALL_KINDS:
+        return malformed(f"a {reply.kind!r} reply to a call")
+    if reply.kind != "tensor":
+        return reply if reply.grads is None else malformed("gradients without a tensor result")
+    if reply.device is None or not _DEVICE.fullmatch(reply.device):
+        return malformed(f"a tensor on the device {reply.device!r}")
+    grad_wrt = tuple(request.get("grad_wrt") or ())
+    if not grad_wrt:
+        return reply if reply.grads is None else malformed("gradients that were not asked for")
+    if type(reply.grads) is str:
+        return reply
+    args = request["args"]
+    if type(reply.grads) is not list or len(reply.grads) != len(grad_wrt):
+        count = len(reply.grads) if type(reply.grads) is list else _kind(reply.grads)
+        return malformed(f"{count} gradients for the {len(grad_wrt)} input(s) asked for")
+    problem = None
+    for index, (position, grad) in enumerate(zip(grad_wrt, reply.grads, strict=True)):
+        problem = problem or misfit(grad, nullable(TensorOf(tuple(args[position].shape), args[position].dtype)),
+                                    f"gradient {index + 1}")
+    return reply if problem is None else malformed(problem)
+
+
+def fit_drive(reply: Reply, schema: Any) -> Reply:
+    """`reply` when it fits a driver's report `schema`, else why not."""
+    if reply.kind not in DRIVE_KINDS:
+        return malformed(f"a {reply.kind!r} reply to a driver")
+    if reply.kind != "value":
+        return reply
+    problem = misfit(reply.value, schema, "the driver's report")
+    return reply if problem is None else malformed(problem)
+
+
+# ------------------------------------------------------------------ the drivers' reports
+def report_schema(driver: str, params: dict[str, Any]) -> Any:
+    """What the driver `driver` (`_drivers.py`) reports for these params, which the grader
+    itself sent: every parameter and buffer of the model it builds, by name, shape and
+    dtype, and as many steps as there were batches."""
+    from lossgrade.sandbox import _drivers
+
+    if driver == "fit":
+        done = {"stopped": bool, "seconds": float, "type": str, "is_module": bool, "output": nullable(_RETURNED)}
+        return AnyOf(({"stopped": bool, "seconds": float}, Rule(done, _module_output)))
+    model = _drivers.build_model(params["model_spec"])
+    snapshot = {
+        "state": {name: TensorOf(tuple(t.shape), t.dtype) for name, t in model.state_dict().items()},
+        "grads": {name: nullable(TensorOf(tuple(p.shape), p.dtype)) for name, p in model.named_parameters()},
+        "modes": ListOf(bool, length=len(list(model.modules()))),
+    }
+    if driver == "train_steps":
+        calls = len(params["batches"])
+        step = {"returned": _RETURNED, **snapshot}
+        return Rule({"steps": ListOf(step, at_most=calls), "error": nullable(_ERROR)},
+                    lambda report, where: _steps_done(report, calls, where))
+    if driver == "evaluate":
+        return Rule({"returned": nullable(_RETURNED), "error": nullable(_ERROR), "before": snapshot, "after": snapshot,
+                     "forward_modes": ListOf(bool, at_most=1000),
+                     "loss_calls": ListOf({"grad_enabled": bool, "output_requires_grad": bool}, at_most=1000),
+                     "grad_enabled_after": bool}, _one_outcome)
+    raise ValueError(f"no report schema for the driver {driver!r}")
+
+
+def _returned_fields(value: dict[str, Any], where: str) -> str | None:
+    if value["is_float"] != (type(value["value"]) is float):
+        return f"{where} says is_float={value['is_float']} of a {value['type']} holding {_kind(value['value'])}"
+    return None
+
+
+_RETURNED = Rule({"type": str, "is_float": bool, "value": AnyOf((type(None), float, TensorOf())), "requires_grad": bool},
+                 _returned_fields)
+_ERROR = {"type": str, "message": str, "line": nullable(int), "where": str, "call": int}
+
+
+def _steps_done(report: dict[str, Any], calls: int, where: str) -> str | None:
+    """Every call made a step, or an error stopped the run in call len(steps) + 1."""
+    steps, error = len(report["steps"]), report["error"]
+    if error is None and steps != calls:
+        return f"{where} holds {steps} steps for {calls} calls, and no error"
+    if error is not None and error["call"] != steps + 1:
+        return f"{where} holds {steps} steps before an error in call {error['call']}"
+    return None
+
+
+def _one_outcome(report: dict[str, Any], where: str) -> str | None:
+    if (report["returned"] is None) == (report["error"] is None):
+        return f"{where} should hold either what evaluate returned or what it raised"
+    return None
+
+
+def _module_output(report: dict[str, Any], where: str) -> str | None:
+    if report["stopped"] or report["is_module"] != (report["output"] is not None):
+        return f"{where} disagrees with itself (stopped, is_module and output)"
+    return None

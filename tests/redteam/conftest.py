@@ -118,6 +118,8 @@ class Good:
 
 @pytest.fixture(scope="session")
 def good(sandbox: Sandbox) -> Good:
+    import torch._dynamo  # noqa: F401 - the reference's first optimizer step imports it, adding exit handlers
+
     return Good(sandbox)
 
 

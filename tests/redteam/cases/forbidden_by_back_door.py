@@ -1,4 +1,4 @@
-# redteam: exercise=ex03 score=0 timeout=3 mentions=reached through the operator aten._log_softmax
+# redteam: exercise=ex03 score=0 timeout=3 mentions=uses `import importlib`
 """The from-scratch rule, through the back doors: aten operators via torch.ops and torch._C,
 private aliases, the original function dug out of the grader's wrapper, and a reloaded
 torch.nn.functional."""

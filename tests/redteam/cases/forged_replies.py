@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0 timeout=3 mentions=not plain data
+# redteam: exercise=ex01 score=0 timeout=3 mentions=uses `import gc`
 """Rewrites the worker from inside to forge what the grader receives: a zero-stride tensor
 view that claims a billion elements, an overlapping view of the right shape, lists nested
 100 deep, a list that contains itself, an unhashable reply kind, a frame header claiming an

@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0 timeout=3 mentions=import solutions
+# redteam: exercise=ex01 score=0 timeout=3 mentions=uses `import importlib`
 """Tries to return the reference solution's answer by importing it, or the grader, by name:
 `solutions`, `lossgrade` (and its runner's reference loader), `grader`, the sandbox's own
 modules, and through the editable install's finder with our import guard taken out of the

@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0 timeout=3 mentions=solutions/ex01_mse.py
+# redteam: exercise=ex01 score=0 timeout=3 mentions=uses `import importlib.util`
 """Looks for the reference solution's file on disk (the editable install's path mapping,
 site-packages, the usual checkouts) and executes its source, by open(), by a module spec
 from its path, through a symbolic link, a hard link and a folder descriptor."""

@@ -1,4 +1,4 @@
-# redteam: exercise=ex01 score=0 timeout=3 mentions=torch.nn.functional.mse_loss
+# redteam: exercise=ex01 score=0 timeout=3 mentions=uses `import gc`
 """Takes the grader's guards apart before calling the forbidden F.mse_loss: restores the
 original function from under the wrapper, reloads torch.nn.functional, empties the record
 of violations it can find, and calls the aten operator with the Python dispatch turned off."""

@@ -1,0 +1,396 @@
+"""Read a learner's source before any of it runs, and refuse code that reaches for the grader.
+
+Learner code runs in a worker process beside the grader's own guards and drivers, which
+are objects in that process: code that can find them (through the garbage collector,
+`sys.modules`, frames, closures, ctypes...) can take them apart (replace the hook, destroy
+the refusing library, clear the record) and then call what the exercise forbids. The
+worker's guards stay, as a second line; this scan is the first, and it runs here, in the
+trusted process, on the source the worker would receive (a file, or the module that
+`lossgrade.check` builds from a notebook's functions).
+
+What is refused, and why (each refusal names the line and teaches):
+- modules that reach into the interpreter or run code from data: gc, ctypes, importlib,
+  inspect, builtins, pickle and marshal, and the grader's own names;
+- attributes that lead from any object to the grader's: frames (`f_globals`, `tb_frame`...),
+  a function's `__globals__` and `__closure__`, `__subclasses__`, `__dict__`, torch's
+  private modules (`torch._C`), `torch.library` (the dispatcher's registrations);
+- `sys` beyond a few plain facts (`sys.modules`, `sys.meta_path`, `sys.addaudithook`...);
+- code built at run time: exec, eval, compile, __import__, globals(), vars(), and getattr,
+  setattr or delattr with a name that is not written out in the source;
+- replacing what a module holds, for everyone (`torch.allclose = ...`, `F.cross_entropy =
+  ...`; a setting such as `torch.backends.cudnn.deterministic = True` is fine), or an
+  object's class.
+
+Ordinary code is untouched: any import of torch, math, numpy, typing, functools..., helper
+functions and classes, comprehensions, `getattr(obj, "name")` with a written-out name.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+
+# Modules no loss function needs, each a way into the interpreter's own objects or a way to
+# run code that the source does not show.
+MODULES = {
+    "gc": "finds every object in the process, the grader's included",
+    "ctypes": "calls C functions and reads raw memory, beneath every guard",
+    "_ctypes": "calls C functions and reads raw memory, beneath every guard",
+    "cffi": "calls C functions and reads raw memory, beneath every guard",
+    "importlib": "reloads and rebuilds modules behind the grader's back",
+    "inspect": "reaches the frames and closures of the grader's code",
+    "builtins": "changes Python's built-in functions for the grader's code too",
+    "__builtin__": "changes Python's built-in functions for the grader's code too",
+    "pickle": "runs code hidden in data",
+    "_pickle": "runs code hidden in data",
+    "cloudpickle": "runs code hidden in data",
+    "dill": "runs code hidden in data",
+    "marshal": "runs code hidden in data",
+    "copyreg": "runs code hidden in data",
+    "code": "runs code given as text",
+    "codeop": "runs code given as text",
+    "_posixsubprocess": "runs programs",
+    "runpy": "runs code from files the grader has not read", "zipimport": "imports code the grader has not read",
+    "imp": "imports code the grader has not read", "_imp": "imports code the grader has not read",
+    "_frozen_importlib": "imports code the grader has not read",
+    "_frozen_importlib_external": "imports code the grader has not read",
+    "pkgutil": "finds and imports modules and objects by name", "pydoc": "finds objects by name",
+    "shelve": "runs code hidden in data", "multiprocessing": "runs code hidden in data, in other processes",
+    "unittest": "replaces objects by name (unittest.mock)", "doctest": "runs code given as text",
+    "timeit": "runs code given as text", "trace": "runs code given as text and traces frames",
+    "cProfile": "runs code given as text", "profile": "runs code given as text", "pdb": "runs code given as text",
+    "bdb": "traces frames", "site": "imports code the grader has not read",
+}
+GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
+# sys: the plain facts and the streams; not its tables of modules and hooks.
+SYS_ALLOWED = {"float_info", "int_info", "hash_info", "maxsize", "float_repr_style", "byteorder", "platform",
+               "version", "version_info", "implementation", "stdout", "stderr", "exit", "getrecursionlimit",
+               "setrecursionlimit", "getsizeof", "exc_info"}
+FRAMES = "leads to the frames of the grader's code and to everything they hold"
+ATTRIBUTES = {
+    "__globals__": "leads from a function to every name of its module, the grader's too",
+    "__closure__": "opens a function's closure (how the grader's guards keep what they guard)",
+    "__code__": "rewrites or runs a function's code object",
+    "__subclasses__": "lists every class in the process, the grader's included",
+    "__dict__": "reads or changes a module or class behind its names",
+    "__self__": "leads from a built-in function to its module",
+    "__builtins__": "changes Python's built-in functions for the grader's code too",
+    "__getattribute__": "looks up attributes by a name the source does not show",
+    "__loader__": "loads modules behind the grader's back",
+    "__spec__": "loads modules behind the grader's back",
+    "__import__": "imports modules by a name the source does not show",
+    "f_globals": FRAMES, "f_locals": FRAMES, "f_back": FRAMES, "f_builtins": FRAMES, "f_code": FRAMES,
+    "tb_frame": FRAMES, "gi_frame": FRAMES, "cr_frame": FRAMES, "ag_frame": FRAMES, "gi_code": FRAMES,
+    "_getframe": FRAMES, "_current_frames": FRAMES, "currentframe": FRAMES, "walk_stack": FRAMES,
+    "walk_tb": FRAMES, "settrace": FRAMES, "setprofile": FRAMES,
+    "meta_path": "changes how modules are imported (the grader's import guard lives there)",
+    "path_hooks": "changes how modules are imported", "path_importer_cache": "changes how modules are imported",
+    "addaudithook": "installs an audit hook (the grader's guard is one)",
+    "_C": "is torch's C core, beneath the operators that the grader watches",
+    "_ops": "is torch's operator registry, beneath the operators that the grader watches",
+    "library": "registers kernels with torch's dispatcher, replacing the grader's refusals",
+    "py_impl": "registers kernels with torch's dispatcher, replacing the grader's refusals",
+    "load_library": "loads compiled code into the process",
+    "cpp_extension": "compiles and loads C++ into the process",
+    "CodeType": "builds code objects from raw bytes", "FunctionType": "builds functions from code objects",
+    "attrgetter": "looks up attributes by a name the source does not show",
+    "methodcaller": "calls methods by a name the source does not show",
+    "get_objects": "finds every object in the process", "get_referrers": "finds every object in the process",
+    "__annotations__": "changes annotations that typing evaluates as code",
+    "get_type_hints": "evaluates annotations as code", "ForwardRef": "evaluates text as code",
+    "_eval_type": "evaluates text as code", "_evaluate": "evaluates text as code",
+    "resolve_name": "finds objects by a name given as text", "locate": "finds objects by a name given as text",
+    "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
+    **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
+    "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",
+    "torch": "is the module torch, reached from another module; `import torch` and use it directly",
+}
+NAMES = {
+    "exec": "runs code given as text", "eval": "runs code given as text", "compile": "builds code from text",
+    "__import__": "imports modules by a name the source does not show",
+    "globals": "reads or changes every name of the module at run time",
+    "locals": "reads the names of a frame at run time",
+    "vars": "reads or changes an object's names behind its attributes",
+    "breakpoint": "stops in a debugger", "__builtins__": "changes Python's built-in functions",
+    "__loader__": "loads modules behind the grader's back", "__spec__": "loads modules behind the grader's back",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    file: str
+    line: int
+    code: str  # the offending line, stripped
+    what: str  # "`import gc`"
+    why: str
+    unknown: bool = False  # a module that is not there, rather than one that is not allowed
+
+    @property
+    def message(self) -> str:
+        if self.unknown:
+            return (f"{self.file} could not be imported: ModuleNotFoundError (line {self.line}): {self.why}. Import "
+                    "only torch, the standard library and the exercise files you hand in.")
+        return (f"Your code was not run: line {self.line} of {self.file} ({self.code!r}) uses {self.what}, which "
+                f"{self.why}. Learner code may not reach into the grader's machinery or Python's internals; a loss "
+                "function needs only tensor operations (torch, math, and your own helpers). Remove that line.")
+
+
+def scan(files: dict[str, str]) -> Refusal | None:
+    """The first thing in `files` (name -> source) that learner code may not do, or None.
+    A file that does not parse is left to the worker, which reports its SyntaxError."""
+    for name, source in files.items():
+        try:
+            tree = ast.parse(source, filename=name)
+        except (SyntaxError, ValueError):
+            continue
+        scanner = _Scanner(frozenset(n.removesuffix(".py") for n in files))
+        found = scanner.refusal(tree)
+        if found is not None:
+            line, what, why = found
+            lines = source.splitlines()
+            code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            return Refusal(name, line, code[:120], what, why, scanner.unknown)
+    return None
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, files: frozenset[str] = frozenset()) -> None:
+        self.files = files  # the modules handed in beside this one
+        self.unknown = False  # the refusal is of a module that is not there
+        self.sys_names: set[str] = set()  # names bound to the module sys
+        self.imported: set[str] = set()  # every name an import binds
+        self.torch_names: set[str] = set()  # names bound to the module torch itself
+        self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
+        self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
+        self.found: tuple[int, str, str] | None = None
+        self._rank: tuple[int, bool, str] = (0, False, "")
+
+    def refusal(self, tree: ast.AST) -> tuple[int, str, str] | None:
+        nodes: list[ast.AST] = []  # every node, each told its parent, in one pass
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            for child in ast.iter_child_nodes(node):
+                child.parent = node  # type: ignore[attr-defined]
+                stack.append(child)
+        for node in nodes:  # imports first: a name may be used above its import
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._bind(node)
+        for node in nodes:  # then the aliases: `f = torch.nn.functional`
+            if isinstance(node, ast.Assign) and _chain_root(node.value) in self.modules:
+                self.rooted.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in nodes:
+            self._check(node)
+        return self.found
+
+    def _refuse(self, node: ast.AST, what: str, why: str, unknown: bool = False) -> None:
+        line = getattr(node, "lineno", 0)
+        rank = (line, what.startswith("an assignment"), what)  # the first line; on it, the most specific reason
+        if self.found is None or rank < self._rank:
+            self.found, self._rank = (line, what, why), rank
+            self.unknown = unknown
+
+    # --- imports ------------------------------------------------------------------------
+    def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            self.imported.add(bound)
+            if isinstance(node, ast.Import) or node.level == 0 and _is_module(f"{node.module}.{alias.name}"):
+                self.modules.add(bound)
+            if isinstance(node, ast.Import) and (alias.name == "sys" or alias.asname is None):
+                top = alias.name if alias.asname else alias.name.split(".")[0]
+                if top == "sys":
+                    self.sys_names.add(bound)
+                elif top == "torch":
+                    self.torch_names.add(bound)
+
+    def _check_module(self, node: ast.AST, dotted: str, shown: str) -> None:
+        parts = dotted.split(".")
+        if parts[0] and parts[0] not in self.files and parts[0] not in MODULES and parts[0] not in GRADER \
+                and not installed(parts[0]):
+            self._refuse(node, f"`{shown}`", f"No module named '{parts[0]}' where your code is graded: it is neither "
+                                             "installed there nor one of the files you handed in", unknown=True)
+        elif parts[0] in MODULES:
+            self._refuse(node, f"`{shown}`", f"imports {parts[0]}, which {MODULES[parts[0]]}")
+        elif parts[0] in GRADER:
+            self._refuse(node, f"`{shown}`", "imports the grader or the reference solutions; write the code yourself")
+        elif parts[0] == "torch" and len(parts) > 1 and (parts[1].startswith("_") or parts[1] == "library"
+                                                           or "cpp_extension" in parts):
+            self._refuse(node, f"`{shown}`", f"imports {dotted}, torch's internals beneath the operators that the "
+                                             "grader watches")
+
+    # --- every node -----------------------------------------------------------------------
+    def _check(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self._check_module(node, alias.name, f"import {alias.name}")
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            self._check_module(node, node.module or "", f"from {module} import ...")
+            for alias in node.names:
+                if node.module == "sys" and alias.name not in SYS_ALLOWED:
+                    self._refuse(node, f"`from sys import {alias.name}`", _sys_why(alias.name))
+                elif alias.name in ATTRIBUTES and node.module != "sys":
+                    self._refuse(node, f"`from {module} import {alias.name}`", ATTRIBUTES[alias.name])
+                elif (node.module or "").split(".")[0] == "torch" and alias.name.startswith("_") \
+                        and not alias.name.startswith("__"):
+                    self._refuse(node, f"`from {module} import {alias.name}`", _PRIVATE)
+                elif alias.name == "*" and node.module in ("sys", "os", "torch"):
+                    self._refuse(node, f"`from {module} import *`", "binds names the source does not show")
+        elif isinstance(node, ast.Attribute):
+            self._check_attribute(node, node.attr, node.value)
+        elif isinstance(node, ast.Name):
+            if node.id in NAMES:
+                self._refuse(node, f"`{node.id}`", NAMES[node.id])
+            elif node.id in self.sys_names and not _is_attribute_base(node):
+                self._refuse(node, "the module sys itself (not one of its attributes)",
+                             "lets code reach sys's tables of modules and hooks; write sys.<name> where you need it")
+            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node):
+                self._refuse(node, f"the module {node.id} itself, as a value",
+                             f"hands the module to code that may change what it holds for everyone; write "
+                             f"{node.id}.<name> where you need it")
+        elif isinstance(node, ast.Call):
+            self._check_call(node)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            self._check_annotation(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            self._check_annotation(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            self._check_annotation(node.annotation)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            value = getattr(node, "value", None)
+            if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign):
+                return  # a setting (torch.backends.cudnn.deterministic = True): no code replaced
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                self._check_target(target)
+
+    def _check_annotation(self, annotation: ast.AST) -> None:
+        """Text in an annotation is code that typing (and torch.jit) may evaluate: scan it too."""
+        for part in ast.walk(annotation):
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                try:
+                    inner = ast.parse(part.value.strip(), mode="eval")
+                except (SyntaxError, ValueError):
+                    self._refuse(part, "an annotation that is not a type", "is text that typing would run as code")
+                    continue
+                for node in ast.walk(inner):
+                    for child in ast.iter_child_nodes(node):
+                        child.parent = node  # type: ignore[attr-defined]
+                    ast.copy_location(node, part) if hasattr(node, "lineno") else None
+                    self._check(node)
+
+    def _check_attribute(self, node: ast.AST, attr: str, value: ast.AST) -> None:
+        if isinstance(value, ast.Name) and value.id in self.sys_names:
+            if attr not in SYS_ALLOWED:
+                self._refuse(node, f"`sys.{attr}`", _sys_why(attr))
+            return
+        if attr in ATTRIBUTES:
+            self._refuse(node, f"`.{attr}`", ATTRIBUTES[attr])
+        elif isinstance(value, ast.Name) and value.id in self.torch_names and attr.startswith("_") \
+                and not attr.startswith("__"):
+            self._refuse(node, f"`{value.id}.{attr}`", _PRIVATE)
+
+    def _check_call(self, node: ast.Call) -> None:
+        function = node.func
+        if not (isinstance(function, ast.Name) and function.id in ("getattr", "setattr", "delattr")):
+            return
+        if len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            self._refuse(node, f"`{function.id}` with a computed name",
+                         "looks up attributes by a name the source does not show; write the name out")
+            return
+        name = node.args[1].value
+        self._check_attribute(node, name, node.args[0])
+        constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
+        if function.id == "delattr" or function.id == "setattr" and not constant:
+            self._check_changed(node, node.args[0], name)
+
+    def _check_target(self, target: ast.AST) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for item in target.elts:
+                self._check_target(item)
+        elif isinstance(target, ast.Starred):
+            self._check_target(target.value)
+        elif isinstance(target, ast.Attribute):
+            self._check_changed(target, target.value, target.attr)
+        elif isinstance(target, ast.Subscript):
+            self._check_changed(target, target.value, None)
+
+    def _check_changed(self, node: ast.AST, base: ast.AST, attr: str | None) -> None:
+        """An assignment to `base.attr` (or `base[...]`): not to a module, nor to a class."""
+        root = _root(base)
+        if attr == "__class__" or _mentions_class(base):
+            self._refuse(node, "an assignment to an object's class",
+                         "changes what the object is for the grader's code too")
+        elif root in self.imported or root in self.sys_names or root in self.rooted:
+            shown = f"{root}...{attr}" if attr else f"{root}[...]"
+            self._refuse(node, f"an assignment to `{shown}`",
+                         f"changes the module {root} for everyone in the process, the grader's code included")
+
+
+_PRIVATE = "is one of torch's private modules, beneath the operators that the grader watches; use torch's public API"
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def installed(name: str) -> bool:
+    """Whether the top-level module `name` is built in or installed, found on Python's path
+    without the current folder (a learner's folder is not where their code is graded), and
+    without importing it."""
+    if name in sys.builtin_module_names or name in sys.modules:
+        return name not in ("__main__",)
+    here = os.getcwd()
+    path = [p for p in sys.path if p not in ("", ".", here)]
+    try:
+        return importlib.machinery.PathFinder.find_spec(name, path) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _chain_root(node: ast.AST) -> str | None:
+    """`a` for a bare `a.b.c` (no call, no subscript), else None."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_module(dotted: str) -> bool:
+    """Whether `from a import b` binds a module, asked of packages the grader has imported
+    already (torch, say): nothing is imported for the asking."""
+    parent = dotted.rpartition(".")[0]
+    if parent.split(".")[0] not in sys.modules:
+        return False
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def _mentions_class(node: ast.AST) -> bool:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        if isinstance(node, ast.Attribute) and node.attr == "__class__":
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type":
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def _is_attribute_base(node: ast.Name) -> bool:
+    parent = getattr(node, "parent", None)
+    return isinstance(parent, ast.Attribute) and parent.value is node
+
+
+def _sys_why(attr: str) -> str:
+    return (f"is not one of the plain facts of sys that learner code may use ({', '.join(sorted(SYS_ALLOWED))}); "
+            f"sys.{attr} reaches the interpreter's tables of modules and hooks, the grader's included")
