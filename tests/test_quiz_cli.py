@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from lossgrade import course as lossgrade_course
 from lossgrade.quiz import grade_answers_file
 from lossgrade.quiz.cli import quiz
 
@@ -98,7 +99,7 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "demo.yaml").write_text(DEMO, encoding="utf-8")
     (folder / "extra.yaml").write_text(EXTRA, encoding="utf-8")
     # These tests want a course of exactly these two quizzes: the built-in ones set aside.
-    monkeypatch.setattr("lossgrade.course.roots", lambda: [folder.parent])
+    monkeypatch.setattr("lossgrade.course._chosen", lossgrade_course.Course((folder.parent,), ()))
     monkeypatch.delenv("LOSSGRADE_WORKSPACE", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.chdir(tmp_path)
