@@ -7,9 +7,11 @@ import importlib.util
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -36,11 +38,23 @@ def classgen() -> Any:
     return module
 
 
+SECRET = Path(tempfile.mkdtemp(prefix="lossgrade-shard-secret-")) / "secret"  # one for every run of these tests
+
+
 def invoke(*args: str) -> tuple[int, str, str]:
+    """`lossgrade ARGS`; a grade of a class gets the shared grading secret, as every shard and
+    the one run they are compared with must (unless the test gives its own)."""
+    if args[:1] == ("grade",) and "--secret" not in args:
+        args = (*args, "--secret", str(SECRET))
     result = CliRunner().invoke(cli, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
+
+
+def exit_code_for(summary: str) -> int:
+    """What `grade` and `merge` exit with for this output: 1 when a submission was rejected."""
+    return 1 if re.search(r" [1-9][0-9]* rejected", summary) else 0
 
 
 def grade_shards_as_processes(folder: Path, results: Path, count: int, *options: str) -> list[Path]:
@@ -49,12 +63,12 @@ def grade_shards_as_processes(folder: Path, results: Path, count: int, *options:
     outs = [results / f"shard-{index}" for index in range(1, count + 1)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     processes = [subprocess.Popen([sys.executable, "-m", "lossgrade", "grade", str(folder), "--out", str(out),
-                                   "--shard", f"{index}/{count}", "--jobs", "1", *options],
+                                   "--shard", f"{index}/{count}", "--jobs", "1", "--secret", str(SECRET), *options],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for index, out in enumerate(outs, start=1)]
     for index, process in enumerate(processes, start=1):
         stdout, stderr = process.communicate(timeout=900)
-        assert process.returncode == 0, (stdout, stderr)
+        assert process.returncode == exit_code_for(stdout), (stdout, stderr)
         assert f"Shard {index}/{count}: " in stdout
     return outs
 
@@ -131,7 +145,7 @@ def test_the_sample_class_in_shards_merged_equals_one_run(tmp_path):
                                                                                for p in SAMPLE.iterdir())
     code, stdout, stderr = invoke("merge", *map(str, reversed(outs)), "--out", str(tmp_path / "merged"), "--junit")
     assert (code, stderr) == (0, "")
-    assert stdout.startswith("Merged 3 shards of 3: 12 submissions, ")
+    assert stdout.splitlines()[-1].startswith("Merged 3 shards of 3: 14 graded, 0 rejected, ")  # after the notes
     assert_same_results(tmp_path / "merged", single)
 
 
@@ -145,20 +159,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, lis
         archive.writestr("ex01_mse.py", CORRECT)
     (folder / "learner0200.zip").write_bytes(b"not a zip")  # a corrupt zip
     code, stdout, _ = invoke("grade", str(folder), "--out", str(root / "single"), "-e", "ex01", "--jobs", "2")
-    assert code == 0, stdout
+    assert code == 1 and "198 graded, 2 rejected (learner0007, learner0200: why above)" in stdout, stdout
     return folder, root / "single", grade_shards_as_processes(folder, root, 4, "-e", "ex01")
 
 
 def test_a_generated_class_of_200_in_4_shards_merged_equals_one_run(generated, tmp_path):
     _, single, outs = generated
     code, stdout, stderr = invoke("merge", *map(str, outs), "--out", str(tmp_path / "merged"))
-    assert (code, stderr) == (0, "")
+    assert (code, stderr) == (1, "")  # two submissions could not be graded: as the one run exits
     assert_same_results(tmp_path / "merged", single)
     lines = stdout.splitlines()
     # each problem once, from the shard that owns the learner id
     assert sum("learner0007/ and learner0007.zip both claim" in line for line in lines) == 1
     assert sum(line.startswith("learner0200.zip: not graded") for line in lines) == 1
-    assert lines[-1].startswith("Merged 4 shards of 4: 200 submissions, ")
+    assert lines[-1].startswith("Merged 4 shards of 4: 198 graded, 2 rejected (learner0007, learner0200: why above), ")
     sizes = [len(json.loads((out / shards.MANIFEST).read_text())["learners"]) for out in outs]
     assert sum(sizes) == 200 and all(35 <= size <= 65 for size in sizes), sizes
 
@@ -169,7 +183,7 @@ def test_a_shard_run_again_finds_its_own_learners_and_grades_nothing(generated, 
     shutil.copytree(outs[1], again)
     before = json.loads((again / shards.MANIFEST).read_text())
     code, stdout, _ = invoke("grade", str(folder), "--out", str(again), "-e", "ex01", "--shard", "2/4")
-    assert code == 0 and f"(0 graded now, {len(before['learners'])} unchanged)" in stdout
+    assert code == exit_code_for(stdout) and f"(0 graded now, {len(before['learners'])} unchanged)" in stdout
     assert json.loads((again / shards.MANIFEST).read_text()) == before
 
 
@@ -251,7 +265,7 @@ def test_merge_refuses_shards_that_graded_different_exercises_or_disagree_on_a_l
     # the same shard twice, with the same results, is no conflict
     code, stdout, _ = invoke("merge", str(tmp_path / "a"), str(tmp_path / "a"), str(tmp_path / "b"),
                              "--out", str(tmp_path / "m"))
-    assert code == 0 and "3 submissions" in stdout
+    assert code == 0 and "3 graded, 0 rejected" in stdout
 
 
 def test_empty_shards_merge_too(tmp_path):
@@ -305,3 +319,27 @@ def test_a_grader_failure_travels_in_the_manifest_and_the_merge_fails_like_one_r
     assert "grader failure: ben: the grader failed on this submission (RuntimeError: a bug in lossgrade)" in stdout
     assert_same_results(tmp_path / "m", tmp_path / "single")
     assert not (tmp_path / "m" / "records" / "ben.json").exists()
+
+
+def test_a_shard_without_the_shared_grading_secret_is_a_usage_error(tmp_path: Path) -> None:
+    """Shards graded with different secrets draw different hidden inputs and could never be
+    merged: --shard wants the one --secret file every shard reads."""
+    result = CliRunner().invoke(cli, ["grade", str(SAMPLE), "--out", str(tmp_path / "out"), "--shard", "1/2"])
+    assert result.exit_code == 2 and "--shard needs --secret FILE" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_grading_secret_given_is_made_once_and_read_by_every_shard(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    for learner in ("ada", "ben", "cleo"):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "ex01_mse.py").write_text(CORRECT)
+    secret_file = tmp_path / "shared" / "secret"
+    for index in (1, 2):
+        code, _, _ = invoke("grade", str(folder), "--out", str(tmp_path / f"s{index}"), "-e", "ex01",
+                            "--shard", f"{index}/2", "--secret", str(secret_file))
+        assert code == 0
+    made = secret_file.read_text()
+    assert len(bytes.fromhex(made.strip())) == 32 and oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "s1" / "lossgrade-secret").exists() and not (tmp_path / "s2" / "lossgrade-secret").exists()
+    assert invoke("merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "merged"))[0] == 0

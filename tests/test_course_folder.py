@@ -90,8 +90,8 @@ def test_a_stub_that_passes_and_an_uncaught_misconception_are_problems(course_di
     shutil.copy(course_dir / "solutions" / "ex10_log_cosh.py", course_dir / "exercises" / "ex10_log_cosh.py")
     misconceptions = course_dir / "misconceptions" / "ex10_log_cosh.py"
     misconceptions.write_text(misconceptions.read_text().replace(
-        'wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), "sum" if reduction == "mean" else reduction),',
-        'wrong=lambda input, target, reduction="mean": _reduce((input - target).abs() + torch.log1p(torch.exp(-2 * (input - target).abs())) - 0.6931471805599453, reduction),'))
+        'wrong=lambda input, target, reduction="mean": _reduce(_stable(input - target), "sum" if reduction == "mean" else reduction),',
+        'wrong=lambda input, target, reduction="mean": _reduce(_stable(input - target), reduction),'))  # right, so never caught
     result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert result.exit_code == 2
     assert "the untouched stub should fail ex10_log_cosh.reductions" in result.output

@@ -195,7 +195,7 @@ def test_learner_code_cannot_read_an_instructors_reference_solution(course_dir: 
     work = tmp_path / "work"
     work.mkdir()
     solution = (course_dir / "solutions" / "ex10_log_cosh.py").resolve()
-    (work / "ex10_log_cosh.py").write_text(f"exec(open({str(solution)!r}).read())\n")
+    (work / "ex10_log_cosh.py").write_text(f"SOLUTION = open({str(solution)!r}).read()\n")  # read at import
     result = CliRunner().invoke(cli, ["--course", str(course_dir), "check", "ex10", "--json", "-w", str(work)])
     assert result.exit_code == ExitCode.FAILED
     [graded] = json.loads(result.stdout)
@@ -293,7 +293,9 @@ def test_every_file_a_batch_writes_has_one_mode_and_each_learner_one_name(tmp_pa
     assert result.exit_code == 0, result.output
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.relative_to(out).parts[0] for p in files} >= {"gradebook.csv", "report.html", "learners", "gradescope", "records"}
-    assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}
+    secret_file = out / "lossgrade-secret"  # the grading secret: private on purpose, the one exception
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert {stat.S_IMODE(p.stat().st_mode) for p in files if p != secret_file} == {0o644}
     for learner in ("ana", "Ana"):
         stem = learnerfiles.file_stem(learner)
         assert (out / "learners" / f"{stem}.html").is_file()

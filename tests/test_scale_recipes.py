@@ -22,6 +22,7 @@ from lossgrade.cli import cli
 from test_batch_shard import CORRECT, SUM_NOT_MEAN, assert_same_results
 
 REPO = Path(__file__).resolve().parents[1]
+SECRET = "5e" * 32  # the grading secret every shard and the one run share (the recipes read it)
 RECIPES = REPO / "examples" / "scale"
 RECORDER = f"""#!{sys.executable}
 import json, os, sys
@@ -42,7 +43,8 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The tiny class and one run of it (every exercise, as the recipes grade)."""
     root = tmp_path_factory.mktemp("recipes")
     folder = tiny_class(root / "class")
-    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(root / "single")])
+    (root / "secret").write_text(SECRET + "\n")
+    result = CliRunner().invoke(cli, ["grade", str(folder), "--out", str(root / "single"), "--secret", str(root / "secret")])
     assert result.exit_code == 0, result.output
     return folder, root / "single"
 
@@ -91,6 +93,8 @@ def test_the_slurm_array_job_grades_every_shard_and_merges_after_them(single, tm
     assert text.startswith("#!/usr/bin/env bash\n") and "#SBATCH --cpus-per-task=" in text
     folder, one_run = single
     results = tmp_path / "results"
+    results.mkdir()
+    (results / "lossgrade-secret").write_text(SECRET + "\n")  # as the first task would have made it
     shell = Shell(tmp_path)
     env = {"CLASS": str(folder), "RESULTS": str(results), "SHARDS": "3"}
     # on the login node: the array, then the merge, held until every task has succeeded
@@ -135,6 +139,8 @@ def test_the_kubernetes_indexed_job_grades_a_shard_per_index_and_the_merge_job_m
 
     folder, one_run = single
     results = tmp_path / "results"
+    results.mkdir()
+    (results / "lossgrade-secret").write_text(SECRET + "\n")  # as the first pod would have made it
     shell = Shell(tmp_path)
     paths = {"CLASS": str(folder), "RESULTS": str(results)}  # where the volume would be mounted
     for index in range(count):  # each pod, with the variables Kubernetes and the manifest give it
@@ -192,8 +198,10 @@ def test_the_github_actions_matrix_grades_a_shard_per_job_and_the_merge_job_need
     for shard in matrix:  # each matrix job on a runner of its own, with the class checked out
         workspace = tmp_path / f"runner-{shard}"
         shutil.copytree(folder, workspace / workflow["env"]["CLASS"])
-        context = {"matrix.shard": str(shard), "strategy.job-total": str(len(matrix))}
-        (upload,) = run_steps(grade_job, shell, workspace, dict(workflow["env"]), context)["upload-artifact"]
+        context = {"matrix.shard": str(shard), "strategy.job-total": str(len(matrix)), "secrets.LOSSGRADE_SECRET": SECRET}
+        (workspace / "tmp").mkdir()
+        env = dict(workflow["env"]) | {"RUNNER_TEMP": str(workspace / "tmp")}
+        (upload,) = run_steps(grade_job, shell, workspace, env, context)["upload-artifact"]
         uploads[upload["name"]] = workspace / upload["path"]
     graded = shell.replay(monkeypatch)
     assert [argv[argv.index("--shard") + 1] for argv in graded] == [f"{s}/{len(matrix)}" for s in matrix]

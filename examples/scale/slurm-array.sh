@@ -21,7 +21,8 @@ SHARDS=${SHARDS:-8}
 if [[ -n "${SLURM_ARRAY_TASK_ID:-}" ]]; then
   # One array task: shard SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT (the array is 1-SHARDS).
   lossgrade grade "$CLASS" --out "$RESULTS/shard-$SLURM_ARRAY_TASK_ID" \
-    --shard "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" --jobs "${SLURM_CPUS_PER_TASK:-2}"
+    --shard "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" --jobs "${SLURM_CPUS_PER_TASK:-2}" \
+    --secret "$RESULTS/lossgrade-secret"  # one grading secret for every shard: the first task makes it
 elif [[ "${1:-}" == merge ]]; then
   # The merge: every shard's results into one results folder, as one run would have written it.
   shard_folders=()

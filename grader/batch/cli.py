@@ -40,8 +40,11 @@ def _cores() -> int:
                    "`lossgrade merge` combines the shards' results (docs/SCALE.md).")
 @click.option("--budget", type=click.FloatRange(min=0.1), default=Limits.budget_seconds, show_default=True,
               help="Seconds all the calls of one submission may take together; its later checks then fail, saying so.")
+@click.option("--secret", "secret_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The grading secret's file, made there by the first run that needs it (default: "
+                   "RESULTS/lossgrade-secret). Every shard of a class needs the same one.")
 def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool, chosen: tuple[str, ...],
-          strong: bool, spec: shards.Spec | None, budget: float) -> None:
+          strong: bool, spec: shards.Spec | None, budget: float, secret_file: Path | None) -> None:
     """Grade a class: every submission in SUBMISSIONS, into a gradebook and reports.
 
     SUBMISSIONS holds a folder or .zip per learner, named by the learner's id, with the
@@ -55,6 +58,10 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
     the class or the results folder: its guards refuse, and with --strong they are not
     even there. With --shard I/N, only the learners of shard I are graded, and
     RESULTS/shard.json records which, for `lossgrade merge`."""
+    if spec and secret_file is None:
+        raise click.UsageError("--shard needs --secret FILE, the same file for every shard: the grading secret "
+                               "decides the checks' hidden inputs, and shards graded with different ones cannot be "
+                               "merged (the first shard to run makes the file)")
     if not submissions.is_dir():
         what = "is not a folder" if submissions.exists() else "does not exist"
         raise LossgradeError(f"{submissions} {what}: give the folder holding one folder or .zip per learner")
@@ -94,12 +101,15 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
 
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned, found=found, budget=budget)
+                            on_plan=planned, found=found, budget=budget, secret_file=secret_file)
         written = exports.write_all(out, batch, with_junit)
         if spec:
             shards.write_manifest(out, spec, batch, submissions)
     except SandboxUnavailable as exc:
-        if created:
+        if created:  # this run's results folder: none of it stays, the secret it made there neither
+            from lossgrade.checks.secret import SECRET_FILE
+
+            (out / SECRET_FILE).unlink(missing_ok=True)
             _remove_if_empty(out)
         raise LossgradeError(f"nothing graded: {exc}; nothing was written") from None
     except KeyboardInterrupt:

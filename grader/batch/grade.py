@@ -35,7 +35,7 @@ class Batch:
     problems: list[str] = field(default_factory=list)  # a line each, for the summary
     grader_failed: bool = False
     seconds: float = 0.0
-    fingerprint: str = ""  # of the grader, the course and the exercises chosen: what a record must match
+    fingerprint: str = ""  # of the grader, the course, the secret and the budget: what a record must match
     rejected: list[str] = field(default_factory=list)  # learners whose submission could not be graded at all
     unread_files: int = 0  # files in submissions that were not graded (each reported)
     ignored: list[str] = field(default_factory=list)  # entries of the class folder that are no submission
@@ -101,19 +101,21 @@ def _stale(submission: discover.Submission, record: records.Record, fingerprint:
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
                 progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
                 keep: Callable[[str], bool] | None = None, budget: float | None = None,
-                found: discover.Discovery | None = None) -> Batch:
-    """Grade the class in `root` into `out` (`found`: its discovery, when the caller made it);
+                found: discover.Discovery | None = None, secret_file: Path | None = None) -> Batch:
+    """Grade the class in `root` into `out` (`found`: its discovery, when the caller made it;
+    `secret_file`: where the grading secret is kept, by default in `out`);
     `keep(learner id)`, when given, picks the learners to grade (a shard's), before their
     submissions are even read."""
     started = time.monotonic()
     found = found or discover.discover(root, exclude=out, keep=keep)
     exercises, problems = exercises_to_grade(chosen)
-    key = secret.load_or_create_secret(out / secret.SECRET_FILE)  # the inputs' secret, kept with the results
+    secret_file = secret_file or out / secret.SECRET_FILE  # the inputs' secret: kept with the results by default
+    key = secret.load_or_create_secret(secret_file)
     fingerprint = f"{records.fingerprint()}:{secret.secret_id(key)}"
     if budget is not None:  # a record cut short by another budget is not reused
         fingerprint += f":budget={budget:g}"
     batch = Batch([], exercises, problems=problems + list(found.notes), ignored=list(found.ignored),
-                  fingerprint=f"{fingerprint}:{','.join(e.id for e in exercises)}")
+                  fingerprint=fingerprint)  # the records' own: `merge` compares the exercises apart
     if found.ignored:
         batch.problems.append(f"ignored {len(found.ignored)} entries that are neither a folder nor a .zip: "
                               + ", ".join(found.ignored[:5]) + (" ..." if len(found.ignored) > 5 else ""))
@@ -146,7 +148,8 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
         pool.prepare(exercises)
-        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out), budget=budget, secret=key)
+        sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out, secret_file), budget=budget,
+                                     secret=key)
         try:
             outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
                                on_done=lambda record: bar.advance(record.learner))

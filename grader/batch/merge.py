@@ -161,6 +161,7 @@ def merge(folders: list[Path], out: Path, with_junit: bool) -> tuple[Batch, list
     shards.forget(out)  # merged, this is one run's folder, no shard's
     batch = Batch([learners[learner] for learner in sorted(learners)], exercises, fingerprint=found[0].fingerprint,
                   grader_failed=any(s.grader_failed for s in found))
+    batch.rejected = [r.learner for r in batch.records if r.result.error]  # as one run counts them
     inline = {e["learner"] for s in found for e in s.learners if "record" in e}
     for record in batch.records:
         if record.learner not in inline:  # as one run keeps them: a grader failure is not kept
@@ -183,11 +184,12 @@ def merge_command(shard_results: tuple[Path, ...], out: Path, with_junit: bool) 
     for one in found:
         for line in one.problems:
             click.echo(line)
-    total = len(batch.records)
-    score = sum(r.result.score for r in batch.records)
-    best = sum(r.result.max_score for r in batch.records)
+    graded = [r for r in batch.records if not r.result.error]
+    score = sum(r.result.score for r in graded)
+    best = sum(r.result.max_score for r in graded)
     names = ", ".join(p.name + ("/" if p.suffix == "" else "") for p in written)
-    click.echo(f"Merged {len(found)} shards of {found[0].spec.count}: {total} submissions, "
-               f"{points(score)}/{points(best)} points in all. Wrote {names} in {out}/.")
-    if batch.grader_failed:
+    rejected = f" ({', '.join(batch.rejected[:5])}{' ...' if len(batch.rejected) > 5 else ''}: why above)" if batch.rejected else ""
+    click.echo(f"Merged {len(found)} shards of {found[0].spec.count}: {len(graded)} graded, {len(batch.rejected)} "
+               f"rejected{rejected}, {points(score)}/{points(best)} points in all. Wrote {names} in {out}/.")
+    if batch.grader_failed or batch.rejected:  # as one run exits
         raise SystemExit(ExitCode.FAILED)

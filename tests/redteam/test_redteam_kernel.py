@@ -77,7 +77,7 @@ def test_strong_mode_gives_kernel_cases_zero():
         for case in QUICK:
             exercise = exercise_for(case)
             result = runner.grade_exercise(box, exercise, {exercise.file: case.source},
-                                           limits=Limits(call_seconds=case.timeout))
+                                           limits=Limits(call_seconds=case.timeout), scanned=False)  # the walls alone
             assert result.score == 0.0, case.name
 
 
@@ -90,7 +90,8 @@ def test_a_gpu_worker_gets_no_memory_past_its_limit_through_shared_storages():
     exercise = exercise_for(case)
     with Sandbox(gpu=True) as box:
         result = runner.grade_exercise(box, exercise, {exercise.file: case.source},
-                                       limits=Limits(call_seconds=case.timeout, memory_mib=512))
+                                       limits=Limits(call_seconds=case.timeout, memory_mib=512),
+                                       scanned=False)  # past the source scan, to reach the memory watch
     assert result.score == 0.0
     messages = [c.feedback.message for c in result.checks if c.feedback]
     assert any("SIGKILL" in message for message in messages), messages  # killed, not refused
@@ -146,7 +147,8 @@ def test_a_deep_folder_is_cleaned_up_and_the_zygote_serves_on(sandbox, good):
     case = kernel_case("kernel_deep_folder")
     ex01 = exercise_for(case)
     baseline = good.baseline(ex01)
-    assert runner.grade_exercise(sandbox, ex01, {ex01.file: case.source}, limits=Limits(call_seconds=10)).score == 0
+    assert runner.grade_exercise(sandbox, ex01, {ex01.file: case.source}, limits=Limits(call_seconds=10),
+                                 scanned=False).score == 0  # the clean-up itself, past the source scan
     assert good.grade(ex01) == baseline  # the zygote survived its clean-up
     zygote = sorted(sandbox.own_processes())
     if os.geteuid() == 0 and zygote:  # its folders, seen through its own mount namespace
@@ -353,7 +355,8 @@ def probe():
             learner.close()
         case = kernel_case("kernel_course_checkout")
         exercise = exercise_for(case)
-        result = runner.grade_exercise(box, exercise, {exercise.file: case.source}, limits=Limits(call_seconds=case.timeout))
+        result = runner.grade_exercise(box, exercise, {exercise.file: case.source}, limits=Limits(call_seconds=case.timeout),
+                                       scanned=False)  # the mount itself, past the source scan
     assert seen == []
     assert listed == []  # the zygote's code is there, but closed to workers
     assert result.score == 0.0
