@@ -32,6 +32,7 @@ class Reply:
     grads: Any = None  # list of tensors (None where unused), or a string saying why none
     error_type: str | None = None
     mro: tuple[str, ...] = ()
+    stub: bool = True  # a NotImplementedError raised by a `raise` of the learner's, not by torch
     message: str = ""
     where: str = ""
     line: int | None = None
@@ -43,7 +44,7 @@ class Reply:
 
     @property
     def not_implemented(self) -> bool:
-        return self.kind == "raised" and "NotImplementedError" in self.mro
+        return self.kind == "raised" and "NotImplementedError" in self.mro and self.stub
 
     def raised(self, *names: str) -> bool:
         return self.kind == "raised" and any(name in self.mro for name in names)
@@ -79,6 +80,7 @@ def validate(frame: bytes) -> Reply:
             grads=_grads(data.get("grads")),
             error_type=_text(data.get("type")) or None,
             mro=tuple(_text(n) for n in _sequence(data.get("mro"))),
+            stub=data.get("stub", True) is not False,
             message=_text(data.get("message")),
             where=_text(data.get("where")),
             line=data["line"] if type(data.get("line")) is int and 0 < data["line"] < 1 << 31 else None,

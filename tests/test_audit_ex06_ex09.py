@@ -1,0 +1,45 @@
+"""The independent audit of ex06-ex09 (issue 17): each false verdict it found, graded through
+the real sandbox, now right. The audit's files themselves are in tests/corpus/ex06..ex09/
+(`audit_*.py`) and graded by tests/test_corpus.py."""
+from __future__ import annotations
+
+import textwrap
+
+from lossgrade.results import ExerciseResult, Outcome
+
+HEAD = "import torch\nfrom torch import nn\n\n\n"
+
+
+def outcomes(result: ExerciseResult) -> dict[str, Outcome]:
+    return {c.id.split(".")[1].split("[")[0]: c.outcome for c in result.checks if c.outcome is not Outcome.SKIPPED}
+
+
+def failures(result: ExerciseResult) -> dict[str, tuple[str, str | None]]:
+    """check name -> (message, the named mistake's id) for every check that did not pass."""
+    assert not [c.id for c in result.checks if c.outcome is Outcome.ERROR], result.checks
+    return {c.id.split(".")[1].split("[")[0]: (c.feedback.message if c.feedback else "",
+                                               c.misconception.id if c.misconception else None)
+            for c in result.checks if c.outcome not in (Outcome.PASSED, Outcome.SKIPPED)}
+
+
+def test_torchs_own_not_implemented_error_is_a_failure_not_not_started(grade_source):
+    """A loss on int64 tensors raises NotImplementedError inside torch ("mse_cpu" not
+    implemented for 'Long'): the code ran, so the check fails with torch's message; only a
+    `raise NotImplementedError` of the learner's own (the stub's) reads as not started."""
+    result = grade_source("ex06", HEAD + textwrap.dedent("""
+        def mse_grad(input, target):
+            return torch.nn.functional.mse_loss(input.long(), target.long())
+
+
+        def cross_entropy_grad(logits, target):
+            return torch.log_softmax(logits.long(), dim=-1)
+
+
+        def bce_with_logits_grad(input, target):
+            raise NotImplementedError("ex06: bce_with_logits_grad is not written yet")
+        """))
+    by_check = outcomes(result)
+    assert by_check["mse_grad_shapes"] is Outcome.FAILED
+    assert by_check["cross_entropy_grad_shapes"] is Outcome.FAILED
+    assert "not implemented for 'Long'" in failures(result)["mse_grad_shapes"][0]
+    assert by_check["bce_grad_shapes"] is Outcome.NOT_STARTED
