@@ -43,3 +43,53 @@ def test_torchs_own_not_implemented_error_is_a_failure_not_not_started(grade_sou
     assert by_check["cross_entropy_grad_shapes"] is Outcome.FAILED
     assert "not implemented for 'Long'" in failures(result)["mse_grad_shapes"][0]
     assert by_check["bce_grad_shapes"] is Outcome.NOT_STARTED
+
+
+EX07_TRAIN_STEP = """
+def train_step(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+"""
+
+
+def test_an_evaluate_that_zeroes_the_gradients_fails_and_is_named(grade_source):
+    """.grad held what a training loop had accumulated (micro-batches before one step):
+    model.zero_grad() in evaluate wipes it, set to None or to zeros."""
+    for zero in ("model.zero_grad()", "model.zero_grad(set_to_none=False)"):
+        result = grade_source("ex07", HEAD + EX07_TRAIN_STEP + textwrap.dedent(f"""
+            def evaluate(model, loss_fn, x, y):
+                was = model.training
+                model.eval()
+                {zero}
+                try:
+                    with torch.no_grad():
+                        return loss_fn(model(x), y).item()
+                finally:
+                    model.train(was)
+            """))
+        failed = failures(result)
+        assert failed.keys() == {"evaluate_changes_nothing"}, failed
+        message, named = failed["evaluate_changes_nothing"]
+        assert named == "ex07.evaluate-zeroed-grads"
+        assert "accumulated" in message
+
+
+def test_an_evaluate_that_switches_only_the_top_module_to_eval_is_named(grade_source):
+    """`model.training = False` changes the container only: its dropout and batch norm layers
+    still run in training mode."""
+    result = grade_source("ex07", HEAD + EX07_TRAIN_STEP + textwrap.dedent("""
+        def evaluate(model, loss_fn, x, y):
+            was = model.training
+            model.training = False
+            try:
+                with torch.no_grad():
+                    return loss_fn(model(x), y).item()
+            finally:
+                model.training = was
+        """))
+    failed = failures(result)
+    assert "evaluate_value" in failed
+    assert {named for _, named in failed.values()} == {"ex07.evaluate-in-train-mode"}

@@ -144,16 +144,22 @@ def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, t
 
 
 def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor], x: torch.Tensor,
-             y: torch.Tensor, loss: str, train_mode: bool, device: str = "cpu") -> dict[str, Any]:
+             y: torch.Tensor, loss: str, train_mode: bool, device: str = "cpu",
+             grads: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
     """Call `module.evaluate` on a model built from the spec (on `device`, with x and y),
-    put in train or eval mode first; report the value, the model before and after, and
-    what the forward pass and the loss saw (the model's mode; whether autograd was
-    recording). An error is reported, not raised, so that the mode afterwards can still be
-    seen."""
+    put in train or eval mode first, its parameters' .grad set from `grads` when given (the
+    gradients a training loop had accumulated); report the value, the model before and
+    after, and what the forward pass and the loss saw (the mode of every layer that ran;
+    whether autograd was recording). An error is reported, not raised, so that the mode
+    afterwards can still be seen."""
     model = build_model(model_spec, state_dict, device).train(train_mode)
+    for name, parameter in model.named_parameters():
+        if grads is not None and name in grads:
+            parameter.grad = grads[name].to(device=device, dtype=parameter.dtype).clone()
     x, y = x.to(device), y.to(device)
     seen_modes: list[bool] = []
-    model.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
+    for layer in model.modules():  # every layer: the top module in eval mode, its layers in train, is train mode
+        layer.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
     loss_fn = Recorder(LOSSES[loss]())
     before = snapshot(model)
     report: dict[str, Any] = {"returned": None, "error": None}
