@@ -93,3 +93,54 @@ def test_an_evaluate_that_switches_only_the_top_module_to_eval_is_named(grade_so
     failed = failures(result)
     assert "evaluate_value" in failed
     assert {named for _, named in failed.values()} == {"ex07.evaluate-in-train-mode"}
+
+
+EX08_CLASSIFIER = """
+def fit_classifier(x, y, num_classes):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, num_classes))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(200):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model
+"""
+
+
+def test_a_model_that_standardises_each_batch_with_its_own_statistics_fails_and_is_named(grade_source):
+    """The held-out set arrives as one batch drawn like the training data, so per-batch
+    statistics look right there; the same distances in four batches (shortest first) do not."""
+    result = grade_source("ex08", HEAD + EX08_CLASSIFIER + textwrap.dedent("""
+        class Net(nn.Module):
+            def __init__(self, y_mean, y_std):
+                super().__init__()
+                self.f = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+                self.y_mean, self.y_std = y_mean, y_std
+
+            def forward(self, d):
+                return self.f((d - d.mean()) / d.std()) * self.y_std + self.y_mean
+
+
+        def fit_regression(x, y):
+            torch.manual_seed(0)
+            model = Net(y.mean(), y.std())
+            opt = torch.optim.Adam(model.parameters(), lr=0.01)
+            for _ in range(400):
+                opt.zero_grad()
+                nn.functional.mse_loss(model(x), y).backward()
+                opt.step()
+            return model
+        """))
+    failed = failures(result)
+    assert failed.keys() == {"regression"}, failed
+    message, named = failed["regression"]
+    assert named == "ex08.batch-statistics" and "4 batches" in message
+
+
+def test_a_classifier_with_ten_outputs_whatever_num_classes_says_fails_and_is_named(grade_source):
+    source = EX08_CLASSIFIER.replace("nn.Linear(64, num_classes)", "nn.Linear(64, 10)")
+    failed = failures(grade_source("ex08", HEAD + source))
+    message, named = failed["classifier"]
+    assert named == "ex08.fixed-class-count"
+    assert "num_classes=4" in message and "(20, 4)" in message

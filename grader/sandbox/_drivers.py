@@ -183,9 +183,11 @@ class FitStopped(BaseException):
 
 
 def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
-        limit: float, num_classes: int | None = None) -> dict[str, Any]:
+        limit: float, num_classes: int | None = None, x_parts: list[torch.Tensor] | None = None) -> dict[str, Any]:
     """Call `module.<function>(x, y[, num_classes])` with `limit` seconds to finish, then the
-    returned model's output on the held-out `x_test`, in eval mode, under no_grad."""
+    returned model's output on the held-out `x_test`, in eval mode, under no_grad; and then
+    its output on each of `x_parts` (the same inputs in other batches: a prediction must not
+    depend on the batch it comes in)."""
     args: tuple[Any, ...] = (x, y) if num_classes is None else (x, y, num_classes)
 
     def stop(signum: int, frame: Any) -> None:
@@ -209,11 +211,12 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
     seconds = time.perf_counter() - started
     torch.set_grad_enabled(True)
     report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": type(model).__name__,
-                              "is_module": isinstance(model, nn.Module), "output": None}
+                              "is_module": isinstance(model, nn.Module), "output": None, "parts": []}
     if report["is_module"]:
         model.eval()
         with torch.no_grad():
             report["output"] = returned(model(x_test))
+            report["parts"] = [returned(model(part)) for part in x_parts or []]
     return report
 
 

@@ -331,8 +331,11 @@ def report_schema(driver: str, params: dict[str, Any]) -> Any:
     from lossgrade.sandbox import _drivers
 
     if driver == "fit":
-        done = {"stopped": bool, "seconds": float, "type": str, "is_module": bool, "output": nullable(_RETURNED)}
-        return AnyOf(({"stopped": bool, "seconds": float}, Rule(done, _module_output)))
+        parts = len(params.get("x_parts") or [])
+        done = {"stopped": bool, "seconds": float, "type": str, "is_module": bool, "output": nullable(_RETURNED),
+                "parts": ListOf(_RETURNED, at_most=parts)}
+        return AnyOf(({"stopped": bool, "seconds": float},
+                      Rule(done, lambda report, where: _module_output(report, where, parts))))
     model = _drivers.build_model(params["model_spec"])
     snapshot = {
         "state": {name: TensorOf(tuple(t.shape), t.dtype) for name, t in model.state_dict().items()},
@@ -379,7 +382,9 @@ def _one_outcome(report: dict[str, Any], where: str) -> str | None:
     return None
 
 
-def _module_output(report: dict[str, Any], where: str) -> str | None:
+def _module_output(report: dict[str, Any], where: str, parts: int = 0) -> str | None:
     if report["stopped"] or report["is_module"] != (report["output"] is not None):
         return f"{where} disagrees with itself (stopped, is_module and output)"
+    if len(report["parts"]) != (parts if report["is_module"] else 0):
+        return f"{where} holds {len(report['parts'])} outputs on parts of the held-out inputs, not {parts}"
     return None
