@@ -201,6 +201,17 @@ WRONG_EVALUATES = {
             finally:
                 model.train(was_training)
         """, "ex07.returned-tensor", {"evaluate_value"}, "evaluate returned a torch.Tensor"),
+    "zero_grad in evaluate": ("""
+        def evaluate(model, loss_fn, x, y):
+            was_training = model.training
+            model.eval()
+            model.zero_grad()
+            try:
+                with torch.no_grad():
+                    return loss_fn(model(x), y).item()
+            finally:
+                model.train(was_training)
+        """, "ex07.evaluate-zeroed-grads", {"evaluate_changes_nothing"}, "accumulated before the evaluation"),
 }
 
 

@@ -109,6 +109,8 @@ def stability(t: CheckContext) -> None:
     for dtype in DTYPES:
         logits = large_logits(dtype)
         t.expect_close("cross_entropy_grad", logits, LARGE_LOGITS_TARGET)
+        # three of the rows: N != C, so that a (C,) sample wrong by 1/C tells 1/C from shape[0] (both 4 above)
+        t.expect_close("cross_entropy_grad", logits[:3], LARGE_LOGITS_TARGET[:3])
         _expect_sample(t, logits[2], torch.tensor(1))
         big = torch.tensor([1e4, -1e4, 1e4, -1e4, 0.0, 50.0, -50.0], dtype=dtype)
         t.expect_close("bce_with_logits_grad", big, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0], dtype=dtype))

@@ -300,11 +300,15 @@ def evaluate_value(t: CheckContext) -> None:
                got=compare.show(got["value"]), expected=compare.show(expected))
 
 
-@checks.add("evaluate changes no parameter or buffer, leaves no .grad, and runs the forward pass under "
-            "torch.no_grad()",
-            hint="Wrap the forward pass and the loss in `with torch.no_grad():`, and call no backward() or step().")
+@checks.add("evaluate changes no parameter or buffer, leaves every .grad as it found it (no new gradient, none "
+            "wiped), and runs the forward pass under torch.no_grad()",
+            hint="Wrap the forward pass and the loss in `with torch.no_grad():`, and call no backward(), step() or "
+                 "zero_grad().")
 def evaluate_changes_nothing(t: CheckContext) -> None:
     scenario = _eval_scenario(t, train_mode=True)
+    # .grad holds what a training loop accumulated before this evaluation: it must be there after it too.
+    scenario["grads"] = {name: t.randn(*p.shape, dtype=F64)
+                         for name, p in _drivers.build_model(scenario["model_spec"]).named_parameters()}
     report = _run_evaluate(t, scenario)
     call = _eval_call(scenario)
     for name, tensor in report["before"]["state"].items():
@@ -312,10 +316,22 @@ def evaluate_changes_nothing(t: CheckContext) -> None:
             mistake = wrong.EVAL_TRAIN_MODE if "running" in name and any(report["forward_modes"]) else None
             t.fail(f"evaluate changed '{name}'" + (" (batch norm updates its running statistics in training mode)"
                                                   if mistake else "") + ".", call=call, mistake=mistake)
-    with_grad = [name for name, grad in report["after"]["grads"].items() if grad is not None]
-    if with_grad:
-        t.fail(f"After evaluate, .grad of '{with_grad[0]}' held a gradient: evaluate ran backward(), with autograd "
-               "recording.", call=call, mistake=wrong.EVAL_NO_GRAD)
+    for name, grad in report["before"]["grads"].items():
+        after = report["after"]["grads"].get(name)
+        if grad is None and after is not None:
+            t.fail(f"After evaluate, .grad of '{name}' held a gradient: evaluate ran backward(), with autograd "
+                   "recording.", call=call, mistake=wrong.EVAL_NO_GRAD)
+        if grad is None or (after is not None and not compare.mismatch(after, grad)):
+            continue
+        if after is None or not bool(after.any()):
+            t.fail(f"evaluate {'set' if after is None else 'zeroed'} .grad of '{name}'"
+                   f"{' to None' if after is None else ''}: the gradient the training loop had accumulated before "
+                   "the evaluation is gone.", call=call + ", its parameters' .grad holding gradients",
+                   got=f".grad of '{name}': {'None' if after is None else 'zeros'}",
+                   expected=f".grad of '{name}' as it was", mistake=wrong.EVAL_ZEROED_GRADS)
+        t.fail(f"After evaluate, .grad of '{name}' held a gradient other than the one it held before: evaluate ran "
+               "backward(), "
+               "with autograd recording.", call=call, mistake=wrong.EVAL_NO_GRAD)
     recording = [c for c in report["loss_calls"] if c["grad_enabled"] or c["output_requires_grad"]]
     if recording or report["returned"]["requires_grad"]:
         t.fail("The loss was computed with autograd recording (the model's output had requires_grad=True): the "

@@ -29,6 +29,8 @@ NOISE_STD = 2.0  # minutes: no model can beat an MSE of NOISE_STD ** 2 on averag
 MAX_MSE = 6.0  # held-out MSE in minutes squared; the reference gets about 4.1
 MIN_ACCURACY = 0.80  # held-out accuracy over ten digits: the reference gets ~0.96, a linear model ~0.85
 CLASSES = 10
+PARTS = 4  # the held-out inputs are also given in this many batches: a prediction may not depend on its batch
+FEW_CLASSES = 4  # a second, small classifier fit: the model must have num_classes outputs, not always ten
 
 # Seven-segment digits: a top, b upper right, c lower right, d bottom, e lower left,
 # f upper left, g middle: (row, column) pixels in the 8x8 grid, vertical strokes two pixels wide.
@@ -99,17 +101,20 @@ def held_out(t: CheckContext) -> tuple[Stream, Stream]:
 
 # --- running a fit ----------------------------------------------------------------------------
 def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
-         num_classes: int | None = None) -> torch.Tensor:
+         num_classes: int | None = None, order: torch.Tensor | None = None) -> torch.Tensor:
     """The learner's trained model's output on `x_test`, after every check that needs no
-    numbers: finished in time, returned an nn.Module, whose forward returned a tensor."""
+    numbers: finished in time, returned an nn.Module, whose forward returned a tensor, and,
+    given an `order` of the held-out rows, one that does not change when those rows come in
+    PARTS batches in that order instead of all at once."""
     args = f"x=float32{list(x.shape)}, y={compare.dtype_name(y.dtype)}{list(y.shape)}"
     call = f"{function}({args}{'' if num_classes is None else f', num_classes={num_classes}'}), then " \
            f"model(x_test) on {len(x_test)} held-out inputs under torch.no_grad()"
     stopped = (f"Your {function} was stopped after {FIT_SECONDS:g} s: each fit must finish within "
                f"{FIT_SECONDS:g} s on one CPU core. A few hundred full-batch steps on a small network take well "
                "under a second; look for a loop that never ends or far too many steps.")
+    parts = list(order.chunk(PARTS)) if order is not None else []
     reply = t.learner.drive("fit", timeout=FIT_SECONDS + GRACE_SECONDS, function=function, x=x, y=y, x_test=x_test,
-                            limit=FIT_SECONDS, num_classes=num_classes)
+                            limit=FIT_SECONDS, num_classes=num_classes, x_parts=[x_test[rows] for rows in parts])
     if reply.kind == "timeout":
         t.fail(stopped, call=call, output=reply.output)
     t.require_value(reply, call)
@@ -130,11 +135,38 @@ def _fit(t: CheckContext, function: str, x: torch.Tensor, y: torch.Tensor, x_tes
     if not bool(torch.isfinite(value).all()):
         t.fail("The model's output holds nan or inf: training diverged (learning rate too high?) or a scale "
                "divides by zero.", call=call, got=compare.show(value), mistake=wrong.DIVERGED)
+    _same_in_batches(t, function, value, parts, [part.get("value") for part in report.get("parts") or []])
     return value.double()
 
 
+def _same_in_batches(t: CheckContext, function: str, whole: torch.Tensor, parts: list[torch.Tensor],
+                     outputs: list[Any]) -> None:
+    """Fail when the model's output on the held-out rows, given in batches (`parts`: their
+    indices), differs from its output on all of them at once: forward used statistics of
+    the batch it was given. Outputs of another shape are left to the checks of shapes."""
+    if not parts or len(outputs) != len(parts):
+        return
+    joined = whole.double().clone()
+    for rows, out in zip(parts, outputs, strict=True):
+        if not isinstance(out, torch.Tensor) or out.shape != (len(rows), *whole.shape[1:]):
+            return
+        joined[rows] = out.double()
+    gap = float((joined - whole.double()).abs().nan_to_num(float("inf")).max()) if len(whole) else 0.0
+    if gap <= 1e-3 * max(1.0, float(whole.double().abs().max())):
+        return
+    what = "distances" if function == "fit_regression" else "images"
+    first = "the shortest" if function == "fit_regression" else "the faintest"
+    t.fail(f"Your model's output for the same held-out {what} changed when they came in {PARTS} batches ({first} "
+           f"first) instead of all at once, by up to {gap:.3g}: forward computes statistics (a mean, a std) of the "
+           "batch it is given. Keep the training data's statistics in the model and use those.",
+           call=f"model(x_test), then model on each of {PARTS} parts of x_test, under torch.no_grad()",
+           got=f"outputs up to {gap:.3g} apart", expected="the same output in any batch",
+           mistake=wrong.BATCH_STATISTICS)
+
+
 @checks.add(f"fit_regression returns an nn.Module whose held-out MSE on delivery times is at most {MAX_MSE:g} "
-            f"(the noise alone gives {NOISE_STD ** 2:g}), trained within {FIT_SECONDS:g} s",
+            f"(the noise alone gives {NOISE_STD ** 2:g}), trained within {FIT_SECONDS:g} s; a distance's prediction "
+            "does not depend on the batch it comes in",
             hint="MSE loss, one output. Standardise x and y with the training data's mean and std, kept inside "
                  "the model (forward converts its output back to minutes), and train with Adam (lr 0.01-0.03) for "
                  "a few hundred full-batch steps.")
@@ -142,7 +174,7 @@ def regression(t: CheckContext) -> None:
     x, y = delivery_times(t, 200)
     shown, answers = held_out(t)
     x_test, y_test = delivery_times(shown, 1000, noise_from=answers)
-    prediction = _fit(t, "fit_regression", x, y, x_test)
+    prediction = _fit(t, "fit_regression", x, y, x_test, order=x_test[:, 0].argsort())
     if prediction.shape != y_test.shape:
         t.fail(f"The model's output has shape {compare.shape(prediction)}, but for {len(x_test)} distances of "
                f"shape {compare.shape(x_test)} it should be {compare.shape(y_test)}: one time per row. (An (N,) "
@@ -188,14 +220,15 @@ def _follows(prediction: torch.Tensor, x_test: torch.Tensor) -> bool:
 
 
 @checks.add(f"fit_classifier returns an nn.Module whose forward gives logits and whose held-out accuracy on "
-            f"8x8 digits is at least {MIN_ACCURACY:.0%}, trained within {FIT_SECONDS:g} s",
+            f"8x8 digits is at least {MIN_ACCURACY:.0%}, trained within {FIT_SECONDS:g} s, in any batch; with "
+            f"num_classes={FEW_CLASSES} it gives {FEW_CLASSES} logits per image",
             hint="Cross-entropy on logits: the last layer is a Linear with num_classes outputs and no softmax. "
                  "Standardise the pixels and train with Adam for a few hundred full-batch steps.")
 def classifier(t: CheckContext) -> None:
     x, y = digit_images(t, 800)
     shown, answers = held_out(t)
     x_test, y_test = digit_images(shown, 1000, labels_from=answers)
-    logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES)
+    logits = _fit(t, "fit_classifier", x, y, x_test, num_classes=CLASSES, order=x_test.sum(1).argsort())
     if logits.dim() < 2 or logits.shape[1:] == (1,):
         t.fail(f"The model's output has shape {compare.shape(logits)}: one number per image. For {CLASSES} classes "
                f"it should be ({len(x_test)}, {CLASSES}): one logit per class.", mistake=wrong.ONE_OUTPUT)
@@ -216,6 +249,7 @@ def classifier(t: CheckContext) -> None:
     predicted = logits.argmax(1)
     accuracy = float((predicted == y_test).double().mean())
     if accuracy >= MIN_ACCURACY:
+        _expect_num_classes(t)
         return
     got = f"held-out accuracy {accuracy:.1%}"
     counts = torch.bincount(predicted, minlength=CLASSES)
@@ -229,3 +263,19 @@ def classifier(t: CheckContext) -> None:
            "standardised pixels let one learning rate suit every weight.",
            got=got, expected=f"at least {MIN_ACCURACY:.0%}",
            mistake=wrong.STOPPED_TOO_EARLY if accuracy >= 1.5 / CLASSES else None)  # well above chance, not enough
+
+
+def _expect_num_classes(t: CheckContext) -> None:
+    """A second fit, on images of the first FEW_CLASSES digits only, with num_classes=FEW_CLASSES:
+    the model gives that many logits per image (its accuracy is not scored)."""
+    images, labels = digit_images(t, 300)
+    keep = labels < FEW_CLASSES
+    x_test = digit_images(t, 20)[0]
+    logits = _fit(t, "fit_classifier", images[keep], labels[keep], x_test, num_classes=FEW_CLASSES)
+    if logits.shape == (len(x_test), FEW_CLASSES):
+        return
+    fixed = logits.dim() == 2 and logits.shape[1] == CLASSES
+    t.fail(f"With num_classes={FEW_CLASSES} (images of the digits 0 to {FEW_CLASSES - 1} only) your model's output "
+           f"has shape {compare.shape(logits)}; it should be ({len(x_test)}, {FEW_CLASSES}): one logit per class."
+           + (" The last layer has 10 outputs whatever num_classes says." if fixed else ""),
+           mistake=wrong.FIXED_CLASSES if fixed else None)

@@ -112,7 +112,8 @@ def focal_half_precision(t: CheckContext) -> None:
 def focal_bad_arguments(t: CheckContext) -> None:
     logits = t.randn(3, 4)
     for reduction in ("average", "MEAN"):
-        t.expect_raises("focal_loss", logits, torch.tensor([0, 2, 1]), reduction=reduction, errors=("ValueError",))
+        expect_raises_named(t, "ex09.no-reduction-check", "focal_loss", logits, torch.tensor([0, 2, 1]),
+                            reduction=reduction, errors=("ValueError",))
     why = "A class index outside [0, C) is a bug in the data; a negative one would silently count from the end."
     for bad in (4, -1):
         expect_raises_named(t, "ex09.no-bounds-check", "focal_loss", logits, torch.tensor([0, bad, 1]),

@@ -296,7 +296,8 @@ class Checked:
         return [_replies.fit_call(reply, call) for reply, call in zip(replies, calls, strict=True)]
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
-        schema = _SCHEMAS.get((driver, params.get("model_spec"), len(params.get("batches", ()))),
+        schema = _SCHEMAS.get((driver, params.get("model_spec"), len(params.get("batches", ())),
+                               len(params.get("x_parts") or ())),
                               lambda: _replies.report_schema(driver, params))
         return _replies.fit_drive(self._learner.drive(driver, timeout, **params), schema)
 

@@ -245,6 +245,15 @@ MISCONCEPTIONS = [
         wrong=_ce_over_elements,
     ),
     Mistake(
+        id="ex06.ce-divided-by-classes", function="cross_entropy_grad",
+        name="Divided by the number of classes C instead of the number of samples N",
+        message="Your cross_entropy_grad divides by logits.shape[-1], the number of classes. The mean runs over "
+                "the N samples (one loss each), so divide by N = logits.shape[0] for a batch, and by 1 for a "
+                "single (C,) sample.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_ce(lambda probs, hot, n: (probs - hot) / probs.shape[-1]),
+    ),
+    Mistake(
         id="ex06.ce-sign-flipped", function="cross_entropy_grad",
         name="Flipped the sign: one-hot minus softmax",
         message="Your cross_entropy_grad is negative where it should be positive. Raising a wrong class's "
@@ -380,6 +389,15 @@ MISCONCEPTIONS = [
                 "(which subtracts it) lowers it: (sigmoid(input) - target) / n.",
         quiz="training-step#learning-rate-too-high",
         wrong=_elementwise(lambda input, target: (target - torch.sigmoid(input)) / input.numel()),
+    ),
+    Mistake(
+        id="ex06.bce-factor-two", function="bce_with_logits_grad",
+        name="Carried MSE's factor 2 over to BCE: 2 * (sigmoid - y) / n",
+        message="Your bce_with_logits_grad is twice the right gradient. The 2 in MSE's gradient comes from the "
+                "square; BCE has no square: the derivative of its log terms with respect to the logit is exactly "
+                "sigmoid(x) - y, divided by n for the mean.",
+        quiz="logits#sigmoid-before-bce-with-logits",
+        wrong=_elementwise(lambda input, target: 2 * (torch.sigmoid(input) - target) / input.numel()),
     ),
     Mistake(
         id="ex06.bce-divided-by-rows", function="bce_with_logits_grad",

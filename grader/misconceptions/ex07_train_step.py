@@ -34,6 +34,7 @@ EVAL_NO_GRAD = "ex07.evaluate-without-no-grad"
 EVAL_MODE_NOT_RESTORED = "ex07.evaluate-mode-not-restored"
 EVAL_NO_FINALLY = "ex07.evaluate-mode-lost-on-error"
 EVAL_GRAD_LEFT_OFF = "ex07.evaluate-left-grad-off"
+EVAL_ZEROED_GRADS = "ex07.evaluate-zeroed-grads"
 
 MISCONCEPTIONS = [
     Mistake(
@@ -132,6 +133,15 @@ MISCONCEPTIONS = [
                 "evaluate returns, so the training step that follows computes no gradients at all. Use "
                 "`with torch.no_grad():`, which switches autograd back on when the block ends, even on an "
                 "error.",
+        quiz="training-step#no-grad-for-evaluation",
+    ),
+    Mistake(
+        id=EVAL_ZEROED_GRADS, function="",
+        name="Zeroed the gradients in evaluate",
+        message="evaluate called model.zero_grad() (or optimizer.zero_grad()), which wipes the gradients the "
+                "training loop has accumulated so far, for example over several micro-batches before one step. "
+                "An evaluation under torch.no_grad() adds nothing to .grad, so it has nothing to clean up: "
+                "leave .grad as you found it.",
         quiz="training-step#no-grad-for-evaluation",
     ),
     Mistake(

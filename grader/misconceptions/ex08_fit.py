@@ -16,6 +16,8 @@ ONE_OUTPUT = "ex08.one-output-for-classes"
 SQUASHED = "ex08.squashed-outputs"
 ONE_CLASS = "ex08.one-class-for-everything"
 STOPPED_TOO_EARLY = "ex08.stopped-too-early"
+BATCH_STATISTICS = "ex08.batch-statistics"
+FIXED_CLASSES = "ex08.fixed-class-count"
 
 MISCONCEPTIONS = [
     Mistake(
@@ -121,5 +123,25 @@ MISCONCEPTIONS = [
                 "Print the loss every 50 steps: while it still falls, train longer (or with a larger learning "
                 "rate, or Adam); standardising raw inputs and targets makes one learning rate suit them all.",
         quiz="training-step#learning-rate-too-high",
+    ),
+    Mistake(
+        id=BATCH_STATISTICS, function="",
+        name="The model standardises each batch with that batch's own statistics",
+        message="Your model's prediction for an input depends on the other inputs that come with it: forward "
+                "computes a mean and a std of the batch it is given, instead of using the training data's. "
+                "Held-out data that arrives all at once looks like the training data, so this can seem to work, "
+                "but a batch of only short deliveries (or a single one) is standardised to something else. "
+                "Compute the statistics once from the training data and keep them in the model (attributes or "
+                "register_buffer).",
+        quiz="loss-scales#mse-units",
+    ),
+    Mistake(
+        id=FIXED_CLASSES, function="",
+        name="The classifier has a fixed number of outputs instead of num_classes",
+        message="Your classifier gives 10 logits per image whatever num_classes says: the last layer was built "
+                "with a number written out rather than with num_classes. A dataset with another number of classes "
+                "then gets logits for classes that do not exist (or too few). Build the last Linear layer with "
+                "num_classes outputs.",
+        quiz="logits#classifier-returns-logits",
     ),
 ]

@@ -66,6 +66,35 @@ def _sigmoid_per_class(input: Tensor, target: Tensor, gamma: float, alpha_t: Ten
     return alpha_t * (bce * (1 - p_t) ** gamma).sum(-1)
 
 
+def _sigmoid_true_class(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
+    """p_n = sigmoid(logit of the true class), the binary focal loss on that logit alone."""
+    log_p = F.logsigmoid(_pick(input, target))
+    return -alpha_t * (1 - log_p.exp()) ** gamma * log_p
+
+
+def _like_any(*wrongs: Callable[..., Tensor]) -> Callable[[Evidence], bool]:
+    """A signature: the learner's result behaves like one of these variants of one mistake."""
+    def matches(evidence: Evidence) -> bool:
+        for wrong in wrongs:
+            try:
+                with torch.no_grad():
+                    value = wrong(*evidence.args, **evidence.kwargs)
+            except Exception:  # noqa: BLE001 - a variant that cannot take these inputs
+                continue
+            if isinstance(value, Tensor) and behaves_like(evidence.got, value.to(evidence.got.dtype), evidence.expected):
+                return True
+        return False
+    return matches
+
+
+def _unvalidated_reduction(input: Tensor, target: Tensor, gamma: float = 2.0, alpha: Tensor | None = None,
+                           reduction: str = "mean") -> Tensor:
+    """The right focal loss that never checks `reduction`: any other name gives the (N,) losses."""
+    alpha_t = torch.ones_like(input[..., 0]) if alpha is None else alpha[target]
+    loss = _right(input, target, gamma, alpha_t)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
 def _log_of_probability(input: Tensor, target: Tensor, gamma: float, alpha_t: Tensor) -> Tensor:
     p = _pick(torch.softmax(input, -1), target)
     return -alpha_t * (1 - p) ** gamma * torch.log(p)
@@ -296,6 +325,26 @@ MISCONCEPTIONS = [
                 "softmax over the C logits, so with gamma = 0 it is exactly cross-entropy.",
         quiz="choosing-a-loss#multi-label",
         wrong=_focal(_sigmoid_per_class),
+        matches=_like_any(_focal(_sigmoid_per_class), _focal(_sigmoid_true_class)),
+    ),
+    Mistake(
+        id="ex09.alpha-ignored", function="focal_loss",
+        name="Accepted alpha and never used it",
+        message="Your focal loss is right without alpha, and the same with it: alpha never reaches the result. "
+                "Each sample's loss is multiplied by alpha[t_n], the weight of its own true class (index alpha "
+                "with the targets), before the reduction.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_focal(lambda input, target, gamma, alpha_t: _right(input, target, gamma, torch.ones_like(alpha_t))),
+    ),
+    Mistake(
+        id="ex09.no-reduction-check", function="focal_loss",
+        name="Did not refuse an unknown `reduction`",
+        message="Given reduction='average' (or 'MEAN') your focal_loss returned a value (or raised something "
+                "other than ValueError). A typo in an argument should stop the program with a clear message, "
+                "not silently pick another behaviour: compare reduction with 'mean', 'sum' and 'none' first and "
+                "raise ValueError otherwise.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_unvalidated_reduction,
     ),
     Mistake(
         id="ex09.log-of-probability", function="focal_loss",

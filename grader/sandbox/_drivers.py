@@ -144,16 +144,22 @@ def train_steps(module: Any, model_spec: dict[str, Any], state_dict: dict[str, t
 
 
 def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torch.Tensor], x: torch.Tensor,
-             y: torch.Tensor, loss: str, train_mode: bool, device: str = "cpu") -> dict[str, Any]:
+             y: torch.Tensor, loss: str, train_mode: bool, device: str = "cpu",
+             grads: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
     """Call `module.evaluate` on a model built from the spec (on `device`, with x and y),
-    put in train or eval mode first; report the value, the model before and after, and
-    what the forward pass and the loss saw (the model's mode; whether autograd was
-    recording). An error is reported, not raised, so that the mode afterwards can still be
-    seen."""
+    put in train or eval mode first, its parameters' .grad set from `grads` when given (the
+    gradients a training loop had accumulated); report the value, the model before and
+    after, and what the forward pass and the loss saw (the mode of every layer that ran;
+    whether autograd was recording). An error is reported, not raised, so that the mode
+    afterwards can still be seen."""
     model = build_model(model_spec, state_dict, device).train(train_mode)
+    for name, parameter in model.named_parameters():
+        if grads is not None and name in grads:
+            parameter.grad = grads[name].to(device=device, dtype=parameter.dtype).clone()
     x, y = x.to(device), y.to(device)
     seen_modes: list[bool] = []
-    model.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
+    for layer in model.modules():  # every layer: the top module in eval mode, its layers in train, is train mode
+        layer.register_forward_pre_hook(lambda m, args: seen_modes.append(m.training))
     loss_fn = Recorder(LOSSES[loss]())
     before = snapshot(model)
     report: dict[str, Any] = {"returned": None, "error": None}
@@ -177,9 +183,11 @@ class FitStopped(BaseException):
 
 
 def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
-        limit: float, num_classes: int | None = None) -> dict[str, Any]:
+        limit: float, num_classes: int | None = None, x_parts: list[torch.Tensor] | None = None) -> dict[str, Any]:
     """Call `module.<function>(x, y[, num_classes])` with `limit` seconds to finish, then the
-    returned model's output on the held-out `x_test`, in eval mode, under no_grad."""
+    returned model's output on the held-out `x_test`, in eval mode, under no_grad; and then
+    its output on each of `x_parts` (the same inputs in other batches: a prediction must not
+    depend on the batch it comes in)."""
     args: tuple[Any, ...] = (x, y) if num_classes is None else (x, y, num_classes)
 
     def stop(signum: int, frame: Any) -> None:
@@ -203,11 +211,12 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
     seconds = time.perf_counter() - started
     torch.set_grad_enabled(True)
     report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": type(model).__name__,
-                              "is_module": isinstance(model, nn.Module), "output": None}
+                              "is_module": isinstance(model, nn.Module), "output": None, "parts": []}
     if report["is_module"]:
         model.eval()
         with torch.no_grad():
             report["output"] = returned(model(x_test))
+            report["parts"] = [returned(model(part)) for part in x_parts or []]
     return report
 
 

@@ -100,7 +100,7 @@ class Worker:
             for one in request["calls"] if request["op"] == "calls" else [request]:
                 if not_started is None:
                     reply = self.answer(one)
-                    if reply["kind"] == "raised" and "NotImplementedError" in reply["mro"]:
+                    if reply["kind"] == "raised" and "NotImplementedError" in reply["mro"] and reply["stub"]:
                         not_started = reply
                 write_frame(self.sock, encode_reply(not_started or reply))
 
@@ -206,10 +206,29 @@ def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
         "kind": "raised",
         "type": type(exc).__name__,
         "mro": [cls.__name__ for cls in type(exc).__mro__],
+        "stub": raised_by_a_raise(exc),
         "message": str(exc)[:1000],
         "where": where.replace(workdir + os.sep, ""),
         "line": exc.lineno if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else None),
     }
+
+
+_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+
+
+def raised_by_a_raise(exc: BaseException) -> bool:
+    """Whether `exc` came from a `raise` statement outside torch, as a stub's
+    NotImplementedError does; torch's own NotImplementedError (a loss on int64 tensors:
+    "mse_cpu" not implemented for 'Long') comes from inside torch or from a C function
+    called on a line of the learner's that raises nothing, and means the code ran."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return True
+    last = frames[-1]
+    if os.path.abspath(last.filename).startswith(_TORCH_DIR):
+        return False
+    text = last.line or ""
+    return not text or text.lstrip().startswith("raise")
 
 
 def to_device(value: Any, device: str) -> Any:

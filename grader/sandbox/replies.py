@@ -32,6 +32,7 @@ class Reply:
     grads: Any = None  # list of tensors (None where unused), or a string saying why none
     error_type: str | None = None
     mro: tuple[str, ...] = ()
+    stub: bool = True  # a NotImplementedError raised by a `raise` of the learner's, not by torch
     message: str = ""
     where: str = ""
     line: int | None = None
@@ -43,7 +44,7 @@ class Reply:
 
     @property
     def not_implemented(self) -> bool:
-        return self.kind == "raised" and "NotImplementedError" in self.mro
+        return self.kind == "raised" and "NotImplementedError" in self.mro and self.stub
 
     def raised(self, *names: str) -> bool:
         return self.kind == "raised" and any(name in self.mro for name in names)
@@ -79,6 +80,7 @@ def validate(frame: bytes) -> Reply:
             grads=_grads(data.get("grads")),
             error_type=_text(data.get("type")) or None,
             mro=tuple(_text(n) for n in _sequence(data.get("mro"))),
+            stub=data.get("stub", True) is not False,
             message=_text(data.get("message")),
             where=_text(data.get("where")),
             line=data["line"] if type(data.get("line")) is int and 0 < data["line"] < 1 << 31 else None,
@@ -329,8 +331,11 @@ def report_schema(driver: str, params: dict[str, Any]) -> Any:
     from lossgrade.sandbox import _drivers
 
     if driver == "fit":
-        done = {"stopped": bool, "seconds": float, "type": str, "is_module": bool, "output": nullable(_RETURNED)}
-        return AnyOf(({"stopped": bool, "seconds": float}, Rule(done, _module_output)))
+        parts = len(params.get("x_parts") or [])
+        done = {"stopped": bool, "seconds": float, "type": str, "is_module": bool, "output": nullable(_RETURNED),
+                "parts": ListOf(_RETURNED, at_most=parts)}
+        return AnyOf(({"stopped": bool, "seconds": float},
+                      Rule(done, lambda report, where: _module_output(report, where, parts))))
     model = _drivers.build_model(params["model_spec"])
     snapshot = {
         "state": {name: TensorOf(tuple(t.shape), t.dtype) for name, t in model.state_dict().items()},
@@ -377,7 +382,9 @@ def _one_outcome(report: dict[str, Any], where: str) -> str | None:
     return None
 
 
-def _module_output(report: dict[str, Any], where: str) -> str | None:
+def _module_output(report: dict[str, Any], where: str, parts: int = 0) -> str | None:
     if report["stopped"] or report["is_module"] != (report["output"] is not None):
         return f"{where} disagrees with itself (stopped, is_module and output)"
+    if len(report["parts"]) != (parts if report["is_module"] else 0):
+        return f"{where} holds {len(report['parts'])} outputs on parts of the held-out inputs, not {parts}"
     return None

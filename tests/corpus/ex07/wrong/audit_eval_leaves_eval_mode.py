@@ -1,0 +1,22 @@
+# mistake: ex07.evaluate-mode-not-restored
+# why: evaluate switches to eval and never restores the mode
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def train_step(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def evaluate(model, loss_fn, x, y):
+    model.eval()
+    with torch.no_grad():
+        return loss_fn(model(x), y).item()
+
+

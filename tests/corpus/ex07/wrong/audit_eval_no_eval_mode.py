@@ -1,0 +1,21 @@
+# mistake: ex07.evaluate-in-train-mode
+# why: evaluate never switches to eval mode (dropout stays on)
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def train_step(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def evaluate(model, loss_fn, x, y):
+    with torch.no_grad():
+        return loss_fn(model(x), y).item()
+
+
