@@ -231,6 +231,10 @@ class Guards:
             raise PermissionError("lossgrade: learner code may signal only its own process")
         elif event == "os.killpg" and args[0] != os.getpgrp():
             raise PermissionError("lossgrade: learner code may signal only its own process group")
+        elif event == "pickle.find_class" and self._learning:
+            # Unpickling runs whatever the data names (`builtins.exec` of text): code the
+            # source scan never read. No loss function unpickles anything.
+            raise PermissionError("lossgrade: learner code may not unpickle data (it runs code hidden in it)")
         elif event == "mmap.__new__" and args[0] == -1:
             # Anonymous shared memory is the one allocation that RLIMIT_DATA, the memory
             # limit of a worker that may use a GPU, does not count.

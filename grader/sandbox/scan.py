@@ -106,9 +106,21 @@ ATTRIBUTES = {
     "resolve_name": "finds objects by a name given as text", "locate": "finds objects by a name given as text",
     "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
     **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
+    "import_module": "imports modules by a name given as text",
+    "get_field": "looks up attributes by a name the source does not show (a format field)",
+    "serialization": "loads pickled data, which runs code hidden in it",
     "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",
     "torch": "is the module torch, reached from another module; `import torch` and use it directly",
 }
+LOOKUPS = ("getattr", "setattr", "delattr")  # read only where called directly
+# What torch holds that runs code the scan has not read: pickled data, archives of code.
+TORCH_REFUSED = {
+    "load": "unpickles a file, which runs code hidden in it (a loss function loads nothing)",
+    "package": "imports code from an archive the grader has not read",
+    "hub": "imports code from a folder or a download the grader has not read",
+}
+# Keywords that switch on unpickling: code hidden in data.
+PICKLE_KEYWORDS = {"weights_only": False, "allow_pickle": True}
 NAMES = {
     "exec": "runs code given as text", "eval": "runs code given as text", "compile": "builds code from text",
     "__import__": "imports modules by a name the source does not show",
@@ -219,8 +231,10 @@ class _Scanner(ast.NodeVisitor):
             self._refuse(node, f"`{shown}`", f"imports {parts[0]}, which {MODULES[parts[0]]}")
         elif parts[0] in GRADER:
             self._refuse(node, f"`{shown}`", "imports the grader or the reference solutions; write the code yourself")
+        elif parts[0] == "torch" and len(parts) > 1 and parts[1] in TORCH_REFUSED:
+            self._refuse(node, f"`{shown}`", f"imports {dotted}, which {TORCH_REFUSED[parts[1]]}")
         elif parts[0] == "torch" and len(parts) > 1 and (parts[1].startswith("_") or parts[1] == "library"
-                                                           or "cpp_extension" in parts):
+                                                           or "serialization" in parts or "cpp_extension" in parts):
             self._refuse(node, f"`{shown}`", f"imports {dotted}, torch's internals beneath the operators that the "
                                              "grader watches")
 
@@ -240,6 +254,8 @@ class _Scanner(ast.NodeVisitor):
                 elif (node.module or "").split(".")[0] == "torch" and alias.name.startswith("_") \
                         and not alias.name.startswith("__"):
                     self._refuse(node, f"`from {module} import {alias.name}`", _PRIVATE)
+                elif node.module == "torch" and alias.name in TORCH_REFUSED:
+                    self._refuse(node, f"`from torch import {alias.name}`", TORCH_REFUSED[alias.name])
                 elif alias.name == "*" and node.module in ("sys", "os", "torch"):
                     self._refuse(node, f"`from {module} import *`", "binds names the source does not show")
         elif isinstance(node, ast.Attribute):
@@ -247,6 +263,12 @@ class _Scanner(ast.NodeVisitor):
         elif isinstance(node, ast.Name):
             if node.id in NAMES:
                 self._refuse(node, f"`{node.id}`", NAMES[node.id])
+            elif node.id in LOOKUPS and not _is_called(node):
+                # Passed around (`functools.reduce(getattr, names, obj)`, `g = getattr`), it looks
+                # up names that no call here shows: only a direct call is read (see _check_call).
+                self._refuse(node, f"`{node.id}` as a value, not called",
+                             "looks up attributes by a name the source does not show; call it directly, with the "
+                             "name written out")
             elif node.id in self.sys_names and not _is_attribute_base(node):
                 self._refuse(node, "the module sys itself (not one of its attributes)",
                              "lets code reach sys's tables of modules and hooks; write sys.<name> where you need it")
@@ -295,8 +317,15 @@ class _Scanner(ast.NodeVisitor):
         elif isinstance(value, ast.Name) and value.id in self.torch_names and attr.startswith("_") \
                 and not attr.startswith("__"):
             self._refuse(node, f"`{value.id}.{attr}`", _PRIVATE)
+        elif isinstance(value, ast.Name) and value.id in self.torch_names and attr in TORCH_REFUSED:
+            self._refuse(node, f"`{value.id}.{attr}`", TORCH_REFUSED[attr])
 
     def _check_call(self, node: ast.Call) -> None:
+        for keyword in node.keywords:
+            if keyword.arg in PICKLE_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
+                                                       and keyword.value.value is not PICKLE_KEYWORDS[keyword.arg]):
+                self._refuse(node, f"`{keyword.arg}={ast.unparse(keyword.value)}`",
+                             "unpickles data, which runs code hidden in it (a loss function loads nothing)")
         function = node.func
         if not (isinstance(function, ast.Name) and function.id in ("getattr", "setattr", "delattr")):
             return
@@ -384,6 +413,11 @@ def _mentions_class(node: ast.AST) -> bool:
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
     return False
+
+
+def _is_called(node: ast.Name) -> bool:
+    parent = getattr(node, "parent", None)
+    return isinstance(parent, ast.Call) and parent.func is node
 
 
 def _is_attribute_base(node: ast.Name) -> bool:

@@ -1,0 +1,144 @@
+"""Red team, round 2: new attacks on the defences of issue 15, and honest code they refused.
+
+Each hostile case (`cases/round2_*.py`, also graded by test_redteam.py with its good
+baseline, canary and strays) gets score 0 through `lossgrade check`, through batch grading
+beside good submissions (which keep their marks), and with `--strong`. Where a fix has a
+second wall behind the scan (the worker's guards), the case is graded past the scan too.
+The scan's unit tests below name each route that was open, and each honest idiom that was
+refused and now passes.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lossgrade import catalog, runner
+from lossgrade.results import Outcome
+from lossgrade.sandbox import scan
+from lossgrade.sandbox.client import Limits, Sandbox
+
+from .conftest import SOLUTIONS, signature
+from .test_redteam import CASES, Case, exercise_for, feedback_text
+
+ROUND2 = [case for case in CASES if case.name.startswith("round2_")]
+
+
+def _strong_or_skip() -> None:
+    from lossgrade.sandbox import strong as strong_mode
+
+    usable, why = strong_mode.available()
+    if not usable:
+        pytest.skip(why)
+
+
+def test_round2_cases_are_there():
+    assert len(ROUND2) >= 2
+    assert all(case.score == 0 and case.mentions for case in ROUND2)
+
+
+CHECKED = [(case, False) for case in ROUND2] + [(case, True) for case in ROUND2]
+
+
+@pytest.mark.parametrize("case, strong", CHECKED, ids=[f"{c.name}{'-strong' if s else ''}" for c, s in CHECKED])
+def test_lossgrade_check_gives_round2_cases_zero_naming_the_attempt(case: Case, strong: bool, tmp_path: Path):
+    if strong:
+        _strong_or_skip()
+    exercise = exercise_for(case)
+    (tmp_path / exercise.file).write_text(case.source)
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "check", exercise.id, "-w", str(tmp_path), "--json",
+                           "--timeout", str(case.timeout), *(["--strong"] if strong else [])],
+                          capture_output=True, check=False, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    results = json.loads(done.stdout)
+    assert [(r["exercise"], r["score"]) for r in results] == [(exercise.id, 0.0)]
+    assert case.mentions in done.stdout
+
+
+@pytest.mark.parametrize("strong", [False, True], ids=["default", "strong"])
+def test_lossgrade_grade_gives_round2_cases_zero_and_good_ones_their_marks(strong: bool, tmp_path: Path, good):
+    if strong:
+        _strong_or_skip()
+    from lossgrade.batch import grade
+
+    root = tmp_path / "class"
+    chosen = sorted({case.exercise for case in ROUND2})
+    for learner in ("good-first", "good-last"):
+        (root / learner).mkdir(parents=True)
+        for exercise_id in chosen:
+            exercise = catalog.resolve(exercise_id)
+            (root / learner / exercise.file).write_text((SOLUTIONS / exercise.file).read_text())
+    for case in ROUND2:
+        exercise = catalog.resolve(case.exercise)
+        (root / case.name).mkdir(parents=True)
+        (root / case.name / exercise.file).write_text(case.source)
+    batch = grade.grade_class(root, tmp_path / "results", jobs=2, chosen=chosen, strong=strong)
+    assert not batch.grader_failed, batch.problems
+    found = {r.learner: {e.exercise: e for e in r.result.exercises} for r in batch.records}
+    assert {case.name: found[case.name][case.exercise].score for case in ROUND2} == {c.name: 0.0 for c in ROUND2}
+    for exercise_id in chosen:
+        first, last = found["good-first"][exercise_id], found["good-last"][exercise_id]
+        assert first.score == last.score == catalog.resolve(exercise_id).points
+        if not strong:
+            assert signature(first) == signature(last) == good.baseline(catalog.resolve(exercise_id))
+
+
+# --- past the scan: the worker's own walls ---------------------------------------------------------
+def _past_the_scan(sandbox: Sandbox, name: str):
+    case = next(c for c in ROUND2 if c.name == name)
+    exercise = exercise_for(case)
+    return runner.grade_exercise(sandbox, exercise, {exercise.file: case.source}, Limits(call_seconds=case.timeout),
+                                 scanned=False)
+
+
+def test_past_the_scan_a_pickle_cannot_switch_the_rule_off(sandbox):
+    """The worker refuses to unpickle while learner code runs, so the payload never runs and
+    the forbidden call is caught and named."""
+    result = _past_the_scan(sandbox, "round2_pickle_payload")
+    assert result.score == 0.0
+    counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
+    assert counted and all(c.outcome is Outcome.FAILED for c in counted)
+    assert "torch.nn.functional.log_softmax" in feedback_text(result)
+
+
+# --- the scan: routes that were open ---------------------------------------------------------------
+REFUSED = {
+    # getattr passed around as a value looks up names the source does not show
+    "import functools, torch\nx = functools.reduce(getattr, ['_C'], torch.nn)": 2,
+    "import torch\nx = list(map(getattr, [torch.nn], ['_C']))": 2,
+    "import functools, torch\np = functools.partial(getattr, torch.nn)": 2,
+    "g = getattr\n": 1, "def f(g=getattr):\n    return g": 1, "(g := setattr)": 1, "x = {'d': delattr}": 1,
+    "class A:\n    g = staticmethod(getattr)": 2, "@getattr\ndef f():\n    pass": 1,
+    # attribute lookups and imports by text
+    "import string\nx = string.Formatter().get_field('0.__globals__', (print,), {})": 2,
+    "import torch\nm = torch.package.sys_importer.import_module('gc')": 2,
+    # unpickling: code hidden in data
+    "import torch\nx = torch.load('w.pt', weights_only=False)": 2, "import torch\nx = torch.load('w.pt')": 2,
+    "from torch import load": 1, "import torch.serialization": 1, "import torch\nf = torch.serialization.load": 2,
+    "import numpy as np\nx = np.load('a.npy', allow_pickle=True)": 2, "import torch\nf = torch.hub.load": 2,
+    "import torch.package": 1, "x = f(weights_only=flag)": 1,
+}
+
+
+@pytest.mark.parametrize("source, line", REFUSED.items(), ids=list(range(len(REFUSED))))
+def test_the_scan_refuses_round2_routes_with_the_line(source: str, line: int):
+    refusal = scan.scan({"ex01_mse.py": source})
+    assert refusal is not None and refusal.line == line, (source, refusal)
+    assert f"line {line} of ex01_mse.py" in refusal.message
+
+
+# --- the scan: honest idioms it must leave alone -----------------------------------------------------
+ALLOWED = [
+    "import numpy as np\nx = np.load('a.npy', allow_pickle=False)\ny = np.load('b.npy')",
+    "import json\nd = json.loads('{}')\nclass A:\n    def load(self):\n        return self",
+    "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return n",
+    "import torch\nfrom torch.nn import functional\ndef f(x):\n    return functional.relu(x)",
+]
+
+
+@pytest.mark.parametrize("source", ALLOWED, ids=list(range(len(ALLOWED))))
+def test_the_scan_leaves_round2_idioms_alone(source: str):
+    assert scan.scan({"ex01_mse.py": source}) is None
