@@ -69,7 +69,7 @@ GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_z
 # sys: the plain facts and the streams; not its tables of modules and hooks.
 SYS_ALLOWED = {"float_info", "int_info", "hash_info", "maxsize", "float_repr_style", "byteorder", "platform",
                "version", "version_info", "implementation", "stdout", "stderr", "exit", "getrecursionlimit",
-               "setrecursionlimit", "getsizeof", "exc_info"}
+               "setrecursionlimit", "getsizeof", "exc_info", "argv"}
 FRAMES = "leads to the frames of the grader's code and to everything they hold"
 ATTRIBUTES = {
     "__globals__": "leads from a function to every name of its module, the grader's too",
@@ -178,6 +178,8 @@ class _Scanner(ast.NodeVisitor):
         self.torch_names: set[str] = set()  # names bound to the module torch itself
         self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
         self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
+        self.literal: dict[str, set[str]] = {}  # loop names bound to written-out strings only...
+        self.rebound: set[str] = set()  # ...unless bound any other way too
         self.found: tuple[int, str, str] | None = None
         self._rank: tuple[int, bool, str] = (0, False, "")
 
@@ -189,7 +191,11 @@ class _Scanner(ast.NodeVisitor):
             nodes.append(node)
             for child in ast.iter_child_nodes(node):
                 child.parent = node  # type: ignore[attr-defined]
+                if _is_main_block(node) and child in node.body:  # type: ignore[attr-defined]
+                    continue  # never runs where code is graded (a module's __name__ is its own): not read
                 stack.append(child)
+        for node in nodes:  # names a loop binds to written-out strings only (`for name in ("exp", "log")`)
+            self._bind_names(node)
         for node in nodes:  # imports first: a name may be used above its import
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
@@ -199,6 +205,33 @@ class _Scanner(ast.NodeVisitor):
         for node in nodes:
             self._check(node)
         return self.found
+
+    def _bind_names(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name) \
+                and isinstance(node.iter, (ast.Tuple, ast.List, ast.Set)) and node.iter.elts \
+                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts):
+            self.literal.setdefault(node.target.id, set()).update(e.value for e in node.iter.elts)  # type: ignore
+            node.target.literal = True  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and not getattr(node, "literal", False):
+            self.rebound.add(node.id)
+        elif isinstance(node, ast.arg):
+            self.rebound.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.rebound.update(node.names)
+        if _binds_main_name(node):  # what would make `if __name__ == "__main__":` run after all
+            self._refuse(node, "a new value for `__name__`",
+                         "would run the `if __name__ == \"__main__\":` block, which the grader does not read")
+
+    def _is_looked_up(self, node: ast.Name) -> bool:
+        """The object of `getattr(module, name[, default])` or `hasattr(module, name)` with a
+        name the scan reads like an attribute's (written out, or a loop's written-out strings)."""
+        parent = getattr(node, "parent", None)
+        if not (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and len(parent.args) >= 2
+                and parent.func.id in ("getattr", "hasattr") and parent.args[0] is node):
+            return False
+        name = parent.args[1]
+        return isinstance(name, ast.Constant) and isinstance(name.value, str) \
+            or isinstance(name, ast.Name) and name.id in self.literal and name.id not in self.rebound
 
     def _refuse(self, node: ast.AST, what: str, why: str, unknown: bool = False) -> None:
         line = getattr(node, "lineno", 0)
@@ -272,7 +305,8 @@ class _Scanner(ast.NodeVisitor):
             elif node.id in self.sys_names and not _is_attribute_base(node):
                 self._refuse(node, "the module sys itself (not one of its attributes)",
                              "lets code reach sys's tables of modules and hooks; write sys.<name> where you need it")
-            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node):
+            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node) \
+                    and not self._is_looked_up(node):
                 self._refuse(node, f"the module {node.id} itself, as a value",
                              f"hands the module to code that may change what it holds for everyone; write "
                              f"{node.id}.<name> where you need it")
@@ -284,9 +318,14 @@ class _Scanner(ast.NodeVisitor):
             self._check_annotation(node.returns)
         elif isinstance(node, ast.AnnAssign):
             self._check_annotation(node.annotation)
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            self._check_target(node.target)  # `for F.cross_entropy in [...]` replaces it too
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            self._check_target(node.optional_vars)
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             value = getattr(node, "value", None)
-            if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign):
+            if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign) \
+                    and not any(isinstance(t, ast.Attribute) and t.attr == "__name__" for t in getattr(node, "targets", [])):
                 return  # a setting (torch.backends.cudnn.deterministic = True): no code replaced
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for target in targets:
@@ -329,15 +368,20 @@ class _Scanner(ast.NodeVisitor):
         function = node.func
         if not (isinstance(function, ast.Name) and function.id in ("getattr", "setattr", "delattr")):
             return
-        if len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            names = [node.args[1].value]
+        elif len(node.args) >= 2 and isinstance(node.args[1], ast.Name) and node.args[1].id in self.literal \
+                and node.args[1].id not in self.rebound:
+            names = sorted(self.literal[node.args[1].id])  # `for name in ("exp", "log"): getattr(torch, name)`
+        else:
             self._refuse(node, f"`{function.id}` with a computed name",
                          "looks up attributes by a name the source does not show; write the name out")
             return
-        name = node.args[1].value
-        self._check_attribute(node, name, node.args[0])
-        constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
-        if function.id == "delattr" or function.id == "setattr" and not constant:
-            self._check_changed(node, node.args[0], name)
+        for name in names:
+            self._check_attribute(node, name, node.args[0])
+            constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
+            if function.id == "delattr" or function.id == "setattr" and not constant or name == "__name__":
+                self._check_changed(node, node.args[0], name)
 
     def _check_target(self, target: ast.AST) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -412,6 +456,29 @@ def _mentions_class(node: ast.AST) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type":
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def _is_main_block(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` at a module's top level."""
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and isinstance(getattr(node, "parent", None), ast.Module) \
+        and isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
+        and {ast.dump(test.left), ast.dump(test.comparators[0])} == {ast.dump(ast.Name("__name__", ast.Load())),
+                                                                     ast.dump(ast.Constant("__main__"))}
+
+
+def _binds_main_name(node: ast.AST) -> bool:
+    """A binding of the module's `__name__` in any form, or an import as `__name__`."""
+    if isinstance(node, ast.Name):
+        return node.id == "__name__" and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return "__name__" in node.names
+    if isinstance(node, ast.alias):
+        return node.asname == "__name__" or node.asname is None and node.name == "__name__"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+                         ast.MatchStar)):
+        return getattr(node, "name", None) == "__name__"
     return False
 
 

@@ -120,6 +120,23 @@ REFUSED = {
     "from torch import load": 1, "import torch.serialization": 1, "import torch\nf = torch.serialization.load": 2,
     "import numpy as np\nx = np.load('a.npy', allow_pickle=True)": 2, "import torch\nf = torch.hub.load": 2,
     "import torch.package": 1, "x = f(weights_only=flag)": 1,
+    # a loop over written-out names is read name by name; any other binding of it is not
+    "import torch\nfor n in ('relu', '_C'):\n    getattr(torch, n)": 3,
+    "import torch\nfor n in ('relu',):\n    pass\nn = '_C'\ngetattr(torch, n)": 5,
+    "import torch\nfor n in ('relu',):\n    pass\ndef f(n):\n    return getattr(torch, n)": 5,
+    "import torch\nfor n in ('relu',):\n    setattr(torch, n, print)": 3,
+    "import torch\nx = getattr(torch, 'load')": 2, "import sys\nx = hasattr(sys, 'modules')": 2,
+    # replacing what a module holds through a loop's or a `with`'s target
+    "import torch.nn.functional as F\nfor F.cross_entropy in [print]:\n    pass": 2,
+    "import torch.nn.functional as F, contextlib\nwith contextlib.nullcontext(print) as F.nll_loss:\n    pass": 2,
+    # `if __name__ == "__main__":` is not read, so nothing may make it run
+    "__name__ = '__main__'\nif __name__ == '__main__':\n    import gc": 1,
+    "import ex01_mse as me\nme.__name__ = '__main__'\nif __name__ == '__main__':\n    import gc": 2,
+    "def f():\n    global __name__\n    __name__ = '__main__'\nif __name__ == '__main__':\n    import gc": 2,
+    "import os as __name__": 1, "for __name__ in ['__main__']:\n    pass": 1,
+    "if (__name__ := '__main__') == '__main__':\n    pass": 1,
+    "if __name__ == '__main__':\n    pass\nelse:\n    import gc": 4,
+    "def f():\n    if __name__ == '__main__':\n        import gc": 3,
 }
 
 
@@ -136,9 +153,44 @@ ALLOWED = [
     "import json\nd = json.loads('{}')\nclass A:\n    def load(self):\n        return self",
     "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return n",
     "import torch\nfrom torch.nn import functional\ndef f(x):\n    return functional.relu(x)",
+    # false refusals of round 1, now read precisely
+    "import torch\nfor name in ('relu', 'tanh'):\n    f = getattr(torch, name)",
+    "import torch\nFNS = {n: getattr(torch, n) for n in ('exp', 'log')}",
+    "import torch\nif hasattr(torch, 'special'):\n    f = getattr(torch.special, 'xlogy', None)",
+    "import torch.nn.functional as F\nrelu = getattr(F, 'relu')",
+    "import sys\nif __name__ == '__main__':\n    print(sys.argv)",
+    ('def f():\n    """\n    >>> f()\n    1\n    """\n    return 1\n\n\nif __name__ == "__main__":\n'
+     '    import doctest\n    import timeit\n    doctest.testmod()\n    print(timeit.timeit("f()", globals=globals()))'),
+    "def deco(f):\n    def w():\n        return f()\n    w.__name__ = f.__name__\n    return w",
 ]
 
 
 @pytest.mark.parametrize("source", ALLOWED, ids=list(range(len(ALLOWED))))
 def test_the_scan_leaves_round2_idioms_alone(source: str):
     assert scan.scan({"ex01_mse.py": source}) is None
+
+
+HONEST_TAIL = '''
+
+import sys as _sys
+
+REDUCERS = {name: getattr(torch, name) for name in ("mean", "sum")}
+if hasattr(torch, "special"):
+    pass
+
+
+if __name__ == "__main__":
+    import doctest
+    import timeit
+
+    doctest.testmod()
+    print(timeit.timeit("1 + 1", number=10), _sys.argv)
+'''
+
+
+def test_a_correct_submission_with_those_idioms_gets_full_marks(sandbox):
+    exercise = catalog.resolve("ex01")
+    source = (SOLUTIONS / exercise.file).read_text() + HONEST_TAIL
+    assert "import torch" in source
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: source})
+    assert result.score == exercise.points, feedback_text(result)
