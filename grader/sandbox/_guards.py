@@ -35,15 +35,22 @@ FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
 # The aten operators that forbidden functions bottom out in, so that another route to the
 # same computation is caught too. Functions that decompose into elementary operators
 # (l1_loss, one_hot) have none; the Python-level wrapper is all there is for them.
-_SOFTMAX = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.Softmax")
+_SOFTMAX = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.Softmax",
+            "torch.sparse.softmax")
 _LOG_SOFTMAX = ("torch.nn.functional.log_softmax", "torch.log_softmax", "torch.Tensor.log_softmax",
-                "torch.special.log_softmax", "torch.nn.LogSoftmax")
+                "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch.sparse.log_softmax")
 _NLL = ("torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss")
 _BCE_LOGITS = ("torch.nn.functional.binary_cross_entropy_with_logits", "torch.binary_cross_entropy_with_logits",
                "torch.nn.BCEWithLogitsLoss")
 OPERATORS: dict[str, tuple[str, ...]] = {
     "_softmax": _SOFTMAX,
     "_log_softmax": _LOG_SOFTMAX,
+    # the same computations under other names: on sparse tensors, masked, "safe", nested
+    "_sparse_softmax": _SOFTMAX,
+    "_sparse_log_softmax": _LOG_SOFTMAX,
+    "_masked_softmax": _SOFTMAX,
+    "_safe_softmax": _SOFTMAX,
+    "_nested_tensor_softmax_with_shape": _SOFTMAX,
     "logsumexp": ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp"),
     "nll_loss_forward": _NLL,
     "nll_loss2d_forward": _NLL,
@@ -55,6 +62,10 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "log_sigmoid_forward": ("torch.nn.functional.logsigmoid",),
     "softplus": ("torch.nn.functional.softplus",),
 }
+
+# The backends whose own kernel of a forbidden operator is replaced too, where it has one.
+_BACKENDS = ("MkldnnCPU", "NestedTensorCPU", "NestedTensorCUDA", "SparseCPU", "SparseCUDA", "SparseCsrCPU",
+             "SparseCsrCUDA", "QuantizedCPU", "QuantizedCUDA", "MPS", "XPU")
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files Python would import as code: learner code may not write them, so that all the code
@@ -172,8 +183,13 @@ class Guards:
                     continue
                 kernel = self._refusing_kernel(f"{name} (reached through the operator aten.{op})")
                 for overload in packet.overloads():
-                    for key in ("CPU", "CUDA"):
-                        self._library.impl(op if overload == "default" else f"{op}.{overload}", kernel, key)
+                    qualified = op if overload == "default" else f"{op}.{overload}"
+                    # Every backend's kernel, not only the dense ones: `_softmax` also runs on
+                    # mkldnn and nested tensors, each through a kernel of its own.
+                    others = [key for key in _BACKENDS
+                              if torch._C._dispatch_has_kernel_for_dispatch_key(f"aten::{qualified}", key)]
+                    for key in dict.fromkeys(("CPU", "CUDA", *others)):
+                        self._library.impl(qualified, kernel, key)
 
     def _refusing_kernel(self, what: str) -> Any:
         def refused(*args: Any, **kwargs: Any) -> Any:
