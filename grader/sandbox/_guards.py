@@ -67,6 +67,9 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 _BACKENDS = ("MkldnnCPU", "NestedTensorCPU", "NestedTensorCUDA", "SparseCPU", "SparseCUDA", "SparseCsrCPU",
              "SparseCsrCUDA", "QuantizedCPU", "QuantizedCUDA", "MPS", "XPU")
 
+# An exercise that forbids this forbids asking autograd in any form (ex06: gradients by hand).
+AUTOGRAD = "torch.autograd.grad"
+
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files Python would import as code: learner code may not write them, so that all the code
 # that runs is code the grader's source scan read (lossgrade/sandbox/scan.py).
@@ -108,6 +111,7 @@ class Guards:
         self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
         self._library: Any = None  # the torch.library registrations of refused operators
+        self._autograd_refused = False  # the routes back to autograd are refused (see _refuse_autograd)
         self._record = self.violations  # the list the worker reports: it must stay this one
         self._learning = False  # learner code is running (the worker writes the learner's files outside it)
 
@@ -155,9 +159,16 @@ class Guards:
         that the learner left our guards in place."""
         self.active = frozenset(forbid)
         self._refuse_operators(self.active)
+        no_autograd = AUTOGRAD in self.active
+        if no_autograd:
+            self._refuse_autograd()
         self._learning = True
         try:
-            yield
+            # An exercise that forbids asking autograd runs its learner code with autograd
+            # off: no graph is recorded, so a Parameter's grad_fn called by hand, a tensor
+            # made with requires_grad=True or forward-mode dual numbers compute nothing.
+            with torch.inference_mode() if no_autograd else contextlib.nullcontext():
+                yield
         finally:
             self._learning = False
             self.active = frozenset()
@@ -190,6 +201,43 @@ class Guards:
                               if torch._C._dispatch_has_kernel_for_dispatch_key(f"aten::{qualified}", key)]
                     for key in dict.fromkeys(("CPU", "CUDA", *others)):
                         self._library.impl(qualified, kernel, key)
+
+    def _refuse_autograd(self) -> None:
+        """Where autograd is forbidden, the ways back to it from inference mode: torch.func's
+        transforms (which open autograd levels of their own), leaving inference mode, and
+        threads (inference mode is per thread). Each refuses only while learner code of such
+        an exercise runs. Once for the worker's life."""
+        if self._autograd_refused:
+            return
+        self._autograd_refused = True
+        guards = self
+        eager = sys.modules.get("torch._functorch.eager_transforms")
+        for module in (eager, sys.modules.get("torch._functorch.predispatch"), torch._C._functorch):
+            for name in ("_grad_increment_nesting", "_jvp_increment_nesting"):
+                if module is not None and hasattr(module, name):
+                    setattr(module, name, self._unless_autograd(getattr(module, name), f"{AUTOGRAD} (through torch.func)"))
+        for module, name in ((sys.modules.get("threading"), "_start_new_thread"), (sys.modules.get("_thread"), "start_new_thread"),
+                             (sys.modules.get("_thread"), "start_joinable_thread"),
+                             (sys.modules.get("threading"), "_start_joinable_thread")):
+            if module is not None and hasattr(module, name):
+                setattr(module, name, self._unless_autograd(getattr(module, name), f"{AUTOGRAD} (from a thread of its own)"))
+        mode = torch.autograd.grad_mode.inference_mode
+        enter = mode.__enter__
+
+        def entered(self_: Any) -> Any:
+            if not getattr(self_, "mode", True) and AUTOGRAD in guards.active:
+                guards.refuse(f"{AUTOGRAD} (by leaving inference mode)")
+            return enter(self_)
+
+        mode.__enter__ = entered  # type: ignore[method-assign]
+
+    def _unless_autograd(self, original: Any, what: str) -> Any:
+        def refusing(*args: Any, **kwargs: Any) -> Any:
+            if AUTOGRAD in self.active:
+                self.refuse(what)
+            return original(*args, **kwargs)
+
+        return refusing
 
     def _refusing_kernel(self, what: str) -> Any:
         def refused(*args: Any, **kwargs: Any) -> Any:
