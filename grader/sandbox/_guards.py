@@ -295,6 +295,10 @@ class Guards:
             raise PermissionError("lossgrade: learner code may signal only its own process")
         elif event == "os.killpg" and args[0] != os.getpgrp():
             raise PermissionError("lossgrade: learner code may signal only its own process group")
+        elif event == "exec" and self._learning and not _may_run_text(sys._getframe(1).f_code.co_filename):
+            # Code that a library builds from text (a jinja2 template, sympy's sympify, an
+            # eval in the standard library) is code the source scan never read.
+            raise PermissionError("lossgrade: learner code may not run code built from text (exec)")
         elif event == "pickle.find_class" and self._learning:
             # Unpickling runs whatever the data names (`builtins.exec` of text): code the
             # source scan never read. No loss function unpickles anything.
@@ -333,6 +337,19 @@ class Guards:
         if self._learning and real.lower().endswith(_CODE_SUFFIXES):
             raise PermissionError(f"lossgrade: learner code may not write Python code ({path}): only the code you "
                                   "hand in runs, after the grader has read it")
+
+
+# Who may run code while learner code runs: the import system (each file it runs is one the
+# scan read or one installed), and the standard library's builders of classes (dataclasses,
+# namedtuple), whose text holds only validated identifiers; sympy's own set-up on its import,
+# which torch may trigger. Any other exec or eval runs text that the scan did not read.
+_RUNS_TEXT = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+_BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "collections", "__init__.py"),
+             os.path.join(os.sep + "mpmath", "ctx_mp_python.py"), os.path.join(os.sep + "sympy", "external", "importtools.py"))
+
+
+def _may_run_text(caller: str) -> bool:
+    return caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<")
 
 
 def _refusing(what: str) -> Any:

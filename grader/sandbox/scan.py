@@ -64,6 +64,10 @@ MODULES = {
     "timeit": "runs code given as text", "trace": "runs code given as text and traces frames",
     "cProfile": "runs code given as text", "profile": "runs code given as text", "pdb": "runs code given as text",
     "bdb": "traces frames", "site": "imports code the grader has not read",
+    "pytest": "imports modules and replaces objects by a name given as text (importorskip, monkeypatch)",
+    "_pytest": "imports modules and replaces objects by a name given as text",
+    "sympy": "runs text as code (sympify, lambdify)", "jinja2": "runs templates as code",
+    "rlcompleter": "runs text as code", "idlelib": "runs text as code",
 }
 GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # sys: the plain facts and the streams; not its tables of modules and hooks.
@@ -107,6 +111,11 @@ ATTRIBUTES = {
     "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
     **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
     "import_module": "imports modules by a name given as text",
+    "importorskip": "imports modules by a name given as text",
+    "getattr": "looks up attributes by a name the source does not show (a module's getattr)",
+    "setattr": "changes attributes by a name the source does not show (a module's setattr)",
+    "delattr": "deletes attributes by a name the source does not show (a module's delattr)",
+    "sympify": "runs text as code", "parse_expr": "runs text as code", "lambdify": "runs text as code",
     "get_field": "looks up attributes by a name the source does not show (a format field)",
     "serialization": "loads pickled data, which runs code hidden in it",
     "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",

@@ -104,6 +104,55 @@ def test_past_the_scan_a_pickle_cannot_switch_the_rule_off(sandbox):
     assert "torch.nn.functional.log_softmax" in feedback_text(result)
 
 
+def test_past_the_scan_text_run_as_code_is_refused(sandbox):
+    """A jinja2 template (or sympy's sympify, an eval in the standard library) is code the
+    scan never read: the worker refuses every exec but the import system's and the
+    standard library's class builders while learner code runs."""
+    result = _past_the_scan(sandbox, "round2_text_run_as_code")
+    assert result.score == 0.0
+    assert "may not run code built from text (exec)" in feedback_text(result)
+
+
+def test_honest_classes_built_from_text_still_work(sandbox):
+    """dataclasses and namedtuple build their methods with exec: still allowed."""
+    exercise = catalog.resolve("ex01")
+    source = (SOLUTIONS / exercise.file).read_text() + DATACLASSES
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: source})
+    assert result.score == exercise.points, feedback_text(result)
+
+
+DATACLASSES = '''
+
+import collections
+import dataclasses
+import typing
+
+Pair = collections.namedtuple("Pair", "a b")
+
+
+class Named(typing.NamedTuple):
+    a: int
+    b: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    reduction: str = "mean"
+
+
+_original = mse_loss
+
+
+def mse_loss(input, target, reduction="mean"):
+    @dataclasses.dataclass
+    class Local:
+        x: int = Pair(1, 2).a + Named(1).a
+
+    Local()
+    return _original(input, target, reduction=Config(reduction).reduction)
+'''
+
+
 # --- the scan: routes that were open ---------------------------------------------------------------
 REFUSED = {
     # getattr passed around as a value looks up names the source does not show
@@ -120,6 +169,10 @@ REFUSED = {
     "from torch import load": 1, "import torch.serialization": 1, "import torch\nf = torch.serialization.load": 2,
     "import numpy as np\nx = np.load('a.npy', allow_pickle=True)": 2, "import torch\nf = torch.hub.load": 2,
     "import torch.package": 1, "x = f(weights_only=flag)": 1,
+    # torch's dependencies and the test runner run text as code or import by name
+    "import jinja2": 1, "import sympy as sp": 1, "import torch\nm = torch.fx.experimental.symbolic_shapes.sympy": 2,
+    "import pytest": 1, "from _pytest import monkeypatch": 1, "x = y.importorskip('builtins').getattr": 1,
+    "x = b.getattr(a, n)": 1, "x = m.sympify('1')": 1, "import rlcompleter": 1,
     # a loop over written-out names is read name by name; any other binding of it is not
     "import torch\nfor n in ('relu', '_C'):\n    getattr(torch, n)": 3,
     "import torch\nfor n in ('relu',):\n    pass\nn = '_C'\ngetattr(torch, n)": 5,
