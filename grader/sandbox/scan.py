@@ -189,6 +189,8 @@ class _Scanner(ast.NodeVisitor):
         self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
         self.literal: dict[str, set[str]] = {}  # loop names bound to written-out strings only...
         self.rebound: set[str] = set()  # ...unless bound any other way too
+        self.stores: dict[str, int] = {}  # how often each name is bound
+        self.constants: dict[str, ast.AST] = {}  # module-level `NAME = value`
         self.found: tuple[int, str, str] | None = None
         self._rank: tuple[int, bool, str] = (0, False, "")
 
@@ -223,6 +225,14 @@ class _Scanner(ast.NodeVisitor):
             node.target.literal = True  # type: ignore[attr-defined]
         elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and not getattr(node, "literal", False):
             self.rebound.add(node.id)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            self.stores[node.id] = self.stores.get(node.id, 0) + 1
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                self.stores[name] = self.stores.get(name, 0) + 2  # rebound elsewhere: not a constant
+        if isinstance(node, ast.Assign) and isinstance(getattr(node, "parent", None), ast.Module) \
+                and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self.constants[node.targets[0].id] = node.value
         elif isinstance(node, ast.arg):
             self.rebound.add(node.arg)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -230,6 +240,53 @@ class _Scanner(ast.NodeVisitor):
         if _binds_main_name(node):  # what would make `if __name__ == "__main__":` run after all
             self._refuse(node, "a new value for `__name__`",
                          "would run the `if __name__ == \"__main__\":` block, which the grader does not read")
+
+    def _checked_parameter(self, call: ast.Call, name: str) -> set[str] | None:
+        """The strings a parameter `name` may hold at `call`, where its function checks it
+        against written-out strings first and stops otherwise:
+
+            def f(x, reduction="mean"):
+                if reduction not in ("mean", "sum"):   # or a module constant bound once
+                    raise ValueError(...)
+                return getattr(x, reduction)()
+
+        None where that is not sure: the call in a nested function or lambda (which could
+        run before the check), the name rebound anywhere in the function, no such check."""
+        statement: ast.AST = call
+        while not isinstance(getattr(statement, "parent", None), (ast.FunctionDef, ast.AsyncFunctionDef)):
+            statement = getattr(statement, "parent", None)  # type: ignore[assignment]
+            if statement is None or isinstance(statement, (ast.Lambda, ast.ClassDef, ast.Module)):
+                return None
+        function = statement.parent  # type: ignore[attr-defined]
+        arguments = function.args
+        if name not in {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}:
+            return None
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load) \
+                    or isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names \
+                    or isinstance(node, ast.arg) and node.arg == name and node not in (
+                        *arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                return None
+        for before in function.body[:function.body.index(statement)] if statement in function.body else ():
+            test = getattr(before, "test", None)
+            if isinstance(before, ast.If) and not before.orelse and isinstance(before.body[-1], (ast.Raise, ast.Return)) \
+                    and isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) \
+                    and isinstance(test.left, ast.Name) and test.left.id == name:
+                allowed = self._strings(test.comparators[0])
+                if allowed is not None:
+                    return allowed
+        return None
+
+    def _strings(self, node: ast.AST) -> set[str] | None:
+        """The strings a written-out tuple, list, set or dict's keys holds, also through a
+        module-level name bound to one once."""
+        if isinstance(node, ast.Name) and self.stores.get(node.id) == 1 and node.id in self.constants:
+            node = self.constants[node.id]
+        items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if not isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) or not items \
+                or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+            return None
+        return {i.value for i in items}  # type: ignore[union-attr]
 
     def _is_looked_up(self, node: ast.Name) -> bool:
         """The object of `getattr(module, name[, default])` or `hasattr(module, name)` with a
@@ -382,10 +439,16 @@ class _Scanner(ast.NodeVisitor):
         elif len(node.args) >= 2 and isinstance(node.args[1], ast.Name) and node.args[1].id in self.literal \
                 and node.args[1].id not in self.rebound:
             names = sorted(self.literal[node.args[1].id])  # `for name in ("exp", "log"): getattr(torch, name)`
+        elif len(node.args) >= 2 and isinstance(node.args[1], ast.Name) \
+                and (checked := self._checked_parameter(node, node.args[1].id)) is not None:
+            names = sorted(checked)  # `if reduction not in ("mean", "sum"): raise ...` above it
         else:
             self._refuse(node, f"`{function.id}` with a computed name",
                          "looks up attributes by a name the source does not show; write the name out")
             return
+        if not isinstance(node.args[1], ast.Constant) and any(name.startswith("_") for name in names):
+            self._refuse(node, f"`{function.id}` with a name that may start with an underscore",
+                         "looks up private or special attributes by a name the source does not show directly")
         for name in names:
             self._check_attribute(node, name, node.args[0])
             constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)

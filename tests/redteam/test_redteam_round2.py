@@ -173,6 +173,16 @@ REFUSED = {
     "import jinja2": 1, "import sympy as sp": 1, "import torch\nm = torch.fx.experimental.symbolic_shapes.sympy": 2,
     "import pytest": 1, "from _pytest import monkeypatch": 1, "x = y.importorskip('builtins').getattr": 1,
     "x = b.getattr(a, n)": 1, "x = m.sympify('1')": 1, "import rlcompleter": 1,
+    # a parameter checked against written-out names is read name by name, only where sure
+    "def f(x, r='mean'):\n    if r not in ('mean', '__class__'):\n        raise ValueError(r)\n    return getattr(x, r)": 4,
+    "def f(x, r='mean'):\n    y = getattr(x, r)\n    if r not in ('mean',):\n        raise ValueError(r)\n    return y": 2,
+    "def f(x, r='mean'):\n    if r not in ('mean',):\n        raise ValueError(r)\n    r = '_C'\n    return getattr(x, r)": 5,
+    "def f(x, r='mean'):\n    g = lambda: getattr(x, r)\n    if r not in ('mean',):\n        raise ValueError(r)\n    return g()": 2,
+    "R = ('mean',)\nR = ('_C',)\ndef f(x, r='mean'):\n    if r not in R:\n        raise ValueError(r)\n    return getattr(x, r)": 6,
+    "def f(x, r='mean'):\n    if r not in ('mean',):\n        print(r)\n    return getattr(x, r)": 4,
+    ("def f(x, r='mean'):\n    if r not in ('mean',):\n        raise ValueError\n    def h():\n        nonlocal r\n"
+     "        r = '_C'\n    h()\n    return getattr(x, r)"): 8,
+    "import torch\ndef f(x, n='load'):\n    if n not in ('load',):\n        raise ValueError\n    return getattr(torch, n)": 5,
     # a loop over written-out names is read name by name; any other binding of it is not
     "import torch\nfor n in ('relu', '_C'):\n    getattr(torch, n)": 3,
     "import torch\nfor n in ('relu',):\n    pass\nn = '_C'\ngetattr(torch, n)": 5,
@@ -215,6 +225,10 @@ ALLOWED = [
     ('def f():\n    """\n    >>> f()\n    1\n    """\n    return 1\n\n\nif __name__ == "__main__":\n'
      '    import doctest\n    import timeit\n    doctest.testmod()\n    print(timeit.timeit("f()", globals=globals()))'),
     "def deco(f):\n    def w():\n        return f()\n    w.__name__ = f.__name__\n    return w",
+    ("def f(x, reduction='mean'):\n    if reduction not in ('mean', 'sum', 'none'):\n        raise ValueError(reduction)\n"
+     "    return x if reduction == 'none' else getattr(x, reduction)()"),
+    ("REDUCTIONS = {'mean': 0, 'sum': 1, 'none': 2}\ndef f(x, reduction='mean'):\n    if reduction not in REDUCTIONS:\n"
+     "        raise ValueError(reduction)\n    return getattr(x, reduction)()"),
 ]
 
 
