@@ -111,6 +111,11 @@ ATTRIBUTES = {
     "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
     **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
     "import_module": "imports modules by a name given as text",
+    "stride_tricks": "views raw memory outside an array's bounds (as_strided)",
+    "__array_interface__": "makes an array of raw memory at any address",
+    "__array_struct__": "makes an array of raw memory at any address",
+    "__cuda_array_interface__": "makes a tensor of raw memory at any address",
+    "byte_bounds": "reads the raw addresses of arrays",
     "importorskip": "imports modules by a name given as text",
     "getattr": "looks up attributes by a name the source does not show (a module's getattr)",
     "setattr": "changes attributes by a name the source does not show (a module's setattr)",
@@ -138,6 +143,9 @@ NAMES = {
     "vars": "reads or changes an object's names behind its attributes",
     "breakpoint": "stops in a debugger", "__builtins__": "changes Python's built-in functions",
     "__loader__": "loads modules behind the grader's back", "__spec__": "loads modules behind the grader's back",
+    "__array_interface__": "makes an array of raw memory at any address",
+    "__array_struct__": "makes an array of raw memory at any address",
+    "__cuda_array_interface__": "makes a tensor of raw memory at any address",
 }
 
 
@@ -185,6 +193,7 @@ class _Scanner(ast.NodeVisitor):
         self.sys_names: set[str] = set()  # names bound to the module sys
         self.imported: set[str] = set()  # every name an import binds
         self.torch_names: set[str] = set()  # names bound to the module torch itself
+        self.numpy_names: set[str] = set()  # names bound to numpy or what it holds
         self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
         self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
         self.literal: dict[str, set[str]] = {}  # loop names bound to written-out strings only...
@@ -319,6 +328,8 @@ class _Scanner(ast.NodeVisitor):
                     self.sys_names.add(bound)
                 elif top == "torch":
                     self.torch_names.add(bound)
+            if (alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0] == "numpy":
+                self.numpy_names.add(bound)
 
     def _check_module(self, node: ast.AST, dotted: str, shown: str) -> None:
         parts = dotted.split(".")
@@ -330,6 +341,8 @@ class _Scanner(ast.NodeVisitor):
             self._refuse(node, f"`{shown}`", f"imports {parts[0]}, which {MODULES[parts[0]]}")
         elif parts[0] in GRADER:
             self._refuse(node, f"`{shown}`", "imports the grader or the reference solutions; write the code yourself")
+        elif parts[0] == "numpy" and any("stride_tricks" in part for part in parts):
+            self._refuse(node, f"`{shown}`", f"imports {dotted}, which {ATTRIBUTES['stride_tricks']}")
         elif parts[0] == "torch" and len(parts) > 1 and parts[1] in TORCH_REFUSED:
             self._refuse(node, f"`{shown}`", f"imports {dotted}, which {TORCH_REFUSED[parts[1]]}")
         elif parts[0] == "torch" and len(parts) > 1 and (parts[1].startswith("_") or parts[1] == "library"
@@ -380,6 +393,8 @@ class _Scanner(ast.NodeVisitor):
             self._check_call(node)
         elif isinstance(node, ast.arg) and node.annotation is not None:
             self._check_annotation(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in NAMES:
+            self._refuse(node, f"`def {node.name}`", NAMES[node.name])
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
             self._check_annotation(node.returns)
         elif isinstance(node, ast.AnnAssign):
@@ -419,6 +434,8 @@ class _Scanner(ast.NodeVisitor):
             return
         if attr in ATTRIBUTES:
             self._refuse(node, f"`.{attr}`", ATTRIBUTES[attr])
+        elif "stride_tricks" in attr or attr == "as_strided" and _chain_root(value) in self.numpy_names:
+            self._refuse(node, f"`.{attr}`", ATTRIBUTES["stride_tricks"])
         elif isinstance(value, ast.Name) and value.id in self.torch_names and attr.startswith("_") \
                 and not attr.startswith("__"):
             self._refuse(node, f"`{value.id}.{attr}`", _PRIVATE)

@@ -183,6 +183,11 @@ REFUSED = {
     ("def f(x, r='mean'):\n    if r not in ('mean',):\n        raise ValueError\n    def h():\n        nonlocal r\n"
      "        r = '_C'\n    h()\n    return getattr(x, r)"): 8,
     "import torch\ndef f(x, n='load'):\n    if n not in ('load',):\n        raise ValueError\n    return getattr(torch, n)": 5,
+    # raw memory of the worker through numpy (as_strided, the array protocols)
+    "import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2,), (8,))": 2,
+    "from numpy.lib.stride_tricks import as_strided": 1, "import numpy as np\nx = np.zeros(1).__array_interface__": 2,
+    "class W:\n    @property\n    def __array_interface__(self):\n        return {}": 3,
+    "class W:\n    __array_interface__ = {}": 2, "import numpy as np\nb = np.byte_bounds(x)": 2,
     # a loop over written-out names is read name by name; any other binding of it is not
     "import torch\nfor n in ('relu', '_C'):\n    getattr(torch, n)": 3,
     "import torch\nfor n in ('relu',):\n    pass\nn = '_C'\ngetattr(torch, n)": 5,
@@ -261,3 +266,43 @@ def test_a_correct_submission_with_those_idioms_gets_full_marks(sandbox):
     assert "import torch" in source
     result = runner.grade_exercise(sandbox, exercise, {exercise.file: source})
     assert result.score == exercise.points, feedback_text(result)
+
+
+RAW_MEMORY = '''
+import numpy as np
+import torch
+
+MARK = "lossgrade-round2-memory-mark"
+
+
+class Window:
+    """numpy asks an object for its array interface by name: __getattr__ answers."""
+
+    def __init__(self, address, size):
+        self.address, self.size = address, size
+
+    def __getattr__(self, name):
+        if name.startswith("__array_int"):
+            return {"data": (self.address, False), "shape": (self.size,), "typestr": "|u1", "version": 3}
+        raise AttributeError(name)
+
+
+READ = bytes(np.asarray(Window(id(MARK), 200))).find(MARK.encode()) >= 0
+
+
+def mse_loss(input, target, reduction="mean"):
+    if not READ:
+        raise RuntimeError("no raw memory")
+    squared = (input - target) ** 2
+    return squared if reduction == "none" else squared.sum() if reduction == "sum" else squared.mean()
+'''
+
+
+@pytest.mark.xfail(strict=True, reason="open: numpy builds an array at any address from an object whose __getattr__ "
+                                       "answers for __array_interface__, so learner code reads and writes its own "
+                                       "worker's memory (and could switch its from-scratch guards off); see the "
+                                       "round-2 report")
+def test_numpy_array_protocol_gives_no_raw_memory(sandbox):
+    exercise = catalog.resolve("ex01")
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: RAW_MEMORY})
+    assert "no raw memory" in feedback_text(result)
