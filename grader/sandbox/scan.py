@@ -434,6 +434,9 @@ class _Scanner(ast.NodeVisitor):
             return
         if attr in ATTRIBUTES:
             self._refuse(node, f"`.{attr}`", ATTRIBUTES[attr])
+        elif attr in ("__getattr__", "__dir__") and _root(value) in self.modules:
+            self._refuse(node, f"`.{attr}` of a module", "imports the module's lazy submodules (torch._dynamo...) "
+                         "by a name given as text")
         elif "stride_tricks" in attr or attr == "as_strided" and _chain_root(value) in self.numpy_names:
             self._refuse(node, f"`.{attr}`", ATTRIBUTES["stride_tricks"])
         elif isinstance(value, ast.Name) and value.id in self.torch_names and attr.startswith("_") \

@@ -188,6 +188,8 @@ REFUSED = {
     "from numpy.lib.stride_tricks import as_strided": 1, "import numpy as np\nx = np.zeros(1).__array_interface__": 2,
     "class W:\n    @property\n    def __array_interface__(self):\n        return {}": 3,
     "class W:\n    __array_interface__ = {}": 2, "import numpy as np\nb = np.byte_bounds(x)": 2,
+    # a module's own __getattr__ imports its private submodules by text
+    "import torch\nd = torch.__getattr__('_dynamo')": 2, "import torch\nd = getattr(torch, '__getattr__')": 2,
     # a loop over written-out names is read name by name; any other binding of it is not
     "import torch\nfor n in ('relu', '_C'):\n    getattr(torch, n)": 3,
     "import torch\nfor n in ('relu',):\n    pass\nn = '_C'\ngetattr(torch, n)": 5,
@@ -232,6 +234,7 @@ ALLOWED = [
     "def deco(f):\n    def w():\n        return f()\n    w.__name__ = f.__name__\n    return w",
     ("def f(x, reduction='mean'):\n    if reduction not in ('mean', 'sum', 'none'):\n        raise ValueError(reduction)\n"
      "    return x if reduction == 'none' else getattr(x, reduction)()"),
+    "import torch\nclass M(torch.nn.Module):\n    def __getattr__(self, n):\n        return super().__getattr__(n)",
     ("REDUCTIONS = {'mean': 0, 'sum': 1, 'none': 2}\ndef f(x, reduction='mean'):\n    if reduction not in REDUCTIONS:\n"
      "        raise ValueError(reduction)\n    return getattr(x, reduction)()"),
 ]
