@@ -174,6 +174,10 @@ OPERATOR_CALLS = {
     "binary_cross_entropy_with_logits": "torch.ops.aten.binary_cross_entropy_with_logits(x, x.sigmoid(), None, None, 1)",
     "log_sigmoid_forward": "torch.ops.aten.log_sigmoid_forward(x)[0]",
     "softplus": "torch.ops.aten.softplus(x, 1, 20)",
+    "_sparse_softmax": "torch.ops.aten._sparse_softmax.default(x.to_sparse(), 1, False).to_dense()",
+    "_sparse_log_softmax": "torch.ops.aten._sparse_log_softmax.default(x.to_sparse(), 1, False).to_dense()",
+    "_masked_softmax": "torch.ops.aten._masked_softmax(x, torch.zeros_like(x, dtype=torch.bool), 1)",
+    "_safe_softmax": "torch.ops.aten._safe_softmax(torch.nested.nested_tensor([x]), 2).unbind()[0]",
 }
 
 

@@ -35,15 +35,21 @@ FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
 # The aten operators that forbidden functions bottom out in, so that another route to the
 # same computation is caught too. Functions that decompose into elementary operators
 # (l1_loss, one_hot) have none; the Python-level wrapper is all there is for them.
-_SOFTMAX = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.Softmax")
+_SOFTMAX = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.Softmax",
+            "torch.sparse.softmax")
 _LOG_SOFTMAX = ("torch.nn.functional.log_softmax", "torch.log_softmax", "torch.Tensor.log_softmax",
-                "torch.special.log_softmax", "torch.nn.LogSoftmax")
+                "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch.sparse.log_softmax")
 _NLL = ("torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss")
 _BCE_LOGITS = ("torch.nn.functional.binary_cross_entropy_with_logits", "torch.binary_cross_entropy_with_logits",
                "torch.nn.BCEWithLogitsLoss")
 OPERATORS: dict[str, tuple[str, ...]] = {
     "_softmax": _SOFTMAX,
     "_log_softmax": _LOG_SOFTMAX,
+    # the same computations under other names: on sparse tensors, masked, "safe"
+    "_sparse_softmax": _SOFTMAX,
+    "_sparse_log_softmax": _LOG_SOFTMAX,
+    "_masked_softmax": _SOFTMAX,
+    "_safe_softmax": _SOFTMAX,
     "logsumexp": ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp"),
     "nll_loss_forward": _NLL,
     "nll_loss2d_forward": _NLL,
@@ -55,6 +61,13 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "log_sigmoid_forward": ("torch.nn.functional.logsigmoid",),
     "softplus": ("torch.nn.functional.softplus",),
 }
+
+# The backends whose own kernel of a forbidden operator is replaced too, where it has one.
+_BACKENDS = ("MkldnnCPU", "NestedTensorCPU", "NestedTensorCUDA", "SparseCPU", "SparseCUDA", "SparseCsrCPU",
+             "SparseCsrCUDA", "QuantizedCPU", "QuantizedCUDA", "MPS", "XPU")
+
+# An exercise that forbids this forbids asking autograd in any form (ex06: gradients by hand).
+AUTOGRAD = "torch.autograd.grad"
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files Python would import as code: learner code may not write them, so that all the code
@@ -97,6 +110,7 @@ class Guards:
         self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
         self._library: Any = None  # the torch.library registrations of refused operators
+        self._autograd_refused = False  # the routes back to autograd are refused (see _refuse_autograd)
         self._record = self.violations  # the list the worker reports: it must stay this one
         self._learning = False  # learner code is running (the worker writes the learner's files outside it)
 
@@ -138,15 +152,23 @@ class Guards:
         raise RuntimeError(f"lossgrade: calling {what} is not allowed in this exercise")
 
     @contextlib.contextmanager
-    def learner_code(self, forbid: list[str] | tuple[str, ...]) -> Iterator[None]:
+    def learner_code(self, forbid: list[str] | tuple[str, ...], graph: bool = False) -> Iterator[None]:
         """Around each stretch of learner code: its exercise's forbidden calls are refused,
         at the Python level and at the level of torch's operators, and afterwards we check
-        that the learner left our guards in place."""
+        that the learner left our guards in place. `graph`: the request asks for gradients
+        of the result, so autograd records even where the exercise forbids asking it."""
         self.active = frozenset(forbid)
         self._refuse_operators(self.active)
+        no_autograd = AUTOGRAD in self.active and not graph
+        if no_autograd:
+            self._refuse_autograd()
         self._learning = True
         try:
-            yield
+            # An exercise that forbids asking autograd runs its learner code with autograd
+            # off: no graph is recorded, so a Parameter's grad_fn called by hand, a tensor
+            # made with requires_grad=True or forward-mode dual numbers compute nothing.
+            with torch.inference_mode() if no_autograd else contextlib.nullcontext():
+                yield
         finally:
             self._learning = False
             self.active = frozenset()
@@ -172,8 +194,50 @@ class Guards:
                     continue
                 kernel = self._refusing_kernel(f"{name} (reached through the operator aten.{op})")
                 for overload in packet.overloads():
-                    for key in ("CPU", "CUDA"):
-                        self._library.impl(op if overload == "default" else f"{op}.{overload}", kernel, key)
+                    qualified = op if overload == "default" else f"{op}.{overload}"
+                    # Every backend's kernel, not only the dense ones: `_softmax` also runs on
+                    # mkldnn and nested tensors, each through a kernel of its own.
+                    others = [key for key in _BACKENDS
+                              if torch._C._dispatch_has_kernel_for_dispatch_key(f"aten::{qualified}", key)]
+                    for key in dict.fromkeys(("CPU", "CUDA", *others)):
+                        self._library.impl(qualified, kernel, key)
+
+    def _refuse_autograd(self) -> None:
+        """Where autograd is forbidden, the ways back to it from inference mode: torch.func's
+        transforms (which open autograd levels of their own), leaving inference mode, and
+        threads (inference mode is per thread). Each refuses only while learner code of such
+        an exercise runs. Once for the worker's life."""
+        if self._autograd_refused:
+            return
+        self._autograd_refused = True
+        guards = self
+        eager = sys.modules.get("torch._functorch.eager_transforms")
+        for module in (eager, sys.modules.get("torch._functorch.predispatch"), torch._C._functorch):
+            for name in ("_grad_increment_nesting", "_jvp_increment_nesting"):
+                if module is not None and hasattr(module, name):
+                    setattr(module, name, self._unless_autograd(getattr(module, name), f"{AUTOGRAD} (through torch.func)"))
+        for module, name in ((sys.modules.get("threading"), "_start_new_thread"), (sys.modules.get("_thread"), "start_new_thread"),
+                             (sys.modules.get("_thread"), "start_joinable_thread"),
+                             (sys.modules.get("threading"), "_start_joinable_thread")):
+            if module is not None and hasattr(module, name):
+                setattr(module, name, self._unless_autograd(getattr(module, name), f"{AUTOGRAD} (from a thread of its own)"))
+        mode = torch.autograd.grad_mode.inference_mode
+        enter = mode.__enter__
+
+        def entered(self_: Any) -> Any:
+            if not getattr(self_, "mode", True) and AUTOGRAD in guards.active:
+                guards.refuse(f"{AUTOGRAD} (by leaving inference mode)")
+            return enter(self_)
+
+        mode.__enter__ = entered  # type: ignore[method-assign]
+
+    def _unless_autograd(self, original: Any, what: str) -> Any:
+        def refusing(*args: Any, **kwargs: Any) -> Any:
+            if AUTOGRAD in self.active:
+                self.refuse(what)
+            return original(*args, **kwargs)
+
+        return refusing
 
     def _refusing_kernel(self, what: str) -> Any:
         def refused(*args: Any, **kwargs: Any) -> Any:
@@ -231,6 +295,14 @@ class Guards:
             raise PermissionError("lossgrade: learner code may signal only its own process")
         elif event == "os.killpg" and args[0] != os.getpgrp():
             raise PermissionError("lossgrade: learner code may signal only its own process group")
+        elif event == "exec" and self._learning and not _may_run_text(sys._getframe(1).f_code.co_filename):
+            # Code that a library builds from text (a jinja2 template, sympy's sympify, an
+            # eval in the standard library) is code the source scan never read.
+            raise PermissionError("lossgrade: learner code may not run code built from text (exec)")
+        elif event == "pickle.find_class" and self._learning:
+            # Unpickling runs whatever the data names (`builtins.exec` of text): code the
+            # source scan never read. No loss function unpickles anything.
+            raise PermissionError("lossgrade: learner code may not unpickle data (it runs code hidden in it)")
         elif event == "mmap.__new__" and args[0] == -1:
             # Anonymous shared memory is the one allocation that RLIMIT_DATA, the memory
             # limit of a worker that may use a GPU, does not count.
@@ -265,6 +337,19 @@ class Guards:
         if self._learning and real.lower().endswith(_CODE_SUFFIXES):
             raise PermissionError(f"lossgrade: learner code may not write Python code ({path}): only the code you "
                                   "hand in runs, after the grader has read it")
+
+
+# Who may run code while learner code runs: the import system (each file it runs is one the
+# scan read or one installed), and the standard library's builders of classes (dataclasses,
+# namedtuple), whose text holds only validated identifiers; sympy's own set-up on its import,
+# which torch may trigger. Any other exec or eval runs text that the scan did not read.
+_RUNS_TEXT = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+_BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "collections", "__init__.py"),
+             os.path.join(os.sep + "mpmath", "ctx_mp_python.py"), os.path.join(os.sep + "sympy", "external", "importtools.py"))
+
+
+def _may_run_text(caller: str) -> bool:
+    return caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<")
 
 
 def _refusing(what: str) -> Any:

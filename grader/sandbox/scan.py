@@ -64,12 +64,16 @@ MODULES = {
     "timeit": "runs code given as text", "trace": "runs code given as text and traces frames",
     "cProfile": "runs code given as text", "profile": "runs code given as text", "pdb": "runs code given as text",
     "bdb": "traces frames", "site": "imports code the grader has not read",
+    "pytest": "imports modules and replaces objects by a name given as text (importorskip, monkeypatch)",
+    "_pytest": "imports modules and replaces objects by a name given as text",
+    "sympy": "runs text as code (sympify, lambdify)", "jinja2": "runs templates as code",
+    "rlcompleter": "runs text as code", "idlelib": "runs text as code",
 }
 GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # sys: the plain facts and the streams; not its tables of modules and hooks.
 SYS_ALLOWED = {"float_info", "int_info", "hash_info", "maxsize", "float_repr_style", "byteorder", "platform",
                "version", "version_info", "implementation", "stdout", "stderr", "exit", "getrecursionlimit",
-               "setrecursionlimit", "getsizeof", "exc_info"}
+               "setrecursionlimit", "getsizeof", "exc_info", "argv"}
 FRAMES = "leads to the frames of the grader's code and to everything they hold"
 ATTRIBUTES = {
     "__globals__": "leads from a function to every name of its module, the grader's too",
@@ -106,9 +110,31 @@ ATTRIBUTES = {
     "resolve_name": "finds objects by a name given as text", "locate": "finds objects by a name given as text",
     "dictConfig": "builds objects by a name given as text", "fileConfig": "builds objects by a name given as text",
     **{name: f"is the module {name}, which {why}" for name, why in MODULES.items()},
+    "import_module": "imports modules by a name given as text",
+    "stride_tricks": "views raw memory outside an array's bounds (as_strided)",
+    "__array_interface__": "makes an array of raw memory at any address",
+    "__array_struct__": "makes an array of raw memory at any address",
+    "__cuda_array_interface__": "makes a tensor of raw memory at any address",
+    "byte_bounds": "reads the raw addresses of arrays",
+    "importorskip": "imports modules by a name given as text",
+    "getattr": "looks up attributes by a name the source does not show (a module's getattr)",
+    "setattr": "changes attributes by a name the source does not show (a module's setattr)",
+    "delattr": "deletes attributes by a name the source does not show (a module's delattr)",
+    "sympify": "runs text as code", "parse_expr": "runs text as code", "lambdify": "runs text as code",
+    "get_field": "looks up attributes by a name the source does not show (a format field)",
+    "serialization": "loads pickled data, which runs code hidden in it",
     "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",
     "torch": "is the module torch, reached from another module; `import torch` and use it directly",
 }
+LOOKUPS = ("getattr", "setattr", "delattr")  # read only where called directly
+# What torch holds that runs code the scan has not read: pickled data, archives of code.
+TORCH_REFUSED = {
+    "load": "unpickles a file, which runs code hidden in it (a loss function loads nothing)",
+    "package": "imports code from an archive the grader has not read",
+    "hub": "imports code from a folder or a download the grader has not read",
+}
+# Keywords that switch on unpickling: code hidden in data.
+PICKLE_KEYWORDS = {"weights_only": False, "allow_pickle": True}
 NAMES = {
     "exec": "runs code given as text", "eval": "runs code given as text", "compile": "builds code from text",
     "__import__": "imports modules by a name the source does not show",
@@ -117,6 +143,9 @@ NAMES = {
     "vars": "reads or changes an object's names behind its attributes",
     "breakpoint": "stops in a debugger", "__builtins__": "changes Python's built-in functions",
     "__loader__": "loads modules behind the grader's back", "__spec__": "loads modules behind the grader's back",
+    "__array_interface__": "makes an array of raw memory at any address",
+    "__array_struct__": "makes an array of raw memory at any address",
+    "__cuda_array_interface__": "makes a tensor of raw memory at any address",
 }
 
 
@@ -164,8 +193,13 @@ class _Scanner(ast.NodeVisitor):
         self.sys_names: set[str] = set()  # names bound to the module sys
         self.imported: set[str] = set()  # every name an import binds
         self.torch_names: set[str] = set()  # names bound to the module torch itself
+        self.numpy_names: set[str] = set()  # names bound to numpy or what it holds
         self.modules: set[str] = set()  # names bound to a module: used only as `module.name`
         self.rooted: set[str] = set()  # names bound to `module.a.b` (an alias of what a module holds)
+        self.literal: dict[str, set[str]] = {}  # loop names bound to written-out strings only...
+        self.rebound: set[str] = set()  # ...unless bound any other way too
+        self.stores: dict[str, int] = {}  # how often each name is bound
+        self.constants: dict[str, ast.AST] = {}  # module-level `NAME = value`
         self.found: tuple[int, str, str] | None = None
         self._rank: tuple[int, bool, str] = (0, False, "")
 
@@ -177,7 +211,11 @@ class _Scanner(ast.NodeVisitor):
             nodes.append(node)
             for child in ast.iter_child_nodes(node):
                 child.parent = node  # type: ignore[attr-defined]
+                if _is_main_block(node) and child in node.body:  # type: ignore[attr-defined]
+                    continue  # never runs where code is graded (a module's __name__ is its own): not read
                 stack.append(child)
+        for node in nodes:  # names a loop binds to written-out strings only (`for name in ("exp", "log")`)
+            self._bind_names(node)
         for node in nodes:  # imports first: a name may be used above its import
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
@@ -187,6 +225,88 @@ class _Scanner(ast.NodeVisitor):
         for node in nodes:
             self._check(node)
         return self.found
+
+    def _bind_names(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name) \
+                and isinstance(node.iter, (ast.Tuple, ast.List, ast.Set)) and node.iter.elts \
+                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts):
+            self.literal.setdefault(node.target.id, set()).update(e.value for e in node.iter.elts)  # type: ignore
+            node.target.literal = True  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and not getattr(node, "literal", False):
+            self.rebound.add(node.id)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            self.stores[node.id] = self.stores.get(node.id, 0) + 1
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                self.stores[name] = self.stores.get(name, 0) + 2  # rebound elsewhere: not a constant
+        if isinstance(node, ast.Assign) and isinstance(getattr(node, "parent", None), ast.Module) \
+                and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self.constants[node.targets[0].id] = node.value
+        elif isinstance(node, ast.arg):
+            self.rebound.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.rebound.update(node.names)
+        if _binds_main_name(node):  # what would make `if __name__ == "__main__":` run after all
+            self._refuse(node, "a new value for `__name__`",
+                         "would run the `if __name__ == \"__main__\":` block, which the grader does not read")
+
+    def _checked_parameter(self, call: ast.Call, name: str) -> set[str] | None:
+        """The strings a parameter `name` may hold at `call`, where its function checks it
+        against written-out strings first and stops otherwise:
+
+            def f(x, reduction="mean"):
+                if reduction not in ("mean", "sum"):   # or a module constant bound once
+                    raise ValueError(...)
+                return getattr(x, reduction)()
+
+        None where that is not sure: the call in a nested function or lambda (which could
+        run before the check), the name rebound anywhere in the function, no such check."""
+        statement: ast.AST = call
+        while not isinstance(getattr(statement, "parent", None), (ast.FunctionDef, ast.AsyncFunctionDef)):
+            statement = getattr(statement, "parent", None)  # type: ignore[assignment]
+            if statement is None or isinstance(statement, (ast.Lambda, ast.ClassDef, ast.Module)):
+                return None
+        function = statement.parent  # type: ignore[attr-defined]
+        arguments = function.args
+        if name not in {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}:
+            return None
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load) \
+                    or isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names \
+                    or isinstance(node, ast.arg) and node.arg == name and node not in (
+                        *arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                return None
+        for before in function.body[:function.body.index(statement)] if statement in function.body else ():
+            test = getattr(before, "test", None)
+            if isinstance(before, ast.If) and not before.orelse and isinstance(before.body[-1], (ast.Raise, ast.Return)) \
+                    and isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) \
+                    and isinstance(test.left, ast.Name) and test.left.id == name:
+                allowed = self._strings(test.comparators[0])
+                if allowed is not None:
+                    return allowed
+        return None
+
+    def _strings(self, node: ast.AST) -> set[str] | None:
+        """The strings a written-out tuple, list, set or dict's keys holds, also through a
+        module-level name bound to one once."""
+        if isinstance(node, ast.Name) and self.stores.get(node.id) == 1 and node.id in self.constants:
+            node = self.constants[node.id]
+        items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if not isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) or not items \
+                or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+            return None
+        return {i.value for i in items}  # type: ignore[union-attr]
+
+    def _is_looked_up(self, node: ast.Name) -> bool:
+        """The object of `getattr(module, name[, default])` or `hasattr(module, name)` with a
+        name the scan reads like an attribute's (written out, or a loop's written-out strings)."""
+        parent = getattr(node, "parent", None)
+        if not (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and len(parent.args) >= 2
+                and parent.func.id in ("getattr", "hasattr") and parent.args[0] is node):
+            return False
+        name = parent.args[1]
+        return isinstance(name, ast.Constant) and isinstance(name.value, str) \
+            or isinstance(name, ast.Name) and name.id in self.literal and name.id not in self.rebound
 
     def _refuse(self, node: ast.AST, what: str, why: str, unknown: bool = False) -> None:
         line = getattr(node, "lineno", 0)
@@ -208,6 +328,8 @@ class _Scanner(ast.NodeVisitor):
                     self.sys_names.add(bound)
                 elif top == "torch":
                     self.torch_names.add(bound)
+            if (alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0] == "numpy":
+                self.numpy_names.add(bound)
 
     def _check_module(self, node: ast.AST, dotted: str, shown: str) -> None:
         parts = dotted.split(".")
@@ -219,8 +341,12 @@ class _Scanner(ast.NodeVisitor):
             self._refuse(node, f"`{shown}`", f"imports {parts[0]}, which {MODULES[parts[0]]}")
         elif parts[0] in GRADER:
             self._refuse(node, f"`{shown}`", "imports the grader or the reference solutions; write the code yourself")
+        elif parts[0] == "numpy" and any("stride_tricks" in part for part in parts):
+            self._refuse(node, f"`{shown}`", f"imports {dotted}, which {ATTRIBUTES['stride_tricks']}")
+        elif parts[0] == "torch" and len(parts) > 1 and parts[1] in TORCH_REFUSED:
+            self._refuse(node, f"`{shown}`", f"imports {dotted}, which {TORCH_REFUSED[parts[1]]}")
         elif parts[0] == "torch" and len(parts) > 1 and (parts[1].startswith("_") or parts[1] == "library"
-                                                           or "cpp_extension" in parts):
+                                                           or "serialization" in parts or "cpp_extension" in parts):
             self._refuse(node, f"`{shown}`", f"imports {dotted}, torch's internals beneath the operators that the "
                                              "grader watches")
 
@@ -240,6 +366,8 @@ class _Scanner(ast.NodeVisitor):
                 elif (node.module or "").split(".")[0] == "torch" and alias.name.startswith("_") \
                         and not alias.name.startswith("__"):
                     self._refuse(node, f"`from {module} import {alias.name}`", _PRIVATE)
+                elif node.module == "torch" and alias.name in TORCH_REFUSED:
+                    self._refuse(node, f"`from torch import {alias.name}`", TORCH_REFUSED[alias.name])
                 elif alias.name == "*" and node.module in ("sys", "os", "torch"):
                     self._refuse(node, f"`from {module} import *`", "binds names the source does not show")
         elif isinstance(node, ast.Attribute):
@@ -247,10 +375,17 @@ class _Scanner(ast.NodeVisitor):
         elif isinstance(node, ast.Name):
             if node.id in NAMES:
                 self._refuse(node, f"`{node.id}`", NAMES[node.id])
+            elif node.id in LOOKUPS and not _is_called(node):
+                # Passed around (`functools.reduce(getattr, names, obj)`, `g = getattr`), it looks
+                # up names that no call here shows: only a direct call is read (see _check_call).
+                self._refuse(node, f"`{node.id}` as a value, not called",
+                             "looks up attributes by a name the source does not show; call it directly, with the "
+                             "name written out")
             elif node.id in self.sys_names and not _is_attribute_base(node):
                 self._refuse(node, "the module sys itself (not one of its attributes)",
                              "lets code reach sys's tables of modules and hooks; write sys.<name> where you need it")
-            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node):
+            elif node.id in self.modules and isinstance(node.ctx, ast.Load) and not _is_attribute_base(node) \
+                    and not self._is_looked_up(node):
                 self._refuse(node, f"the module {node.id} itself, as a value",
                              f"hands the module to code that may change what it holds for everyone; write "
                              f"{node.id}.<name> where you need it")
@@ -258,13 +393,20 @@ class _Scanner(ast.NodeVisitor):
             self._check_call(node)
         elif isinstance(node, ast.arg) and node.annotation is not None:
             self._check_annotation(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in NAMES:
+            self._refuse(node, f"`def {node.name}`", NAMES[node.name])
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
             self._check_annotation(node.returns)
         elif isinstance(node, ast.AnnAssign):
             self._check_annotation(node.annotation)
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            self._check_target(node.target)  # `for F.cross_entropy in [...]` replaces it too
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            self._check_target(node.optional_vars)
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             value = getattr(node, "value", None)
-            if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign):
+            if isinstance(value, ast.Constant) and not isinstance(node, ast.AugAssign) \
+                    and not any(isinstance(t, ast.Attribute) and t.attr == "__name__" for t in getattr(node, "targets", [])):
                 return  # a setting (torch.backends.cudnn.deterministic = True): no code replaced
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for target in targets:
@@ -292,23 +434,46 @@ class _Scanner(ast.NodeVisitor):
             return
         if attr in ATTRIBUTES:
             self._refuse(node, f"`.{attr}`", ATTRIBUTES[attr])
+        elif attr in ("__getattr__", "__dir__") and _root(value) in self.modules:
+            self._refuse(node, f"`.{attr}` of a module", "imports the module's lazy submodules (torch._dynamo...) "
+                         "by a name given as text")
+        elif "stride_tricks" in attr or attr == "as_strided" and _chain_root(value) in self.numpy_names:
+            self._refuse(node, f"`.{attr}`", ATTRIBUTES["stride_tricks"])
         elif isinstance(value, ast.Name) and value.id in self.torch_names and attr.startswith("_") \
                 and not attr.startswith("__"):
             self._refuse(node, f"`{value.id}.{attr}`", _PRIVATE)
+        elif isinstance(value, ast.Name) and value.id in self.torch_names and attr in TORCH_REFUSED:
+            self._refuse(node, f"`{value.id}.{attr}`", TORCH_REFUSED[attr])
 
     def _check_call(self, node: ast.Call) -> None:
+        for keyword in node.keywords:
+            if keyword.arg in PICKLE_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
+                                                       and keyword.value.value is not PICKLE_KEYWORDS[keyword.arg]):
+                self._refuse(node, f"`{keyword.arg}={ast.unparse(keyword.value)}`",
+                             "unpickles data, which runs code hidden in it (a loss function loads nothing)")
         function = node.func
         if not (isinstance(function, ast.Name) and function.id in ("getattr", "setattr", "delattr")):
             return
-        if len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            names = [node.args[1].value]
+        elif len(node.args) >= 2 and isinstance(node.args[1], ast.Name) and node.args[1].id in self.literal \
+                and node.args[1].id not in self.rebound:
+            names = sorted(self.literal[node.args[1].id])  # `for name in ("exp", "log"): getattr(torch, name)`
+        elif len(node.args) >= 2 and isinstance(node.args[1], ast.Name) \
+                and (checked := self._checked_parameter(node, node.args[1].id)) is not None:
+            names = sorted(checked)  # `if reduction not in ("mean", "sum"): raise ...` above it
+        else:
             self._refuse(node, f"`{function.id}` with a computed name",
                          "looks up attributes by a name the source does not show; write the name out")
             return
-        name = node.args[1].value
-        self._check_attribute(node, name, node.args[0])
-        constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
-        if function.id == "delattr" or function.id == "setattr" and not constant:
-            self._check_changed(node, node.args[0], name)
+        if not isinstance(node.args[1], ast.Constant) and any(name.startswith("_") for name in names):
+            self._refuse(node, f"`{function.id}` with a name that may start with an underscore",
+                         "looks up private or special attributes by a name the source does not show directly")
+        for name in names:
+            self._check_attribute(node, name, node.args[0])
+            constant = len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
+            if function.id == "delattr" or function.id == "setattr" and not constant or name == "__name__":
+                self._check_changed(node, node.args[0], name)
 
     def _check_target(self, target: ast.AST) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -384,6 +549,34 @@ def _mentions_class(node: ast.AST) -> bool:
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
     return False
+
+
+def _is_main_block(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` at a module's top level."""
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and isinstance(getattr(node, "parent", None), ast.Module) \
+        and isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
+        and {ast.dump(test.left), ast.dump(test.comparators[0])} == {ast.dump(ast.Name("__name__", ast.Load())),
+                                                                     ast.dump(ast.Constant("__main__"))}
+
+
+def _binds_main_name(node: ast.AST) -> bool:
+    """A binding of the module's `__name__` in any form, or an import as `__name__`."""
+    if isinstance(node, ast.Name):
+        return node.id == "__name__" and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return "__name__" in node.names
+    if isinstance(node, ast.alias):
+        return node.asname == "__name__" or node.asname is None and node.name == "__name__"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+                         ast.MatchStar)):
+        return getattr(node, "name", None) == "__name__"
+    return False
+
+
+def _is_called(node: ast.Name) -> bool:
+    parent = getattr(node, "parent", None)
+    return isinstance(parent, ast.Call) and parent.func is node
 
 
 def _is_attribute_base(node: ast.Name) -> bool:
