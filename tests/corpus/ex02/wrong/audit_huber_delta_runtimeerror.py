@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex02.delta-not-valueerror
 # why: delta <= 0 raises RuntimeError (as torch) where the course asks ValueError
 import torch
 

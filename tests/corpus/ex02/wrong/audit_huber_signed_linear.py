@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex02.huber-signed-linear
 # why: the linear piece uses the signed d, so large negative errors cost negative loss
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex04.mean-over-rows
 # why: the mean divides by the batch size (rows), not by every element
 import torch
 

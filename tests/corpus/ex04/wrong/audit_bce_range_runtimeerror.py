@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex04.range-not-valueerror
 # why: an input outside [0, 1] raises RuntimeError (as torch) instead of ValueError
 import torch
 
