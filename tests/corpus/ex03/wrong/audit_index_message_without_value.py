@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex03.target-message-incomplete
 # why: raises IndexError but the message does not say which target
 import torch
 

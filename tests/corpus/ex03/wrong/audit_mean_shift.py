@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex03.shift-by-mean
 # why: stabilises with the mean instead of the max: exp(x - mean) still overflows for a wide row
 import torch
 

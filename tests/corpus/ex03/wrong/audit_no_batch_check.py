@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex03.batch-size-not-checked
 # why: never compares the batch sizes: fewer targets than rows are silently gathered
 import torch
 

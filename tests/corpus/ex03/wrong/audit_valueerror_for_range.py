@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex03.target-error-not-indexerror
 # why: raises ValueError for an out-of-range target instead of IndexError
 import torch
 
