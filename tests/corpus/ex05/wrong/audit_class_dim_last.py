@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.class-dim-last
 # why: takes log-softmax over the last dimension, not dimension 1, for (N, C, d) inputs
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.ignore-index-with-probabilities
 # why: ignore_index >= 0 with probability targets is silently accepted
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.ignored-target-range-checked
 # why: the range check does not skip ignore_index, so a -100 target raises
 import torch
 

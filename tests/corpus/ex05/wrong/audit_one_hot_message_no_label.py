@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.one-hot-message-incomplete
 # why: one_hot raises ValueError but does not name the label
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.smoothing-not-masked
 # why: the smoothing term is not zeroed at ignored positions
 import torch
 
