@@ -198,9 +198,11 @@ class CheckContext:
         expected, expected_grads = self.reference_value(function, *args, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
         got = reply.value
         if reply.kind != "tensor":
+            number = reply.kind == "python" and type(got) in (int, float)
             self.fail(f"Your function returned the Python value {compare.show(got)}; it should return a tensor"
                       " (keep the result a torch.Tensor: no .item() or float())",
-                      call=call, got=compare.show(got), expected=compare.show(expected.cpu()), output=reply.output)
+                      call=call, got=compare.show(got), expected=compare.show(expected.cpu()), output=reply.output,
+                      mistake=misconceptions.by_reply(self.module, function, "returns-python-number") if number else None)
         if reply.device != str(expected.device):
             self.fail(f"The result is on {reply.device} but the inputs were on {expected.device}; create new "
                       "tensors with device=input.device (or use torch.zeros_like and friends)", call=call, output=reply.output)
@@ -217,9 +219,13 @@ class CheckContext:
 
     def _expect_grads(self, function: str, call: Call, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
         if isinstance(reply.grads, str) or reply.grads is None:
+            inplace = isinstance(reply.grads, str) and misconceptions.INPLACE_SIGN in reply.grads
+            cut = isinstance(reply.grads, str) and misconceptions.DETACHED_SIGN in reply.grads
             self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
                       "Build the result from the inputs with tensor operations only (no .item(), "
-                      ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output)
+                      ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output,
+                      mistake=misconceptions.by_reply(self.module, function, "inplace-breaks-backward") if inplace
+                      else misconceptions.by_reply(self.module, function, "result-detached") if cut else None)
         for position, got, want in zip(grad_wrt, reply.grads, expected, strict=True):  # lengths checked by fit_call
             if want is None:
                 continue

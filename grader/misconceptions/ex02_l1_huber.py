@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from lossgrade.misconceptions import (
-    Mistake, gradient_wrong_only_where, reduce as _reduce, upcast, validation_mistake,
+    Mistake, gradient_wrong_only_where, python_number, reduce as _reduce, upcast, validation_mistake,
 )
 
 
@@ -270,4 +270,5 @@ MISCONCEPTIONS = [
         quiz="choosing-a-loss#outliers-huber",
         wrong=_huber_signed_linear,
     ),
+    python_number("ex02", "mean_error", _mean_error),
 ]

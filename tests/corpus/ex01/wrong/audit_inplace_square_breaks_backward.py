@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.inplace-breaks-backward
 # why: squares the error in place (d.mul_(d)), which destroys what autograd needs: backward fails
 import torch
 

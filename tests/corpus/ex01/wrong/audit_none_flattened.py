@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.none-flattened
 # why: "none" returns the errors flattened to 1-D, not in the input's shape
 import torch
 

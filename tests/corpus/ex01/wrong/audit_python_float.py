@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.returns-python-number
 # why: returns a Python float (.item()) for "mean" and "sum"
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.square-of-mean
 # why: averages the errors first and squares the mean
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex02.returns-python-number
 # why: mean_error returns a Python float
 import torch
 
