@@ -355,6 +355,28 @@ def detached(exercise: str, function: str, right: Callable[..., Any]) -> Mistake
     )
 
 
+def inputs_modified(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of editing an argument in place (input -= target, input.sub_(target)): the
+    worker compares every tensor argument before and after the call and reports the change."""
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        out = right(*args, **kwargs)
+        if args and isinstance(args[0], torch.Tensor) and args[0].numel():
+            with torch.no_grad():
+                args[0].add_(1)
+        return out
+    return Mistake(
+        id=f"{exercise}.inputs-modified", function=function,
+        name="Changed the caller's tensor in place (input -= target, input.sub_(...), input[...] = ...)",
+        message="Your function changed a tensor it was given: after the call, the caller's predictions (or "
+                "labels) hold other values. A training loop still needs them (for the backward pass, for "
+                "metrics), so a loss must compute on new tensors: d = input - target, not input -= target.",
+        quiz="training-step#step-before-backward",
+        wrong=wrong,
+    )
+
+
+# The worker's words (sandbox/_worker.py's INPUT_CHANGED) for a call that changed its arguments.
+INPUT_CHANGED_SIGN = "changed a tensor it was given in place"
 DETACHED_SIGN = "not connected to the inputs' autograd graph"
 
 

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from lossgrade.misconceptions import (
-    Mistake, along_one_dim, detached, inplace_breaks_backward, python_number, reduce as _reduce, upcast, validation_mistake,
+    Mistake, along_one_dim, detached, inplace_breaks_backward, inputs_modified, python_number, reduce as _reduce,
+    upcast, validation_mistake,
 )
 
 
@@ -143,4 +144,5 @@ MISCONCEPTIONS = [
     python_number("ex01", "mse_loss", _MSE),
     inplace_breaks_backward("ex01", "mse_loss", _MSE),
     detached("ex01", "mse_loss", _MSE),
+    inputs_modified("ex01", "mse_loss", _MSE),
 ]

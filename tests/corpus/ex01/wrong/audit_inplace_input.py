@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.inputs-modified
 # why: subtracts and squares in place on the learner's input tensor
 import torch
 
