@@ -82,12 +82,16 @@ def _shift_by_mean(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 def _shifted_by_mean(evidence: Evidence) -> bool:
-    """The learner's values show the mean shift's blow-ups and not the unshifted ones': on logits
-    where both overflow alike, the unshifted (more common) mistake is the one named."""
+    """The learner's values show the mean shift's own blow-ups (inf or nan where the answer is
+    finite, not hidden by a clamp), and not the unshifted ones': on logits where both overflow
+    alike, the unshifted (more common) mistake is the one named."""
     with torch.no_grad():
         by_mean = _shift_by_mean(*evidence.args, **evidence.kwargs)
         unshifted = _naive_log_softmax(*evidence.args, **evidence.kwargs)
-    return (behaves_like(evidence.got, by_mean, evidence.expected)
+    if not isinstance(by_mean, torch.Tensor) or by_mean.shape != evidence.got.shape:
+        return False
+    blows_up = ~torch.isfinite(evidence.got.detach().cpu()) & ~torch.isfinite(by_mean.detach().cpu())
+    return (bool(blows_up.any()) and behaves_like(evidence.got, by_mean, evidence.expected)
             and not behaves_like(evidence.got, unshifted, evidence.expected))
 
 
