@@ -166,15 +166,15 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         started = time.perf_counter()
         out = function(*args, **kwargs)
         elapsed = time.perf_counter() - started
-        changed = _changed(given, args, kwargs)
-        if changed:
-            return {"kind": "error", "message": f"{INPUT_CHANGED} ({changed}): a function must leave the tensors "
-                    "it is given as they are, since the caller still uses them (its model's predictions, its "
-                    "labels); compute on new tensors (input - target, x.clone()) instead of x -= ..., x.sub_(...) "
-                    "or x[...] = ...", "seconds": elapsed}
         reply = describe(out)
         if grad_wrt and reply["kind"] == "tensor":
             reply["grads"] = gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
+    changed = _changed(given, args, kwargs)  # outside learner code: our comparisons are never refused
+    if changed:
+        reply = {"kind": "error", "message": f"{INPUT_CHANGED} ({changed}): a function must leave the tensors it "
+                 "is given as they are, since the caller still uses them (its model's predictions, its labels); "
+                 "compute on new tensors (input - target, x.clone()) instead of x -= ..., x.sub_(...) or "
+                 "x[...] = ..."}
     reply["seconds"] = elapsed
     return reply
 
