@@ -34,8 +34,9 @@ Worked examples, with logits [[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]:
 
 Errors follow torch: "Target 5 is out of bounds." (IndexError) for an index outside
 [0, C) that is not ignore_index; ValueError for a batch size mismatch or a bad reduction;
-RuntimeError for an int32 target, a weight of the wrong length, label_smoothing above 1,
-or an ignore_index >= 0 with probability targets.
+RuntimeError for an int32 target, an integer target of exactly the input's shape (one-hot
+rows left as integers: probabilities must be floating point), a weight of the wrong length,
+label_smoothing above 1, or an ignore_index >= 0 with probability targets.
 
 You may import your own ex03 (`from ex03_cross_entropy import log_softmax`) or use
 `torch.logsumexp`; you may not call F.cross_entropy, F.nll_loss, F.one_hot, torch's

@@ -238,7 +238,7 @@ def _reduce(loss, reduction):
 def binary_cross_entropy(input, target, reduction="mean"):
     _check(input, target, reduction)
     if not bool(((input >= 0) & (input <= 1)).all()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+        raise ValueError("all elements of input should be between 0 and 1")
     floor = torch.tensor(-100.0, dtype=input.dtype, device=input.device)
     log_p = torch.maximum(torch.log(input), floor)
     log_q = torch.maximum(torch.log(1 - input), floor)

@@ -51,10 +51,16 @@ def _every_reduction(t: CheckContext, logits: torch.Tensor, target: torch.Tensor
 
 
 def _expect_refused(t: CheckContext, function: str, *args: Any, errors: tuple[str, ...], mention: tuple[str, ...] = (),
-                    why: str = "", **kwargs: Any) -> None:
+                    why: str = "", incomplete: str | None = None, **kwargs: Any) -> None:
     """expect_raises, and when the learner returned a value instead, the catalogued mistake
-    whose result that value is, if any."""
+    whose result that value is, if any; `incomplete` is named when the error is right but its
+    message leaves out one of `mention`."""
     reply = t.learner.call(function, *args, device=t.device, **kwargs)
+    missing = [m for m in mention if m not in reply.message]
+    if incomplete is not None and reply.raised(*errors) and not reply.violations and missing:
+        t.fail(f"The {reply.error_type} is right, but its message should mention {', '.join(missing)} so the "
+               "person who sees it knows what to fix", call=t.describe(function, args, kwargs), got=reply.message,
+               expected="a message mentioning " + ", ".join(missing), mistake=incomplete)
     if reply.kind == "tensor" and not reply.violations:
         mistake = misconceptions.diagnose(t.module, function, reply.value, args, kwargs)
         if mistake is not None:
@@ -105,8 +111,10 @@ def one_hot_shapes(t: CheckContext) -> None:
                  "label in the message.")
 def one_hot_out_of_range(t: CheckContext) -> None:
     why = "A label outside [0, C) is a bug in the data (classes numbered from 1?); indexing would hide it."
-    _expect_refused(t, "one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why)
-    _expect_refused(t, "one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why)
+    _expect_refused(t, "one_hot", torch.tensor([0, 7, 1]), 5, errors=("ValueError",), mention=("7",), why=why,
+                    incomplete="ex05.one-hot-message-incomplete")
+    _expect_refused(t, "one_hot", torch.tensor([2, 5, 1]), 5, errors=("ValueError",), mention=("5",), why=why,
+                    incomplete="ex05.one-hot-message-incomplete")
     _expect_refused(t, "one_hot", torch.tensor([[0, 1], [-1, 2]]), 3, errors=("ValueError",), mention=("-1",),
                     why="A negative label would silently count from the end: -1 would become class C-1.")
 
@@ -121,6 +129,11 @@ def worked_examples(t: CheckContext) -> None:
     t.expect_close(CE, logits, torch.tensor([0, 1]), reduction="none")
     t.expect_close(CE, logits, torch.tensor([0, 1]))
     t.expect_close(CE, logits, torch.tensor([0, 1]), weight=torch.tensor([1.0, 3.0, 1.0]))
+    ignored = t.learner.call(CE, logits, torch.tensor([0, -100]), device=t.device)
+    if ignored.raised("IndexError") and not ignored.violations and names_value(ignored.message, -100):
+        t.fail(f"Your code {ignored.explain()}: a target equal to ignore_index (-100 by default) is left out, "
+               "not checked against [0, C)", call=t.describe(CE, (logits, torch.tensor([0, -100])), {}),
+               expected="0.417", mistake="ex05.ignored-target-range-checked")
     t.expect_close(CE, logits, torch.tensor([0, -100]))
     t.expect_close(CE, logits[0], torch.tensor(0), label_smoothing=0.1)
     t.expect_close(CE, logits[0], torch.tensor([0.7, 0.2, 0.1]))
@@ -294,5 +307,5 @@ def bad_arguments(t: CheckContext) -> None:
     t.expect_raises(CE, logits, _soft(t, 4, 3), weight=torch.ones(2), errors=("RuntimeError",),
                     why="One weight per class: 3 classes, 2 weights.")
     _expect_refused(t, CE, logits, target, label_smoothing=1.5, errors=("RuntimeError",))
-    t.expect_raises(CE, logits, _soft(t, 4, 3), ignore_index=1, errors=("RuntimeError",),
+    _expect_refused(t, CE, logits, _soft(t, 4, 3), ignore_index=1, errors=("RuntimeError",),
                     why="Probability targets have no class index to ignore.")

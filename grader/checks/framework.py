@@ -138,7 +138,7 @@ class CheckContext:
     def call(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
         """The learner's reply, with any failure to produce a value turned into a Failure."""
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, timeout=timeout, **kwargs)
-        self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
+        self.require_value(reply, functools.partial(self.describe, function, args, kwargs), function)
         return reply
 
     def call_each(self, function: str, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Reply]:
@@ -146,7 +146,7 @@ class CheckContext:
         each in turn with no round trip in between): for checks that need many values."""
         replies = self.learner.call_many([call_request(function, args, kwargs, self.device) for args, kwargs in calls])
         for (args, kwargs), reply in zip(calls, replies, strict=True):
-            self.require_value(reply, functools.partial(self.describe, function, args, kwargs))
+            self.require_value(reply, functools.partial(self.describe, function, args, kwargs), function)
         return replies
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -158,15 +158,17 @@ class CheckContext:
     def _reference_key(self) -> tuple[str, int]:
         return (self.reference.__name__, id(self.reference))
 
-    def require_value(self, reply: Reply, call: Call) -> None:
+    def require_value(self, reply: Reply, call: Call, function: str = "") -> None:
         """Fail unless the reply carries a value produced without forbidden calls."""
         if reply.violations:
             self.fail(_violation_message(reply.violations[0]), call=call, output=reply.output)
         if reply.not_implemented:
             raise NotStarted(reply.message)
         if reply.kind in ("raised", "timeout", "crashed", "unsafe", "error", "other"):
+            changed = reply.kind == "error" and reply.message.startswith(misconceptions.INPUT_CHANGED_SIGN)
             self.fail(f"Your code {reply.explain()}", call=call, output=reply.output,
-                      got=reply.where.strip() or None)
+                      got=reply.where.strip() or None,
+                      mistake=misconceptions.by_reply(self.module, function, "inputs-modified") if changed else None)
 
     def reference_value(self, function: str, *args: Any, grad_wrt: tuple[int, ...] = (), grad_output: Any = None, **kwargs: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         """The reference's output on this device, and its gradients for `grad_wrt` (computed
@@ -194,13 +196,15 @@ class CheckContext:
         dtype, shape and values; with `grad_wrt`, the same gradients through autograd."""
         call = functools.partial(self.describe, function, args, kwargs)
         reply = self.learner.call(function, *args, device=self.device, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
-        self.require_value(reply, call)
+        self.require_value(reply, call, function)
         expected, expected_grads = self.reference_value(function, *args, grad_wrt=grad_wrt, grad_output=grad_output, **kwargs)
         got = reply.value
         if reply.kind != "tensor":
+            number = reply.kind == "python" and type(got) in (int, float)
             self.fail(f"Your function returned the Python value {compare.show(got)}; it should return a tensor"
                       " (keep the result a torch.Tensor: no .item() or float())",
-                      call=call, got=compare.show(got), expected=compare.show(expected.cpu()), output=reply.output)
+                      call=call, got=compare.show(got), expected=compare.show(expected.cpu()), output=reply.output,
+                      mistake=misconceptions.by_reply(self.module, function, "returns-python-number") if number else None)
         if reply.device != str(expected.device):
             self.fail(f"The result is on {reply.device} but the inputs were on {expected.device}; create new "
                       "tensors with device=input.device (or use torch.zeros_like and friends)", call=call, output=reply.output)
@@ -217,9 +221,13 @@ class CheckContext:
 
     def _expect_grads(self, function: str, call: Call, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
         if isinstance(reply.grads, str) or reply.grads is None:
+            inplace = isinstance(reply.grads, str) and misconceptions.INPLACE_SIGN in reply.grads
+            cut = isinstance(reply.grads, str) and misconceptions.DETACHED_SIGN in reply.grads
             self.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. "
                       "Build the result from the inputs with tensor operations only (no .item(), "
-                      ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output)
+                      ".detach(), .numpy() or torch.tensor(...) of a result)", call=call, output=reply.output,
+                      mistake=misconceptions.by_reply(self.module, function, "inplace-breaks-backward") if inplace
+                      else misconceptions.by_reply(self.module, function, "result-detached") if cut else None)
         for position, got, want in zip(grad_wrt, reply.grads, expected, strict=True):  # lengths checked by fit_call
             if want is None:
                 continue

@@ -32,16 +32,26 @@ def names_value(message: str, value: int) -> bool:
 
 
 def expect_refusal(t: CheckContext, function: str, *args: Any, errors: tuple[str, ...] = ("ValueError",),
-                   mention: tuple[str, ...] = (), why: str = "", returned: str | None = None, **kwargs: Any) -> Reply:
+                   mention: tuple[str, ...] = (), why: str = "", returned: str | None = None,
+                   other_type: tuple[str, str] | None = None, **kwargs: Any) -> Reply:
     """`t.expect_raises`, and when the call returned a value instead of raising, the catalogued
-    mistake `returned` (a validation left out) is named: the evidence is the value itself."""
-    if returned is not None:
+    mistake `returned` (a validation left out) is named: the evidence is the value itself.
+    `other_type` is (an error type, a mistake id): the validation is there but raises that
+    type (torch's RuntimeError where the docstring promises ValueError, say), and the mistake
+    is named only for exactly that type, never for a crash of another kind."""
+    if returned is not None or other_type is not None:
         reply = t.learner.call(function, *args, device=t.device, **kwargs)
-        if reply.kind in ("tensor", "python") and not reply.violations and not reply.not_implemented:
-            wanted = " or ".join(errors)
+        wanted = " or ".join(errors)
+        if (returned is not None and reply.kind in ("tensor", "python") and not reply.violations
+                and not reply.not_implemented):
             t.fail(f"This call should raise {wanted}, but it returned a value. {why}".strip(),
                    call=t.describe(function, args, kwargs), got=compare.show(reply.value),
                    expected=f"{wanted} raised", output=reply.output, mistake=returned)
+        if (other_type is not None and reply.kind == "raised" and not reply.violations and not reply.not_implemented
+                and not reply.raised(*errors) and reply.error_type == other_type[0]):
+            t.fail(f"This call should raise {wanted}, as the docstring promises, but your code {reply.explain()}",
+                   call=t.describe(function, args, kwargs), expected=f"{wanted} raised", output=reply.output,
+                   mistake=other_type[1])
     return t.expect_raises(function, *args, errors=errors, mention=mention, why=why, **kwargs)
 
 

@@ -305,6 +305,106 @@ def upcast(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
     )
 
 
+def python_number(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of returning a Python number (.item(), float()) where a tensor is due;
+    named by the check that gets the number (see `by_reply`), `right` being torch's function."""
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        out = right(*args, **kwargs)
+        return out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
+    return Mistake(
+        id=f"{exercise}.returns-python-number", function=function,
+        name="Returned a Python number (.item() or float()) instead of a tensor",
+        message="Your value is a Python float, not a torch.Tensor. A loss must stay a tensor: autograd cannot "
+                "follow a Python number back to the inputs (loss.backward() is impossible), and it loses the "
+                "dtype and the device. Drop the .item() / float() and return the tensor.",
+        quiz="training-step#loss-item",
+        wrong=wrong,
+    )
+
+
+def inplace_breaks_backward(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of editing in place a tensor that autograd saved for the backward pass
+    (d.mul_(d), d.pow_(2)): the value is right, backward fails. Named by the gradient check."""
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        out = right(*args, **kwargs)
+        return _BreaksBackward.apply(out) if isinstance(out, torch.Tensor) and out.requires_grad else out
+    return Mistake(
+        id=f"{exercise}.inplace-breaks-backward", function=function,
+        name="Edited in place a tensor that autograd needs for the backward pass",
+        message="Your value is right, but backward fails: 'one of the variables needed for gradient computation "
+                "has been modified by an inplace operation'. An in-place op (mul_, pow_, +=, [...] =) changed a "
+                "tensor after another operation saved it for its gradient (d.mul_(d) squares d but destroys the "
+                "d that the multiplication's gradient needs). Use the out-of-place form (d * d, d ** 2).",
+        quiz="training-step#step-before-backward",
+        wrong=wrong,
+    )
+
+
+def detached(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of a result cut off from autograd (torch.tensor(x.item()), .detach(), numpy):
+    the value is right, no gradient flows. Named by the gradient check (see `by_reply`)."""
+    return Mistake(
+        id=f"{exercise}.result-detached", function=function,
+        name="Rebuilt the result outside autograd (torch.tensor(x.item()), .detach(), numpy)",
+        message="Your value is right, but it is not connected to the inputs: a torch.tensor(...) of a number, a "
+                ".detach() or a trip through numpy or Python cut the autograd graph, so loss.backward() cannot "
+                "reach the model's parameters and it would never learn. Return the tensor that the operations on "
+                "the inputs produced.",
+        quiz="training-step#loss-item",
+        wrong=lambda *args, **kwargs: right(*args, **kwargs).detach(),
+    )
+
+
+def inputs_modified(exercise: str, function: str, right: Callable[..., Any]) -> Mistake:
+    """The mistake of editing an argument in place (input -= target, input.sub_(target)): the
+    worker compares every tensor argument before and after the call and reports the change."""
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        out = right(*args, **kwargs)
+        if args and isinstance(args[0], torch.Tensor) and args[0].numel():
+            with torch.no_grad():
+                args[0].add_(1)
+        return out
+    return Mistake(
+        id=f"{exercise}.inputs-modified", function=function,
+        name="Changed the caller's tensor in place (input -= target, input.sub_(...), input[...] = ...)",
+        message="Your function changed a tensor it was given: after the call, the caller's predictions (or "
+                "labels) hold other values. A training loop still needs them (for the backward pass, for "
+                "metrics), so a loss must compute on new tensors: d = input - target, not input -= target.",
+        quiz="training-step#step-before-backward",
+        wrong=wrong,
+    )
+
+
+# The worker's words (sandbox/_worker.py's INPUT_CHANGED) for a call that changed its arguments.
+INPUT_CHANGED_SIGN = "changed a tensor it was given in place"
+DETACHED_SIGN = "not connected to the inputs' autograd graph"
+
+
+class _BreaksBackward(torch.autograd.Function):
+    """Identity forward; its backward fails as autograd does after a harmful in-place edit."""
+
+    @staticmethod
+    def forward(ctx: Any, value: torch.Tensor) -> torch.Tensor:
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
+                           "inplace operation")
+
+
+INPLACE_SIGN = "modified by an inplace operation"
+
+
+def by_reply(module: str, function: str, suffix: str) -> Mistake | None:
+    """The catalogued mistake `<exercise>.<suffix>` of `function`, for a check that recognises
+    it from the reply itself (a Python number, a failed backward); None where not catalogued."""
+    for mistake in catalogue(module):
+        if mistake.id.endswith(f".{suffix}") and mistake.function == function:
+            return mistake
+    return None
+
+
 def along_one_dim(evidence: Evidence, reduce_dim: Callable[[torch.Tensor, int], torch.Tensor],
                   elementwise: Callable[..., torch.Tensor]) -> bool:
     """The learner's result equals `reduce_dim(elementwise(*args), d)` for some dimension d

@@ -4,7 +4,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, along_one_dim, reduce as _reduce, upcast, validation_mistake
+from lossgrade.misconceptions import (
+    Mistake, along_one_dim, detached, inplace_breaks_backward, inputs_modified, python_number, reduce as _reduce,
+    upcast, validation_mistake,
+)
 
 
 def _squared(input: torch.Tensor, target: torch.Tensor, *_: object) -> torch.Tensor:
@@ -14,6 +17,16 @@ def _squared(input: torch.Tensor, target: torch.Tensor, *_: object) -> torch.Ten
 def _mean_along_dim(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     squared = _squared(input, target)
     return squared.mean(dim=0) if reduction == "mean" and squared.dim() > 1 else _reduce(squared, reduction)
+
+
+def _square_of_mean(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Reduces the signed errors first, then squares: (mean d)**2, (sum d)**2."""
+    return _reduce(input - target, reduction) ** 2
+
+
+def _none_flattened(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    squared = _squared(input, target)
+    return squared.reshape(-1) if reduction == "none" else _reduce(squared, reduction)
 
 
 def _MSE(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -110,4 +123,26 @@ MISCONCEPTIONS = [
     validation_mistake("ex01.shape-not-checked", "mse_loss", "shapes", _MSE, shapes=False),
     validation_mistake("ex01.shape-message-incomplete", "mse_loss", "message", _MSE, message=False),
     validation_mistake("ex01.reduction-not-checked", "mse_loss", "reduction", _MSE, reduction=False),
+    Mistake(
+        id="ex01.square-of-mean", function="mse_loss",
+        name="Averaged the errors first and squared the average",
+        message="Your 'mean' equals (mean of input - target) squared: you reduced before squaring, so errors of "
+                "+2 and -2 still cancel (to 0) before the square can make them count. Square every error "
+                "first, then average the squares.",
+        quiz="loss-scales#raw-errors-cancel",
+        wrong=_square_of_mean,
+    ),
+    Mistake(
+        id="ex01.none-flattened", function="mse_loss",
+        name="reduction='none' returned the squared errors flattened, not in the input's shape",
+        message="Your 'none' values are right but come back as one flat row (a .view(-1), .flatten() or a "
+                "Python list on the way). 'none' keeps the input's shape, so that each loss stays next to its "
+                "sample: return (input - target) ** 2 as it is.",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_none_flattened,
+    ),
+    python_number("ex01", "mse_loss", _MSE),
+    inplace_breaks_backward("ex01", "mse_loss", _MSE),
+    detached("ex01", "mse_loss", _MSE),
+    inputs_modified("ex01", "mse_loss", _MSE),
 ]

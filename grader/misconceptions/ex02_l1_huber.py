@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from lossgrade.misconceptions import (
-    Mistake, gradient_wrong_only_where, reduce as _reduce, upcast, validation_mistake,
+    Mistake, gradient_wrong_only_where, python_number, reduce as _reduce, upcast, validation_mistake,
 )
 
 
@@ -49,6 +49,21 @@ def _huber_gap_at_delta(input: torch.Tensor, target: torch.Tensor, reduction: st
                         delta: float = 1.0) -> torch.Tensor:
     d, quadratic, linear = _huber_pieces(input, target, delta)
     return _reduce(torch.where(d < delta, quadratic, 0.0) + torch.where(d > delta, linear, 0.0), reduction)
+
+
+def _huber_signed_linear(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                         delta: float = 1.0) -> torch.Tensor:
+    """The piece is chosen on |d|, but the linear piece is written with the signed d."""
+    d = input - target
+    return _reduce(torch.where(d.abs() < delta, 0.5 * d**2, delta * (d - 0.5 * delta)), reduction)
+
+
+def _delta_runtime_error(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+                         delta: float = 1.0) -> torch.Tensor:
+    """Refuses delta <= 0 as torch does, with RuntimeError, where the course asks ValueError."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _huber(input, target, reduction, delta)
 
 
 def _mean_error(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -221,7 +236,7 @@ MISCONCEPTIONS = [
     upcast("ex02", "mean_error", lambda input, target: (input - target).mean()),
     upcast("ex02", "l1_loss", lambda input, target, reduction="mean": F.l1_loss(input, target, reduction=reduction)),
     upcast("ex02", "huber_loss", lambda input, target, reduction="mean", delta=1.0:
-           F.huber_loss(input, target, reduction=reduction, delta=delta)),
+           _huber(input, target, reduction, delta)),
     validation_mistake("ex02.shape-not-checked", "mean_error", "shapes", _mean_error, shapes=False),
     validation_mistake("ex02.shape-message-incomplete", "mean_error", "message", _mean_error, message=False),
     validation_mistake("ex02.reduction-not-checked", "l1_loss", "reduction", _l1, reduction=False),
@@ -237,4 +252,23 @@ MISCONCEPTIONS = [
         if delta > 0 else _reduce(delta * ((input - target).abs() - 0.5 * delta), reduction)
         if reduction in ("mean", "sum", "none") else _huber(input, target, reduction, delta),
     ),
+    Mistake(
+        id="ex02.delta-not-valueerror", function="huber_loss",
+        name="Refused delta <= 0 with RuntimeError (as torch does), not the ValueError the docstring asks for",
+        message="Your huber_loss refuses a delta of 0 or less, which is right, but raises RuntimeError. The "
+                "docstring asks for ValueError (torch's RuntimeError is one of the places where this course "
+                "departs from it on purpose: a bad argument is a ValueError): raise ValueError.",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_delta_runtime_error,
+    ),
+    Mistake(
+        id="ex02.huber-signed-linear", function="huber_loss",
+        name="Wrote the linear piece with the signed error d instead of |d|",
+        message="Your pieces are chosen on |input - target|, but the linear piece uses the signed error: a "
+                "large error in the too-low direction gets a negative loss, so the model is rewarded for it. "
+                "Both pieces take |d|: delta * (|d| - 0.5 * delta).",
+        quiz="choosing-a-loss#outliers-huber",
+        wrong=_huber_signed_linear,
+    ),
+    python_number("ex02", "mean_error", _mean_error),
 ]

@@ -9,7 +9,7 @@ import torch
 
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import REDUCTIONS, Mistake, reduce as _reduce, upcast
+from lossgrade.misconceptions import REDUCTIONS, Evidence, Mistake, behaves_like, reduce as _reduce, upcast
 
 
 def _shift_not_undone(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -73,6 +73,54 @@ def _range_unchecked(logits: torch.Tensor, target: torch.Tensor, reduction: str 
     if logits.dim() == 1:
         return _reduce(-log_probs[target], reduction)
     return _reduce(-log_probs[torch.arange(logits.shape[0]), target], reduction)
+
+
+def _shift_by_mean(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Shifted by the mean of each row, not its max: exp() still overflows for a wide row."""
+    shifted = logits - logits.mean(dim=dim, keepdim=True)
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def _shifted_by_mean(evidence: Evidence) -> bool:
+    """The learner's values show the mean shift's own blow-ups (inf or nan where the answer is
+    finite, not hidden by a clamp), and not the unshifted ones': on logits where both overflow
+    alike, the unshifted (more common) mistake is the one named."""
+    with torch.no_grad():
+        by_mean = _shift_by_mean(*evidence.args, **evidence.kwargs)
+        unshifted = _naive_log_softmax(*evidence.args, **evidence.kwargs)
+    if not isinstance(by_mean, torch.Tensor) or by_mean.shape != evidence.got.shape:
+        return False
+    blows_up = ~torch.isfinite(evidence.got.detach().cpu()) & ~torch.isfinite(by_mean.detach().cpu())
+    return (bool(blows_up.any()) and behaves_like(evidence.got, by_mean, evidence.expected)
+            and not behaves_like(evidence.got, unshifted, evidence.expected))
+
+
+def _checked(logits: torch.Tensor, target: torch.Tensor, reduction: str, error: type[Exception],
+             message: str, batch: bool = True) -> torch.Tensor:
+    """Right, except for the validation that each mistake below gets wrong."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if batch and logits.dim() == 2 and target.shape[0] != logits.shape[0]:
+        raise ValueError(f"{logits.shape[0]} rows but {target.shape[0]} targets")
+    classes = logits.shape[-1]
+    outside = (target < 0) | (target >= classes)
+    if outside.any():
+        raise error(message.format(target.reshape(-1)[outside.reshape(-1)][0].item()))
+    if logits.dim() == 2 and target.shape[0] < logits.shape[0]:  # gather pairs only the first rows
+        logits = logits[: target.shape[0]]
+    return F.cross_entropy(logits, target, reduction=reduction)
+
+
+def _value_error_for_range(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _checked(logits, target, reduction, ValueError, "Target {} is out of bounds.")
+
+
+def _range_message_without_target(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _checked(logits, target, reduction, IndexError, "a target is out of bounds")
+
+
+def _batch_unchecked(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    return _checked(logits, target, reduction, IndexError, "Target {} is out of bounds.", batch=False)
 
 
 def _reduction_unchecked(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -268,5 +316,43 @@ MISCONCEPTIONS = [
                 "behaviour: compare reduction with 'mean', 'sum' and 'none' first.",
         quiz="loss-scales#sum-vs-mean",
         wrong=_reduction_unchecked,
+    ),
+    Mistake(
+        id="ex03.shift-by-mean", function="log_softmax",
+        name="Shifted the logits by their mean instead of their max",
+        message="Your log_softmax subtracts a number from each row before exp(), which is the right idea, but "
+                "the mean is not enough: in a row such as [1e4, -1e4] the largest logit is still 1e4 above the "
+                "mean, and exp() overflows to inf. Subtract the row's max, so that exp() never sees anything "
+                "positive.",
+        quiz="logits#naive-softmax-overflow",
+        wrong=_shift_by_mean,
+        matches=_shifted_by_mean,
+    ),
+    Mistake(
+        id="ex03.target-error-not-indexerror", function="cross_entropy",
+        name="Raised ValueError (or another type) for a target out of range, not IndexError",
+        message="Your check for targets outside [0, C) is there, but raises another error type. The docstring "
+                "(and torch) raise IndexError ('Target 5 is out of bounds.'), and code that catches that error "
+                "relies on the type: raise IndexError.",
+        quiz="targets#index-out-of-range",
+        wrong=_value_error_for_range,
+    ),
+    Mistake(
+        id="ex03.target-message-incomplete", function="cross_entropy",
+        name="Refused a target out of range, but the message does not say which target",
+        message="Your IndexError is right, but its message does not name the offending target. In a batch of "
+                "thousands the reader cannot tell which label is wrong, nor how: put the value in it, as torch's "
+                "'Target 5 is out of bounds.' does.",
+        quiz="targets#index-out-of-range",
+        wrong=_range_message_without_target,
+    ),
+    Mistake(
+        id="ex03.batch-size-not-checked", function="cross_entropy",
+        name="Did not compare the target's batch size with the logits'",
+        message="Given 4 rows of logits and 3 targets your cross_entropy returned a value: indexing or gather "
+                "paired the targets with the first rows and silently dropped (or repeated) the rest. A missing "
+                "sample is a bug upstream: compare target.shape[0] with logits.shape[0] and raise ValueError.",
+        quiz="targets#target-shape",
+        wrong=_batch_unchecked,
     ),
 ]

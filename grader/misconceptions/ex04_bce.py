@@ -5,6 +5,8 @@ logsigmoid; each reproduces one mistake and is otherwise right.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -168,6 +170,22 @@ def _bce(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> 
     if ((input < 0) | (input > 1)).any():
         raise ValueError("probabilities must be in [0, 1]")
     return F.binary_cross_entropy(input, target, reduction=reduction)
+
+
+def _range_runtime_error(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Refuses inputs outside [0, 1] with RuntimeError, as torch does, where the docstring asks ValueError."""
+    if ((input < 0) | (input > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    return F.binary_cross_entropy(input, target, reduction=reduction)
+
+
+def _per_row(right: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """`right` whose 'mean' divides the total by the number of rows (len(input)), not of elements."""
+    def wrong(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", *args: Any, **kwargs: Any) -> torch.Tensor:
+        if reduction != "mean" or input.dim() < 2:
+            return right(input, target, reduction, *args, **kwargs)
+        return right(input, target, "sum", *args, **kwargs) / input.shape[0]
+    return wrong
 
 
 def _bce_logits(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
@@ -368,7 +386,7 @@ MISCONCEPTIONS = [
         matches=_wrong_only_at_zero_logits,
     ),
     upcast("ex04", "binary_cross_entropy",
-           lambda input, target, reduction="mean": F.binary_cross_entropy(input, target, reduction=reduction)),
+           lambda input, target, reduction="mean": _bce(input, target, reduction)),
     upcast("ex04", "binary_cross_entropy_with_logits",
            lambda input, target, reduction="mean", pos_weight=None:
            F.binary_cross_entropy_with_logits(input, target, reduction=reduction, pos_weight=pos_weight)),
@@ -388,4 +406,29 @@ MISCONCEPTIONS = [
     validation_mistake("ex04.reduction-not-checked", "binary_cross_entropy", "reduction", _bce, reduction=False),
     validation_mistake("ex04.reduction-not-checked", "binary_cross_entropy_with_logits", "reduction", _bce_logits,
                        reduction=False),
+    Mistake(
+        id="ex04.range-not-valueerror", function="binary_cross_entropy",
+        name="Refused inputs outside [0, 1] with RuntimeError (as torch does), not the ValueError the docstring asks for",
+        message="Your binary_cross_entropy refuses values outside [0, 1], which is right, but raises "
+                "RuntimeError. The docstring asks for ValueError (an argument with a bad value): raise ValueError, "
+                "and say that the values look like logits, which need the _with_logits version.",
+        quiz="logits#sigmoid-before-bce-with-logits",
+        wrong=_range_runtime_error,
+    ),
+    Mistake(
+        id="ex04.mean-over-rows", function="binary_cross_entropy",
+        name="Divided the total by the number of rows instead of the number of elements",
+        message="Your 'mean' equals the sum of the losses divided by len(input), the first dimension only. For "
+                "an (N, C) input (C labels per sample) torch's mean divides by N*C: use .mean() or .numel().",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_per_row(lambda input, target, reduction="mean": _bce(input, target, reduction)),
+    ),
+    Mistake(
+        id="ex04.mean-over-rows", function="binary_cross_entropy_with_logits",
+        name="Divided the total by the number of rows instead of the number of elements",
+        message="Your 'mean' equals the sum of the losses divided by len(input), the first dimension only. For "
+                "an (N, C) input (C labels per sample) torch's mean divides by N*C: use .mean() or .numel().",
+        quiz="loss-scales#sum-vs-mean",
+        wrong=_per_row(_bce_logits),
+    ),
 ]

@@ -144,6 +144,72 @@ def _one_hot_unchecked(labels: Tensor, num_classes: int) -> Tensor:
     return (labels.unsqueeze(-1) == torch.arange(num_classes, device=labels.device)).to(torch.float32)
 
 
+def _by_hand(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+             reduction: str = "mean", label_smoothing: float = 0.0, *, class_dim: Optional[int] = None,
+             mask_smoothing: bool = True) -> Tensor:
+    """F.cross_entropy written out, with one step that a mistake below changes: the dimension
+    log-softmax runs over, or the smoothing term left unmasked at ignored positions."""
+    F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                    label_smoothing=label_smoothing)  # refuses what torch refuses, as the learner did
+    cdim = _class_dim(input)
+    classes = input.shape[cdim]
+    log_probs = torch.log_softmax(input, dim=cdim if class_dim is None else class_dim)
+    w = torch.ones(classes, dtype=input.dtype, device=input.device) if weight is None else weight
+    shape = [1] * input.dim()
+    shape[cdim] = classes
+    eps = max(float(label_smoothing), 0.0)
+    if _probabilities(input, target):
+        smoothed = target * (1 - eps) + eps / classes
+        per = -(w.view(shape) * smoothed * log_probs).sum(cdim)
+        return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+    keep = target != ignore_index
+    safe = torch.where(keep, target, torch.zeros_like(target)).long()
+    picked = log_probs.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim)
+    weights = w[safe] * keep
+    smooth = -(w.view(shape) * log_probs).sum(cdim)
+    if mask_smoothing:
+        smooth = smooth * keep
+    per = (1 - eps) * (-weights * picked) + (eps / classes) * smooth
+    return per.sum() / weights.sum() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+
+def _class_dim_last(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                    reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    return _by_hand(input, target, weight, ignore_index, reduction, label_smoothing, class_dim=-1)
+
+
+def _smoothing_not_masked(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                          reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    return _by_hand(input, target, weight, ignore_index, reduction, label_smoothing, mask_smoothing=False)
+
+
+def _ignore_index_with_probabilities(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                     ignore_index: int = -100, reduction: str = "mean",
+                                     label_smoothing: float = 0.0) -> Tensor:
+    """Probability targets computed as if ignore_index were not there."""
+    if _probabilities(input, target):
+        ignore_index = -100
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _ignored_range_checked(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                           reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Checks every index target against [0, C) before leaving the ignored ones out: -100 is refused."""
+    if not _probabilities(input, target):
+        outside = (target < 0) | (target >= input.shape[_class_dim(input)])
+        if outside.any():
+            raise IndexError(f"Target {target[outside].flatten()[0].item()} is out of bounds.")
+    return F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                           label_smoothing=label_smoothing)
+
+
+def _one_hot_message_without_label(labels: Tensor, num_classes: int) -> Tensor:
+    if ((labels < 0) | (labels >= num_classes)).any():
+        raise ValueError("labels must be in range")
+    return _one_hot_unchecked(labels, num_classes)
+
+
 def _int32_accepted(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
                     reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     if target.dtype == torch.int32:
@@ -370,5 +436,49 @@ MISCONCEPTIONS = [
                 "that error (or a test written against torch) relies on the type: raise IndexError.",
         quiz="targets#index-out-of-range",
         wrong=_value_error_for_range,
+    ),
+    Mistake(
+        id="ex05.class-dim-last", function="cross_entropy_full",
+        name="Took log-softmax over the last dimension instead of the class dimension (1)",
+        message="For an (N, C, d1, ...) input your log-probabilities are normalised along the last dimension, "
+                "which holds positions, not classes. The classes are dimension 1 (0 for a (C,) input): take "
+                "log-softmax there, or move that dimension last first (movedim(1, -1)).",
+        quiz="targets#target-shape",
+        wrong=_class_dim_last,
+    ),
+    Mistake(
+        id="ex05.smoothing-not-masked", function="cross_entropy_full",
+        name="Kept the label-smoothing term at ignored targets",
+        message="With label_smoothing, an ignored target still adds its smoothing term (eps / C) * S_n to the "
+                "loss: the nll part is zeroed, the smoothing part is not. An ignored target costs nothing at "
+                "all: zero S_n there too.",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_smoothing_not_masked,
+    ),
+    Mistake(
+        id="ex05.ignore-index-with-probabilities", function="cross_entropy_full",
+        name="Accepted an ignore_index >= 0 with probability targets",
+        message="Given probability targets and ignore_index=1 your function returned a loss. A probability "
+                "target has no class index to ignore, and a non-default ignore_index there is a sign of mixed-up "
+                "targets: torch raises RuntimeError, and so should you.",
+        quiz="targets#float-one-hot",
+        wrong=_ignore_index_with_probabilities,
+    ),
+    Mistake(
+        id="ex05.ignored-target-range-checked", function="cross_entropy_full",
+        name="Checked the ignored targets against [0, C) too, so -100 is refused",
+        message="Your range check runs before the ignored targets are set aside, so the default ignore_index "
+                "-100 raises 'out of bounds'. Leave out the targets equal to ignore_index first, then check that "
+                "every other target is in [0, C).",
+        quiz="targets#ignore-index-in-mean",
+        wrong=_ignored_range_checked,
+    ),
+    Mistake(
+        id="ex05.one-hot-message-incomplete", function="one_hot",
+        name="Refused a label out of range, but the message does not name it",
+        message="Your ValueError is right, but its message does not say which label is wrong. Put the "
+                "offending label in it (and num_classes), so that the person who reads it can find the bad data.",
+        quiz="targets#index-out-of-range",
+        wrong=_one_hot_message_without_label,
     ),
 ]

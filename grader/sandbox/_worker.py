@@ -158,6 +158,7 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
     grad_wrt = request.get("grad_wrt", ())
     for index in grad_wrt:
         args[index] = args[index].detach().requires_grad_(True)
+    given = _snapshot(args, kwargs)
     # The backward pass runs learner code too (custom Functions, hooks); a check that asks
     # for gradients needs autograd's graph even where the exercise forbids asking autograd.
     with learner_code(forbid, graph=bool(grad_wrt)):
@@ -170,8 +171,38 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         reply = describe(out)
         if grad_wrt and reply["kind"] == "tensor":
             reply["grads"] = gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
+    changed = _changed(given, args, kwargs)  # outside learner code: our comparisons are never refused
+    if changed:
+        reply = {"kind": "error", "message": f"{INPUT_CHANGED} ({changed}): a function must leave the tensors it "
+                 "is given as they are, since the caller still uses them (its model's predictions, its labels); "
+                 "compute on new tensors (input - target, x.clone()) instead of x -= ..., x.sub_(...) or "
+                 "x[...] = ..."}
     reply["seconds"] = elapsed
     return reply
+
+
+INPUT_CHANGED = "changed a tensor it was given in place"
+
+
+def _snapshot(args: list[Any], kwargs: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """A copy of every tensor argument, by its place ("argument 1", "`weight`")."""
+    places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
+    return {place: torch.Tensor.clone(torch.Tensor.detach(value)) for place, value in places.items()
+            if type(value) is torch.Tensor}
+
+
+def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, Any]) -> str:
+    """The places whose tensor the call changed (values, shape or dtype), comma-separated; ''."""
+    places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
+    found = []
+    for place, before in given.items():
+        now = torch.Tensor.detach(places[place])
+        if now.shape != before.shape or now.dtype != before.dtype:
+            found.append(place)
+        elif before.numel() and not bool(((now == before) | (now.isnan() & before.isnan())).all()
+                                          if before.is_floating_point() or before.is_complex() else torch.equal(now, before)):
+            found.append(place)
+    return ", ".join(found)
 
 
 def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -> Any:

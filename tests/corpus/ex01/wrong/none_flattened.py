@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex01.none-flattened
 """ex01: a learner's submission (verdict corpus)."""
 import torch
 

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex03.target-message-incomplete
 """ex03: a learner's submission (verdict corpus)."""
 import torch
 

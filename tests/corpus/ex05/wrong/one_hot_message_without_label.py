@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.one-hot-message-incomplete
 """ex05: a learner's submission (verdict corpus)."""
 from typing import Optional
 

@@ -1,0 +1,27 @@
+# mistake: ex03.batch-size-not-checked
+# why: never compares the batch sizes: fewer targets than rows are silently gathered
+import torch
+
+
+def log_softmax(logits, dim=-1):
+    m = logits.amax(dim=dim, keepdim=True)
+    z = logits - m
+    return z - z.exp().sum(dim=dim, keepdim=True).log()
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"bad reduction {reduction!r}")
+    single = logits.dim() == 1
+    lg = logits.unsqueeze(0) if single else logits
+    tg = target.reshape(1) if single else target
+
+    C = lg.shape[1]
+    for t in tg.tolist():
+        if t < 0 or t >= C:
+            raise IndexError(f"Target {t} is out of bounds.")
+    lp = log_softmax(lg, dim=1)
+    loss = -lp.gather(1, tg.unsqueeze(1)).squeeze(1)
+    if reduction == "none":
+        return loss[0] if single else loss
+    return loss.sum() if reduction == "sum" else loss.mean()

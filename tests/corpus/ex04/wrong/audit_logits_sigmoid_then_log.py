@@ -1,0 +1,26 @@
+# mistake: ex04.sigmoid-then-log
+# why: computes sigmoid first and takes its log: a logit of 40 gives log(0) = -inf
+import torch
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"bad reduction {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"shapes {tuple(input.shape)} and {tuple(target.shape)} differ")
+    if ((input < 0) | (input > 1)).any():
+        raise ValueError("all inputs must be probabilities in [0, 1]")
+    lp = torch.clamp(torch.log(input), min=-100)
+    lq = torch.clamp(torch.log(1 - input), min=-100)
+    out = -(target * lp + (1 - target) * lq)
+    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"bad reduction {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"shapes {tuple(input.shape)} and {tuple(target.shape)} differ")
+    p = torch.sigmoid(input)
+    w = 1 if pos_weight is None else pos_weight
+    out = -(w * target * torch.log(p) + (1 - target) * torch.log(1 - p))
+    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
