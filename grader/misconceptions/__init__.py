@@ -154,6 +154,19 @@ def _one(found: list[Mistake], passed: Passed = ()) -> Mistake | None:
     return distinct[0] if len(distinct) == 1 else None
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a call's arguments for replaying a mistake on them: a mistake may change its
+    arguments in place (ex01.inputs-modified does), and the check's own tensors, which its
+    feedback shows and later comparisons read, must stay as they were."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fresh(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
+
+
 def _consistent_with(mistake: Mistake, passed: Passed) -> bool:
     for function, args, kwargs, expected in passed:
         implementation = mistake.computes(function)
@@ -161,7 +174,7 @@ def _consistent_with(mistake: Mistake, passed: Passed) -> bool:
             continue
         try:
             with torch.no_grad():
-                wrong = implementation(*args, **kwargs)
+                wrong = implementation(*_fresh(args), **_fresh(kwargs))
         except Exception:  # noqa: BLE001 - the learner answered where the mistake cannot
             return False
         if not isinstance(wrong, torch.Tensor) or wrong.shape != expected.shape:
@@ -187,7 +200,7 @@ def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...
             continue
         try:
             with torch.no_grad():
-                wrong = implementation(*args, **kwargs)
+                wrong = implementation(*_fresh(args), **_fresh(kwargs))
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
             continue
         if isinstance(wrong, torch.Tensor) and behaves_like(got, wrong, expected):
@@ -222,11 +235,11 @@ def diagnose_gradients(module: str, function: str, got: torch.Tensor, grads: lis
                 found.append(mistake)
             continue
         try:
-            inputs = list(args)
+            inputs = list(_fresh(args))
             for index in grad_wrt:
                 inputs[index] = inputs[index].detach().requires_grad_(True)
             with torch.enable_grad():
-                wrong = implementation(*inputs, **kwargs)
+                wrong = implementation(*inputs, **_fresh(kwargs))
                 weight = torch.ones_like(wrong) if grad_output is None else grad_output.to(wrong.dtype)
                 wrong_grads = torch.autograd.grad(wrong, [inputs[i] for i in grad_wrt], weight, allow_unused=True)
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match

@@ -512,8 +512,8 @@ def installed(name: str) -> bool:
     """Whether the top-level module `name` is built in or installed, found on Python's path
     without the current folder (a learner's folder is not where their code is graded), and
     without importing it."""
-    if name in sys.builtin_module_names or name in sys.modules:
-        return name not in ("__main__",)
+    if name in sys.builtin_module_names:  # not sys.modules: what this process imported (a reference
+        return True                        # solution, say) is not what a worker finds installed
     here = os.getcwd()
     path = [p for p in sys.path if p not in ("", ".", here)]
     try:

@@ -1,4 +1,4 @@
-# mistake: none
+# mistake: ex05.probability-weights-normalise
 # why: probability targets: mean divides by the total weight of the classes instead of the sample count
 import torch
 
