@@ -1,6 +1,7 @@
 """How long `lossgrade check ex03` takes on untouched stubs, next to `import torch, pytest`.
 
-Target (issue "The learner's loop"): under 2x the bare import, measured side by side on the
+Target (issue "Grades no learner can forge"; the learner's loop asked for 2x): under 1.3x the
+bare import, with the sandbox's kernel walls and source scan in place, measured side by side on the
 same machine in one run. Each command runs --repeat times, alternating, and the medians
 are compared.
 
@@ -40,7 +41,7 @@ def main() -> None:
     b, c = statistics.median(baseline), statistics.median(check)
     print(f"python -c 'import torch, pytest'      median {b:.2f} s  ({', '.join(f'{t:.2f}' for t in baseline)})")
     print(f"lossgrade check {args.exercise} (untouched stub) median {c:.2f} s  ({', '.join(f'{t:.2f}' for t in check)})")
-    print(f"ratio {c / b:.2f}x  (target < 2x): {'met' if c / b < 2 else 'NOT met'}")
+    print(f"ratio {c / b:.2f}x  (target < 1.3x): {'met' if c / b < 1.3 else 'NOT met'}")
 
 
 if __name__ == "__main__":
