@@ -111,8 +111,6 @@ def log_target(t: CheckContext) -> None:
         input, target = _log_probs(t, 4, 5, dtype=dtype), _log_probs(t, 4, 5, dtype=dtype)
         t.expect_close(KL, input, target.exp(), reduction="none")  # the same pair, as probabilities
         _every_reduction(t, input, target, grad_wrt=(0, 1), log_target=True)
-    hot = torch.tensor([[0.0, -float("inf"), -float("inf")]])  # log of a one-hot row
-    t.expect_close(KL, _log_probs(t, 1, 3), hot, reduction="batchmean", log_target=True)
 
 
 @checks.add("kl_div keeps the input's dtype (float16, bfloat16, float64 with its precision) and handles an "
@@ -165,14 +163,17 @@ def distillation_batches(t: CheckContext) -> None:
     t.expect_close(KD, t.randn(1, 7, scale=2.0), t.randn(1, 7, scale=2.0), 3, grad_wrt=(0,))
 
 
-@checks.add("distillation_loss is exact for logits as large as 1e4 (no inf, no nan)", devices=True,
+@checks.add("distillation_loss is exact for logits as large as 1e4 (no inf, no nan), with the student's "
+            "gradient in float64", devices=True,
             hint="log(softmax(x)) is -inf for a class whose probability rounds to 0: use log_softmax.")
 def distillation_stability(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         student = torch.tensor([[1e4, -1e4, 0.0], [5e3, 5e3, -5e3]], dtype=dtype)
         teacher = torch.tensor([[0.0, 2.0, 1.0], [-3.0, 1.0, 2.0]], dtype=dtype)
         for temperature in (1.0, 4.0):
-            t.expect_close(KD, student, teacher, temperature, grad_wrt=(0,))
+            # float32 cannot hold the gradient's small terms at this scale to a check's tolerance
+            # in every correct formulation (logsumexp's backward rounds them differently)
+            t.expect_close(KD, student, teacher, temperature, grad_wrt=(0,) if dtype == torch.float64 else ())
 
 
 @checks.add("distillation_loss raises ValueError for a temperature of 0 or below",

@@ -96,13 +96,15 @@ def all_padding(t: CheckContext) -> None:
     _both(t, torch.zeros(2, 0, 5), torch.zeros(2, 0, dtype=torch.long), grad=False)
 
 
-@checks.add("sequence_cross_entropy is exact for logits of +-1000 (no inf, no nan) and keeps the logits' dtype "
-            "(float16 and bfloat16 too)", devices=True,
+@checks.add("sequence_cross_entropy is exact for logits of +-1000 (no inf, no nan; the gradient checked in "
+            "float64) and keeps the logits' dtype (float16 and bfloat16 too)", devices=True,
             hint="Never take the log of a softmax: log_softmax (or x - logsumexp) stays finite.")
 def stability_and_dtypes(t: CheckContext) -> None:
     for dtype in (torch.float32, torch.float64):
         logits = t.randn(2, 3, 4, dtype=dtype, scale=1000.0)
-        _both(t, logits, _padded(t, [3, 2], 3, 4))
+        # the gradient in float64 only: at this scale float32 rounds it differently in every
+        # correct formulation (log_softmax, x - logsumexp, a hand-made shift)
+        _both(t, logits, _padded(t, [3, 2], 3, 4), grad=dtype == torch.float64)
     for dtype in (torch.float16, torch.bfloat16):
         logits = t.randn(3, 4, 5, dtype=dtype, scale=2.0)
         for per in PER:
@@ -133,18 +135,20 @@ def bad_arguments(t: CheckContext) -> None:
             hint="Check (targets < 0) | (targets >= C) where targets != ignore_index, before gather.")
 def target_out_of_range(t: CheckContext) -> None:
     logits = t.randn(2, 3, 4)
-    cases: tuple[tuple[torch.Tensor, dict[str, Any], int], ...] = (
-        (torch.tensor([[0, 7, 1], [2, -100, -100]]), {}, 7),
-        (torch.tensor([[0, 1, -1], [2, 3, -100]]), {}, -1),
-        (torch.tensor([[0, 1, 0], [2, -100, 0]]), {"ignore_index": 0}, -100))
-    for targets, kwargs, bad in cases:
+    # the mistake a returned value shows: no range check, or (for -100 with another ignore_index)
+    # -100 taken for padding whatever ignore_index says
+    cases: tuple[tuple[torch.Tensor, dict[str, Any], int, str], ...] = (
+        (torch.tensor([[0, 7, 1], [2, -100, -100]]), {}, 7, "ex11.target-range-not-checked"),
+        (torch.tensor([[0, 1, -1], [2, 3, -100]]), {}, -1, "ex11.target-range-not-checked"),
+        (torch.tensor([[0, 1, 0], [2, -100, 0]]), {"ignore_index": 0}, -100, "ex11.ignore-index-not-used"))
+    for targets, kwargs, bad, returned in cases:
         reply = t.learner.call(CE, logits, targets, device=t.device, **kwargs)
         if (reply.kind == "raised" and reply.error_type == "RuntimeError" and not reply.violations
                 and not reply.not_implemented and "for dimension" in reply.message):
             t.fail(f"This call should raise IndexError naming the target {bad}, but your code {reply.explain()}",
                    call=t.describe(CE, (logits, targets), kwargs), expected="IndexError raised",
                    mistake="ex11.target-range-not-checked")
-        reply = expect_refusal(t, CE, logits, targets, errors=("IndexError",), returned="ex11.target-range-not-checked",
+        reply = expect_refusal(t, CE, logits, targets, errors=("IndexError",), returned=returned,
                                why="A target outside [0, C) is a bug in the data or the padding value.", **kwargs)
         if not names_value(reply.message, bad):
             t.fail(f"The IndexError is right, but its message should name the target {bad}, as torch's "
@@ -160,8 +164,8 @@ def next_token_worked_example(t: CheckContext) -> None:
     t.expect_close(NEXT, torch.tensor([[5, 6, 7, 0], [8, 9, 0, 0]]), 0)
 
 
-@checks.add("next_token_targets works for any (N, T) batch and any pad (-100, a token id), for one sequence, "
-            "one position and none, stays on the tokens' device and leaves them unchanged", devices=True,
+@checks.add("next_token_targets works for any (N, T) batch and any pad (-100, a token id), for one sequence "
+            "and one position, stays on the tokens' device and leaves them unchanged", devices=True,
             hint="torch.cat([tokens[:, 1:], a column of pad], dim=1): the result keeps the shape (N, T).")
 def next_token_shapes(t: CheckContext) -> None:
     tokens = 1 + t.randint(50, 3, 6)
@@ -169,7 +173,6 @@ def next_token_shapes(t: CheckContext) -> None:
         t.expect_close(NEXT, tokens, pad)
     t.expect_close(NEXT, 1 + t.randint(9, 1, 5), -100)
     t.expect_close(NEXT, 1 + t.randint(9, 4, 1), -100)
-    t.expect_close(NEXT, torch.zeros(2, 0, dtype=torch.long), -100)
 
 
 @checks.add("next_token_targets raises ValueError for tokens that are not (N, T)",

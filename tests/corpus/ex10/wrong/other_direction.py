@@ -1,0 +1,25 @@
+# mistake: ex10.direction-reversed | ex10.distill-direction-reversed
+# why: KL(q || p) with q = exp(input): the formula read in the order of the arguments
+import torch
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction}")
+    log_p = target if log_target else torch.log(target)
+    terms = torch.exp(input) * (input - log_p)
+    if reduction == "none":
+        return terms
+    if reduction == "sum":
+        return terms.sum()
+    if reduction == "mean":
+        return terms.mean()
+    return terms.sum() / input.shape[0] if input.dim() else terms.sum()
+
+
+def distillation_loss(student_logits, teacher_logits, temperature):
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    s = torch.log_softmax(student_logits / temperature, dim=-1)
+    t = torch.softmax(teacher_logits / temperature, dim=-1)
+    return kl_div(s, t, reduction="batchmean") * temperature ** 2
