@@ -98,9 +98,9 @@ def test_kl_div_equals_torch_on_its_opinfo_samples(op_db):
         warnings.simplefilter("ignore")  # torch's warning about reduction="mean"
         for sample in samples:
             target = sample.args[0]
-            kwargs = sample.kwargs
-            _same_value_and_grad(lambda x, y: ex10.kl_div(x, y, **kwargs),
-                                 lambda x, y: F.kl_div(x, y, **kwargs), (sample.input, target), grad_of=(0, 1))
+            _same_value_and_grad(lambda x, y, kw=sample.kwargs: ex10.kl_div(x, y, **kw),
+                                 lambda x, y, kw=sample.kwargs: F.kl_div(x, y, **kw), (sample.input, target),
+                                 grad_of=(0, 1))
     assert {s.kwargs["reduction"] for s in samples} == {"none", "mean", "batchmean", "sum"}
 
 
