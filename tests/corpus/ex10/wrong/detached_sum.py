@@ -1,0 +1,26 @@
+# mistake: ex10.result-detached
+# why: rebuilds the reduced loss from a Python number
+import torch
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction}")
+    terms = target.exp() * (target - input) if log_target else torch.xlogy(target, target) - target * input
+    if reduction == "none":
+        return terms
+    if reduction == "sum":
+        value = terms.sum()
+    elif reduction == "mean":
+        value = terms.mean()
+    else:
+        value = terms.sum() / input.shape[0] if input.dim() else terms.sum()
+    return torch.tensor(value.item(), dtype=input.dtype, device=input.device)
+
+
+def distillation_loss(student_logits, teacher_logits, temperature):
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    s = torch.log_softmax(student_logits / temperature, dim=-1)
+    t = torch.softmax(teacher_logits / temperature, dim=-1)
+    return kl_div(s, t, reduction="batchmean") * temperature ** 2

@@ -1,0 +1,33 @@
+# why: picks the target log-probability with einsum over a one-hot mask
+import torch
+
+
+def _validate(logits, targets, ignore_index, per):
+    if per not in ("token", "sequence"):
+        raise ValueError(f"per must be token or sequence, not {per!r}")
+    if logits.dim() != 3 or targets.dim() != 2 or logits.shape[:2] != targets.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} do not fit targets {tuple(targets.shape)}")
+    real = targets != ignore_index
+    bad = real & ((targets < 0) | (targets >= logits.shape[-1]))
+    if bad.any():
+        raise IndexError(f"Target {targets[bad][0].item()} is out of bounds.")
+    return real
+
+
+def sequence_cross_entropy(logits, targets, ignore_index=-100, per="token"):
+    real = _validate(logits, targets, ignore_index, per)
+    C = logits.shape[-1]
+    hot = (targets.masked_fill(~real, -1).unsqueeze(-1) == torch.arange(C, device=logits.device)).to(logits.dtype)
+    lp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+    nll = -torch.einsum("ntc,ntc->nt", hot, lp)
+    if per == "token":
+        return nll.sum() / real.sum()
+    counts = real.sum(-1)
+    with_tokens = counts > 0
+    return (nll.sum(-1)[with_tokens] / counts[with_tokens]).sum() / with_tokens.sum()
+
+
+def next_token_targets(tokens, pad):
+    if tokens.dim() != 2:
+        raise ValueError(f"tokens must be (N, T), got {tuple(tokens.shape)}")
+    return torch.cat([tokens[:, 1:], torch.full_like(tokens[:, :1], pad)], dim=1)
