@@ -27,7 +27,7 @@ ON_CUDA = [e.id for e in catalog.exercises() if any(c.devices for c in runner.ch
 
 def test_the_checks_run_on_cuda():
     assert runner.devices() == ("cpu", "cuda")
-    assert set(ON_CUDA) >= {"ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07", "ex09"}
+    assert set(ON_CUDA) >= {"ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07", "ex09", "ex10", "ex11"}
 
 
 @pytest.mark.parametrize("exercise_id", ON_CUDA)

@@ -122,13 +122,17 @@ def _reduction_unchecked(input: torch.Tensor, target: torch.Tensor, reduction: s
 # --- distillation_loss
 def _distill(student: torch.Tensor, teacher: torch.Tensor, temperature: float, *, reduction: str = "batchmean",
              factor: float | None = None, swap: bool = False, soften_teacher: bool = True,
-             log_of_softmax: bool = False, check: bool = True) -> torch.Tensor:
+             soften_student: bool = True, multiply: bool = False, log_of_softmax: bool = False,
+             check: bool = True) -> torch.Tensor:
     if check and not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     if swap:
         student, teacher = teacher, student
-    s = student / temperature
-    t = teacher / temperature if soften_teacher else teacher
+    if multiply:
+        s, t = student * temperature, teacher * temperature
+    else:
+        s = student / temperature if soften_student else student
+        t = teacher / temperature if soften_teacher else teacher
     log_q = torch.softmax(s, dim=-1).log() if log_of_softmax else torch.log_softmax(s, dim=-1)
     kl = _right(log_q, torch.softmax(t, dim=-1), reduction)
     return kl * (temperature ** 2 if factor is None else factor)
@@ -302,6 +306,24 @@ MISCONCEPTIONS = [
                 "classes (which classes look alike) are what the student learns from, and T brings them out.",
         quiz=f"{QUIZ}#t-squared",
         wrong=lambda s, t, temperature: _distill(s, t, temperature, soften_teacher=False),
+    ),
+    Mistake(
+        id="ex10.student-not-softened", function="distillation_loss",
+        name="Divided only the teacher's logits by T, not the student's",
+        message="Your student distribution is log_softmax(student_logits), without the temperature, matched "
+                "against the teacher's softened one. The student must be softened with the same T, so that it "
+                "can match the teacher's soft distribution at all; at prediction time it is used at T = 1.",
+        quiz=f"{QUIZ}#t-squared",
+        wrong=lambda s, t, temperature: _distill(s, t, temperature, soften_student=False),
+    ),
+    Mistake(
+        id="ex10.temperature-multiplied", function="distillation_loss",
+        name="Multiplied the logits by T instead of dividing them",
+        message="Your logits are multiplied by the temperature: a T above 1 then SHARPENS both distributions "
+                "instead of softening them, and the teacher's small probabilities, which distillation is "
+                "about, vanish. Divide the logits by T.",
+        quiz=f"{QUIZ}#t-squared",
+        wrong=lambda s, t, temperature: _distill(s, t, temperature, multiply=True),
     ),
     Mistake(
         id="ex10.distill-log-of-softmax", function="distillation_loss",
