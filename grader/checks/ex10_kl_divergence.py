@@ -91,7 +91,8 @@ def reductions(t: CheckContext) -> None:
 
 
 @checks.add("a target of exactly 0 contributes 0 (not nan), for one-hot targets and targets that rule out "
-            "classes, with the input's gradient, even where the input is -1e4", devices=True,
+            "classes, with the input's gradient, even where the input is -1e4 (and a positive target there costs "
+            "its full price)", devices=True,
             hint="p log p tends to 0 as p tends to 0, but 0 * log(0) is 0 * -inf = nan in floating point: use "
                  "torch.xlogy(target, target), or torch.where on target > 0.")
 def zero_targets(t: CheckContext) -> None:
@@ -101,6 +102,8 @@ def zero_targets(t: CheckContext) -> None:
     t.expect_close(KL, input, torch.tensor([[0.5, 0.0, 0.5], [1.0, 0.0, 0.0]]), reduction="none", grad_wrt=(0,),
                    grad_output=t.randn(2, 3))
     t.expect_close(KL, input, torch.tensor([[0.5, 0.0, 0.5], [1.0, 0.0, 0.0]]), reduction="batchmean")
+    # and a target that is NOT 0 where the input is -1e4 costs what it costs (no clamp of the input)
+    t.expect_close(KL, input, torch.tensor([[0.25, 0.25, 0.5], [0.5, 0.0, 0.5]]), reduction="none")
 
 
 @checks.add("with log_target=True the target holds log-probabilities: each term is exp(target) * "

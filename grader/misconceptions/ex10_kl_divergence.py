@@ -70,6 +70,10 @@ def _cross_entropy(input: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return -p * input  # no p log p: cross-entropy, KL plus the target's entropy
 
 
+def _input_clamped(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", log_target: bool = False) -> Any:
+    return _right(input.clamp(min=-100.0), target, reduction, log_target)
+
+
 def _mean_is_batchmean(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
                        log_target: bool = False) -> Any:
     return _right(input, target, "batchmean" if reduction == "mean" else reduction, log_target)
@@ -182,6 +186,16 @@ MISCONCEPTIONS = [
                 "the value is not the KL divergence.",
         quiz=f"{QUIZ}#kl-versus-cross-entropy",
         wrong=_terms_with(_cross_entropy),
+    ),
+    Mistake(
+        id="ex10.input-clamped", function="kl_div",
+        name="Clamped the log-probabilities (at -100, as BCE does), which changes the KL",
+        message="Your kl_div clamps the input: where the model gives a class a log-probability below the clamp "
+                "and the target still puts mass on it, your term is far too small. That is exactly where the KL "
+                "must be large (the model rules out what the target expects). kl_div needs no clamp: the input "
+                "is a finite log-probability, and a target of 0 is the only special case.",
+        quiz=f"{QUIZ}#zero-target",
+        wrong=_input_clamped,
     ),
     Mistake(
         id="ex10.mean-is-batchmean", function="kl_div",
