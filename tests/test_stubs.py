@@ -25,7 +25,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 INFO = yaml.safe_load((ROOT / "exercises" / "info.yaml").read_text(encoding="utf-8"))
 EXERCISES = {entry["id"]: entry for entry in INFO["exercises"]}
-QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step"}
+QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step", "kl-and-sequences"}
 
 
 def load(folder: str, file: str) -> types.ModuleType:
@@ -58,6 +58,9 @@ def sample_arguments(function) -> list[object]:
         "loss_fn": F.mse_loss, "optimizer": torch.optim.SGD(model.parameters(), lr=0.1),
         "x": torch.zeros(2, 3), "y": torch.zeros(2, 3),
     }
+    values.update({"student_logits": torch.zeros(2, 3), "teacher_logits": torch.zeros(2, 3), "temperature": 2.0,
+                   "targets": torch.zeros(2, 4, dtype=torch.long), "tokens": torch.zeros(2, 4, dtype=torch.long),
+                   "pad": 0})  # ex10, ex11
     required = [p.name for p in inspect.signature(function).parameters.values()
                 if p.default is inspect.Parameter.empty]
     return [values[name] for name in required]
