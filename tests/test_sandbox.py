@@ -178,6 +178,7 @@ OPERATOR_CALLS = {
     "_sparse_log_softmax": "torch.ops.aten._sparse_log_softmax.default(x.to_sparse(), 1, False).to_dense()",
     "_masked_softmax": "torch.ops.aten._masked_softmax(x, torch.zeros_like(x, dtype=torch.bool), 1)",
     "_safe_softmax": "torch.ops.aten._safe_softmax(torch.nested.nested_tensor([x]), 2).unbind()[0]",
+    "kl_div": "torch.ops.aten.kl_div(x - x.exp().sum(1, keepdim=True).log(), x.sigmoid(), 1)",
 }
 
 

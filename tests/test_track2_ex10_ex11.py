@@ -301,10 +301,22 @@ FORBIDDEN = [
              "    return F.nll_loss(lp, targets, ignore_index=ignore_index)\n"
              "def next_token_targets(tokens, pad):\n"
              "    return torch.cat([tokens[:, 1:], torch.full_like(tokens[:, :1], pad)], 1)\n", "nll_loss"),
+    ("ex10", "def kl_div(input, target, reduction='mean', log_target=False):\n"
+             "    terms = torch.ops.aten.kl_div(input, target, 0, log_target=log_target)\n"
+             "    return {'none': terms, 'sum': terms.sum(), 'mean': terms.mean()}.get(reduction,\n"
+             "        terms.sum() / input.shape[0] if input.dim() else terms.sum())\n"
+             "def distillation_loss(s, t, temperature):\n"
+             "    return kl_div(torch.log_softmax(s / temperature, -1), torch.softmax(t / temperature, -1),\n"
+             "                  'batchmean') * temperature ** 2\n", "aten.kl_div"),
+    ("ex11", "def sequence_cross_entropy(logits, targets, ignore_index=-100, per='token'):\n"
+             "    lp = torch.log_softmax(logits, -1).reshape(-1, logits.shape[-1])\n"
+             "    return torch.ops.aten.nll_loss_forward(lp, targets.reshape(-1), None, 1, ignore_index)[0]\n"
+             "def next_token_targets(tokens, pad):\n"
+             "    return torch.cat([tokens[:, 1:], torch.full_like(tokens[:, :1], pad)], 1)\n", "aten.nll_loss_forward"),
 ]
 
 
-@pytest.mark.parametrize("exercise, body, call", FORBIDDEN, ids=["ex10-kl_div", "ex11-cross_entropy", "ex11-nll_loss"])
+@pytest.mark.parametrize("exercise, body, call", FORBIDDEN, ids=["ex10-kl_div", "ex11-cross_entropy", "ex11-nll_loss", "ex10-aten", "ex11-aten"])
 def test_the_reimplemented_torch_function_is_refused(grade_source, exercise, body, call):
     result = grade_source(exercise, "import torch\n" + body)
     refused = [c for c in result.checks if c.outcome is Outcome.FAILED and c.feedback

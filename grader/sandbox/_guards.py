@@ -60,6 +60,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "binary_cross_entropy_with_logits": _BCE_LOGITS,
     "log_sigmoid_forward": ("torch.nn.functional.logsigmoid",),
     "softplus": ("torch.nn.functional.softplus",),
+    "kl_div": ("torch.nn.functional.kl_div", "torch.kl_div", "torch.nn.KLDivLoss"),
 }
 
 # The backends whose own kernel of a forbidden operator is replaced too, where it has one.
