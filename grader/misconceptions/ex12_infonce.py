@@ -11,7 +11,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Evidence, Mistake, behaves_like, detached, inputs_modified, python_number
+from lossgrade.misconceptions import (Evidence, Mistake, behaves_like, detached, inplace_breaks_backward, inputs_modified,
+                                     python_number)
 
 QUIZ = "embedding-losses"
 
@@ -282,4 +283,5 @@ MISCONCEPTIONS = [
     python_number("ex12", "info_nce", _right),
     detached("ex12", "info_nce", _right),
     inputs_modified("ex12", "info_nce", _right),
+    inplace_breaks_backward("ex12", "info_nce", _right),
 ]
