@@ -38,8 +38,9 @@ of them; the value at the margin is 0 either way.
 
 Both behave like the torch.nn.functional functions of the same names (the same
 reductions, shapes, dtypes and errors), which you may not call, nor their module forms,
-nor F.pairwise_distance or F.triplet_margin_with_distance_loss. You may use clamp, relu,
-torch.where, torch.maximum/minimum, torch.norm, torch.linalg.vector_norm and torch.cdist.
+nor F.pairwise_distance or F.triplet_margin_with_distance_loss, nor F.hinge_embedding_loss
+and F.multi_margin_loss, which hide the same hinge. You may use clamp, relu, torch.where,
+torch.maximum/minimum, torch.norm, torch.linalg.vector_norm and torch.cdist.
 
 Run `lossgrade check ex13` to test your work, `lossgrade hint ex13` when stuck.
 """

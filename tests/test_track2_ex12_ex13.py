@@ -355,3 +355,90 @@ def test_the_quiz_of_the_new_exercises_is_in_the_library():
     assert "embedding-losses" in library.quizzes()
     questions = library.question_ids()["embedding-losses"]
     assert len(questions) >= 8
+
+
+# --- the forbidden calls: the function re-implemented, and the losses that hide the same hinge ----
+CROSS_ENTROPY_CALL = '''
+import torch
+import torch.nn.functional as F
+
+
+def info_nce(a, b, temperature=0.07):
+    if a.dim() != 2 or a.shape != b.shape:
+        raise ValueError(f"a {tuple(a.shape)} and b {tuple(b.shape)} must be (N, D) of one shape")
+    if temperature <= 0:
+        raise ValueError("temperature must be > 0")
+    s = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T / temperature
+    labels = torch.arange(len(s), device=s.device)
+    return (F.cross_entropy(s, labels) + F.cross_entropy(s.T, labels)) / 2
+'''
+PAIRWISE_DISTANCE_CALL = '''
+import torch
+import torch.nn.functional as F
+
+
+def margin_ranking_loss(x1, x2, y, margin=0.0, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if not (x1.dim() == x2.dim() == y.dim()):
+        raise RuntimeError("dimensions differ")
+    loss = (-y * (x1 - x2) + margin).clamp(min=0)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if margin <= 0:
+        raise ValueError("margin must be > 0")
+    if not (anchor.dim() == positive.dim() == negative.dim()):
+        raise RuntimeError("dimensions differ")
+    d_pos = F.pairwise_distance(anchor, positive, p=p, eps=eps)
+    d_neg = F.pairwise_distance(anchor, negative, p=p, eps=eps)
+    if swap:
+        d_neg = torch.minimum(d_neg, F.pairwise_distance(positive, negative, p=p, eps=eps))
+    loss = (d_pos - d_neg + margin).clamp(min=0)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+'''
+HINGE_EMBEDDING_SHORTCUT = '''
+import torch
+import torch.nn.functional as F
+
+
+def margin_ranking_loss(x1, x2, y, margin=0.0, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if not (x1.dim() == x2.dim() == y.dim()):
+        raise RuntimeError("dimensions differ")
+    return F.hinge_embedding_loss(y * (x1 - x2), -torch.ones_like(x1), margin=margin, reduction=reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    if margin <= 0:
+        raise ValueError("margin must be > 0")
+    if not (anchor.dim() == positive.dim() == negative.dim()):
+        raise RuntimeError("dimensions differ")
+    d_pos = torch.linalg.vector_norm(anchor - positive + eps, ord=p, dim=-1)
+    d_neg = torch.linalg.vector_norm(anchor - negative + eps, ord=p, dim=-1)
+    if swap:
+        d_neg = torch.minimum(d_neg, torch.linalg.vector_norm(positive - negative + eps, ord=p, dim=-1))
+    loss = (d_pos - d_neg + margin).clamp(min=0)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+'''
+FORBIDDEN = {
+    "ex12-cross_entropy": ("ex12", "torch.nn.functional.cross_entropy", CROSS_ENTROPY_CALL),
+    "ex13-pairwise_distance": ("ex13", "torch.nn.functional.pairwise_distance", PAIRWISE_DISTANCE_CALL),
+    "ex13-hinge_embedding_loss": ("ex13", "torch.nn.functional.hinge_embedding_loss", HINGE_EMBEDDING_SHORTCUT),
+}
+
+
+@pytest.mark.parametrize("case", FORBIDDEN)
+def test_a_forbidden_call_fails_every_check_that_reaches_it_and_says_which(grade_source, case):
+    exercise, call, source = FORBIDDEN[case]
+    result = grade_source(exercise, source)
+    assert result.status is not Status.PASSED
+    messages = [c.feedback.message for c in _failed(result) if c.feedback]
+    assert messages and any(call in m for m in messages), messages
+    assert not [c.misconception for c in _failed(result) if c.misconception]
