@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
@@ -442,3 +443,25 @@ def test_a_forbidden_call_fails_every_check_that_reaches_it_and_says_which(grade
     messages = [c.feedback.message for c in _failed(result) if c.feedback]
     assert messages and any(call in m for m in messages), messages
     assert not [c.misconception for c in _failed(result) if c.misconception]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_references_make_none_of_their_forbidden_calls(exercise, monkeypatch):
+    forbidden = catalog.resolve(exercise).forbidden
+    assert forbidden
+    for dotted in forbidden:
+        owner_path, _, name = dotted.rpartition(".")
+        owner = importlib.import_module(owner_path) if owner_path in ("torch", "torch.nn.functional") else torch.nn
+        assert hasattr(owner, name), dotted
+
+        def refuse(*args, _name=dotted, **kwargs):
+            raise AssertionError(f"the {exercise} reference called {_name}")
+
+        monkeypatch.setattr(owner, name, refuse)
+    a, b = randn(5, 3), randn(5, 3, seed=1)
+    if exercise == "ex12":
+        ex12.info_nce(a, b, 0.05)
+    else:
+        ex13.margin_ranking_loss(a[:, 0], b[:, 0], torch.ones(5), margin=0.2)
+        for swap in (False, True):
+            ex13.triplet_margin_loss(a, b, randn(5, 3, seed=2), swap=swap, p=3.0)
