@@ -72,6 +72,9 @@ def _expect_subgradients(t: CheckContext, function: str, args: tuple[Any, ...], 
     out, expected = t.reference_value(function, *args, grad_wrt=grad_wrt, **kwargs)
     reply = t.call(function, *args, grad_wrt=grad_wrt, **kwargs)
     call = t.describe(function, args, kwargs)
+    if reply.kind != "tensor":  # it answered with a tensor a moment ago: learner code decides what it sends
+        t.fail("Your function returned a tensor for this call once and something else the second time; it should "
+               "return the same tensor every time", call=call, output=reply.output)
     if isinstance(reply.grads, str) or reply.grads is None:
         t.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. Build the result "
                "from the inputs with tensor operations only (no .item(), .detach(), .numpy() or torch.tensor(...) "
