@@ -276,7 +276,7 @@ MISCONCEPTIONS = [
         message="Your values are right, but the result is float32 where the embeddings were float64: somewhere "
                 "a .float(), a float32 tensor you created, or a trip through numpy converted it. A loss keeps "
                 "its inputs' dtype; if you compute in another precision, convert back with .to(a.dtype).",
-        quiz=f"{QUIZ}#small-temperature-overflow",
+        quiz="targets#target-dtype",
         wrong=_float32_result,
         matches=_other_dtype,
     ),

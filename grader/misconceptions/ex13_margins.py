@@ -127,7 +127,8 @@ def _validation(mistake_id: str, function: str, what: str) -> Mistake:
     triplet = function == "triplet_margin_loss"
     wrong = _unvalidated(_triplet() if triplet else _right_ranking, dims=what != "dims",
                          reduction=what != "reduction", margin=triplet and what != "margin")
-    quiz = f"{QUIZ}#triplet-plain-norm" if what == "margin" else f"{QUIZ}#ranking-labels"
+    quiz = {"dims": "targets#target-shape", "reduction": "loss-scales#sum-vs-mean",
+            "margin": f"{QUIZ}#hinge-at-the-margin"}[what]
     return Mistake(id=mistake_id, function=function, name=name, message=message, quiz=quiz, wrong=wrong)
 
 
