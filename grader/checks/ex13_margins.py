@@ -23,7 +23,7 @@ import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
 from lossgrade.checks.naming import expect_refusal
-from lossgrade.misconceptions import diagnose_gradients
+from lossgrade.misconceptions import DETACHED_SIGN, INPLACE_SIGN, by_reply, diagnose_gradients
 
 checks = Checks("ex13_margins")
 
@@ -76,9 +76,12 @@ def _expect_subgradients(t: CheckContext, function: str, args: tuple[Any, ...], 
         t.fail("Your function returned a tensor for this call once and something else the second time; it should "
                "return the same tensor every time", call=call, output=reply.output)
     if isinstance(reply.grads, str) or reply.grads is None:
+        why = str(reply.grads)
+        suffix = "inplace-breaks-backward" if INPLACE_SIGN in why else "result-detached" if DETACHED_SIGN in why else ""
         t.fail(f"The value is right but gradients cannot flow back through it: {reply.grads}. Build the result "
                "from the inputs with tensor operations only (no .item(), .detach(), .numpy() or torch.tensor(...) "
-               "of a result)", call=call, output=reply.output)
+               "of a result)", call=call, output=reply.output,
+               mistake=by_reply(t.module, function, suffix) if suffix else None)
     for position, got, want in zip(grad_wrt, reply.grads, expected, strict=True):
         if want is None:
             continue

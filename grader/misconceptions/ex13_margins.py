@@ -11,7 +11,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, python_number, reduce as _reduce, upcast
+from lossgrade.misconceptions import Mistake, detached, python_number, reduce as _reduce, upcast
 
 QUIZ = "embedding-losses"
 REDUCTIONS = ("mean", "sum", "none")
@@ -205,6 +205,7 @@ MISCONCEPTIONS = [
     _validation("ex13.reduction-not-checked", "margin_ranking_loss", "reduction"),
     upcast("ex13", "margin_ranking_loss", _right_ranking),
     python_number("ex13", "margin_ranking_loss", _right_ranking),
+    detached("ex13", "margin_ranking_loss", _right_ranking),
     # --- triplet_margin_loss
     Mistake(
         id="ex13.squared-distance", function="triplet_margin_loss",
@@ -300,4 +301,6 @@ MISCONCEPTIONS = [
     _validation("ex13.dims-not-checked", "triplet_margin_loss", "dims"),
     _validation("ex13.reduction-not-checked", "triplet_margin_loss", "reduction"),
     _validation("ex13.margin-not-checked", "triplet_margin_loss", "margin"),
+    python_number("ex13", "triplet_margin_loss", _right_triplet),
+    detached("ex13", "triplet_margin_loss", _right_triplet),
 ]
