@@ -1,0 +1,21 @@
+# why: picks the diagonal with an identity mask instead of indexing
+"""ex12: a learner's submission (verdict corpus)."""
+import torch
+import torch.nn.functional as F
+
+def _check(a, b, temperature):
+    if a.dim() != 2 or b.dim() != 2:
+        raise ValueError(f"a and b must be 2-D, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+
+
+def info_nce(a, b, temperature=0.07):
+    _check(a, b, temperature)
+    s = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T / temperature
+    eye = torch.eye(s.shape[0], dtype=s.dtype, device=s.device)
+    row = -(F.log_softmax(s, dim=1) * eye).sum(dim=1).mean()
+    col = -(F.log_softmax(s, dim=0) * eye).sum(dim=0).mean()
+    return (row + col) / 2

@@ -1,0 +1,19 @@
+# mistake: ex12.one-direction
+# why: only the rows: each image picks its caption
+
+import torch
+import torch.nn.functional as F
+
+def _check(a, b, temperature):
+    if a.dim() != 2 or b.dim() != 2:
+        raise ValueError(f"a and b must be 2-D, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+
+
+def info_nce(a, b, temperature=0.07):
+    _check(a, b, temperature)
+    s = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T / temperature
+    return (torch.logsumexp(s, 1) - s.diagonal()).mean()

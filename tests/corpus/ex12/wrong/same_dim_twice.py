@@ -1,0 +1,22 @@
+# mistake: ex12.one-direction
+# why: transposes S but takes the softmax over dim=0: the rows again
+
+import torch
+import torch.nn.functional as F
+
+def _check(a, b, temperature):
+    if a.dim() != 2 or b.dim() != 2:
+        raise ValueError(f"a and b must be 2-D, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+
+
+def info_nce(a, b, temperature=0.07):
+    _check(a, b, temperature)
+    s = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T / temperature
+    d = s.diagonal()
+    rows = (torch.logsumexp(s, dim=1) - d).mean()
+    again = (torch.logsumexp(s.T, dim=0) - d).mean()
+    return (rows + again) / 2
