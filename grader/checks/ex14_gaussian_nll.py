@@ -24,8 +24,11 @@ FLOATS = (torch.float32, torch.float64)
 LOW_PRECISION = (torch.float16, torch.bfloat16)  # results keep them: no upcast to float32
 # Variances around eps = 1e-6 (0 included, none exactly eps) and their errors: the loss of
 # each, and its gradient with respect to var, tell a clamp, an added eps and no eps apart.
+# No squared error equals its (clamped) variance, for the eps values the checks use: there
+# the gradient 0.5 * (1 / v - error**2 / v**2) cancels to rounding noise, which a correct
+# formula written another way does not reproduce.
 TINY_VARIANCES = (0.0, 1e-9, 1e-7, 5e-7, 3e-6, 1e-4, 0.3, 2.0)
-TINY_ERRORS = (0.1, 0.0, 1e-3, 0.05, 0.02, 0.01, 0.5, 1.5)
+TINY_ERRORS = (0.1, 0.0, 3e-3, 0.05, 0.02, 0.03, 0.5, 1.5)
 
 
 def _variances(t: CheckContext, *shape: int, dtype: torch.dtype = torch.float32,
@@ -145,7 +148,7 @@ def eps_value(t: CheckContext) -> None:
         _expect_zero_accepted(t, x, y, v, reduction="none")
         for reduction in REDUCTIONS:
             t.expect_close(GNLL, x, y, v, reduction=reduction)
-        for eps in (1e-2, 1e-4):
+        for eps in (2e-2, 3e-4):
             t.expect_close(GNLL, x, y, v, eps=eps, reduction="none")
             t.expect_close(GNLL, x, y, v, eps=eps, reduction="sum")
 
@@ -159,7 +162,7 @@ def eps_gradient(t: CheckContext) -> None:
     t.expect_close(GNLL, x, y, torch.tensor([1e-8, 2.0]), reduction="sum", grad_wrt=(0, 1, 2))
     for dtype in FLOATS:
         _expect_all(t, *_tiny(dtype))
-        _expect_all(t, *_tiny(dtype), eps=1e-2)
+        _expect_all(t, *_tiny(dtype), eps=2e-2)
 
 
 @checks.add("gaussian_nll_loss with full=True adds 0.5 * log(2 * pi) = 0.9189 to every element, for every "
