@@ -46,7 +46,7 @@ def _expect_all(t: CheckContext, *args: Any, grads: bool = True, **kwargs: Any) 
     wrt = tuple(i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.is_floating_point()) if grads else ()
     for reduction in ("mean", "sum"):
         t.expect_close(GNLL, *args, reduction=reduction, grad_wrt=wrt, **kwargs)
-    shape = torch.broadcast_shapes(args[0].shape, args[1].shape)
+    shape = torch.broadcast_tensors(args[0], args[1])[0].shape  # (broadcast_shapes would import sympy)
     upstream = t.randn(*shape, dtype=args[0].dtype) if wrt else None
     t.expect_close(GNLL, *args, reduction="none", grad_wrt=wrt, grad_output=upstream, **kwargs)
 
@@ -131,10 +131,12 @@ def float_variance(t: CheckContext) -> None:
 
 
 @checks.add("gaussian_nll_loss broadcasts the target against the input, as torch does (a target of shape "
-            "(N, 1) or (D,) for an (N, D) input, a 0-d target for a 1-D input)",
-            hint="Only var's shape is checked; (input - target) broadcasts like any tensor arithmetic.")
+            "(N, 1) or (D,) for an (N, D) input, a 0-d target for a 1-D input, and an (N, D) target for an "
+            "(N, 1) input, whose mean is over all N * D losses)",
+            hint="Only var's shape is checked; (input - target) broadcasts like any tensor arithmetic, and 'mean' "
+                 "averages every element of the broadcast loss.")
 def target_broadcasts(t: CheckContext) -> None:
-    for shape, target_shape in [((5, 3), (5, 1)), ((5, 3), (3,)), ((4,), ())]:
+    for shape, target_shape in [((5, 3), (5, 1)), ((5, 3), (3,)), ((4,), ()), ((5, 1), (5, 3))]:
         _expect_all(t, t.randn(*shape, scale=2.0), t.randn(*target_shape), _variances(t, *shape))
 
 

@@ -95,6 +95,12 @@ def _floored_at_zero(input: torch.Tensor, target: torch.Tensor, var: Var, full: 
     return _finish(loss, False, reduction)
 
 
+def _absolute(input: torch.Tensor, target: torch.Tensor, var: Var, full: bool = False, eps: float = 1e-6,
+              reduction: str = "mean") -> torch.Tensor:
+    loss = _right(input, target, var, full=False, eps=eps, reduction="none").abs()
+    return _finish(loss, full, reduction)
+
+
 def _sum_for_mean(input: torch.Tensor, target: torch.Tensor, var: Var, full: bool = False, eps: float = 1e-6,
                   reduction: str = "mean") -> torch.Tensor:
     return _right(input, target, var, full=full, eps=eps, reduction="sum" if reduction == "mean" else reduction)
@@ -105,6 +111,11 @@ def _divide_by_rows(input: torch.Tensor, target: torch.Tensor, var: Var, full: b
     if reduction != "mean":
         return _right(input, target, var, full=full, eps=eps, reduction=reduction)
     loss = _right(input, target, var, full=full, eps=eps, reduction="none")
+    if input.numel() == input.shape[0]:
+        # An (N,) or (N, 1) input has as many elements as rows: dividing by either gives the
+        # same value, which is no evidence of this mistake (a file dividing by input.numel()
+        # where the target broadcasts the loss to (N, D) would be named by it).
+        raise ValueError("no evidence: the input has one element per row")
     return loss.sum() / loss.shape[0]
 
 
@@ -276,6 +287,16 @@ MISCONCEPTIONS = [
                 "the gradient there.",
         quiz="uncertainty#negative-nll",
         wrong=_floored_at_zero,
+    ),
+    Mistake(
+        id="ex14.nll-made-positive", function=FUNCTION,
+        name="Took the absolute value of the loss, as if a negative log-likelihood could not be negative",
+        message="Your loss is |torch's loss|: where the Gaussian NLL is negative (a right, confident prediction: "
+                "error 0 with var 0.01 costs -2.303), yours is positive, so the better the prediction the worse "
+                "it scores, and the gradient there points the wrong way. A density can exceed 1, so its negative "
+                "log can be below 0: keep the sign.",
+        quiz="uncertainty#negative-nll",
+        wrong=_absolute,
     ),
     Mistake(
         id="ex14.sum-not-mean", function=FUNCTION,
