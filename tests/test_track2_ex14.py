@@ -202,6 +202,19 @@ def test_every_mistake_is_caught_and_named_alone(mistake):
     assert named == {mistake.id}, f"{mistake.id}: named {sorted(named)}"
 
 
+@pytest.mark.parametrize("secret_byte", [0x5A, 0xC3])
+def test_every_mistake_is_named_alone_on_other_secrets_inputs_too(secret_byte):
+    """Learners' inputs come from their grading secret: naming must not hang on one draw."""
+    from lossgrade.checks import secret
+
+    exercise = catalog.resolve(EXERCISE)
+    with secret.chosen(bytes([secret_byte]) * 32):
+        for mistake in MISTAKES:
+            result = selfcheck.grade_mistake(exercise, mistake.function, mistake.wrong)
+            named = {c.misconception.id for c in result.checks if c.misconception}
+            assert named == {mistake.id}, f"{mistake.id}: named {sorted(named)}"
+
+
 def test_course_self_check_of_ex14_finds_no_problem():
     exercise = catalog.resolve(EXERCISE)
     report = selfcheck.Report()
@@ -217,3 +230,18 @@ def test_every_claim_of_ex14_holds():
     assert found.problems == []
     assert len(found.claims) >= 15
     assert claims.check(found.claims) == []
+
+
+@pytest.mark.xfail(strict=True, reason="the sandbox refuses torch.broadcast_shapes: its first call imports "
+                   "torch.fx.experimental.symbolic_shapes, whose sympy/mpmath import runs exec() on text, which "
+                   "the guards refuse in learner code (a correct file fails); remove this mark once the zygote "
+                   "imports that module before the guards go up")
+def test_a_correct_file_may_use_torch_broadcast_shapes(tmp_path):
+    source = (ROOT / "solutions" / FILE).read_text(encoding="utf-8")
+    source = source.replace("    if reduction not in REDUCTIONS:",
+                            "    torch.broadcast_shapes(input.shape, target.shape, var.shape)\n"
+                            "    if reduction not in REDUCTIONS:", 1)
+    assert "broadcast_shapes" in source
+    (tmp_path / FILE).write_text(source, encoding="utf-8")
+    exercise = _check(tmp_path)
+    assert exercise["status"] == "passed", [c["feedback"] for c in exercise["checks"] if c["outcome"] != "passed"]

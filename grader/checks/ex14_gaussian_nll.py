@@ -19,7 +19,7 @@ from lossgrade.checks.naming import expect_refusal
 checks = Checks("ex14_gaussian_nll")
 
 GNLL = "gaussian_nll_loss"
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("none", "mean", "sum")  # 'none' first: see _expect_all
 FLOATS = (torch.float32, torch.float64)
 LOW_PRECISION = (torch.float16, torch.bfloat16)  # results keep them: no upcast to float32
 # Variances around eps = 1e-6 (0 included, none exactly eps) and their errors: the loss of
@@ -41,14 +41,15 @@ def _what(dtype: torch.dtype) -> str:
 
 
 def _expect_all(t: CheckContext, *args: Any, grads: bool = True, **kwargs: Any) -> None:
-    """Every reduction; with `grads`, the gradients for input, target and var (those that are
-    tensors), under a random upstream gradient for 'none'."""
+    """Every reduction, 'none' first (a wrong value is diagnosed on every element, not on one
+    mean that many mistakes come close to); with `grads`, the gradients for input, target and
+    var (those that are tensors), under a random upstream gradient for 'none'."""
     wrt = tuple(i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.is_floating_point()) if grads else ()
-    for reduction in ("mean", "sum"):
-        t.expect_close(GNLL, *args, reduction=reduction, grad_wrt=wrt, **kwargs)
     shape = torch.broadcast_tensors(args[0], args[1])[0].shape  # (broadcast_shapes would import sympy)
     upstream = t.randn(*shape, dtype=args[0].dtype) if wrt else None
     t.expect_close(GNLL, *args, reduction="none", grad_wrt=wrt, grad_output=upstream, **kwargs)
+    for reduction in ("mean", "sum"):
+        t.expect_close(GNLL, *args, reduction=reduction, grad_wrt=wrt, **kwargs)
 
 
 def _tiny(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -90,7 +91,7 @@ def per_element(t: CheckContext) -> None:
         t.expect_close(GNLL, t.randn(0), t.randn(0), _variances(t, 0), reduction=reduction)
     for dtype in LOW_PRECISION:
         x, y, v = t.randn(5, 3, dtype=dtype), t.randn(5, 3, dtype=dtype), _variances(t, 5, 3, dtype=dtype, low=0.2)
-        for reduction in ("mean", "none"):
+        for reduction in ("none", "mean"):
             t.expect_close(GNLL, x, y, v, reduction=reduction, what=_what(dtype))
 
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from lossgrade.misconceptions import (
-    Mistake, detached, inplace_breaks_backward, python_number, reduce as _reduce, upcast,
+    Evidence, Mistake, detached, inplace_breaks_backward, python_number, reduce as _reduce, upcast,
 )
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -99,6 +99,17 @@ def _absolute(input: torch.Tensor, target: torch.Tensor, var: Var, full: bool = 
               reduction: str = "mean") -> torch.Tensor:
     loss = _right(input, target, var, full=False, eps=eps, reduction="none").abs()
     return _finish(loss, full, reduction)
+
+
+def _made_positive(evidence: Evidence) -> bool:
+    """Unreduced losses equal to |torch's|, where some of torch's are clearly negative: a
+    reduced value cannot tell |l| from a floor at 0 or from the right answer when only a few
+    losses are slightly negative, so only 'none' is evidence."""
+    got, expected = evidence.got, evidence.expected
+    if evidence.kwargs.get("reduction", "mean") != "none" or expected is None or got.shape != expected.shape:
+        return False
+    g, e = got.detach().double().cpu(), expected.double().cpu()
+    return bool((e < -1e-2).any()) and bool(torch.allclose(g, e.abs(), rtol=1e-3, atol=1e-5))
 
 
 def _sum_for_mean(input: torch.Tensor, target: torch.Tensor, var: Var, full: bool = False, eps: float = 1e-6,
@@ -297,6 +308,7 @@ MISCONCEPTIONS = [
                 "log can be below 0: keep the sign.",
         quiz="uncertainty#negative-nll",
         wrong=_absolute,
+        matches=_made_positive,
     ),
     Mistake(
         id="ex14.sum-not-mean", function=FUNCTION,
