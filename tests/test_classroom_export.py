@@ -29,7 +29,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("classroom") / "template"
     result = CliRunner().invoke(cli, ["export", "github-classroom", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"Wrote .github/workflows/classroom.yml, exercises/ (the 9 exercise stubs), "
+    assert result.stdout.startswith(f"Wrote .github/workflows/classroom.yml, exercises/ (the {len(catalog.exercises())} exercise stubs), "
                                     f".gitignore in {out}/.")
     return out
 
