@@ -259,7 +259,7 @@ def _exercise(path: Path, index: int, entry: object, lines: _Lines, problems: li
     if typed and not re.fullmatch(r"ex\d\d", entry["id"]):
         problem("id", f"exercise id must look like ex01, got {entry['id']!r}")
     if typed and not re.fullmatch(r"[A-Za-z_]\w*\.py", entry["file"]):
-        problem("file", f"'file' must be a Python file name in exercises/, like ex10_log_cosh.py, got {entry['file']!r}")
+        problem("file", f"'file' must be a Python file name in exercises/, like ex90_log_cosh.py, got {entry['file']!r}")
     if typed and not entry["functions"]:
         problem("functions", "'functions' must name at least one function or class of the exercise")
     for key in ("functions", "allowed_imports") if typed else ():

@@ -20,15 +20,15 @@ def course_group() -> None:
 @course_group.command("new")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def new(directory: Path) -> None:
-    """Scaffold a course folder in DIRECTORY with one worked example exercise (ex10)."""
+    """Scaffold a course folder in DIRECTORY with one worked example exercise (ex90)."""
     if directory.exists() and any(directory.iterdir()):
         raise LossgradeError(f"{directory} is not empty; pick a new folder for the course")
     template = Path(str(resources.files("lossgrade") / "course_template"))
     shutil.copytree(template, directory, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    click.echo(f"Created a course in {directory} with the example exercise ex10 (log-cosh loss).")
+    click.echo(f"Created a course in {directory} with the example exercise ex90 (log-cosh loss).")
     click.echo(f"Check it with `lossgrade course check {directory}`; "
-               f"use it with `lossgrade --course {directory} check ex10`.")
+               f"use it with `lossgrade --course {directory} check ex90`.")
 
 
 @course_group.command("check")

@@ -200,9 +200,9 @@ def test_course_check_reports_a_contradicted_claim_with_file_and_line(tmp_path: 
     monkeypatch.delenv(course.ENV, raising=False)
     folder = tmp_path / "course"
     assert CliRunner().invoke(cli, ["course", "new", str(folder)]).exit_code == 0
-    claims_file = folder / "exercises" / "ex10_log_cosh.claims.yaml"
+    claims_file = folder / "exercises" / "ex90_log_cosh.claims.yaml"
     claims_file.write_text(claims_file.read_text().replace('prints: "True inf"', 'prints: "True 3.4e38"', 1))
-    stub = folder / "exercises" / "ex10_log_cosh.py"
+    stub = folder / "exercises" / "ex90_log_cosh.py"
     try:
         result = CliRunner().invoke(cli, ["course", "check", str(folder)])
     finally:

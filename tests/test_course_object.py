@@ -49,8 +49,8 @@ def edit(path: Path, old: str, new: str) -> None:
     ("functions: [log_cosh_loss]", "functions: [log cosh]", "functions:", "'log cosh' in 'functions' is not a Python name"),
     ("    points: 5", "    points: five", "points:", "'points' must be a number of 0 or more, got the string 'five'"),
     ("    forbidden: []", "    forbiden: []", "forbiden:", "unknown field 'forbiden'; did you mean 'forbidden'?"),
-    ("    file: ex10_log_cosh.py", "    file: ../../secret.py", "file:", "'file' must be a Python file name in exercises/"),
-    ("  - id: ex10", "  - id: 10", "id: 10", "'id' must be text, got the number 10"),
+    ("    file: ex90_log_cosh.py", "    file: ../../secret.py", "file:", "'file' must be a Python file name in exercises/"),
+    ("  - id: ex90", "  - id: 90", "id: 90", "'id' must be text, got the number 90"),
 ])
 def test_bad_metadata_is_one_line_naming_file_and_line_for_every_command(course_dir: Path, old: str, new: str,
                                                                          marker: str, message: str) -> None:
@@ -68,10 +68,10 @@ def test_bad_metadata_is_one_line_naming_file_and_line_for_every_command(course_
 
 def test_an_exercise_written_as_a_string_is_named_not_an_attribute_error(course_dir: Path) -> None:
     info = course_dir / "exercises" / "info.yaml"
-    info.write_text("format: 1\nexercises:\n  - ex10\n")
+    info.write_text("format: 1\nexercises:\n  - ex90\n")
     result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert result.exit_code == ExitCode.USAGE
-    assert f"{info}:3: each exercise must be a mapping of fields (id: ex01, title: ...), got the string 'ex10'" in result.output
+    assert f"{info}:3: each exercise must be a mapping of fields (id: ex01, title: ...), got the string 'ex90'" in result.output
     assert "AttributeError" not in result.output
 
 
@@ -91,11 +91,11 @@ def test_what_yaml_would_drop_silently_is_named_too(course_dir: Path, old: str, 
 def test_course_check_names_a_quiz_or_question_the_course_does_not_have(course_dir: Path) -> None:
     info = course_dir / "exercises" / "info.yaml"
     edit(info, "quiz: course-log-cosh", "quiz: course-log-cosj")
-    mistakes = course_dir / "misconceptions" / "ex10_log_cosh.py"
+    mistakes = course_dir / "misconceptions" / "ex90_log_cosh.py"
     edit(mistakes, '"course-log-cosh#', '"course-log-cosh#no-such-question-')
     result = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert result.exit_code == ExitCode.USAGE
-    assert f"{info}: ex10's quiz 'course-log-cosj' is not a quiz of the course; did you mean course-log-cosh?" in result.output
+    assert f"{info}: ex90's quiz 'course-log-cosj' is not a quiz of the course; did you mean course-log-cosh?" in result.output
     assert "names 'course-log-cosh#no-such-question-" in result.output
 
 
@@ -127,14 +127,14 @@ def test_the_built_in_course_loads_through_the_same_code_as_a_folder(tmp_path: P
 
 def test_one_lookup_answers_where_everything_of_an_exercise_is(course_dir: Path) -> None:
     loaded = course.Course.load(course_dir)
-    ex10, ex01 = loaded.exercise("10"), loaded.exercise("ex01")
+    ex90, ex01 = loaded.exercise("90"), loaded.exercise("ex01")
     root = course_dir.resolve()
-    assert (loaded.extra, ex10.root) == (root, root)
-    assert loaded.checks_file(ex10) == root / "checks" / "ex10_log_cosh.py" and loaded.checks_file(ex01) is None
-    assert loaded.has_checks(ex10) and loaded.has_checks(ex01)
-    assert loaded.checks(ex10).module == "ex10_log_cosh" and loaded.checks(ex01).module == "ex01_mse"
-    assert loaded.reference_file(ex10) == root / "solutions" / "ex10_log_cosh.py"
-    assert loaded.mistake_files("ex10_log_cosh") == (root / "misconceptions" / "ex10_log_cosh.py",)
+    assert (loaded.extra, ex90.root) == (root, root)
+    assert loaded.checks_file(ex90) == root / "checks" / "ex90_log_cosh.py" and loaded.checks_file(ex01) is None
+    assert loaded.has_checks(ex90) and loaded.has_checks(ex01)
+    assert loaded.checks(ex90).module == "ex90_log_cosh" and loaded.checks(ex01).module == "ex01_mse"
+    assert loaded.reference_file(ex90) == root / "solutions" / "ex90_log_cosh.py"
+    assert loaded.mistake_files("ex90_log_cosh") == (root / "misconceptions" / "ex90_log_cosh.py",)
     assert loaded.mistake_files("ex01_mse") == ()
     assert root / "quizzes" / "course-log-cosh.yaml" in loaded.quiz_files()
     assert set(loaded.hidden_paths()) == {course.course_root() / "solutions", root / "solutions"}
@@ -143,22 +143,22 @@ def test_one_lookup_answers_where_everything_of_an_exercise_is(course_dir: Path)
 
 # --- a copied template that keeps another exercise's Checks(...) --------------------------
 def test_a_copied_checks_file_naming_another_exercise_is_a_one_line_error(course_dir: Path, tmp_path: Path) -> None:
-    """ex10 copied to ex11, but its checks file still says Checks("ex10_log_cosh"): its
-    misconceptions would be looked up in ex10's file. Every entry point says so instead."""
+    """ex90 copied to ex91, but its checks file still says Checks("ex90_log_cosh"): its
+    misconceptions would be looked up in ex90's file. Every entry point says so instead."""
     for part in ("exercises", "solutions", "checks", "misconceptions"):
-        (course_dir / part / "ex10_log_cosh.py").rename(course_dir / part / "ex11_log_cosh.py")
+        (course_dir / part / "ex90_log_cosh.py").rename(course_dir / part / "ex91_log_cosh.py")
     info = course_dir / "exercises" / "info.yaml"
-    edit(info, "id: ex10", "id: ex11")
-    edit(info, "file: ex10_log_cosh.py", "file: ex11_log_cosh.py")
-    checks = course_dir / "checks" / "ex11_log_cosh.py"
-    expected = (f"{checks}:{line_of(checks, 'checks = Checks(')}: Checks('ex10_log_cosh') names another exercise; "
-                "these are the checks of ex11, so write Checks('ex11_log_cosh')")
+    edit(info, "id: ex90", "id: ex91")
+    edit(info, "file: ex90_log_cosh.py", "file: ex91_log_cosh.py")
+    checks = course_dir / "checks" / "ex91_log_cosh.py"
+    expected = (f"{checks}:{line_of(checks, 'checks = Checks(')}: Checks('ex90_log_cosh') names another exercise; "
+                "these are the checks of ex91, so write Checks('ex91_log_cosh')")
     checked = CliRunner().invoke(cli, ["course", "check", str(course_dir)])
     assert checked.exit_code == ExitCode.USAGE and expected in checked.output
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(course_dir / "solutions" / "ex11_log_cosh.py", work)
-    graded = CliRunner().invoke(cli, ["--course", str(course_dir), "check", "ex11", "-w", str(work)])
+    shutil.copy(course_dir / "solutions" / "ex91_log_cosh.py", work)
+    graded = CliRunner().invoke(cli, ["--course", str(course_dir), "check", "ex91", "-w", str(work)])
     assert (graded.exit_code, graded.stderr) == (ExitCode.USAGE, f"Error: {expected}\n")
 
 
@@ -180,13 +180,13 @@ def test_the_notebook_api_grades_a_course_exercise_as_the_cli_does(course_dir: P
 
     monkeypatch.setenv(course.ENV, str(course_dir))
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "ex10_log_cosh.py").write_text(LOG_COSH_NAIVE)
+    (tmp_path / "ex90_log_cosh.py").write_text(LOG_COSH_NAIVE)
     namespace: dict[str, object] = {"__name__": "__main__"}
-    exec(compile(LOG_COSH_NAIVE, str(tmp_path / "ex10_log_cosh.py"), "exec"), namespace)
-    from_api = lossgrade.check("ex10", log_cosh_loss=namespace["log_cosh_loss"]).to_dict()
-    from_cli = json.loads(CliRunner().invoke(cli, ["check", "ex10", "--json", "-w", str(tmp_path)]).stdout)[0]
+    exec(compile(LOG_COSH_NAIVE, str(tmp_path / "ex90_log_cosh.py"), "exec"), namespace)
+    from_api = lossgrade.check("ex90", log_cosh_loss=namespace["log_cosh_loss"]).to_dict()
+    from_cli = json.loads(CliRunner().invoke(cli, ["check", "ex90", "--json", "-w", str(tmp_path)]).stdout)[0]
     assert from_api["status"] == from_cli["status"] == "failed", from_api.get("error")
-    assert [m["id"] for m in from_api["misconceptions"]] == ["ex10.naive-cosh-overflow"]
+    assert [m["id"] for m in from_api["misconceptions"]] == ["ex90.naive-cosh-overflow"]
     assert (from_api["score"], from_api["max_score"]) == (from_cli["score"], from_cli["max_score"])
 
 
@@ -194,9 +194,9 @@ def test_the_notebook_api_grades_a_course_exercise_as_the_cli_does(course_dir: P
 def test_learner_code_cannot_read_an_instructors_reference_solution(course_dir: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    solution = (course_dir / "solutions" / "ex10_log_cosh.py").resolve()
-    (work / "ex10_log_cosh.py").write_text(f"SOLUTION = open({str(solution)!r}).read()\n")  # read at import
-    result = CliRunner().invoke(cli, ["--course", str(course_dir), "check", "ex10", "--json", "-w", str(work)])
+    solution = (course_dir / "solutions" / "ex90_log_cosh.py").resolve()
+    (work / "ex90_log_cosh.py").write_text(f"SOLUTION = open({str(solution)!r}).read()\n")  # read at import
+    result = CliRunner().invoke(cli, ["--course", str(course_dir), "check", "ex90", "--json", "-w", str(work)])
     assert result.exit_code == ExitCode.FAILED
     [graded] = json.loads(result.stdout)
     assert graded["status"] == "error" and graded["score"] == 0
@@ -225,14 +225,14 @@ def test_spawned_graders_are_handed_the_course(course_dir: Path, tmp_path: Path,
 
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    (tmp_path / "class" / "ada" / "ex10_log_cosh.py").write_text(LOG_COSH_NAIVE)
+    (tmp_path / "class" / "ada" / "ex90_log_cosh.py").write_text(LOG_COSH_NAIVE)
     out = tmp_path / "results"
     result = CliRunner().invoke(cli, ["--course", str(course_dir), "grade", str(tmp_path / "class"), "--out", str(out),
-                                      "-e", "ex10", "--jobs", "1"])
+                                      "-e", "ex90", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     [record] = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))["records"]
-    assert (record["exercise"], record["status"]) == ("ex10", "failed")
-    assert "ex10.naive-cosh-overflow" in json.dumps(record)  # the course's own misconceptions, in the spawned grader
+    assert (record["exercise"], record["status"]) == ("ex90", "failed")
+    assert "ex90.naive-cosh-overflow" in json.dumps(record)  # the course's own misconceptions, in the spawned grader
     assert course.ENV not in os.environ
 
 
@@ -271,7 +271,7 @@ def test_a_broken_course_reaches_a_notebook_as_a_result_not_a_traceback(course_d
     info = course_dir / "exercises" / "info.yaml"
     edit(info, "functions: [log_cosh_loss]", "functions: log_cosh_loss")
     monkeypatch.setenv(course.ENV, str(course_dir))
-    report = lossgrade.check("ex10", log_cosh_loss=lambda input, target, reduction="mean": input)
+    report = lossgrade.check("ex90", log_cosh_loss=lambda input, target, reduction="mean": input)
     assert report.status.value == "error" and report.title == "The course folder does not load"
     assert report.error == f"{info}:{line_of(info, 'functions:')}: 'functions' must be a list of names, got the string 'log_cosh_loss'"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lossgrade import catalog
 from lossgrade.cli import cli
 from lossgrade.quiz import library
 from test_batch_discover import notebook
@@ -130,7 +131,7 @@ def test_every_file_is_graded_or_reported_in_the_gradebook(graded) -> None:
             assert graded_by_name or canvas in accounted or name in accounted, f"{relative} neither graded nor reported"
     with zipfile.ZipFile(folder / "hal.zip") as archive:  # every member an exercise file or the answers
         assert {e["exercise"] for e in data["records"] if e["learner"] == "hal"} == {"ex01"}
-        assert all(name == "quiz-answers.yaml" or name.startswith(("ex0", "ex1")) for name in archive.namelist())
+        assert all(name == "quiz-answers.yaml" or name in {e.file for e in catalog.exercises()} for name in archive.namelist())
     rows = {row["learner"]: row for row in csv.DictReader((out / "gradebook.csv").read_text().splitlines())}
     assert rows["hal"]["quiz:logits"] == str(len(library.get("logits").questions))  # the terminal quiz, graded
     assert rows["ben"]["status"].startswith("warning: graded ex01_mse (1).py as ex01_mse.py")

@@ -1,16 +1,16 @@
-"""Checks for exercise 10, written the way every lossgrade check is.
+"""Checks for exercise 90, written the way every lossgrade check is.
 
 `t` is the CheckContext: `t.randn(...)` makes seeded inputs (the same for every learner),
 `t.expect_close(function, *args, **kwargs)` calls the learner's function in the sandbox and
 the reference here, and compares device, dtype, shape, values (and gradients with
-`grad_wrt`); a mismatch is diagnosed against misconceptions/ex10_log_cosh.py.
+`grad_wrt`); a mismatch is diagnosed against misconceptions/ex90_log_cosh.py.
 `t.expect_raises(...)` wants an error; `t.fail(message, mistake=...)` fails by hand.
 """
 import torch
 
 from lossgrade.checks.framework import CheckContext, Checks
 
-checks = Checks("ex10_log_cosh")  # this file's exercise (its name without .py); rename it with the file
+checks = Checks("ex90_log_cosh")  # this file's exercise (its name without .py); rename it with the file
 
 
 @checks.add("log_cosh_loss matches the reference for every reduction", devices=True,

@@ -15,7 +15,7 @@ def _stable(d: torch.Tensor) -> torch.Tensor:
 
 MISCONCEPTIONS = [
     Mistake(
-        id="ex10.naive-cosh-overflow", function="log_cosh_loss",
+        id="ex90.naive-cosh-overflow", function="log_cosh_loss",
         name="Computed log(cosh(d)) directly, which overflows",
         message="cosh(d) is larger than float32 can hold once |d| passes about 89, so the loss becomes inf. "
                 "Take |d| out of the exponential so nothing large is ever exponentiated.",
@@ -23,7 +23,7 @@ MISCONCEPTIONS = [
         wrong=lambda input, target, reduction="mean": _reduce(torch.log(torch.cosh(input - target)), reduction),
     ),
     Mistake(
-        id="ex10.sum-not-mean", function="log_cosh_loss",
+        id="ex90.sum-not-mean", function="log_cosh_loss",
         name="Summed instead of averaging",
         message="Your 'mean' equals the sum; divide by the number of elements.",
         quiz=None,

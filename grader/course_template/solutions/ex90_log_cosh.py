@@ -1,4 +1,4 @@
-"""Reference solution for exercise 10: log-cosh loss, stable for large errors."""
+"""Reference solution for exercise 90: log-cosh loss, stable for large errors."""
 import math
 
 import torch

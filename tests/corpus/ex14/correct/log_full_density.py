@@ -1,0 +1,32 @@
+# why: computes the full negative log-density 0.5 * log(2 * pi * var) + ... and subtracts the constant when full is False
+"""ex14: a learner's submission (verdict corpus)."""
+import math
+
+import torch
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entries")
+        var = var * torch.ones_like(input)
+    elif (var < 0).any():
+        raise ValueError("var has negative entries")
+    if var.shape != input.shape:
+        if var.shape == input.shape[:-1]:
+            var = var.unsqueeze(-1)
+        elif not (var.dim() == input.dim() and sum(b for a, b in zip(input.shape, var.shape) if a != b) == 1):
+            raise ValueError(f"var of shape {tuple(var.shape)} for input of shape {tuple(input.shape)}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    var = var.clone()
+    with torch.no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * torch.log(2 * math.pi * var) + (input - target) ** 2 / (2 * var)
+    if not full:
+        loss = loss - 0.5 * math.log(2 * math.pi)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
