@@ -34,8 +34,8 @@ it becomes 0.000655, which float16 holds. That is what a gradient scaler does:
      gradient is inf or nan: a scale too large overflowed, and stepping would ruin every
      weight.
   4. `scaler.update()` halves S after a skipped step and doubles it after a run of good
-     ones. Forget it and the scale never adapts: a step that overflowed once overflows
-     again, and every step is skipped.
+     ones. Forget it and the next step refuses to run (a RuntimeError: "step() has
+     already been called since the last update()").
 
 Only the forward pass and the loss belong inside `with torch.autocast(...)`: backward()
 runs each operation's gradient in the type its forward operation used anyway. On the CPU,

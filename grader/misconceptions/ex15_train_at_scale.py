@@ -200,9 +200,9 @@ MISCONCEPTIONS = [
         id=NO_UPDATE, function="amp_step", wrong=never_updated,
         name="Never called scaler.update()",
         message="scaler.update() is what makes the scale adapt: it halves it after a step skipped for inf or "
-                "nan gradients and doubles it after growth_interval good steps. Without it the scale stays as it "
-                "started, so a scale that overflowed once overflows again and every step is skipped. Call "
-                "scaler.update() after scaler.step(optimizer), once per step.",
+                "nan gradients and doubles it after growth_interval good steps, and it ends the step: without it "
+                "the next scaler.step() raises a RuntimeError (\"step() has already been called since the last "
+                "update()\"). Call scaler.update() after scaler.step(optimizer), once per step.",
         quiz=f"{QUIZ}#skipped-steps",
     ),
     Mistake(
