@@ -97,8 +97,8 @@ def _amp(model: Any, loss_fn: Any, optimizer: Any, scaler: Any, x: Any, y: Any, 
     optimizer.zero_grad()
     with torch.autocast(device_type=x.device.type, dtype=dtype, enabled=autocast):
         loss = loss_fn(model(x), y)
-    scaled = scaler.scale(loss)
-    (scaled if scale else loss).backward()
+    scaled = scaler.scale(loss) if scale else loss
+    scaled.backward()
     if max_norm is not None or not through_scaler:
         if unscale:
             scaler.unscale_(optimizer)
@@ -217,9 +217,10 @@ MISCONCEPTIONS = [
         id=UNSCALED_BACKWARD, function="amp_step", wrong=unscaled_backward,
         name="Called backward() on the unscaled loss",
         message="scaler.step() divides every gradient by the scale S before stepping, because it expects "
-                "scaler.scale(loss).backward() to have multiplied them by S. Gradients from loss.backward() are "
-                "then S times too small and the model barely moves. Backward the scaled loss: "
-                "scaler.scale(loss).backward().",
+                "scaler.scale(loss).backward() to have multiplied them by S. A scaler that never scaled anything "
+                "has no S yet and refuses (AssertionError: \"Attempted step but _scale is None\"); one that "
+                "scaled before gets gradients S times too small from loss.backward(), and the model barely "
+                "moves. Backward the scaled loss: scaler.scale(loss).backward().",
         quiz=f"{QUIZ}#unscale-before-clipping",
     ),
     Mistake(
