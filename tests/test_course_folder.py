@@ -47,7 +47,7 @@ def test_scaffolded_course_passes_its_self_check(course_dir):
 def test_course_adds_exercises_and_overrides_quizzes(course_dir, monkeypatch):
     monkeypatch.setenv(course.ENV, str(course_dir))
     ids = [e.id for e in catalog.exercises()]
-    assert ids[-1] == "ex10" and "ex01" in ids
+    assert "ex10" in ids and "ex01" in ids
     ex10 = catalog.resolve("10")
     assert ex10.visibility == "after_due_date" and ex10.due is not None and ex10.due.year == 2026
     from lossgrade.quiz import library

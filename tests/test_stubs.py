@@ -25,7 +25,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 INFO = yaml.safe_load((ROOT / "exercises" / "info.yaml").read_text(encoding="utf-8"))
 EXERCISES = {entry["id"]: entry for entry in INFO["exercises"]}
-QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step"}
+QUIZZES = {path.stem for path in (ROOT / "quizzes").glob("*.yaml")}
 
 
 def load(folder: str, file: str) -> types.ModuleType:
@@ -57,6 +57,7 @@ def sample_arguments(function) -> list[object]:
         "labels": torch.tensor([0, 1]), "num_classes": 3, "model": model,
         "loss_fn": F.mse_loss, "optimizer": torch.optim.SGD(model.parameters(), lr=0.1),
         "x": torch.zeros(2, 3), "y": torch.zeros(2, 3),
+        "micro_batches": [(torch.zeros(2, 3), torch.zeros(2, 3))], "scaler": torch.amp.GradScaler("cpu"),
     }
     required = [p.name for p in inspect.signature(function).parameters.values()
                 if p.default is inspect.Parameter.empty]
