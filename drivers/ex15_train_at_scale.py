@@ -78,7 +78,7 @@ def snapshot(model: nn.Module) -> dict[str, Any]:
 def returned(out: Any) -> dict[str, Any]:
     """What the learner's function returned: its type's name, and its value when it is a
     number or a tensor."""
-    report: dict[str, Any] = {"type": type(out).__name__, "is_float": type(out) is float, "value": None,
+    report: dict[str, Any] = {"type": type(out).__name__, "is_float": isinstance(out, float), "value": None,
                               "requires_grad": False}
     if isinstance(out, torch.Tensor):
         report["value"] = plain(out)

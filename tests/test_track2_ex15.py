@@ -255,3 +255,15 @@ def test_course_drivers_are_found_for_built_in_and_folder_exercises_and_hidden(d
     assert driver_course.resolve() / "drivers" in within.hidden_paths()
     with pytest.raises(Exception, match="ex01_mse has no drivers"):
         within.drivers("ex01_mse")
+
+
+def test_past_the_scan_reports_forged_to_fit_the_schemas_still_fail_every_check(sandbox):
+    """The hostile case rewrites ex15's course drivers in the worker to send reports that fit
+    every schema (names, shapes, dtypes, one entry per call): the values, which the grader
+    computes itself, give it away."""
+    exercise = catalog.resolve("ex15")
+    source = (Path(__file__).parent / "redteam" / "cases" / "forged_course_driver_reports.py").read_text()
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: source}, scanned=False)
+    counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
+    assert result.score == 0 and counted and all(c.outcome is Outcome.FAILED for c in counted)
+    assert not any("does not fit" in c.feedback.message for c in counted)  # they fit: the values fail them

@@ -37,8 +37,8 @@ MICRO_SIZE = 3
 AMP_CALLS = 4
 # Per device type: the scaler's settings and how far the first batch's targets are moved,
 # so that its scaled gradients overflow the autocast type and no other batch's do.
-AMP_SETTINGS = {"cpu": ({"init_scale": 2.0**100, "growth_interval": 2}, 1e10, torch.bfloat16),
-                "cuda": ({"init_scale": 2.0**10, "growth_interval": 2}, 1e4, torch.float16)}
+AMP_SETTINGS = {"cpu": ({"init_scale": 2.0**100, "growth_interval": 2}, 1e10),  # bfloat16
+                "cuda": ({"init_scale": 2.0**10, "growth_interval": 2}, 1e4)}  # float16
 
 
 # --- the reports' schemas -------------------------------------------------------------------
@@ -98,7 +98,7 @@ def _accumulation(t: CheckContext, calls: int) -> dict[str, Any]:
 
 
 def _mixed_precision(t: CheckContext, max_norm: float | None) -> dict[str, Any]:
-    settings, overflow, _ = AMP_SETTINGS[torch.device(t.device).type]
+    settings, overflow = AMP_SETTINGS[torch.device(t.device).type]
     batches = [(t.randn(6, 4), t.randn(6, 3) + (overflow if call == 0 else 0.0)) for call in range(AMP_CALLS)]
     return {"model_spec": {"layers": LAYERS, "dtype": "float32"}, "state_dict": _state(t, torch.float32),
             "optimizer_spec": SGD, "scaler_spec": settings, "batches": batches, "max_norm": max_norm,
@@ -149,6 +149,8 @@ def _same_returned(got: dict[str, Any], want: dict[str, Any]) -> bool:
         return False
     if a is None:
         return True
+    if any(isinstance(v, torch.Tensor) and (v.is_complex() or v.dtype == torch.bool) for v in (a, b)):
+        return False
     return compare.close(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64))
 
 
