@@ -18,8 +18,9 @@ gradients once, before the first micro-batch (zeroing inside the loop keeps only
 micro-batch's gradient), and step once, after the last (a step per micro-batch is just
 small-batch training).
 
-Mixed precision. Under `torch.autocast`, layers such as Linear run in a 16-bit type, about
-twice as fast, while losses and reductions stay in float32. float16 (CUDA's choice) holds
+Mixed precision. Under `torch.autocast`, layers such as Linear run in a 16-bit type (faster
+on hardware built for it, and half the memory), while losses such as MSE and cross-entropy
+stay in float32, and the parameters too. float16 (CUDA's choice) holds
 numbers only up to 65504 and rounds a gradient of 1e-8 to 0.0; multiplied by 65536 first,
 it becomes 0.000655, which float16 holds. That is what a gradient scaler does:
 
