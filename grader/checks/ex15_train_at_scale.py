@@ -30,7 +30,7 @@ from lossgrade.misconceptions import ex15_train_at_scale as wrong
 
 checks = Checks("ex15_train_at_scale")
 
-LAYERS = [["linear", 4, 8], ["tanh"], ["linear", 8, 3]]
+LAYERS: list[list[Any]] = [["linear", 4, 8], ["tanh"], ["linear", 8, 3]]
 SGD = {"name": "SGD", "lr": 0.5, "momentum": 0.9}
 MICRO_BATCHES = 4
 MICRO_SIZE = 3
