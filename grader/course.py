@@ -29,6 +29,7 @@ import importlib.util
 import math
 import os
 import re
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -485,7 +486,12 @@ def _checks(exercise: Exercise, path: Path | None) -> Checks:
 
 @functools.cache
 def _drivers(module: str, path: Path) -> dict[str, Any]:
-    loaded = pyfiles.load(f"lossgrade_course_drivers_{module}", path)
+    try:
+        loaded = pyfiles.load(f"lossgrade_course_drivers_{module}", path)
+    except Exception as exc:  # noqa: BLE001 - any error in the course's own file, said in one line
+        line = exc.lineno if isinstance(exc, SyntaxError) else next(
+            (f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if Path(f.filename) == path), 1)
+        raise LossgradeError(f"{path}:{line}: the drivers file does not load: {type(exc).__name__}: {exc}") from None
     found = getattr(loaded, "DRIVERS", None)
     if not isinstance(found, dict) or not all(isinstance(k, str) and callable(v) for k, v in found.items()):
         raise LossgradeError(f"{path}:{_line_of(path, 'DRIVERS')}: defines no `DRIVERS = {{name: function}}`")

@@ -76,6 +76,8 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
     try:
         runner.checks_for(exercise)
         runner.reference(exercise)
+        if course.current().drivers_path(exercise) is not None:
+            course.current().drivers(exercise.module)
     except LossgradeError as exc:  # already names the file and line
         report.problems.append(exc.message)
         return

@@ -267,3 +267,11 @@ def test_past_the_scan_reports_forged_to_fit_the_schemas_still_fail_every_check(
     counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
     assert result.score == 0 and counted and all(c.outcome is Outcome.FAILED for c in counted)
     assert not any("does not fit" in c.feedback.message for c in counted)  # they fit: the values fail them
+
+
+def test_a_drivers_file_that_does_not_load_is_a_problem_with_its_file_and_line(driver_course: Path):
+    (driver_course / "drivers" / "ex41_halve.py").write_text("import torch\n\ndef run(module:\n")
+    result = CliRunner().invoke(cli, ["course", "check", str(driver_course)])
+    assert result.exit_code != 0
+    assert f"{driver_course.resolve() / 'drivers' / 'ex41_halve.py'}:3: the drivers file does not load: SyntaxError" \
+        in result.output
