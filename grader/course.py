@@ -3,7 +3,7 @@
 A `Course` is an ordered stack of course folders, the built-in one first and an
 instructor's folder (`lossgrade --course DIR`, or LOSSGRADE_COURSE) over it. Every folder
 has the same layout (exercises/ with info.yaml and the stubs, solutions/, checks/,
-misconceptions/, quizzes/) and is loaded by the same code: `Course.load` reads and
+misconceptions/, drivers/, quizzes/) and is loaded by the same code: `Course.load` reads and
 validates every info.yaml once, with errors that name the file and line. A later folder
 adds exercises and quizzes and replaces the exercises that share an id.
 
@@ -29,6 +29,7 @@ import importlib.util
 import math
 import os
 import re
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -50,6 +51,7 @@ FIELDS = ("id", "name", "title", "file", "functions", "points", "quiz", "forbidd
           "allowed_imports", "warm", "visibility", "due")
 REQUIRED = ("id", "name", "title", "file", "functions")
 LISTS = ("functions", "forbidden", "hints", "allowed_imports", "warm")
+DRIVERS_DIR = "drivers"  # a course folder's trusted drivers, one file per exercise module
 
 
 @functools.cache
@@ -410,17 +412,52 @@ class Course:
                      if (path := root / "misconceptions" / f"{module}.py").is_file())
 
     def drivers_file(self) -> Path:
-        """The trusted drivers that checks of a function taking a model call (built in;
-        a course folder cannot add its own yet)."""
+        """The sandbox's own drivers, which ex07's and ex08's checks call; every other
+        exercise's drivers are its course folder's `drivers/<module>.py` (`drivers_path`)."""
         return Path(str(resources.files("lossgrade") / "sandbox" / "_drivers.py"))
+
+    def drivers_path(self, exercise: Exercise) -> Path | None:
+        """The drivers file of `exercise`: `drivers/<its file>` in its own course folder,
+        else in the built-in one (an exercise replaced by a folder that keeps the built-in
+        checks keeps their drivers too); None when it has none."""
+        for root in dict.fromkeys((exercise.root, self.builtin)):
+            path = root / DRIVERS_DIR / exercise.file
+            if path.is_file():
+                return path
+        return None
+
+    def driver_sources(self) -> dict[str, str]:
+        """The text of every exercise's drivers file, by exercise module: what the sandbox
+        runs beside learner code (sent to it, never read by it from the course folder)."""
+        sources: dict[str, str] = {}
+        for exercise in self.exercises:
+            path = self.drivers_path(exercise)
+            if path is not None:
+                try:
+                    sources[exercise.module] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise LossgradeError(f"{path}: cannot read the drivers file ({exc})") from None
+        return sources
+
+    def drivers(self, module: str) -> dict[str, Any]:
+        """The `DRIVERS` of an exercise module's drivers file, loaded in this (trusted)
+        process, where checks run them on the reference solution and on simulated mistakes
+        (LossgradeError, one line, when the exercise has none or the file defines none)."""
+        exercise = next((e for e in self.exercises if e.module == module), None)
+        path = self.drivers_path(exercise) if exercise is not None else None
+        if path is None:
+            raise LossgradeError(f"{module} has no drivers: write them in {DRIVERS_DIR}/{module}.py of its course "
+                                 "folder, as `DRIVERS = {name: function}`")
+        return _drivers(module, path)
 
     def quiz_files(self) -> list[Path]:
         """Every quiz file of every folder, built-in first (a later one wins on an id)."""
         return [path for root in self.roots for path in sorted((root / "quizzes").glob("*.yaml"))]
 
     def hidden_paths(self) -> tuple[Path, ...]:
-        """What learner code may never read: every folder's reference solutions."""
-        return tuple(root / "solutions" for root in self.roots if (root / "solutions").exists())
+        """What learner code may never read: every folder's reference solutions and drivers."""
+        return tuple(root / folder for root in self.roots for folder in ("solutions", DRIVERS_DIR)
+                     if (root / folder).exists())
 
 
 @functools.cache
@@ -445,6 +482,20 @@ def _checks(exercise: Exercise, path: Path | None) -> Checks:
         raise LossgradeError(f"{where}:{line}: Checks({found.module!r}) names another exercise; these are the "
                              f"checks of {exercise.id}, so write Checks({exercise.module!r})")
     return found
+
+
+@functools.cache
+def _drivers(module: str, path: Path) -> dict[str, Any]:
+    try:
+        loaded = pyfiles.load(f"lossgrade_course_drivers_{module}", path)
+    except Exception as exc:  # noqa: BLE001 - any error in the course's own file, said in one line
+        line = exc.lineno if isinstance(exc, SyntaxError) else next(
+            (f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if Path(f.filename) == path), 1)
+        raise LossgradeError(f"{path}:{line}: the drivers file does not load: {type(exc).__name__}: {exc}") from None
+    found = getattr(loaded, "DRIVERS", None)
+    if not isinstance(found, dict) or not all(isinstance(k, str) and callable(v) for k, v in found.items()):
+        raise LossgradeError(f"{path}:{_line_of(path, 'DRIVERS')}: defines no `DRIVERS = {{name: function}}`")
+    return dict(found)
 
 
 def _line_of(path: Path, needle: str) -> int:

@@ -14,12 +14,14 @@ import traceback
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from lossgrade import catalog, course, misconceptions, runner
 from lossgrade.errors import LossgradeError
 from lossgrade.results import ExerciseResult, Outcome
 from lossgrade.sandbox.client import Sandbox
 from lossgrade.sandbox.inprocess import InProcessLearner
+from lossgrade.sandbox.learner import driver_name
 
 
 @dataclass
@@ -45,7 +47,16 @@ def grade_mistake(exercise: catalog.Exercise, function: str, wrong: object) -> E
     module = types.ModuleType(f"selfcheck_{exercise.module}")
     module.__dict__.update(vars(runner.reference(exercise)))
     module.__dict__[function] = wrong
-    return runner.run_checks(exercise, InProcessLearner(module, exercise.functions))
+    return runner.run_checks(exercise, InProcessLearner(module, exercise.functions, in_process_drivers(exercise)))
+
+
+def in_process_drivers(exercise: catalog.Exercise) -> dict[str, Callable[..., Any]]:
+    """The exercise's drivers (its course folder's drivers/<module>.py), by the names a
+    worker gives them, for grading our own code in this process."""
+    within = course.current()
+    if within.drivers_path(exercise) is None:
+        return {}
+    return {driver_name(exercise.module, name): fn for name, fn in within.drivers(exercise.module).items()}
 
 
 def _where(exc: BaseException, path: Path | None) -> str:
@@ -65,6 +76,8 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
     try:
         runner.checks_for(exercise)
         runner.reference(exercise)
+        if course.current().drivers_path(exercise) is not None:
+            course.current().drivers(exercise.module)
     except LossgradeError as exc:  # already names the file and line
         report.problems.append(exc.message)
         return

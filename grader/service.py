@@ -23,12 +23,14 @@ def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bo
     """A sandbox that can enforce every exercise's "from scratch" rules, warmed up for
     the exercises it will grade (all of them when None), of the course `within` (default:
     the one in force). Learner code may not read `hidden` (a class's submissions, the
-    results), nor any course folder's reference solutions, which the sandbox always hides."""
+    results), nor any course folder's reference solutions, which the sandbox always hides.
+    The course's drivers files are sent to it, to run beside learner code."""
     within = within or course.current()
     forbidden = tuple(sorted({name for e in within.exercises for name in e.forbidden}))
     warm = tuple(sorted({part for e in (exercises or within.exercises) for part in e.warm}))
     paths = tuple(Path(p).resolve() for p in (*hidden, *within.hidden_paths()))
-    return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=paths, warm=warm)
+    return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=paths, warm=warm,
+                   drivers=within.driver_sources())
 
 
 def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:

@@ -137,7 +137,8 @@ def test_one_lookup_answers_where_everything_of_an_exercise_is(course_dir: Path)
     assert loaded.mistake_files("ex90_log_cosh") == (root / "misconceptions" / "ex90_log_cosh.py",)
     assert loaded.mistake_files("ex01_mse") == ()
     assert root / "quizzes" / "course-log-cosh.yaml" in loaded.quiz_files()
-    assert set(loaded.hidden_paths()) == {course.course_root() / "solutions", root / "solutions"}
+    assert set(loaded.hidden_paths()) == {course.course_root() / "solutions", course.course_root() / "drivers",
+                                          root / "solutions"}
     assert loaded.drivers_file().is_file()
 
 

@@ -60,6 +60,7 @@ def sample_arguments(function) -> list[object]:
         "a": torch.ones(2, 3), "b": torch.ones(2, 3), "x1": torch.zeros(2), "x2": torch.zeros(2),
         "anchor": torch.zeros(2, 3), "positive": torch.zeros(2, 3), "negative": torch.zeros(2, 3),
         "var": torch.ones(2, 3),
+        "micro_batches": [(torch.zeros(2, 3), torch.zeros(2, 3))], "scaler": torch.amp.GradScaler("cpu"),
     }
     values.update({"student_logits": torch.zeros(2, 3), "teacher_logits": torch.zeros(2, 3), "temperature": 2.0,
                    "targets": torch.zeros(2, 4, dtype=torch.long), "tokens": torch.zeros(2, 4, dtype=torch.long),

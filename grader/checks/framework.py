@@ -30,9 +30,11 @@ from lossgrade import misconceptions
 from lossgrade.checks import compare, secret
 from lossgrade.checks.memo import Memo
 from lossgrade.results import Feedback, Misconception
-from lossgrade.sandbox.learner import call_request
+from lossgrade import course
+from lossgrade.sandbox.learner import call_request, driver_name
 from lossgrade.sandbox import replies as _replies
-from lossgrade.sandbox.replies import Reply
+from lossgrade.sandbox.replies import AnyOf, ListOf, Reply, Rule, TensorOf, nullable  # noqa: F401 - a driver report's schema, for checks
+
 
 
 # The text of the call a check made, or a function that writes it: built only when a check
@@ -109,7 +111,8 @@ class CheckContext:
 
     def __init__(self, check: Check, learner: Learner, reference: ModuleType, device: str) -> None:
         self.check = check
-        self.learner: Learner = Checked(learner)
+        self._checked = Checked(learner)
+        self.learner: Learner = self._checked
         self.reference = reference
         self.device = device
         self.module = check.id.split(".")[0]
@@ -268,6 +271,34 @@ class CheckContext:
                       got=reply.message, expected="a message mentioning " + ", ".join(missing))
         return reply
 
+    # --- drivers: functions that take models -----------------------------------------------
+    def drive(self, driver: str, report: Any, *, call: Call = "", timeout: float | None = None, **params: Any) -> Any:
+        """Run the exercise's driver `driver` (its course folder's `drivers/<module>.py`)
+        on the learner's module in the sandbox, with `params` (plain data and tensors), and
+        return its report once it fits `report`: a schema that says everything the report
+        must hold (a Python type, `TensorOf(shape, dtype)`, `ListOf(item, length=...)`,
+        `AnyOf(...)`, `nullable(...)`, `Rule(schema, holds)`, or a dict of them, whose keys
+        the report must have exactly). The report is learner-controlled data: a reply that
+        does not fit, or carries no report (the learner's code raised outside the driver,
+        hung, crashed or called a forbidden function), fails the check here; `call` says in
+        words what was called, for the feedback."""
+        known = self.drivers()  # a driver the exercise lacks is a bug in the course, not in the learner's code
+        if driver not in known:
+            raise LookupError(f"{self.module} has no driver {driver!r} (its drivers: {', '.join(sorted(known))})")
+        reply = self._checked.drive_with(report, driver_name(self.module, driver), timeout, params)
+        self.require_value(reply, call)
+        return reply.value
+
+    def drivers(self) -> dict[str, Callable[..., Any]]:
+        """The exercise's drivers, loaded in this trusted process (see `drive_here`)."""
+        return course.current().drivers(self.module)
+
+    def drive_here(self, driver: str, functions: Any = None, **params: Any) -> Any:
+        """The report that `driver` gives here, in the trusted process, for `functions` (an
+        object or module with the exercise's functions: a simulated mistake, say; by default
+        the reference solution): what the learner's report is compared with."""
+        return self.drivers()[driver](self.reference if functions is None else functions, **params)
+
     def fail(self, message: str, *, call: Call | None = None, got: str | None = None, expected: str | None = None, output: str | None = None, mistake: misconceptions.Mistake | str | None = None) -> None:
         if isinstance(mistake, str):
             mistake = misconceptions.by_id(self.module, mistake)
@@ -307,6 +338,11 @@ class Checked:
         schema = _SCHEMAS.get((driver, params.get("model_spec"), len(params.get("batches", ())),
                                len(params.get("x_parts") or ())),
                               lambda: _replies.report_schema(driver, params))
+        return _replies.fit_drive(self._learner.drive(driver, timeout, **params), schema)
+
+    def drive_with(self, schema: Any, driver: str, timeout: float | None, params: dict[str, Any]) -> Reply:
+        """A driver's reply, checked against the `schema` its caller gives (a course's driver,
+        whose report only its check knows)."""
         return _replies.fit_drive(self._learner.drive(driver, timeout, **params), schema)
 
     def close(self) -> None:

@@ -148,8 +148,11 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
     """
     forbid = forbid or []
     if request["op"] == "drive":
+        driver = drivers.get(request["driver"])
+        if driver is None:
+            return {"kind": "error", "message": f"the grader has no driver {request['driver']!r}"}
         with learner_code(forbid):
-            return {"kind": "value", "value": drivers[request["driver"]](module, **request["params"])}
+            return {"kind": "value", "value": driver(module, **request["params"])}
     if request["op"] != "call":
         return {"kind": "error", "message": f"unknown op {request['op']!r}"}
     device = request.get("device", "cpu")
@@ -299,6 +302,26 @@ def import_drivers() -> dict[str, Callable[..., Any]]:
     with open(path, encoding="utf-8") as source:
         exec(compile(source.read(), path, "exec"), namespace)  # noqa: S102 - our own file
     return dict(namespace.get("DRIVERS", {}))
+
+
+def course_drivers(sources: dict[str, str]) -> dict[str, Callable[..., Any]]:
+    """The drivers of a course's exercises, from the text of each exercise's drivers file
+    (`drivers/<module>.py` of its course folder, which defines `DRIVERS = {name: function}`),
+    sent by the grader and run here before any learner code. Each is registered as
+    "<module>/<name>" (`learner.driver_name`), so that no course driver can take a built-in
+    one's name or another exercise's. A file that fails here registers nothing: the check
+    that asks for one of its drivers is told that there is none."""
+    found: dict[str, Callable[..., Any]] = {}
+    for module, text in sources.items():
+        namespace: dict[str, Any] = {"__name__": f"lossgrade_course_drivers_{module}"}
+        try:
+            exec(compile(text, f"<drivers of {module}>", "exec"), namespace)  # noqa: S102 - the course's own file
+        except Exception:  # noqa: BLE001 - the grader loads the same file and reports its error
+            continue
+        drivers = namespace.get("DRIVERS")
+        if isinstance(drivers, dict):
+            found.update((f"{module}/{name}", fn) for name, fn in drivers.items() if isinstance(name, str) and callable(fn))
+    return found
 
 
 DRIVERS = import_drivers()

@@ -584,6 +584,7 @@ def main() -> None:
     GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
     SECCOMP = _kernel.seccomp_program(gpu=GPU)  # CUDA needs memfd and shared maps: see Zygote.watch
     warm_up(options["warm"], gpu=GPU)
+    _worker.DRIVERS.update(_worker.course_drivers(options.pop("drivers", {})))  # before any learner code
     for dotted in options["forbidden"]:
         GUARDS.wrap(dotted)
     forbidden = tuple(os.path.realpath(p) for p in options.pop("forbidden_paths"))

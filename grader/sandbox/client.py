@@ -36,6 +36,7 @@ PACKAGE_DIR = SANDBOX_DIR.parent
 ZYGOTE_SCRIPT = SANDBOX_DIR / "_zygote.py"
 WORKER_SCRIPT = SANDBOX_DIR / "_worker.py"
 MAX_REPLY_BYTES = 64 << 20
+MAX_OPTIONS = 200_000  # bytes of settings sent to the zygote in one packet (paths, the drivers' text)
 NOBODY = 65534
 # Workers' own uids when the grader is root: 2**31 + (zygote pid << 8) + a slot, a range no
 # distribution gives to users, distinct for every zygote alive at once (pids < 2**22).
@@ -110,6 +111,7 @@ class Sandbox:
     hidden_paths: tuple[Path, ...] = ()
     warm: tuple[str, ...] = ()  # costly torch parts to initialise once, e.g. "optim"
     gpu: bool | None = None  # whether workers may use a GPU; None: whether this machine has one
+    drivers: dict[str, str] = field(default_factory=dict)  # a course's drivers files' text, by exercise module
 
     def __post_init__(self) -> None:
         check_reachable_by_workers()
@@ -126,7 +128,13 @@ class Sandbox:
         # Sent on the control socket, not in argv, where every worker would read them.
         options = {"forbidden": list(self.forbidden), "warm": list(self.warm), "hidden": [str(p) for p in hidden],
                    "forbidden_paths": [str(p) for p in (*hidden, *private_folders())], "gpu": self.gpu,
-                   "strong": self.strong}
+                   "strong": self.strong, "drivers": dict(self.drivers)}
+        message = json.dumps(options).encode()
+        if len(message) > MAX_OPTIONS:
+            self._control.close()
+            child_end.close()
+            raise SandboxError(f"the sandbox's settings take {len(message)} bytes, more than the {MAX_OPTIONS} it "
+                               "accepts: are the course's drivers files that large?")
         command = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(child_end.fileno())]
         if not self.strong:  # bwrap makes the pid namespace in the strong mode
             command.append("own-namespace")
@@ -147,7 +155,7 @@ class Sandbox:
         )
         child_end.close()
         try:
-            self._control.send(json.dumps(options).encode())
+            self._control.send(message)
         except OSError as exc:
             raise SandboxError(f"the sandbox's zygote process could not be started ({exc})") from None
         self.kernel: dict[str, Any] = {}  # what the kernel enforces (see `walls`), once the zygote is ready

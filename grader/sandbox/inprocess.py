@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 from lossgrade.sandbox import _wire, client
 from lossgrade.sandbox.learner import call_request
@@ -32,9 +32,12 @@ _WORKER = _worker_module()
 class InProcessLearner:
     """The `LearnerModule` interface over a module object of ours."""
 
-    def __init__(self, module: ModuleType, functions: tuple[str, ...]) -> None:
+    def __init__(self, module: ModuleType, functions: tuple[str, ...],
+                 drivers: dict[str, Callable[..., Any]] | None = None) -> None:
         self.module = module
         self.functions = functions
+        # The built-in drivers and, by their `driver_name`, a course's (loaded in this process).
+        self.drivers = {**_WORKER.DRIVERS, **(drivers or {})}
 
     def load(self) -> Reply:
         missing = [f for f in self.functions if not callable(getattr(self.module, f, None))]
@@ -42,7 +45,7 @@ class InProcessLearner:
 
     def _request(self, message: dict[str, Any]) -> Reply:
         try:
-            reply = _WORKER.execute(self.module, _WORKER.DRIVERS, message)
+            reply = _WORKER.execute(self.module, self.drivers, message)
         except Exception as exc:  # noqa: BLE001 - reported like a worker would
             reply = _WORKER.describe_exception(exc, workdir="")
         return validate(_WORKER.encode_reply(reply))

@@ -20,6 +20,13 @@ def call_request(function: str, args: tuple[Any, ...] | list[Any], kwargs: dict[
             "grad_wrt": tuple(grad_wrt), "grad_output": grad_output}
 
 
+def driver_name(module: str, driver: str) -> str:
+    """How a worker names the driver `driver` of the exercise module `module` (from its
+    course folder's `drivers/<module>.py`): "<module>/<driver>", which no built-in driver's
+    name can be."""
+    return f"{module}/{driver}"
+
+
 class LearnerModule:
     def __init__(
         self,
@@ -96,8 +103,9 @@ class LearnerModule:
         return replies
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
-        """Run a trusted driver from `_drivers.py` beside the learner's module (for
-        exercises whose functions take models and optimizers, not just tensors)."""
+        """Run a trusted driver beside the learner's module (for exercises whose functions
+        take models and optimizers, not just tensors): one of `_drivers.py`, or a course's
+        by its `driver_name`."""
         return self._request({"op": "drive", "driver": driver, "params": params}, timeout)
 
     def close(self) -> None:

@@ -1,0 +1,31 @@
+# mistake: ex15.returned-summed-loss
+# why: returns the total of the losses
+"""Exercise 15: gradient accumulation and mixed precision."""
+from typing import Callable
+
+import torch
+from torch import nn
+
+def accumulated_step(model, loss_fn, optimizer, micro_batches):
+    optimizer.zero_grad()
+    total = 0.0
+    for x, y in micro_batches:
+        loss = loss_fn(model(x), y)
+        (loss / len(micro_batches)).backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def amp_step(model, loss_fn, optimizer, scaler, x, y, max_norm=None):
+    dtype = torch.float16 if x.device.type == "cuda" else torch.bfloat16
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=dtype):
+        loss = loss_fn(model(x), y)
+    scaler.scale(loss).backward()
+    if max_norm is not None:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
