@@ -28,6 +28,9 @@ import torch
 BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # Modules whose fresh copy would bring back what the jail took out of them.
 REFUSED_IMPORTS = ("_posixsubprocess",)
+# Modules a worker does without (the zygote keeps them out: see _zygote.py), were one's
+# entry in sys.modules removed: numpy builds arrays at any address an object names.
+ABSENT_IMPORTS = ("numpy",)
 # torch functions that open a file in C, out of the audit hook's sight; the jail replaces
 # them. (`torch._C.StorageBase.from_file` cannot be replaced: see docs/SANDBOX.md.)
 FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
@@ -280,6 +283,8 @@ class Guards:
             raise ImportError(f"lossgrade: learner code may not import {name}")
         if top in REFUSED_IMPORTS:
             raise ImportError(f"lossgrade: learner code may not import {name} again")
+        if top in ABSENT_IMPORTS and self._learning:
+            raise ModuleNotFoundError(f"lossgrade: {top} is not available where code is graded; use torch")
 
     # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
     def audit(self, event: str, args: tuple[Any, ...]) -> None:

@@ -103,7 +103,9 @@ def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], reply: bool) -> Non
     flat = tensor.reshape(-1)  # a copy, unless the values already lie in order
     if flat.numel() and flat.stride(0) != 1:  # "contiguous" with a size-1 dim of any stride (an expanded scalar)
         flat = flat.clone(memory_format=torch.contiguous_format)
-    data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+    data = bytearray(flat.numel() * flat.element_size())  # copied in by torch: no numpy in a worker
+    if data:
+        torch.frombuffer(data, dtype=torch.uint8).copy_(flat.view(torch.uint8))
     parts.append(_Q.pack(len(data)) + data)
 
 
