@@ -213,10 +213,33 @@ def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -
         # passing the upstream gradient as grad_outputs, without autograd's shape checks
         # (which import sympy, ~0.5 s in every worker). Without one, it is all ones: sum().
         total = out.sum() if grad_output is None else (out * grad_output.to(out.device, out.dtype)).sum()
-        grads = _AUTOGRAD_GRAD(total, inputs, allow_unused=True)
+        grads = _AUTOGRAD_GRAD(total, inputs, allow_unused=True, retain_graph=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the learner's graph
         return f"backward failed: {type(exc).__name__}: {exc}"
+    # Twice: a backward that changes what forward saved (`saved.sub_(...)`, `grad = saved;
+    # grad[...] -= 1`) is right once and wrong, or refused by autograd, the next time the
+    # same graph is walked (retain_graph=True, a second loss sharing it).
+    try:
+        again = _AUTOGRAD_GRAD(total, inputs, allow_unused=True)
+    except Exception as exc:  # noqa: BLE001 - the saved tensors' version counters, most often
+        return f"{SAVED_CHANGED}: a second backward through the same graph raised {type(exc).__name__}: {exc}"
+    for first, second in zip(grads, again, strict=True):
+        if (first is None) != (second is None) or first is not None and not _same_gradient(first, second):
+            return f"{SAVED_CHANGED}: a second backward through the same graph returned another gradient"
     return list(grads)  # sent as their values (a sum's gradient is an expanded view of one number)
+
+
+SAVED_CHANGED = "backward changed a tensor that forward saved for it, in place"
+
+
+def _same_gradient(first: torch.Tensor, second: torch.Tensor) -> bool:
+    """Equal up to the order of a GPU's atomic additions."""
+    if torch.equal(first, second):
+        return True
+    if first.shape != second.shape or not (first.is_floating_point() or first.is_complex()):
+        return False
+    scale = 1e-2 if first.dtype in (torch.float16, torch.bfloat16) else 1e-5
+    return bool(torch.allclose(first, second, rtol=scale, atol=scale, equal_nan=True))
 
 
 def encode_reply(reply: dict[str, Any]) -> bytes:
