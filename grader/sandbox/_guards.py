@@ -14,9 +14,12 @@ Loaded by the zygote, before any learner code runs, and imports nothing from los
 """
 from __future__ import annotations
 
+import _thread
 import contextlib
+import gc
 import hashlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -72,6 +75,19 @@ _BACKENDS = ("MkldnnCPU", "NestedTensorCPU", "NestedTensorCUDA", "SparseCPU", "S
 # An exercise that forbids this forbids asking autograd in any form (ex06: gradients by hand).
 AUTOGRAD = "torch.autograd.grad"
 
+# What learner code may leave behind that would run it again outside its stretch, where no
+# guard is on (the worker's own code decoding, describing and encoding): the signals whose
+# handler it could set, its interval timers; and the torch namespaces whose replacement
+# would run in the worker's own code (see Guards._after_learner_code).
+_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in (
+    "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGUSR1", "SIGUSR2", "SIGHUP", "SIGINT", "SIGTERM", "SIGCHLD", "SIGIO",
+    "SIGPIPE", "SIGWINCH", "SIGURG", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGXCPU", "SIGXFSZ", "SIGPWR",
+    "SIGSYS", "SIGTRAP")) if s is not None)
+_TIMERS = (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+_TORCH_NAMESPACES = ("torch", "torch.Tensor", "torch.nn.functional", "torch.nn.Module", "torch.nn.Parameter",
+                     "torch.autograd", "torch.autograd.Function", "torch.optim.Optimizer", "torch.nn.modules.loss",
+                     "torch.overrides", "torch.utils._python_dispatch")
+
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files Python would import as code: learner code may not write them, so that all the code
 # that runs is code the grader's source scan read (lossgrade/sandbox/scan.py).
@@ -116,6 +132,8 @@ class Guards:
         self._autograd_refused = False  # the routes back to autograd are refused (see _refuse_autograd)
         self._record = self.violations  # the list the worker reports: it must stay this one
         self._learning = False  # learner code is running (the worker writes the learner's files outside it)
+        self._frozen: list[tuple[str, Any, dict[str, Any], bool]] = []  # torch's namespaces as sealed
+        self._handlers: dict[int, Any] = {}  # the signal handlers as sealed
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -166,6 +184,9 @@ class Guards:
         if no_autograd:
             self._refuse_autograd()
         self._learning = True
+        threads = _thread._count()
+        modes = (torch._C._len_torch_function_stack(), torch._C._len_torch_dispatch_stack())
+        gc.enable()  # a learner's cycles (and their __del__) are collected while its code runs, never after
         try:
             # An exercise that forbids asking autograd runs its learner code with autograd
             # off: no graph is recorded, so a Parameter's grad_fn called by hand, a tensor
@@ -173,9 +194,57 @@ class Guards:
             with torch.inference_mode() if no_autograd else contextlib.nullcontext():
                 yield
         finally:
-            self._learning = False
-            self.active = frozenset()
-            self._check_intact(forbid)
+            try:
+                self._after_learner_code(threads, modes)
+            finally:
+                self._learning = False
+                self.active = frozenset()
+                self._check_intact(forbid)
+
+    def _after_learner_code(self, threads: int, modes: tuple[int, int]) -> None:
+        """What learner code left that would run it again outside its stretch, unguarded: each
+        is undone and recorded as tampering (the grader fails the exercise for it).
+        Garbage: collected here, while the guards are on, and not after (`gc.disable`).
+        Threads still running; torch function or dispatch modes left on (they would see every
+        tensor the worker's own code touches); signal handlers and interval timers; torch's
+        functions and classes replaced (`T = type(x); T.to = ...`), put back as they were."""
+        gc.collect()
+        gc.disable()
+        if self._frozen and _thread._count() > threads:
+            self._tampered(f"a thread of its own, still running after its code returned ({_thread._count() - threads})")
+        kept = []  # torch's own (torch.set_default_device is one), put back in their order
+        while torch._C._len_torch_function_stack() > modes[0]:
+            mode = torch._C._pop_torch_function_stack()
+            if str(type(mode).__module__).startswith("torch."):
+                kept.append(mode)
+            else:
+                self._tampered("a torch function mode left on")
+        for mode in reversed(kept):
+            torch._C._push_on_torch_function_stack(mode)
+        while torch._C._len_torch_dispatch_stack() > modes[1]:
+            torch._C._pop_torch_dispatch_stack()
+            self._tampered("a torch dispatch mode left on")
+        for number, handler in self._handlers.items():
+            if signal.getsignal(number) is not handler:
+                signal.signal(number, handler)
+                self._tampered(f"a handler for signal {signal.Signals(number).name}")
+        for timer in _TIMERS if self._handlers else ():
+            if signal.getitimer(timer) != (0.0, 0.0):
+                signal.setitimer(timer, 0)
+                self._tampered("an interval timer (signal.setitimer)")
+        for dotted, owner, before, is_class in self._frozen:
+            now = owner.__dict__
+            for name, value in before.items():
+                if name not in now or now[name] is not value:
+                    setattr(owner, name, value)
+                    self._tampered(f"{dotted}.{name} (replaced for everyone)")
+            if is_class and len(now) != len(before):
+                for name in [n for n in now if n not in before]:
+                    delattr(owner, name)
+                    self._tampered(f"{dotted}.{name} (added for everyone)")
+
+    def _tampered(self, what: str) -> None:
+        self.violations.append(f"{what}: the grader's own code would run it after yours")
 
     def _refuse_operators(self, forbid: frozenset[str]) -> None:
         """Replace the CPU and CUDA kernels of the aten operators that `forbid` stands for
@@ -272,6 +341,15 @@ class Guards:
             setattr(_resolve(owner_path), attr, _refusing(f"read files through {dotted}"))
         self.workdir = os.path.realpath(workdir)
         self.readable = (self.workdir, *self.readable)
+        self._handlers = {number: signal.getsignal(number) for number in _SIGNALS}
+        for dotted in _TORCH_NAMESPACES:
+            owner = _resolve(dotted)
+            if owner is not None:
+                self._frozen.append((dotted, owner, dict(owner.__dict__), isinstance(owner, type)))
+        # What exists now is never garbage, and is never looked at again; from here on the
+        # collector runs only inside learner code (see learner_code).
+        gc.freeze()
+        gc.disable()
         sys.meta_path.insert(0, self)  # type: ignore[arg-type]
         sys.addaudithook(self.audit)
 
