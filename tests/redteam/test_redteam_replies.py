@@ -82,7 +82,10 @@ def test_past_the_scan_the_guards_report_the_switched_off_rule(sandbox):
     result = _past_the_scan(sandbox, "replies_switch_off_the_rule")
     assert result.score == 0.0
     counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
-    assert counted and all("tampered with the grader's machinery" in c.feedback.message for c in counted)
+    # Since round 3 the worker's own objects are frozen out of the collector's lists
+    # (gc.freeze), so gc.get_objects() does not even find the guards: the import fails.
+    assert counted and all("tampered with the grader's machinery" in c.feedback.message
+                           or "NameError" in c.feedback.message and "_guards" in c.feedback.message for c in counted)
 
 
 # --- class 1: replies against requests ------------------------------------------------------------
