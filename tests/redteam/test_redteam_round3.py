@@ -244,3 +244,28 @@ def test_learner_text_and_names_cannot_inject_into_reports_or_the_gradebook(tmp_
     book = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
     assert sorted(r["learner"] for r in book["records"]) == sorted(names)
     assert all(r["score"] == 0 for r in book["records"])
+
+
+def test_a_worker_finds_no_secret_no_host_path_and_no_classmate(tmp_path: Path):
+    """round3_read_secrets prints everything a worker can find (environment, command lines,
+    folders up to the root, the places a secret is kept): none of it is the grading secret,
+    the results, class or solutions folder, or a classmate's name."""
+    case = next(c for c in ROUND3 if c.name == "round3_read_secrets")
+    root = tmp_path / "class"
+    (root / "snoop").mkdir(parents=True)
+    (root / "snoop" / "ex01_mse.py").write_text(case.source)
+    (root / "classmate-zq7").mkdir()
+    (root / "classmate-zq7" / "ex01_mse.py").write_text((SOLUTIONS / "ex01_mse.py").read_text())
+    secret = tmp_path / "secret"
+    secret.write_text("5e" * 32 + "\n")
+    out = tmp_path / "results-xv9"
+    done = subprocess.run([sys.executable, "-m", "lossgrade", "grade", str(root), "--out", str(out), "-e", "ex01",
+                           "--secret", str(secret)], capture_output=True, text=True, timeout=600, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    record = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    mine = [r for r in record["records"] if r["learner"] == "snoop"]
+    assert mine and mine[0]["score"] == 0
+    seen = json.dumps(mine)
+    assert "looked for: environ" in seen  # the dump did come back, as printed output
+    for hidden in ("5e" * 16, str(out), "results-xv9", str(root), "classmate-zq7", str(SOLUTIONS), str(tmp_path)):
+        assert hidden not in seen, hidden
