@@ -224,14 +224,14 @@ class Guards:
         while torch._C._len_torch_dispatch_stack() > modes[1]:
             torch._C._pop_torch_dispatch_stack()
             self._tampered("a torch dispatch mode left on")
+        for timer in _TIMERS if self._handlers else ():  # stopped before their handlers go back
+            if signal.getitimer(timer) != (0.0, 0.0):
+                signal.setitimer(timer, 0)
+                self._tampered("an interval timer (signal.setitimer)")
         for number, handler in self._handlers.items():
             if signal.getsignal(number) is not handler:
                 signal.signal(number, handler)
                 self._tampered(f"a handler for signal {signal.Signals(number).name}")
-        for timer in _TIMERS if self._handlers else ():
-            if signal.getitimer(timer) != (0.0, 0.0):
-                signal.setitimer(timer, 0)
-                self._tampered("an interval timer (signal.setitimer)")
         for dotted, owner, before, is_class in self._frozen:
             now = owner.__dict__
             for name, value in before.items():

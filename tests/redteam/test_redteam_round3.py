@@ -23,13 +23,17 @@ from pathlib import Path
 import pytest
 import torch
 from lossgrade import catalog, runner
-from lossgrade.sandbox import _worker, scan
+from lossgrade.sandbox import inprocess, scan
 from lossgrade.sandbox.client import Limits
 
 from .conftest import SOLUTIONS, signature
 from .test_redteam import CASES, Case, exercise_for, feedback_text
 
 ROUND3 = [case for case in CASES if case.name.startswith("round3_")]
+
+
+def _worker():
+    return inprocess._WORKER  # the worker's own code, loaded as a worker loads it
 
 
 def _strong_or_skip() -> None:
@@ -150,9 +154,11 @@ def test_past_the_scan_a_metaclass_name_and_str_subclasses_run_only_guarded(sand
     exercise = catalog.resolve("ex07")
     baseline = good.baseline(exercise)
     result = runner.grade_exercise(sandbox, exercise, {exercise.file: NAMED}, Limits(call_seconds=5), scanned=False)
-    assert result.score == 0.0
-    assert "Boom" in feedback_text(result) or "Loss" in feedback_text(result) or "float" in feedback_text(result)
-    assert "the reply code called my encode" not in feedback_text(result)
+    evaluate = [c for c in result.checks if "evaluate" in c.id and c.outcome.name != "SKIPPED"]
+    assert evaluate and all(c.outcome.name == "FAILED" for c in evaluate)  # it raises: graded, described, failed
+    assert result.score < exercise.points
+    assert "raised Boom" in feedback_text(result) and "boom" in feedback_text(result)  # its own name, not "float"
+    assert "the reply code called my encode" not in feedback_text(result) and "not plain data" not in feedback_text(result)
     assert good.grade(exercise) == baseline
 
 
@@ -183,14 +189,14 @@ def test_plain_reads_learner_subclasses_through_the_base_types():
             raise AssertionError("ran")
 
     value = Table({Loud("k"): Many([Num(3), Loud("v"), (1.5, None)])})
-    made = _worker.plain(value)
+    made = _worker().plain(value)
     assert made == {"k": [3, "v", (1.5, None)]}
     assert type(made) is dict and all(type(k) is str for k in made)
     assert [type(v) for v in made["k"]] == [int, str, tuple]
     with pytest.raises(TypeError):
-        _worker.plain(object())
+        _worker().plain(object())
     with pytest.raises(TypeError):
-        _worker.plain(torch.nn.Parameter(torch.zeros(1)))
+        _worker().plain(torch.nn.Parameter(torch.zeros(1)))
 
 
 def test_describing_an_exception_runs_none_of_its_tricks():
@@ -206,7 +212,7 @@ def test_describing_an_exception_runs_none_of_its_tricks():
     try:
         raise Boom()
     except Boom as exc:
-        described = _worker.describe_exception(exc, "/nowhere")
+        described = _worker().describe_exception(exc, "/nowhere")
     assert described["type"] == "Boom" and "Exception" in described["mro"]
     assert described["message"].startswith("(its message could not be shown")
 
@@ -217,9 +223,13 @@ import torch
 print("</pre><script>alert('out')</script>", '"},{"score": 10}', "=SUM(A1)", "\\x1b[2J")
 
 
+class Boom(Exception):
+    pass
+
+
 def mse_loss(input, target, reduction="mean"):
     print("<img src=x onerror=alert('print')>")
-    raise ValueError("<script>alert('message')</script>\\n=HYPERLINK(\\"http://x\\")")
+    raise Boom("<script>alert('message')</script>\\n=HYPERLINK(\\"http://x\\")")
 '''
 
 

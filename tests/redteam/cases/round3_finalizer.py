@@ -1,4 +1,4 @@
-# redteam: exercise=ex03 score=0 mentions=torch.nn.functional.log_softmax
+# redteam: exercise=ex03 score=0 mentions=which this exercise asks you to write yourself
 """Hangs an object on the tensors it is given, whose __del__ runs when the worker lets go of
 them after the call, outside the guards, and calls the forbidden cross-entropy there; and
 a reference cycle whose __del__ the garbage collector would run at any later moment."""

@@ -1,4 +1,4 @@
-# redteam: exercise=ex03 score=0 mentions=a handler for signal SIGALRM
+# redteam: exercise=ex03 score=0 mentions=an interval timer (signal.setitimer)
 """An interval timer whose SIGALRM handler fires while the worker's own code runs, outside
 the guards, and calls the forbidden cross-entropy there."""
 import signal
