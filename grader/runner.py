@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -86,7 +87,14 @@ def run_checks(exercise: catalog.Exercise, learner: Learner) -> ExerciseResult:
     loaded = learner.load()
     if loaded.kind != "loaded":
         return _unloadable(exercise, loaded)
-    return _summarise(exercise, [outcome for check in checks_for(exercise).all for outcome in _run(check, learner, exercise)])
+    checks = [outcome for check in checks_for(exercise).all for outcome in _run(check, learner, exercise)]
+    tampering = getattr(learner, "tampering", None)
+    if tampering:  # a check it passed may have been passed by the tampering: none counts
+        feedback = Feedback(f"Your code tampered with the grader's machinery ({tampering}), so no check of "
+                            f"{exercise.file} counts. Learner code may not change how the grader observes it.")
+        checks = [replace(c, outcome=Outcome.FAILED, feedback=feedback, misconception=None)
+                  if c.outcome is Outcome.PASSED else c for c in checks]
+    return _summarise(exercise, checks)
 
 
 def _run(check: Check, learner: Learner, exercise: catalog.Exercise) -> list[CheckResult]:

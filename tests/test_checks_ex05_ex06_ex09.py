@@ -464,3 +464,23 @@ def test_ex09_alpha_by_sample_is_named_where_n_equals_c():
     assert set(failed) == {"ex09_custom.focal_alpha[cpu]", "ex09_custom.focal_stability[cpu]"}  # both have alpha
     assert failed["ex09_custom.focal_alpha[cpu]"].misconception.id == "ex09.alpha-by-sample"  # not a raise: N == C
     assert {c.misconception.id for c in failed.values()} == {"ex09.alpha-by-sample"}
+
+
+def test_ex09_a_backward_that_edits_a_saved_tensor_in_place_fails_naming_it(grade_source):
+    """Right the first time the graph is walked, spoiled for the next: the worker walks it
+    twice, and the check names the mistake (the corpus holds such a file, and correct ones
+    that clone before editing still pass)."""
+    from pathlib import Path
+
+    from lossgrade.checks import ex09_custom
+    from lossgrade.sandbox import _worker
+
+    assert ex09_custom.SAVED_CHANGED == _worker.SAVED_CHANGED
+    source = (Path(__file__).parent / "corpus" / "ex09" / "wrong" / "backward_edits_saved.py").read_text()
+    result = grade_source("ex09", source)
+    failed = {c.id: c for c in _failed(result)}
+    assert "ex09_custom.function_backward[cpu]" in failed and "ex09_custom.function_gradcheck" in failed
+    for check in failed.values():
+        assert check.misconception and check.misconception.id == "ex09.backward-edits-saved", check.id
+        assert "in place" in check.feedback.message and "second backward" in check.feedback.message
+    assert all(c.outcome in (Outcome.PASSED, Outcome.SKIPPED) for c in result.checks if c.id.startswith("ex09_custom.focal"))

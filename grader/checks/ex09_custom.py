@@ -121,6 +121,11 @@ def focal_bad_arguments(t: CheckContext) -> None:
 
 
 # --- CrossEntropyFunction ----------------------------------------------------------------------
+# What a worker says when a second backward through the same graph fails or differs
+# (sandbox/_worker.py: SAVED_CHANGED).
+SAVED_CHANGED = "backward changed a tensor that forward saved for it, in place"
+
+
 def _learner_gradient(t: CheckContext, logits: torch.Tensor, target: torch.Tensor,
                       grad_output: torch.Tensor | None = None) -> tuple[Reply, torch.Tensor]:
     """The learner's forward value and the gradient for the logits that their backward
@@ -130,6 +135,11 @@ def _learner_gradient(t: CheckContext, logits: torch.Tensor, target: torch.Tenso
     if reply.kind != "tensor":
         t.fail("CrossEntropyFunction.apply should return a 0-d tensor (the mean loss).", call=call,
                got=compare.show(reply.value) if reply.kind == "python" else reply.other_type, output=reply.output)
+    if isinstance(reply.grads, str) and SAVED_CHANGED in reply.grads:
+        t.fail(f"Your backward gives the right gradient once, but {reply.grads}: it changed a tensor from "
+               "ctx.saved_tensors in place, so the graph cannot be walked again (retain_graph=True, or two "
+               "losses sharing one forward). Compute the gradient on a new tensor (saved.exp(), saved.clone()).",
+               call=call, output=reply.output, mistake="ex09.backward-edits-saved")
     if isinstance(reply.grads, str) or reply.grads is None:
         count = "incorrect number of gradients" in (reply.grads or "")
         t.fail(f"Autograd could not run your backward: {reply.grads}." + (

@@ -215,12 +215,28 @@ class CheckContext:
         if problem:
             mistake = misconceptions.diagnose(self.module, function, got, args, kwargs, expected=expected.cpu(),
                                                passed=self.passed)
+            if mistake is not None and got.numel() <= 1:
+                mistake = self._confirmed(mistake, function, args, kwargs)
             self.fail(f"{what or 'The result'} is wrong: {problem}.", call=call, got=compare.show(got),
                       expected=compare.show(expected.cpu()), output=reply.output, mistake=mistake)
         self.passed.append((function, args, kwargs, expected))
         if grad_wrt:
             self._expect_grads(function, call, reply, expected_grads, grad_wrt, args, kwargs, grad_output)
         return reply
+
+    def _confirmed(self, mistake: misconceptions.Mistake, function: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> misconceptions.Mistake | None:
+        """`mistake`, where it also explains the learner's result on the same call with its
+        inputs moved round (misconceptions.confirmed: one number is weak evidence); else None."""
+        again = misconceptions.rolled(args)
+        if again is None:
+            return mistake
+        reply = self.learner.call(function, *again, device=self.device, **kwargs)
+        if reply.kind != "tensor" or reply.violations:
+            return None
+        expected, _ = self.reference_value(function, *again, **kwargs)
+        return mistake if misconceptions.confirmed(mistake, function, reply.value, again, kwargs, expected.cpu()) \
+            else None
 
     def _expect_grads(self, function: str, call: Call, reply: Reply, expected: list[torch.Tensor | None], grad_wrt: tuple[int, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, grad_output: Any = None) -> None:
         if isinstance(reply.grads, str) or reply.grads is None:

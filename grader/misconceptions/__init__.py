@@ -210,6 +210,43 @@ def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...
     return _one(found, passed)
 
 
+def rolled(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The same call with its first floating-point tensor's entries moved round by one
+    (rows along dimension 0, or classes for a single row): inputs of the same kind, shape
+    and values, paired with the other arguments differently. None where there is none to move."""
+    for index, value in enumerate(args):
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            dim = 0 if value.dim() and value.shape[0] > 1 else value.dim() - 1
+            if dim < 0 or value.shape[dim] < 2:
+                return None
+            return (*args[:index], torch.roll(value, 1, dims=dim), *args[index + 1:])
+    return None
+
+
+def confirmed(mistake: Mistake, function: str, got: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any],
+              expected: torch.Tensor) -> bool:
+    """Whether `mistake` explains the learner's result `got` on a second call (see `rolled`)
+    too: a single number (a 'mean') agreeing with a mistake's to the loose tolerance is one
+    coincidence in a few hundred, and over the draws of many grading secrets two mistakes
+    (ex05's smoothing over C - 1 and its unweighted smoothing, say) each come to explain one
+    another's number. Where the learner is right on the second call, the mistake must be too."""
+    if mistake.matches is not None:
+        return _safely(mistake.matches, Evidence(got, expected, args, kwargs))
+    implementation = mistake.computes(function)
+    if implementation is None:
+        return False
+    try:
+        with torch.no_grad():
+            wrong = implementation(*_fresh(args), **_fresh(kwargs))
+    except Exception:  # noqa: BLE001 - the learner answered where the mistake cannot
+        return False
+    if not isinstance(wrong, torch.Tensor) or wrong.shape != got.shape:
+        return False
+    if got.dtype == expected.dtype and close(got, expected):
+        return close(wrong.to(expected.dtype).cpu(), expected.cpu())
+    return behaves_like(got, wrong.cpu(), expected)
+
+
 def _safely(matches: Callable[[Evidence], bool], evidence: Evidence) -> bool:
     try:
         return bool(matches(evidence))

@@ -12,7 +12,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from lossgrade.misconceptions import Mistake, upcast
+from lossgrade.misconceptions import Evidence, Mistake, upcast
 
 Tensor = torch.Tensor
 
@@ -89,6 +89,31 @@ def _probability_weights_normalise(input: Tensor, target: Tensor, weight: Option
     shape = [1] * input.dim()
     shape[_class_dim(input)] = -1
     return total / (target * weight.view(shape)).sum()
+
+
+def _divides_by_weights(evidence: Evidence) -> bool:
+    """A probability target's weighted 'mean' is the right sum divided by a total of the
+    weights (sum_n sum_c w_c * y_nc, N * mean(w), sum(w)) instead of the number of samples:
+    the mistake in any of the forms learners write it, on any draw of the inputs."""
+    input, target = evidence.args[0], evidence.args[1]
+    weight = evidence.kwargs.get("weight")
+    if evidence.kwargs.get("reduction", "mean") != "mean" or weight is None or not _probabilities(input, target) \
+            or not target.is_floating_point() or evidence.got.numel() != 1 or evidence.expected is None:
+        return False
+    smoothing = float(evidence.kwargs.get("label_smoothing", 0.0))
+    x, y, w = input.double(), target.double(), weight.double()
+    total = F.cross_entropy(x, y, w, reduction="sum", label_smoothing=smoothing)
+    got = float(evidence.got.double())
+    if not got or not torch.isfinite(total) or abs(got - float(evidence.expected.double())) <= 1e-6 * abs(got):
+        return False
+    divisor = float(total) / got
+    positions = input.numel() // input.shape[_class_dim(input)]
+    shape = [1] * input.dim()
+    shape[_class_dim(input)] = -1
+    smoothed = y * (1 - smoothing) + smoothing / input.shape[_class_dim(input)]
+    totals = (float((y * w.view(shape)).sum()), float((smoothed * w.view(shape)).sum()), positions * float(w.mean()),
+              float(w.sum()))
+    return abs(divisor - positions) > 1e-3 * positions and any(abs(divisor - d) <= 1e-3 * abs(d) for d in totals)
 
 
 def _probability_mean_over_elements(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
@@ -332,6 +357,7 @@ MISCONCEPTIONS = [
                 "the checks follow.",
         quiz="targets#float-one-hot",
         wrong=_probability_weights_normalise,
+        matches=_divides_by_weights,
     ),
     Mistake(
         id="ex05.probability-mean-over-elements", function="cross_entropy_full",

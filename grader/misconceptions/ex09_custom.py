@@ -253,6 +253,29 @@ def _function(gradient: Gradient, reduce: Callable[[Tensor], Tensor] = torch.mea
     return Wrong
 
 
+def _edits_saved() -> type[torch.autograd.Function]:
+    """backward turns the saved log-probabilities into the gradient in place: right the
+    first time the graph is walked, wrong (refused by autograd) the next."""
+
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, logits: Tensor, target: Tensor) -> Tensor:
+            if ((target < 0) | (target >= logits.shape[-1])).any():
+                raise IndexError("Target out of bounds.")
+            log_probs = torch.log_softmax(logits, -1)
+            ctx.save_for_backward(log_probs, target)
+            return (-_pick(log_probs, target)).mean()
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Tensor) -> Any:
+            log_probs, target = ctx.saved_tensors
+            grad = log_probs.exp_()  # the saved tensor itself
+            grad[torch.arange(len(target)), target] -= 1
+            return grad / len(target) * grad_output, None
+
+    return Wrong
+
+
 def _forward_over_elements() -> type[torch.autograd.Function]:
     """forward: the mean over every element of the one-hot-masked (N, C) table (divided by
     N * C); backward: ex06's formula, divided by N."""
@@ -536,4 +559,15 @@ MISCONCEPTIONS = [
         wrong=_naive_function(),
     ),
     upcast("ex09", "focal_loss", _focal(_right)),
+    Mistake(
+        id="ex09.backward-edits-saved", function=FUNCTION,
+        name="backward changed a tensor that forward saved, in place",
+        message="Your backward turns a saved tensor into the gradient in place (`saved.exp_()`, `grad = saved` "
+                "then `grad[...] -= 1`). The first backward is right, but the graph is spoiled: a second "
+                "backward through it (retain_graph=True, two losses sharing a forward) fails or returns another "
+                "gradient. Compute the gradient on a new tensor: `saved.exp()`, `saved.clone()`.",
+        quiz="training-step#step-before-backward",
+        wrong=_edits_saved(),
+        matches=lambda evidence: False,  # named by the check, from a second backward; not from values
+    ),
 ]

@@ -69,9 +69,12 @@ def snapshot(model: nn.Module) -> dict[str, Any]:
     }
 
 
+_TYPE_NAME = type.__dict__["__name__"].__get__  # a class's own name, whatever its metaclass says
+
+
 def returned(out: Any) -> dict[str, Any]:
     """What a learner's function returned, with its Python type's name."""
-    report: dict[str, Any] = {"type": type(out).__name__, "is_float": isinstance(out, float),
+    report: dict[str, Any] = {"type": _TYPE_NAME(type(out)), "is_float": isinstance(out, float),
                               "value": None, "requires_grad": False}
     if isinstance(out, torch.Tensor):
         report["value"] = _plain_tensor(out)
@@ -88,7 +91,7 @@ def error(exc: BaseException, call: int) -> dict[str, Any]:
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if os.path.dirname(os.path.abspath(f.filename)) == here]
     return {
-        "type": type(exc).__name__,
+        "type": _TYPE_NAME(type(exc)),
         "message": str(exc)[:1000],
         "line": frames[-1].lineno if frames else None,
         "where": "".join(traceback.format_list(frames[-3:])).replace(here + os.sep, ""),
@@ -210,7 +213,7 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
             signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - started
     torch.set_grad_enabled(True)
-    report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": type(model).__name__,
+    report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": _TYPE_NAME(type(model)),
                               "is_module": isinstance(model, nn.Module), "output": None, "parts": []}
     if report["is_module"]:
         model.eval()

@@ -14,9 +14,14 @@ Loaded by the zygote, before any learner code runs, and imports nothing from los
 """
 from __future__ import annotations
 
+import _signal
+import _thread
 import contextlib
+import gc
 import hashlib
+import operator
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -28,6 +33,9 @@ import torch
 BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # Modules whose fresh copy would bring back what the jail took out of them.
 REFUSED_IMPORTS = ("_posixsubprocess",)
+# Modules a worker does without (the zygote keeps them out: see _zygote.py), were one's
+# entry in sys.modules removed: numpy builds arrays at any address an object names.
+ABSENT_IMPORTS = ("numpy",)
 # torch functions that open a file in C, out of the audit hook's sight; the jail replaces
 # them. (`torch._C.StorageBase.from_file` cannot be replaced: see docs/SANDBOX.md.)
 FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
@@ -69,6 +77,27 @@ _BACKENDS = ("MkldnnCPU", "NestedTensorCPU", "NestedTensorCUDA", "SparseCPU", "S
 
 # An exercise that forbids this forbids asking autograd in any form (ex06: gradients by hand).
 AUTOGRAD = "torch.autograd.grad"
+
+# What learner code may leave behind that would run it again outside its stretch, where no
+# guard is on (the worker's own code decoding, describing and encoding): the signals whose
+# handler it could set, its interval timers; and the torch namespaces whose replacement
+# would run in the worker's own code (see Guards._after_learner_code).
+_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in (
+    "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGUSR1", "SIGUSR2", "SIGHUP", "SIGINT", "SIGTERM", "SIGCHLD", "SIGIO",
+    "SIGPIPE", "SIGWINCH", "SIGURG", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGXCPU", "SIGXFSZ", "SIGPWR",
+    "SIGSYS", "SIGTRAP")) if s is not None)
+_TIMERS = (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+# The classes whose methods the worker's own code (and these guards) call between stretches
+# on objects of theirs: a method replaced or added there would run unguarded. (Module-level
+# functions it calls were taken at import: see _worker.py and _wire.py.)
+_TORCH_NAMESPACES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter", "torch.autograd.Function",
+                     "torch.optim.Optimizer", "torch.autograd.grad_mode.inference_mode")
+# Taken before any learner code: what the guards themselves call.
+_INFERENCE = torch._C._InferenceMode
+_INFERENCE_ENTER, _INFERENCE_EXIT = _INFERENCE.__enter__, _INFERENCE.__exit__
+_FUNCTION_MODES, _DISPATCH_MODES = torch._C._len_torch_function_stack, torch._C._len_torch_dispatch_stack
+_POP_FUNCTION_MODE, _POP_DISPATCH_MODE = torch._C._pop_torch_function_stack, torch._C._pop_torch_dispatch_stack
+_PUSH_FUNCTION_MODE = torch._C._push_on_torch_function_stack
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files Python would import as code: learner code may not write them, so that all the code
@@ -114,6 +143,9 @@ class Guards:
         self._autograd_refused = False  # the routes back to autograd are refused (see _refuse_autograd)
         self._record = self.violations  # the list the worker reports: it must stay this one
         self._learning = False  # learner code is running (the worker writes the learner's files outside it)
+        # torch's namespaces as sealed: (dotted, owner, names, values, a class?)
+        self._frozen: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...], bool]] = []
+        self._handlers: dict[int, Any] = {}  # the signal handlers as sealed
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -164,16 +196,76 @@ class Guards:
         if no_autograd:
             self._refuse_autograd()
         self._learning = True
+        threads = _thread._count()
+        modes = (_FUNCTION_MODES(), _DISPATCH_MODES())
+        gc.enable()  # a learner's cycles (and their __del__) are collected while its code runs, never after
+        # An exercise that forbids asking autograd runs its learner code with autograd off: no
+        # graph is recorded, so a Parameter's grad_fn called by hand, a tensor made with
+        # requires_grad=True or forward-mode dual numbers compute nothing. Through torch's C
+        # context, taken at import: the Python class's __enter__ is the learner's to replace.
+        inference = _INFERENCE(True) if no_autograd else None
         try:
-            # An exercise that forbids asking autograd runs its learner code with autograd
-            # off: no graph is recorded, so a Parameter's grad_fn called by hand, a tensor
-            # made with requires_grad=True or forward-mode dual numbers compute nothing.
-            with torch.inference_mode() if no_autograd else contextlib.nullcontext():
+            if inference is not None:
+                _INFERENCE_ENTER(inference)
+            try:
                 yield
+            finally:
+                if inference is not None:
+                    _INFERENCE_EXIT(inference, None, None, None)
         finally:
-            self._learning = False
-            self.active = frozenset()
-            self._check_intact(forbid)
+            try:
+                self._after_learner_code(threads, modes)
+            finally:
+                self._learning = False
+                self.active = frozenset()
+                self._check_intact(forbid)
+
+    def _after_learner_code(self, threads: int, modes: tuple[int, int]) -> None:
+        """What learner code left that would run it again outside its stretch, unguarded: each
+        is undone and recorded as tampering (the grader fails the exercise for it).
+        Garbage: collected here, while the guards are on, and not after (`gc.disable`).
+        Threads still running; torch function or dispatch modes left on (they would see every
+        tensor the worker's own code touches); signal handlers and interval timers; torch's
+        functions and classes replaced (`T = type(x); T.to = ...`), put back as they were."""
+        gc.collect()
+        gc.disable()
+        if self._frozen and _thread._count() > threads:
+            self._tampered(f"a thread of its own, still running after its code returned ({_thread._count() - threads})")
+        kept = []  # torch's own (torch.set_default_device is one), put back in their order
+        while _FUNCTION_MODES() > modes[0]:
+            mode = _POP_FUNCTION_MODE()
+            if str(type(mode).__module__).startswith("torch."):
+                kept.append(mode)
+            else:
+                self._tampered("a torch function mode left on")
+        for mode in reversed(kept):
+            _PUSH_FUNCTION_MODE(mode)
+        while _DISPATCH_MODES() > modes[1]:
+            _POP_DISPATCH_MODE()
+            self._tampered("a torch dispatch mode left on")
+        for timer in _TIMERS if self._handlers else ():  # stopped before their handlers go back
+            if signal.getitimer(timer) != (0.0, 0.0):
+                signal.setitimer(timer, 0)
+                self._tampered("an interval timer (signal.setitimer)")
+        if not all(map(operator.is_, self._handlers.values(), map(_signal.getsignal, self._handlers))):
+            for number, handler in self._handlers.items():
+                if _signal.getsignal(number) is not handler:
+                    signal.signal(number, handler)
+                    self._tampered(f"a handler for signal {signal.Signals(number).name}")
+        for dotted, owner, names, values, is_class in self._frozen:
+            now = owner.__dict__  # compared by identity, in C: ~0.1 ms for all of them
+            if (len(now) == len(names) or not is_class) and all(map(operator.is_, values, map(now.get, names))):
+                continue
+            for name, value in zip(names, values, strict=True):
+                if name not in now or now[name] is not value:
+                    setattr(owner, name, value)
+                    self._tampered(f"{dotted}.{name} (replaced for everyone)")
+            for name in [n for n in now if n not in names] if is_class else ():
+                delattr(owner, name)
+                self._tampered(f"{dotted}.{name} (added for everyone)")
+
+    def _tampered(self, what: str) -> None:
+        self.violations.append(f"{what}: the grader's own code would run it after yours")
 
     def _refuse_operators(self, forbid: frozenset[str]) -> None:
         """Replace the CPU and CUDA kernels of the aten operators that `forbid` stands for
@@ -231,6 +323,9 @@ class Guards:
             return enter(self_)
 
         mode.__enter__ = entered  # type: ignore[method-assign]
+        self._frozen = [(dotted, owner, *_names_and_values(owner), is_class) if owner is mode
+                        else (dotted, owner, names, values, is_class)
+                        for dotted, owner, names, values, is_class in self._frozen]  # ours, not the learner's
 
     def _unless_autograd(self, original: Any, what: str) -> Any:
         def refusing(*args: Any, **kwargs: Any) -> Any:
@@ -270,6 +365,15 @@ class Guards:
             setattr(_resolve(owner_path), attr, _refusing(f"read files through {dotted}"))
         self.workdir = os.path.realpath(workdir)
         self.readable = (self.workdir, *self.readable)
+        self._handlers = {number: _signal.getsignal(number) for number in _SIGNALS}
+        for dotted in _TORCH_NAMESPACES:
+            owner = _resolve(dotted)
+            if owner is not None:
+                self._frozen.append((dotted, owner, *_names_and_values(owner), isinstance(owner, type)))
+        # What exists now is never garbage, and is never looked at again; from here on the
+        # collector runs only inside learner code (see learner_code).
+        gc.freeze()
+        gc.disable()
         sys.meta_path.insert(0, self)  # type: ignore[arg-type]
         sys.addaudithook(self.audit)
 
@@ -281,6 +385,8 @@ class Guards:
             raise ImportError(f"lossgrade: learner code may not import {name}")
         if top in REFUSED_IMPORTS:
             raise ImportError(f"lossgrade: learner code may not import {name} again")
+        if top in ABSENT_IMPORTS and self._learning:
+            raise ModuleNotFoundError(f"lossgrade: {top} is not available where code is graded; use torch")
 
     # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
@@ -351,6 +457,11 @@ _BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "col
 
 def _may_run_text(caller: str) -> bool:
     return caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<")
+
+
+def _names_and_values(owner: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    before = dict(owner.__dict__)
+    return tuple(before), tuple(before.values())
 
 
 def _refusing(what: str) -> Any:

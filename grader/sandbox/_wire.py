@@ -32,6 +32,8 @@ _DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.co
 _CODES = {dtype: code for code, dtype in enumerate(_DTYPES)}
 _Q, _D, _I = struct.Struct(">q"), struct.Struct(">d"), struct.Struct(">I")
 _HEADER = struct.Struct(">BBB")  # dtype code, flags, number of dimensions
+# Taken at import, before any learner code in a worker could replace them on the module.
+_FROMBUFFER, _EMPTY = torch.frombuffer, torch.empty
 _REQUIRES_GRAD = 1
 (_TAG_NONE, _TAG_TRUE, _TAG_FALSE, _TAG_INT, _TAG_FLOAT, _TAG_STR, _TAG_LIST, _TAG_TUPLE, _TAG_DICT, _TAG_TENSOR,
  _TAG_VIEW) = b"NTFifsludtv"
@@ -94,7 +96,7 @@ def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], reply: bool) -> Non
     tensor = torch.Tensor.detach(tensor).cpu().resolve_conj().resolve_neg()
     if not reply and (not tensor.is_contiguous() or tensor.storage_offset()):
         # A view keeps its strides: a check may mean to pass a transposed or expanded input.
-        base = torch.empty(0, dtype=tensor.dtype).set_(tensor.untyped_storage())
+        base = _EMPTY(0, dtype=tensor.dtype).set_(tensor.untyped_storage())
         parts.append(b"v" + _I.pack(flags) + _dims(tensor.shape) + _dims(tensor.stride()) + _Q.pack(tensor.storage_offset()))
         _encode_tensor(base, parts, reply)
         return
@@ -103,7 +105,9 @@ def _encode_tensor(tensor: torch.Tensor, parts: list[bytes], reply: bool) -> Non
     flat = tensor.reshape(-1)  # a copy, unless the values already lie in order
     if flat.numel() and flat.stride(0) != 1:  # "contiguous" with a size-1 dim of any stride (an expanded scalar)
         flat = flat.clone(memory_format=torch.contiguous_format)
-    data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+    data = bytearray(flat.numel() * flat.element_size())  # copied in by torch: no numpy in a worker
+    if data:
+        _FROMBUFFER(data, dtype=torch.uint8).copy_(flat.view(torch.uint8))
     parts.append(_Q.pack(len(data)) + data)
 
 
@@ -207,11 +211,11 @@ class _Reader:
             raise WireError(f"a tensor of shape {tuple(shape)} sent with {nbytes} bytes")
         raw = self.take(nbytes)
         if not numel:
-            tensor = torch.empty(shape, dtype=dtype)
+            tensor = _EMPTY(shape, dtype=dtype)
         elif dtype is torch.bool:  # any byte but 0 is True: a bool holds nothing but 0 or 1
-            tensor = torch.frombuffer(bytearray(raw), dtype=torch.uint8).ne(0).reshape(shape)
+            tensor = _FROMBUFFER(bytearray(raw), dtype=torch.uint8).ne(0).reshape(shape)
         else:
-            tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+            tensor = _FROMBUFFER(bytearray(raw), dtype=dtype).reshape(shape)
         return tensor.requires_grad_(True) if flags else tensor
 
     def view(self) -> torch.Tensor:

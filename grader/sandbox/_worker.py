@@ -35,6 +35,13 @@ MAX_OUTPUT = 4000  # characters of printed output returned per request
 # Captured before the zygote wraps forbidden functions: computing gradients for a check is
 # our own work, even in an exercise (ex06) that forbids learner code to call it.
 _AUTOGRAD_GRAD = torch.autograd.grad
+# Our own tensor operations, taken before any learner code could replace them on the class
+# (`T = type(x); T.to = ...`): the worker's code never runs a learner's replacement.
+_DETACH, _TO, _CLONE, _REQUIRES_GRAD = torch.Tensor.detach, torch.Tensor.to, torch.Tensor.clone, torch.Tensor.requires_grad_
+_CPU, _EQUAL, _ISNAN, _EQ, _ALL = torch.Tensor.cpu, torch.equal, torch.isnan, torch.eq, torch.all
+_TYPE_NAME = type.__dict__["__name__"].__get__  # a class's own name, whatever its metaclass says
+_TYPE_MRO = type.__dict__["__mro__"].__get__
+_TRACEBACK = BaseException.__dict__["__traceback__"].__get__
 LearnerCode = Callable[..., AbstractContextManager[None]]  # (forbid, graph=False)
 
 
@@ -108,7 +115,11 @@ class Worker:
         try:
             reply = self.handle(request)
         except BaseException as exc:  # noqa: BLE001 - anything the learner raised, SystemExit included
-            reply = describe_exception(exc, self.workdir)
+            # Describing it runs the learner's code (its __str__), and letting go of it runs
+            # its frames' finalizers: with the guards on.
+            with self.learner_code(self.forbid):
+                reply = describe_exception(exc, self.workdir)
+                del exc
         reply["violations"] = list(self.violations)
         reply["output"] = self.new_output()
         return reply
@@ -118,7 +129,7 @@ class Worker:
             return self.load(request)
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
-        return execute(self.module, self.drivers, request, self.learner_code, self.forbid)
+        return execute(self.module, self.drivers, request, self.learner_code, self.forbid, self.violations)
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         for name, source in request["files"].items():
@@ -140,7 +151,8 @@ class Worker:
 
 
 def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], request: dict[str, Any],
-            learner_code: LearnerCode = _unguarded, forbid: list[str] | None = None) -> dict[str, Any]:
+            learner_code: LearnerCode = _unguarded, forbid: list[str] | None = None,
+            violations: list[str] | None = None) -> dict[str, Any]:
     """Run one call or driver request against the learner's module; plain data back.
 
     A driver runs entirely as learner code (it calls the learner's functions), so the
@@ -152,7 +164,9 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         if driver is None:
             return {"kind": "error", "message": f"the grader has no driver {request['driver']!r}"}
         with learner_code(forbid):
-            return {"kind": "value", "value": driver(module, **request["params"])}
+            # Made plain data here, while the guards are on: what the learner's objects do
+            # when read or let go of (a str subclass's methods, a __del__) runs guarded.
+            return plain({"kind": "value", "value": driver(module, **request["params"])})
     if request["op"] != "call":
         return {"kind": "error", "message": f"unknown op {request['op']!r}"}
     device = request.get("device", "cpu")
@@ -160,7 +174,7 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
     kwargs = {k: to_device(v, device) for k, v in request["kwargs"].items()}
     grad_wrt = request.get("grad_wrt", ())
     for index in grad_wrt:
-        args[index] = args[index].detach().requires_grad_(True)
+        args[index] = _REQUIRES_GRAD(_DETACH(args[index]), True)
     given = _snapshot(args, kwargs)
     # The backward pass runs learner code too (custom Functions, hooks); a check that asks
     # for gradients needs autograd's graph even where the exercise forbids asking autograd.
@@ -174,7 +188,12 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         reply = describe(out)
         if grad_wrt and reply["kind"] == "tensor":
             reply["grads"] = gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
-    changed = _changed(given, args, kwargs)  # outside learner code: our comparisons are never refused
+        changed = _changed(given, args, kwargs)  # with our own operations: never refused, never replaced
+        if violations is not None and any(type(places) is not torch.Tensor for places in [*args, *kwargs.values()]
+                                          if isinstance(places, torch.Tensor)):
+            violations.append("the class of a tensor it was given (changed in place, to hide what it did): the "
+                              "grader's own checks of its inputs would run that class's code")
+        del out, function, args, kwargs  # what the learner attached to them goes now, guarded
     if changed:
         reply = {"kind": "error", "message": f"{INPUT_CHANGED} ({changed}): a function must leave the tensors it "
                  "is given as they are, since the caller still uses them (its model's predictions, its labels); "
@@ -190,8 +209,7 @@ INPUT_CHANGED = "changed a tensor it was given in place"
 def _snapshot(args: list[Any], kwargs: dict[str, Any]) -> dict[str, torch.Tensor]:
     """A copy of every tensor argument, by its place ("argument 1", "`weight`")."""
     places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
-    return {place: torch.Tensor.clone(torch.Tensor.detach(value)) for place, value in places.items()
-            if type(value) is torch.Tensor}
+    return {place: _CLONE(_DETACH(value)) for place, value in places.items() if type(value) is torch.Tensor}
 
 
 def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, Any]) -> str:
@@ -199,11 +217,14 @@ def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, 
     places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
     found = []
     for place, before in given.items():
-        now = torch.Tensor.detach(places[place])
+        if type(places[place]) is not torch.Tensor:  # its class changed in place
+            found.append(place)
+            continue
+        now = _DETACH(places[place])
         if now.shape != before.shape or now.dtype != before.dtype:
             found.append(place)
-        elif before.numel() and not bool(((now == before) | (now.isnan() & before.isnan())).all()
-                                          if before.is_floating_point() or before.is_complex() else torch.equal(now, before)):
+        elif before.numel() and not bool(_ALL(_EQ(now, before) | (_ISNAN(now) & _ISNAN(before)))
+                                          if before.is_floating_point() or before.is_complex() else _EQUAL(now, before)):
             found.append(place)
     return ", ".join(found)
 
@@ -216,10 +237,33 @@ def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -
         # passing the upstream gradient as grad_outputs, without autograd's shape checks
         # (which import sympy, ~0.5 s in every worker). Without one, it is all ones: sum().
         total = out.sum() if grad_output is None else (out * grad_output.to(out.device, out.dtype)).sum()
-        grads = _AUTOGRAD_GRAD(total, inputs, allow_unused=True)
+        grads = _AUTOGRAD_GRAD(total, inputs, allow_unused=True, retain_graph=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the learner's graph
         return f"backward failed: {type(exc).__name__}: {exc}"
+    # Twice: a backward that changes what forward saved (`saved.sub_(...)`, `grad = saved;
+    # grad[...] -= 1`) is right once and wrong, or refused by autograd, the next time the
+    # same graph is walked (retain_graph=True, a second loss sharing it).
+    try:
+        again = _AUTOGRAD_GRAD(total, inputs, allow_unused=True)
+    except Exception as exc:  # noqa: BLE001 - the saved tensors' version counters, most often
+        return f"{SAVED_CHANGED}: a second backward through the same graph raised {type(exc).__name__}: {exc}"
+    for first, second in zip(grads, again, strict=True):
+        if (first is None) != (second is None) or first is not None and not _same_gradient(first, second):
+            return f"{SAVED_CHANGED}: a second backward through the same graph returned another gradient"
     return list(grads)  # sent as their values (a sum's gradient is an expanded view of one number)
+
+
+SAVED_CHANGED = "backward changed a tensor that forward saved for it, in place"
+
+
+def _same_gradient(first: torch.Tensor, second: torch.Tensor) -> bool:
+    """Equal up to the order of a GPU's atomic additions."""
+    if torch.equal(first, second):
+        return True
+    if first.shape != second.shape or not (first.is_floating_point() or first.is_complex()):
+        return False
+    scale = 1e-2 if first.dtype in (torch.float16, torch.bfloat16) else 1e-5
+    return bool(torch.allclose(first, second, rtol=scale, atol=scale, equal_nan=True))
 
 
 def encode_reply(reply: dict[str, Any]) -> bytes:
@@ -232,21 +276,66 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
 
 
 def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
-    """What the learner's code raised, with only the learner's own frames as context."""
+    """What the learner's code raised, with only the learner's own frames as context. Its
+    class's own name and its own traceback are read beneath whatever the class says of them
+    (a metaclass's __name__, a __traceback__ property); its message is its __str__, which
+    may raise or return anything: plain text comes back in every case."""
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f for f in traceback.extract_tb(_TRACEBACK(exc))
         if os.path.dirname(os.path.abspath(f.filename)) == workdir
     ]
     where = "".join(traceback.format_list(frames[-3:]))
+    kind = type(exc)
+    try:
+        message = _text(str(exc), 1000)
+    except BaseException as failure:  # noqa: BLE001 - a __str__ that raises, even SystemExit
+        message = f"(its message could not be shown: its __str__ raised {_class_name(type(failure))})"
     return {
         "kind": "raised",
-        "type": type(exc).__name__,
-        "mro": [cls.__name__ for cls in type(exc).__mro__],
+        "type": _class_name(kind),
+        "mro": [_class_name(cls) for cls in _TYPE_MRO(kind)],
         "stub": raised_by_a_raise(exc),
-        "message": str(exc)[:1000],
+        "message": message,
         "where": where.replace(workdir + os.sep, ""),
-        "line": exc.lineno if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else None),
+        "line": SyntaxError.__dict__["lineno"].__get__(exc) if issubclass(kind, SyntaxError)
+        else (frames[-1].lineno if frames else None),
     }
+
+
+def _class_name(cls: type) -> str:
+    return _text(_TYPE_NAME(cls), 200)
+
+
+def _text(value: Any, limit: int) -> str:
+    """`value` as a plain str of at most `limit` characters (a str subclass's own methods
+    never run)."""
+    if not isinstance(value, str):
+        return f"(not text: a {_TYPE_NAME(type(value))})"
+    return str.__str__(value)[:limit]
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """`value` rebuilt of plain types only (exact str, int, float, bool, None, list, tuple,
+    dict and torch.Tensor), read through the base types' own methods, so that no method of
+    a learner's subclass runs; TypeError for anything else."""
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str) or kind is torch.Tensor:
+        return value
+    if depth > _wire.MAX_DEPTH:
+        raise TypeError("containers nested too deep")
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, list):
+        return [plain(item, depth + 1) for item in list.__getitem__(value, slice(None))]
+    if isinstance(value, tuple):
+        return tuple(plain(item, depth + 1) for item in tuple.__getitem__(value, slice(None)))
+    if isinstance(value, dict):
+        return {plain(key, depth + 1): plain(item, depth + 1) for key, item in dict.items(value)}
+    raise TypeError(f"a {_class_name(kind)} cannot be sent")
 
 
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
@@ -257,7 +346,7 @@ def raised_by_a_raise(exc: BaseException) -> bool:
     NotImplementedError does; torch's own NotImplementedError (a loss on int64 tensors:
     "mse_cpu" not implemented for 'Long') comes from inside torch or from a C function
     called on a line of the learner's that raises nothing, and means the code ran."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = traceback.extract_tb(_TRACEBACK(exc))
     if not frames:
         return True
     last = frames[-1]
@@ -268,8 +357,8 @@ def raised_by_a_raise(exc: BaseException) -> bool:
 
 
 def to_device(value: Any, device: str) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
+    if isinstance(value, torch.Tensor):  # a tensor object of our own, even where .to() would hand back the request's
+        return _TO(_DETACH(value) if not value.requires_grad else value, device)
     if isinstance(value, (list, tuple)):
         return type(value)(to_device(v, device) for v in value)
     return value
@@ -281,7 +370,7 @@ def describe(out: Any) -> dict[str, Any]:
     if type(out) is torch.Tensor:
         return {
             "kind": "tensor",
-            "value": torch.Tensor.detach(out).cpu().clone(),
+            "value": _CLONE(_CPU(_DETACH(out))),
             "device": str(out.device),
             "requires_grad": bool(out.requires_grad),
         }

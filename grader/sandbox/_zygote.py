@@ -31,10 +31,19 @@ import _kernel  # noqa: E402 - found through HERE, inserted just above
 # whatever ends it, every process its workers started ends too. bwrap made one already.
 NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _kernel.own_pid_namespace(int(sys.argv[1]))
 
+# No numpy in a worker: its array protocols (`__array_interface__`, `__array_struct__`, and
+# torch's `__cuda_array_interface__`, which needs numpy) build arrays at any address that an
+# object answers with, through `__getattr__` or an instance's dict alike: raw memory for
+# learner code. Blocked before torch imports it; torch works on without (`.numpy()` refuses).
+sys.modules["numpy"] = None  # type: ignore[assignment]
+import warnings  # noqa: E402
+
 import _guards  # noqa: E402 - after the namespace is set up
 import _wire  # noqa: E402 - after the namespace is set up
 import _worker  # noqa: E402 - after the namespace is set up
-import torch  # noqa: E402 - after the namespace is set up
+with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant
+    warnings.simplefilter("ignore")
+    import torch  # noqa: E402 - after the namespace is set up
 
 del sys.path[0]
 

@@ -45,6 +45,14 @@ class LearnerModule:
         self.limits = limits or sandbox.limits
         self._worker: Worker | None = None
         self._loaded: Reply | None = None
+        # The first tampering with the grader's machinery that any reply reported: it taints
+        # the whole exercise (runner.run_checks), whatever the worker says afterwards.
+        self.tampering: str | None = None
+
+    def _noted(self, reply: Reply) -> Reply:
+        if self.tampering is None:
+            self.tampering = next((v for v in reply.violations if "the grader's" in v), None)
+        return reply
 
     def load(self) -> Reply:
         """Import the learner's module in a fresh worker; the reply says how it went."""
@@ -56,7 +64,7 @@ class LearnerModule:
              "functions": list(self.functions), "forbid": list(self.forbidden)},
             timeout=self.limits.call_seconds,
         )
-        self._loaded = reply
+        self._loaded = self._noted(reply)
         return reply
 
     @property
@@ -68,7 +76,7 @@ class LearnerModule:
         if loaded.kind != "loaded":
             return loaded
         assert self._worker is not None
-        reply = self._worker.request(message, timeout=timeout or self.limits.call_seconds)
+        reply = self._noted(self._worker.request(message, timeout=timeout or self.limits.call_seconds))
         if not self._worker.alive:
             self._loaded = None  # the next request starts a fresh worker
         return reply
@@ -97,7 +105,8 @@ class LearnerModule:
             return [Reply(kind="error", message=f"your file has no function named {c['function']}")
                     if c["function"] in loaded.missing else self.call_many([c], timeout)[0] for c in calls]
         assert self._worker is not None
-        replies = self._worker.exchange({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
+        replies = [self._noted(r) for r in
+                   self._worker.exchange({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)]
         if not self._worker.alive:
             self._loaded = None  # the next request starts a fresh worker
         return replies

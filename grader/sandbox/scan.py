@@ -21,7 +21,7 @@ What is refused, and why (each refusal names the line and teaches):
   ...`; a setting such as `torch.backends.cudnn.deterministic = True` is fine), or an
   object's class.
 
-Ordinary code is untouched: any import of torch, math, numpy, typing, functools..., helper
+Ordinary code is untouched: any import of torch, math, typing, functools..., helper
 functions and classes, comprehensions, `getattr(obj, "name")` with a written-out name.
 """
 from __future__ import annotations
@@ -68,6 +68,8 @@ MODULES = {
     "_pytest": "imports modules and replaces objects by a name given as text",
     "sympy": "runs text as code (sympify, lambdify)", "jinja2": "runs templates as code",
     "rlcompleter": "runs text as code", "idlelib": "runs text as code",
+    "numpy": "is not available where code is graded: its array protocols build arrays of raw memory at any "
+             "address an object names. Use torch's own functions (torch.log, torch.pi, tensor.item())",
 }
 GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers")
 # sys: the plain facts and the streams; not its tables of modules and hooks.
@@ -125,6 +127,8 @@ ATTRIBUTES = {
     "serialization": "loads pickled data, which runs code hidden in it",
     "sys": "is the module sys, reached from another module; `import sys` and use its plain facts",
     "torch": "is the module torch, reached from another module; `import torch` and use it directly",
+    "numpy": "turns a tensor into a numpy array, and numpy is not available where code is graded (its array "
+             "protocols read raw memory); keep tensors, or use tensor.tolist() and tensor.item()",
 }
 LOOKUPS = ("getattr", "setattr", "delattr")  # read only where called directly
 # What torch holds that runs code the scan has not read: pickled data, archives of code.

@@ -85,8 +85,9 @@ def entries(exercises: list[str] | None = None) -> list[Entry]:
 CORPUS_SECRET = "c0" * 32
 
 
-def grade(chosen: list[Entry], jobs: int = 2) -> dict[str, Verdict]:
-    """Grade every entry as one learner of a class, with `lossgrade grade`, in a subprocess."""
+def grade(chosen: list[Entry], jobs: int = 2, secret: str = CORPUS_SECRET) -> dict[str, Verdict]:
+    """Grade every entry as one learner of a class, with `lossgrade grade`, in a subprocess,
+    drawing the hidden inputs from `secret` (hex)."""
     from lossgrade import catalog
 
     with tempfile.TemporaryDirectory(prefix="lossgrade-corpus-") as tmp:
@@ -99,7 +100,7 @@ def grade(chosen: list[Entry], jobs: int = 2) -> dict[str, Verdict]:
         # One fixed grading secret: the figures are measured on the same inputs every run (a
         # fresh secret per run draws other inputs, on which two ex05 smoothing mistakes can tie).
         secret_file = Path(tmp) / "secret"
-        secret_file.write_text(CORPUS_SECRET + "\n")
+        secret_file.write_text(secret + "\n")
         command = [sys.executable, "-m", "lossgrade", "grade", str(klass), "--out", str(out), "--jobs", str(jobs),
                    "--secret", str(secret_file)]
         for exercise in exercises:

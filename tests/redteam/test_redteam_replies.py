@@ -82,7 +82,10 @@ def test_past_the_scan_the_guards_report_the_switched_off_rule(sandbox):
     result = _past_the_scan(sandbox, "replies_switch_off_the_rule")
     assert result.score == 0.0
     counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
-    assert counted and all("tampered with the grader's machinery" in c.feedback.message for c in counted)
+    # Since round 3 the worker's own objects are frozen out of the collector's lists
+    # (gc.freeze), so gc.get_objects() does not even find the guards: the import fails.
+    assert counted and all("tampered with the grader's machinery" in c.feedback.message
+                           or "NameError" in c.feedback.message and "_guards" in c.feedback.message for c in counted)
 
 
 # --- class 1: replies against requests ------------------------------------------------------------
@@ -356,7 +359,7 @@ def test_comparisons_never_broadcast():
 # --- unit tests: the scan ------------------------------------------------------------------------
 ALLOWED = [
     "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nimport math\nfrom typing import Optional",
-    "import numpy as np\nimport os\nimport sys\nEPS = sys.float_info.epsilon\nprint('x', file=sys.stderr)",
+    "import math\nimport os\nimport sys\nEPS = sys.float_info.epsilon\nprint('x', file=sys.stderr)",
     "import torch\ntorch.backends.cudnn.deterministic = True\ntorch.manual_seed(0)",
     ("import torch\nclass Focal(torch.nn.modules.loss._Loss):\n    def forward(self, x):\n        self._cache = x\n"
      "        return x\n"),

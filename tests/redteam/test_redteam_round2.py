@@ -167,7 +167,7 @@ REFUSED = {
     # unpickling: code hidden in data
     "import torch\nx = torch.load('w.pt', weights_only=False)": 2, "import torch\nx = torch.load('w.pt')": 2,
     "from torch import load": 1, "import torch.serialization": 1, "import torch\nf = torch.serialization.load": 2,
-    "import numpy as np\nx = np.load('a.npy', allow_pickle=True)": 2, "import torch\nf = torch.hub.load": 2,
+    "import numpy as np\nx = np.load('a.npy', allow_pickle=True)": 1, "import torch\nf = torch.hub.load": 2,
     "import torch.package": 1, "x = f(weights_only=flag)": 1,
     # torch's dependencies and the test runner run text as code or import by name
     "import jinja2": 1, "import sympy as sp": 1, "import torch\nm = torch.fx.experimental.symbolic_shapes.sympy": 2,
@@ -184,10 +184,10 @@ REFUSED = {
      "        r = '_C'\n    h()\n    return getattr(x, r)"): 8,
     "import torch\ndef f(x, n='load'):\n    if n not in ('load',):\n        raise ValueError\n    return getattr(torch, n)": 5,
     # raw memory of the worker through numpy (as_strided, the array protocols)
-    "import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2,), (8,))": 2,
-    "from numpy.lib.stride_tricks import as_strided": 1, "import numpy as np\nx = np.zeros(1).__array_interface__": 2,
+    "import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2,), (8,))": 1,
+    "from numpy.lib.stride_tricks import as_strided": 1, "import numpy as np\nx = np.zeros(1).__array_interface__": 1,
     "class W:\n    @property\n    def __array_interface__(self):\n        return {}": 3,
-    "class W:\n    __array_interface__ = {}": 2, "import numpy as np\nb = np.byte_bounds(x)": 2,
+    "class W:\n    __array_interface__ = {}": 2, "import numpy as np\nb = np.byte_bounds(x)": 1,
     # a module's own __getattr__ imports its private submodules by text
     "import torch\nd = torch.__getattr__('_dynamo')": 2, "import torch\nd = getattr(torch, '__getattr__')": 2,
     # a loop over written-out names is read name by name; any other binding of it is not
@@ -219,7 +219,6 @@ def test_the_scan_refuses_round2_routes_with_the_line(source: str, line: int):
 
 # --- the scan: honest idioms it must leave alone -----------------------------------------------------
 ALLOWED = [
-    "import numpy as np\nx = np.load('a.npy', allow_pickle=False)\ny = np.load('b.npy')",
     "import json\nd = json.loads('{}')\nclass A:\n    def load(self):\n        return self",
     "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return n",
     "import torch\nfrom torch.nn import functional\ndef f(x):\n    return functional.relu(x)",
@@ -301,11 +300,63 @@ def mse_loss(input, target, reduction="mean"):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="open: numpy builds an array at any address from an object whose __getattr__ "
-                                       "answers for __array_interface__, so learner code reads and writes its own "
-                                       "worker's memory (and could switch its from-scratch guards off); see the "
-                                       "round-2 report")
 def test_numpy_array_protocol_gives_no_raw_memory(sandbox):
+    """numpy is not in a worker at all (the zygote keeps it out before torch loads): its array
+    protocols answer an object's `__getattr__` or instance dict, which no scan can see. The
+    scan refuses the import with the line; past the scan, the import fails in the worker."""
     exercise = catalog.resolve("ex01")
+    refusal = scan.scan({exercise.file: RAW_MEMORY})
+    assert refusal is not None and refusal.line == 2 and "numpy, which is not available" in refusal.message
     result = runner.grade_exercise(sandbox, exercise, {exercise.file: RAW_MEMORY})
-    assert "no raw memory" in feedback_text(result)
+    assert result.score == 0.0 and "numpy, which is not available" in feedback_text(result)
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: RAW_MEMORY}, scanned=False)
+    assert result.score == 0.0
+    assert "numpy" in feedback_text(result) and "ModuleNotFoundError" in feedback_text(result)
+
+
+TORCH_PROTOCOLS = '''
+import torch
+
+MARK = "lossgrade-round3-memory-mark"
+
+
+class Window:
+    def __init__(self, address):
+        self.address = address
+
+    def __getattr__(self, name):
+        if name.endswith("array_interface__"):
+            return {"data": (self.address, False), "shape": (200,), "typestr": "|u1", "version": 2}
+        if name == "__dlpack__":
+            return lambda *a, **k: self
+        raise AttributeError(name)
+
+
+def mse_loss(input, target, reduction="mean"):
+    tried = []
+    for make in (torch.as_tensor, torch.tensor, torch.asarray, torch.from_dlpack, input.new_tensor):
+        try:
+            make(Window(id(MARK)))
+            tried.append("GOT-MEMORY")
+        except Exception as exc:
+            tried.append(type(exc).__name__ + ": " + str(exc)[:60])
+    try:
+        input.numpy()
+        tried.append("GOT-AN-ARRAY")
+    except Exception as exc:
+        tried.append(type(exc).__name__ + ": " + str(exc)[:60])
+    raise RuntimeError(" | ".join(tried))
+'''
+
+
+def test_torch_array_protocols_give_no_raw_memory(sandbox):
+    """torch's own routes to an object's memory (`__cuda_array_interface__` needs numpy;
+    `__dlpack__` needs a capsule torch made) refuse a learner's object, in the worker."""
+    exercise = catalog.resolve("ex01")
+    refusal = scan.scan({exercise.file: TORCH_PROTOCOLS})  # only `.numpy()` is in sight: the worker holds
+    assert refusal is not None and refusal.code == "input.numpy()"
+    result = runner.grade_exercise(sandbox, exercise, {exercise.file: TORCH_PROTOCOLS}, scanned=False)
+    text = feedback_text(result)
+    assert result.score == 0.0
+    assert "GOT-MEMORY" not in text and "GOT-AN-ARRAY" not in text, text
+    assert text.count("Numpy is not available") >= 3, text
