@@ -143,11 +143,28 @@ def test_reading_the_reference_solution_is_a_violation_naming_it(sandbox):
     ("os.kill(os.getppid(), 9)", "signal only its own process"),
     ("import ctypes; ctypes.CDLL(None).getpid()", "call C functions"),
     ("import mmap; mmap.mmap(-1, 1 << 20)", "map anonymous memory"),
+    ("os.environ['SYMPY_DEBUG'] = 'print(1)'", "change the environment"),
+    ("eval('1 + 1')", "run code built from text"),
+    ("exec(compile('x = 1', 'ex01_mse.py', 'exec'))", "run code built from text"),
 ])
 def test_guards_refuse_what_no_loss_function_needs(sandbox, body, refused):
     seen = report(sandbox, f"try:\n    {body}\nexcept PermissionError as exc:\n    raise ValueError(str(exc))\n")
     assert refused in seen
     assert not os.path.exists("/tmp/lossgrade-test-planted")
+
+
+@pytest.mark.parametrize("call", [
+    "torch.broadcast_shapes(x.shape, (2, 1, 3))",  # imports sympy, which evals its own settings
+    "torch.distributions.Normal(x, 1.0).log_prob(x).sum()",
+    "torch.special.xlogy(x.abs(), x.abs()).sum()",
+    "torch.nn.functional.pad(x, (1, 1)).sum()",
+])
+def test_torch_apis_that_import_installed_modules_on_first_use_run(sandbox, call):
+    """An installed module's own set-up on its lazy import may build code from text
+    (sympy's settings, dataclasses): a correct file that calls such an API is not refused."""
+    source = f"import torch\n\ndef probe(x):\n    return torch.as_tensor({call}).float().sum()\n"
+    reply = probe(sandbox, source, torch.randn(2, 3))
+    assert reply.kind == "tensor" and not reply.violations, reply
 
 
 def test_writing_inside_the_working_folder_is_fine(sandbox):

@@ -232,10 +232,6 @@ def test_every_claim_of_ex14_holds():
     assert claims.check(found.claims) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox refuses torch.broadcast_shapes: its first call imports "
-                   "torch.fx.experimental.symbolic_shapes, whose sympy/mpmath import runs exec() on text, which "
-                   "the guards refuse in learner code (a correct file fails); remove this mark once the zygote "
-                   "imports that module before the guards go up")
 def test_a_correct_file_may_use_torch_broadcast_shapes(tmp_path):
     source = (ROOT / "solutions" / FILE).read_text(encoding="utf-8")
     source = source.replace("    if reduction not in REDUCTIONS:",

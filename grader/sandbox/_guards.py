@@ -402,10 +402,14 @@ class Guards:
             raise PermissionError("lossgrade: learner code may signal only its own process")
         elif event == "os.killpg" and args[0] != os.getpgrp():
             raise PermissionError("lossgrade: learner code may signal only its own process group")
-        elif event == "exec" and self._learning and not _may_run_text(sys._getframe(1).f_code.co_filename):
+        elif event == "exec" and self._learning and not _may_run_text(sys._getframe(1), self.workdir):
             # Code that a library builds from text (a jinja2 template, sympy's sympify, an
             # eval in the standard library) is code the source scan never read.
             raise PermissionError("lossgrade: learner code may not run code built from text (exec)")
+        elif event in ("os.putenv", "os.unsetenv") and self._learning:
+            # The environment is what an installed module's own set-up may read and run
+            # (sympy evals SYMPY_DEBUG on its import): learner code leaves it as it is.
+            raise PermissionError("lossgrade: learner code may not change the environment")
         elif event == "pickle.find_class" and self._learning:
             # Unpickling runs whatever the data names (`builtins.exec` of text): code the
             # source scan never read. No loss function unpickles anything.
@@ -447,16 +451,30 @@ class Guards:
 
 
 # Who may run code while learner code runs: the import system (each file it runs is one the
-# scan read or one installed), and the standard library's builders of classes (dataclasses,
-# namedtuple), whose text holds only validated identifiers; sympy's own set-up on its import,
-# which torch may trigger. Any other exec or eval runs text that the scan did not read.
+# scan read or one installed); the standard library's builders of classes (dataclasses,
+# namedtuple), whose text holds only validated identifiers; and an installed module's own
+# set-up while it is imported (torch imports sympy on the first call of broadcast_shapes, and
+# sympy evals its settings): installed code from the exec up to the import, no learner frame
+# and no text-made code between. Any other exec or eval runs text that the scan did not read.
 _RUNS_TEXT = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
-_BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "collections", "__init__.py"),
-             os.path.join(os.sep + "mpmath", "ctx_mp_python.py"), os.path.join(os.sep + "sympy", "external", "importtools.py"))
+_BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "collections", "__init__.py"))
+_IMPORT_DEPTH = 64  # frames looked at between an exec and the import that runs it
 
 
-def _may_run_text(caller: str) -> bool:
-    return caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<")
+def _may_run_text(frame: Any, workdir: str) -> bool:
+    caller = frame.f_code.co_filename
+    if caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<"):
+        return True
+    for _ in range(_IMPORT_DEPTH):
+        if frame is None:
+            return False
+        filename = frame.f_code.co_filename
+        if filename in _RUNS_TEXT:
+            return True  # reached the import of the installed module that runs the text
+        if filename.startswith("<") or not os.path.isabs(filename) or _inside(os.path.realpath(filename), (workdir,)):
+            return False  # learner code, or code made from text, on the way
+        frame = frame.f_back
+    return False
 
 
 def _names_and_values(owner: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
