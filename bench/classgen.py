@@ -22,7 +22,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS, STUBS = REPO / "solutions", REPO / "exercises"
 FILES = ("ex01_mse.py", "ex02_l1_huber.py", "ex03_cross_entropy.py", "ex04_bce.py", "ex05_targets.py",
-         "ex06_gradients.py", "ex07_train_step.py", "ex08_fit.py", "ex09_custom.py")
+         "ex06_gradients.py", "ex07_train_step.py", "ex08_fit.py", "ex09_custom.py",
+         "ex10_kl_divergence.py", "ex11_sequence_ce.py", "ex12_infonce.py", "ex13_margins.py", "ex14_gaussian_nll.py",
+         "ex15_train_at_scale.py")
+FIRST_TRACK = FILES[:9]
 
 # file -> (mistake, text in the solution, what the learner wrote instead)
 MISTAKES: dict[str, list[tuple[str, str, str]]] = {
@@ -71,6 +74,35 @@ MISTAKES: dict[str, list[tuple[str, str, str]]] = {
         ("focal-without-gamma", "loss = -((1 - log_p.exp()) ** gamma) * log_p", "loss = -(1 - log_p.exp()) * log_p"),
         ("backward-not-averaged", "grad = grad * (grad_output / num_samples)", "grad = grad * grad_output"),
     ],
+    "ex10_kl_divergence.py": [
+        ("batchmean-as-mean", "return total / input.shape[0] if input.dim() > 0 else total", "return pointwise.mean()"),
+        ("no-temperature-squared", 'reduction="batchmean") * temperature ** 2', 'reduction="batchmean")'),
+    ],
+    "ex11_sequence_ce.py": [
+        ("padding-counted", "return losses.sum() / counts.sum()", "return losses.sum() / targets.numel()"),
+        ("no-shift", "return torch.cat([tokens[:, 1:], last], dim=1)", "return tokens.clone()"),
+    ],
+    "ex12_infonce.py": [
+        ("one-direction", "return (_cross_entropy_of_the_diagonal(logits) + _cross_entropy_of_the_diagonal(logits.T)) / 2",
+         "return _cross_entropy_of_the_diagonal(logits)"),
+        ("not-normalised", "    a = a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)\n"
+                           "    b = b / b.norm(dim=1, keepdim=True).clamp_min(1e-12)\n", ""),
+    ],
+    "ex13_margins.py": [
+        ("ranking-sign", "return _reduce((-y * (x1 - x2) + margin).clamp_min(0), reduction)",
+         "return _reduce((y * (x1 - x2) + margin).clamp_min(0), reduction)"),
+        ("swap-ignored", "        d_neg = torch.minimum(d_neg, _distance(positive, negative, p, eps))\n", "        pass\n"),
+    ],
+    "ex14_gaussian_nll.py": [
+        ("no-half", "loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var)",
+         "loss = torch.log(var) + (input - target) ** 2 / var"),
+        ("std-not-variance", "loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var)",
+         "loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var ** 2)"),
+    ],
+    "ex15_train_at_scale.py": [
+        ("not-divided", "(loss / count).backward()", "loss.backward()"),
+        ("clip-before-unscale", "        scaler.unscale_(optimizer)\n", ""),
+    ],
 }
 
 # file -> a definition appended to the solution, replacing one function with the call it must not make
@@ -82,6 +114,10 @@ FORBIDDEN = {
     "ex03_cross_entropy.py": "def log_softmax(logits, dim=-1):\n    return torch.log_softmax(logits, dim=dim)\n",
     "ex04_bce.py": "def binary_cross_entropy(input, target, reduction='mean'):\n"
                    "    return torch.nn.functional.binary_cross_entropy(input, target, reduction=reduction)\n",
+    "ex10_kl_divergence.py": "def kl_div(input, target, reduction='mean', log_target=False):\n"
+                             "    return torch.nn.functional.kl_div(input, target, reduction=reduction, log_target=log_target)\n",
+    "ex14_gaussian_nll.py": "def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'):\n"
+                            "    return torch.nn.functional.gaussian_nll_loss(input, target, var, full, eps, reduction)\n",
 }
 
 BROKEN = {
@@ -234,9 +270,12 @@ SAMPLE: list[tuple[str, float, dict[str, str], str]] = [
 
 
 def sample(folder: Path) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    """Rewrite the generated learners of the sample class; the hand-made ones (files named as
+    learners really name them, notebooks) stay as they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for learner_id, *_ in SAMPLE:
+        shutil.rmtree(folder / learner_id, ignore_errors=True)
+        (folder / f"{learner_id}.zip").unlink(missing_ok=True)
     rng = random.Random(7)
     for learner_id, skill, kinds, layout in SAMPLE:
         files = learner(rng, skill, FILES, kinds, answers=learner_id not in ("dev", "gus"))

@@ -1,4 +1,4 @@
-# my work on ex05_targets.py, version 8
+# my work on ex05_targets.py, version 6
 """Reference solution for exercise 05: one-hot labels and the full `F.cross_entropy`."""
 from typing import Optional
 
@@ -131,7 +131,7 @@ def _index_targets(input, log_probs, target, weight, ignore_index, reduction, la
             loss = (1 - label_smoothing) * nll + (label_smoothing / num_classes) * smooth
         return loss
     # "mean" divides both parts by the total weight of the non-ignored targets
-    denominator = target_weight.sum() if reduction == "mean" else 1
+    denominator = target.numel() if reduction == "mean" else 1
     loss = nll.sum() / denominator
     if smooth is not None:
         loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * (

@@ -59,7 +59,7 @@ def binary_cross_entropy_with_logits(
         )
     # log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)): exp() only ever sees x <= 0.
     # torch.minimum splits the gradient at x == 0 in half, which keeps d/dx exact there.
-    log_sig = torch.log(torch.sigmoid(input))
+    log_sig = torch.minimum(input, input.new_zeros(())) - torch.log1p(torch.exp(-input.abs()))
     # log(sigmoid(-x)) = log(sigmoid(x)) - x
     log_sig_neg = log_sig - input
     if pos_weight is None:

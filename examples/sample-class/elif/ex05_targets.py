@@ -1,4 +1,4 @@
-# my work on ex05_targets.py, version 2
+# my work on ex05_targets.py, version 3
 """Reference solution for exercise 05: one-hot labels and the full `F.cross_entropy`."""
 from typing import Optional
 

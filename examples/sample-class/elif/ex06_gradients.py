@@ -1,4 +1,4 @@
-# my work on ex06_gradients.py, version 7
+# my work on ex06_gradients.py, version 5
 """Reference solution for exercise 06: gradients of three mean-reduced losses, by hand."""
 import torch
 

@@ -1,4 +1,4 @@
-# my work on ex08_fit.py, version 3
+# my work on ex08_fit.py, version 6
 """Reference solution for exercise 08: fit a regression model and a classifier."""
 import torch
 from torch import nn

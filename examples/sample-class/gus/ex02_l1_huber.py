@@ -1,4 +1,4 @@
-# my work on ex02_l1_huber.py, version 4
+# my work on ex02_l1_huber.py, version 3
 """Exercise 02: mean error, L1 and Huber losses, from scratch.
 
 Why not just average the errors? A delivery model predicts 6 minutes where the trip took 4,
@@ -12,9 +12,10 @@ Two losses fix it by making every error count, whatever its sign:
     Huber (threshold delta):   0.5 * d**2                    where |d| <  delta
                                delta * (|d| - 0.5 * delta)   where |d| >= delta
 
-L1 grows in a straight line, so one wild outlier does not drown out everything else.
-Huber is quadratic like MSE for small errors (smooth near 0, gentle on tiny mistakes) and
-linear like L1 for large ones (robust to outliers); the two pieces meet at |d| = delta.
+L1 grows in a straight line: its slope is 1 whatever the size of the error, so a wild
+outlier pulls on the model no harder than any other wrong prediction. Huber is quadratic
+like MSE for small errors (smooth near 0, gentle on tiny mistakes) and linear like L1 for
+large ones (robust to outliers); the two pieces meet at |d| = delta.
 
 Worked examples.
   * Predictions [6, 3] against [4, 5]: mean error 0.0, L1 2.0, Huber (delta=1) 1.5 per
@@ -24,12 +25,15 @@ Worked examples.
     0.5 * d**2 = 0.14375. With delta=0.3 the three larger errors use the linear piece:
     [0.105, 0.105, 0.005, 0.195], mean 0.1025.
   * Add a third prediction of 40 minutes for a 10-minute trip to the first example: MSE
-    jumps to 302.7, L1 is 11.3 and Huber 10.8. The outlier dominates MSE.
+    jumps to 302.7, L1 is 11.3 and Huber 10.8. The outlier is most of every one of those
+    values (99% of MSE, 88% of L1, 91% of Huber): robustness is not in the loss value. It
+    is in the gradient, which is what moves the model: the outlier gets 88% of MSE's
+    gradient but 33% of L1's or Huber's, the same pull as each ordinary error.
 
 `l1_loss` and `huber_loss` behave like `torch.nn.functional.l1_loss` and
 `torch.nn.functional.huber_loss`: same shapes, dtypes and reductions. (Like torch, they
-broadcast an input and a target of different shapes; ex01 showed why you should not
-rely on that. Your version does not have to warn.)
+broadcast an input and a target of different shapes, where torch adds a UserWarning; ex01
+showed why you should not rely on that. Your version does not have to warn.)
 
 Run `lossgrade check ex02` to test your work, `lossgrade hint ex02` when stuck.
 """

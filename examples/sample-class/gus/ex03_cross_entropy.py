@@ -1,4 +1,4 @@
-# my work on ex03_cross_entropy.py, version 2
+# my work on ex03_cross_entropy.py, version 4
 """Exercise 03: log-softmax and cross-entropy with class indices, from scratch.
 
 A classifier does not output a probability for each class: it outputs raw scores, called
@@ -68,8 +68,8 @@ def cross_entropy(
     Raises:
         ValueError: if `reduction` is not "mean", "sum" or "none", or if the target's
             batch size differs from the logits'.
-        IndexError: if a target is outside [0, C); the message names it, as torch's
-            does: "Target 5 is out of bounds."
+        IndexError: if a target is outside [0, C) (C itself included); the message says
+            which target, with its value, as torch's does: "Target 5 is out of bounds."
     """
     # TODO: validate, take log_softmax over the classes, pick each sample's true class.
     raise NotImplementedError("ex03: cross_entropy is not written yet")

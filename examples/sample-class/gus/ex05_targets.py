@@ -1,13 +1,14 @@
-# my work on ex05_targets.py, version 2
+# my work on ex05_targets.py, version 7
 """Exercise 05: one-hot labels, class indices, and all of `F.cross_entropy`.
 
 A label can be written two ways. Class indices say "sample 0 is class 1, sample 1 is
 class 0": the int64 tensor [1, 0]. One-hot rows say the same with one 1 per row:
-[[0, 1, 0], [1, 0, 0]]. `torch.nn.functional.cross_entropy` takes either, and tells them
-apart by shape: a target with exactly the input's shape holds class probabilities (a
-one-hot row is the special case with all its probability on one class); any other shape
-holds class indices. Feeding one-hot rows where indices are expected, or the reverse, is
-one of the most common mistakes; `one_hot` builds the rows from the indices.
+[[0, 1, 0], [1, 0, 0]]. `torch.nn.functional.cross_entropy` takes either (the second, as
+floats, since torch 1.10), and tells them apart by shape: a target with exactly the input's
+shape holds class probabilities (a one-hot row is the special case with all its probability
+on one class); any other shape holds class indices. Feeding one-hot rows where indices are
+expected, or the reverse, is one of the most common mistakes; `one_hot` builds the rows from
+the indices.
 
 `cross_entropy_full` is the whole of `F.cross_entropy`. With the log-probabilities
 lp = log_softmax(input) along the class dimension (dimension 1, or 0 for a (C,) input):
@@ -34,8 +35,9 @@ Worked examples, with logits [[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]:
 
 Errors follow torch: "Target 5 is out of bounds." (IndexError) for an index outside
 [0, C) that is not ignore_index; ValueError for a batch size mismatch or a bad reduction;
-RuntimeError for an int32 target, a weight of the wrong length, label_smoothing above 1,
-or an ignore_index >= 0 with probability targets.
+RuntimeError for an int32 target, an integer target of exactly the input's shape (one-hot
+rows left as integers: probabilities must be floating point), a weight of the wrong length,
+label_smoothing above 1, or an ignore_index >= 0 with probability targets.
 
 You may import your own ex03 (`from ex03_cross_entropy import log_softmax`) or use
 `torch.logsumexp`; you may not call F.cross_entropy, F.nll_loss, F.one_hot, torch's

@@ -1,4 +1,4 @@
-# my work on ex06_gradients.py, version 8
+# my work on ex06_gradients.py, version 9
 """Exercise 06: the gradients of three losses, by hand.
 
 `loss.backward()` is the "diagnose" step of training: it works out, for every number that
@@ -10,8 +10,9 @@ n elements (N samples for cross-entropy), with respect to its first argument:
     cross-entropy        d/d logits_nc = (softmax(logits_n)_c - onehot(t_n)_c) / N
     BCE with logits      d/d input_i   = (sigmoid(input_i) - target_i) / n
 
-Read them as "prediction minus truth, scaled": the gradient pushes every score the way that
-would shrink the loss, and pushes hardest where the model is most wrong.
+Read them as "prediction minus truth, scaled": the gradient points the way that would grow
+the loss, so gradient descent moves every score against it, hardest where the model is most
+wrong.
 
 Worked examples.
   * MSE, predictions [2.5, 3.1, 4.8] against [2.0, 3.0, 5.0]: 2 * [0.5, 0.1, -0.2] / 3 =

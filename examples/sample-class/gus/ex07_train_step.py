@@ -1,4 +1,4 @@
-# my work on ex07_train_step.py, version 1
+# my work on ex07_train_step.py, version 6
 """Exercise 07: one training step, and an evaluation that changes nothing.
 
 Every training loop repeats the same three moves: measure, diagnose, update.
@@ -7,18 +7,21 @@ Every training loop repeats the same three moves: measure, diagnose, update.
      how wrong the predictions are.
   2. Diagnose: `loss.backward()` fills each parameter's `.grad` with how much, and in which
      direction, that parameter pushed the loss up.
-  3. Update: `optimizer.step()` moves every parameter against its gradient.
+  3. Update: `optimizer.step()` moves every parameter using its gradient (plain SGD moves
+     it by the learning rate times the gradient, against it; Adam rescales each step).
 
 One more line comes before all three: `optimizer.zero_grad()`. Gradients accumulate, that
 is, `backward()` adds to whatever `.grad` already holds; without zeroing, each step would
 follow the sum of every gradient so far. The order matters: zero, forward, loss, backward,
-step. Stepping before backward uses stale gradients; zeroing between backward and step
-throws the diagnosis away.
+step. Stepping before backward, right after zeroing, finds no gradient at all (since torch
+2.0 zero_grad() sets each .grad to None), so nothing ever moves; zeroing between backward
+and step throws the diagnosis away in the same way.
 
 Worked example: a model predicts 0.3 where the target is 1.0, so the squared error is 0.49.
-Its gradient says "increase the prediction"; after a small step the prediction is, say,
-0.6 and the loss 0.16. `train_step` returns the 0.49: the loss that the step was computed
-from, measured before the update.
+Its gradient with respect to the prediction is negative (-1.4), so a step against it
+increases the prediction; after a small step the prediction is, say, 0.6 and the loss 0.16.
+`train_step` returns the 0.49: the loss that the step was computed from, measured before the
+update.
 
 Measuring is different from training. To see how the model does on held-out data, you want
 the loss and nothing else: no parameter may move, no gradient may pile up, and layers such

@@ -1,4 +1,4 @@
-# my work on ex08_fit.py, version 6
+# my work on ex08_fit.py, version 4
 """Exercise 08: train a regression model and a classifier.
 
 Time to put the pieces together: choose a loss for each task, build a small model, and

@@ -1,4 +1,4 @@
-# my work on ex09_custom.py, version 9
+# my work on ex09_custom.py, version 6
 """Exercise 09: a custom loss, and a loss with a hand-written backward.
 
 Part 1, focal loss. Cross-entropy charges every sample -log p, with p the probability the

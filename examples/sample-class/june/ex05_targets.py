@@ -1,70 +1,143 @@
-# my work on ex05_targets.py, version 3
-"""Exercise 05: one-hot labels, class indices, and all of `F.cross_entropy`.
-
-A label can be written two ways. Class indices say "sample 0 is class 1, sample 1 is
-class 0": the int64 tensor [1, 0]. One-hot rows say the same with one 1 per row:
-[[0, 1, 0], [1, 0, 0]]. `torch.nn.functional.cross_entropy` takes either, and tells them
-apart by shape: a target with exactly the input's shape holds class probabilities (a
-one-hot row is the special case with all its probability on one class); any other shape
-holds class indices. Feeding one-hot rows where indices are expected, or the reverse, is
-one of the most common mistakes; `one_hot` builds the rows from the indices.
-
-`cross_entropy_full` is the whole of `F.cross_entropy`. With the log-probabilities
-lp = log_softmax(input) along the class dimension (dimension 1, or 0 for a (C,) input):
-
-  * Index targets: sample n costs l_n = -w[y_n] * lp_n[y_n] (w = 1 without `weight`).
-    A target equal to `ignore_index` costs 0 and is left out of the average. "mean" is
-    sum(l_n) / sum(w[y_n]) over the targets that are not ignored, so a class of weight 3
-    counts like three samples. If every target is ignored, "mean" is 0 / 0 = nan.
-  * Probability targets: l_n = -sum_c w_c * y_nc * lp_nc, and "mean" divides by the number
-    of samples (times the extra dimensions), NOT by the weights: torch does it this way.
-  * More dimensions: an (N, C, d1, ..., dk) input (an image of per-pixel scores, say) goes
-    with an (N, d1, ..., dk) index target; every position is one more sample.
-  * Label smoothing eps: the target keeps 1 - eps of its probability and spreads eps evenly
-    over the C classes. For index targets the loss is (1 - eps) * nll + (eps / C) * S_n
-    with S_n = -sum_c w_c * lp_nc (0 where ignored), both parts divided by the same
-    denominator for "mean"; for probability targets, y becomes y * (1 - eps) + eps / C.
-
-Worked examples, with logits [[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]:
-  * targets [0, 1]: per-sample losses [0.417, 0.197], mean 0.307;
-  * with weight [1, 3, 1]: (1 * 0.417 + 3 * 0.197) / (1 + 3) = 0.252;
-  * targets [0, -100]: the second is ignored, so the mean is 0.417, not 0.417 / 2;
-  * first row only, target 0, label_smoothing=0.1: 0.514; probability target
-    [0.7, 0.2, 0.1]: 0.807.
-
-Errors follow torch: "Target 5 is out of bounds." (IndexError) for an index outside
-[0, C) that is not ignore_index; ValueError for a batch size mismatch or a bad reduction;
-RuntimeError for an int32 target, a weight of the wrong length, label_smoothing above 1,
-or an ignore_index >= 0 with probability targets.
-
-You may import your own ex03 (`from ex03_cross_entropy import log_softmax`) or use
-`torch.logsumexp`; you may not call F.cross_entropy, F.nll_loss, F.one_hot, torch's
-log_softmax or softmax, or the loss modules.
-
-Run `lossgrade check ex05` to test your work, `lossgrade hint ex05` when stuck.
-"""
+# my work on ex05_targets.py, version 8
+"""Reference solution for exercise 05: one-hot labels and the full `F.cross_entropy`."""
 from typing import Optional
 
 import torch
 
+from ex03_cross_entropy import log_softmax
+
+REDUCTIONS = ("mean", "sum", "none")
+
 
 def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """One-hot rows from class indices, like `F.one_hot` but as float32.
+    """Class indices of any shape -> float32 one-hot rows of shape (*labels.shape, C)."""
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"one_hot: labels must be integer class indices, got {labels.dtype}")
+    if num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be at least 1, got {num_classes}")
+    outside = (labels < 0) | (labels >= num_classes)
+    if outside.any():
+        raise ValueError(
+            f"one_hot: label {labels[outside].flatten()[0].item()} is outside "
+            f"[0, {num_classes}); labels must be class indices 0..{num_classes - 1}"
+        )
+    classes = torch.arange(num_classes, device=labels.device)
+    return (labels.unsqueeze(-1) == classes).to(torch.float32)
 
-    Args:
-        labels: integer class indices, any shape, each in [0, num_classes).
-        num_classes: C, the length of every row.
 
-    Returns:
-        A float32 tensor of shape (*labels.shape, num_classes), on the labels' device, with
-        a 1.0 at each label's index and 0.0 elsewhere: [1, 0] with C = 3 gives
-        [[0., 1., 0.], [1., 0., 0.]].
+def _check_weight(weight: Optional[torch.Tensor], num_classes: int, prefix: str = "") -> None:
+    if weight is not None and (weight.dim() != 1 or weight.numel() != num_classes):
+        raise RuntimeError(
+            f"{prefix}weight tensor should be defined either for all {num_classes} classes or "
+            f"no classes but got weight tensor of shape: {list(weight.shape)}"
+        )
 
-    Raises:
-        ValueError: if a label is negative or >= num_classes (name it in the message).
-    """
-    # TODO: check the labels, then compare each one with every class index.
-    raise NotImplementedError("ex05: one_hot is not written yet")
+
+def _along(weight: torch.Tensor, ndim: int, class_dim: int) -> torch.Tensor:
+    """View a (C,) weight so that it broadcasts along `class_dim` of an ndim-D tensor."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.numel()
+    return weight.view(shape)
+
+
+def _probability_targets(log_probs, target, weight, reduction, label_smoothing, class_dim):
+    num_classes = log_probs.shape[class_dim]
+    _check_weight(weight, num_classes, prefix="cross_entropy: ")
+    if label_smoothing > 0:
+        if label_smoothing > 1:
+            raise RuntimeError(
+                f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+            )
+        target = target * (1 - label_smoothing) + label_smoothing / num_classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * _along(weight, log_probs.dim(), class_dim)
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    if reduction == "sum":
+        return -terms.sum()
+    # mean over every sample and position: the weights do NOT normalise here (torch #61309)
+    positions = log_probs.numel() // num_classes
+    total = -terms.sum()
+    return total / positions if positions else total * float("nan")
+
+
+def _check_index_target(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Validate a class-index target against the input's shape; return it as int64."""
+    if input.dim() == 1:
+        if target.dim() == 1:
+            # torch accepts a (1,) target for (C,) input and treats it as a scalar
+            if target.numel() != 1:
+                raise ValueError(
+                    "For 1D input, 1D target must have size 1, but got target size: "
+                    f"{target.numel()}"
+                )
+            target = target.reshape(())
+        elif target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    else:
+        target_batch = target.shape[0] if target.dim() > 0 else 0
+        if target_batch != input.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target_batch})."
+            )
+        if input.dim() == 2 and target.dim() != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if target.shape[1:] != input.shape[2:]:
+            expected = [input.shape[0], *input.shape[2:]]
+            raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+    if target.dtype not in (torch.int64, torch.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype}")
+    return target.long()
+
+
+def _index_targets(input, log_probs, target, weight, ignore_index, reduction, label_smoothing,
+                   class_dim):
+    num_classes = log_probs.shape[class_dim]
+    _check_weight(weight, num_classes)
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype} but found {weight.dtype}")
+    if label_smoothing > 1:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    target = _check_index_target(input, target)
+    ignored = target == ignore_index
+    outside = ~ignored & ((target < 0) | (target >= num_classes))
+    if outside.any():
+        raise IndexError(f"Target {target[outside].flatten()[0].item()} is out of bounds.")
+    safe_target = target.masked_fill(ignored, 0)  # any valid class; its weight is zeroed below
+
+    per_class = log_probs.movedim(class_dim, -1)  # (..., C), the target's shape plus C
+    picked = per_class.gather(-1, safe_target.unsqueeze(-1)).squeeze(-1)  # target's shape
+    if weight is None:
+        target_weight = (~ignored).to(log_probs.dtype)
+    else:
+        target_weight = weight[safe_target].masked_fill(ignored, 0)
+    # l_n = -w[y_n] * log p_n[y_n], and exactly 0 where ignored (even if that logit is -inf)
+    nll = (-target_weight * picked).masked_fill(ignored, 0)
+
+    if label_smoothing > 0:
+        # S_n = -sum_c w_c * log p_nc, zero where ignored
+        weighted = log_probs
+        if weight is not None:
+            weighted = log_probs * _along(weight, log_probs.dim(), class_dim)
+        smooth = (-weighted.sum(class_dim)).masked_fill(ignored, 0)
+    else:
+        smooth = None
+
+    if reduction == "none":
+        loss = nll
+        if smooth is not None:
+            loss = (1 - label_smoothing) * nll + (label_smoothing / num_classes) * smooth
+        return loss
+    # "mean" divides both parts by the total weight of the non-ignored targets
+    denominator = target_weight.sum() if reduction == "mean" else 1
+    loss = nll.sum() / denominator
+    if smooth is not None:
+        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * (
+            smooth.sum() / denominator
+        )
+    return loss
 
 
 def cross_entropy_full(
@@ -75,23 +148,24 @@ def cross_entropy_full(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """`torch.nn.functional.cross_entropy`, in full.
-
-    Args:
-        input: logits of shape (C,), (N, C) or (N, C, d1, ..., dk).
-        target: class indices (int64 or uint8) of shape (), (N,) or (N, d1, ..., dk), or
-            class probabilities (floating) of exactly the input's shape.
-        weight: optional (C,) weight per class, with the input's dtype.
-        ignore_index: an index target equal to this costs nothing and is not counted.
-        reduction: "mean", "sum" or "none" ("none" returns the target's shape without C).
-        label_smoothing: eps in [0, 1].
-
-    Returns:
-        A tensor with the input's dtype.
-
-    Raises:
-        IndexError, ValueError, RuntimeError: as listed in the module docstring.
-    """
-    # TODO: validate; take log_softmax over the class dimension; then handle probability
-    # targets and index targets (weights, ignore_index, label smoothing) separately.
-    raise NotImplementedError("ex05: cross_entropy_full is not written yet")
+    """`F.cross_entropy` in full: index or probability targets, any number of dimensions."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"cross_entropy_full: reduction must be one of {REDUCTIONS}, not {reduction!r}"
+        )
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    class_dim = 0 if input.dim() == 1 else 1
+    log_probs = log_softmax(input, dim=class_dim)
+    if target.shape == input.shape:  # same shape: class probabilities
+        if not target.is_floating_point():
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, "
+                f"got {target.dtype}"
+            )
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _probability_targets(log_probs, target, weight, reduction, label_smoothing,
+                                    class_dim)
+    return _index_targets(input, log_probs, target, weight, ignore_index, reduction,
+                          label_smoothing, class_dim)

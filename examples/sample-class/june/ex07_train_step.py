@@ -1,4 +1,4 @@
-# my work on ex07_train_step.py, version 3
+# my work on ex07_train_step.py, version 4
 """Reference solution for exercise 07: one training step, and an evaluation that changes nothing."""
 from typing import Callable
 

@@ -1,4 +1,4 @@
-# my work on ex09_custom.py, version 8
+# my work on ex09_custom.py, version 5
 """Reference solution for exercise 09: focal loss, and cross-entropy as an autograd.Function."""
 from typing import Any, Optional
 
@@ -50,7 +50,7 @@ def focal_loss(
         )
     # log p_n from log_softmax (exact at ±1e4); p_n = exp(log p_n) is then in [0, 1]
     log_p = _log_softmax(input).gather(-1, target.unsqueeze(-1)).squeeze(-1)
-    loss = -(1 - log_p.exp()) * log_p
+    loss = -((1 - log_p.exp()) ** gamma) * log_p
     if alpha is not None:
         loss = alpha[target] * loss  # scales each sample; "mean" still divides by N
     if reduction == "mean":
@@ -85,7 +85,7 @@ class CrossEntropyFunction(torch.autograd.Function):
         num_samples = log_probs.shape[0]
         grad = log_probs.exp()  # softmax, (N, C)
         grad[torch.arange(num_samples, device=grad.device), target] -= 1
-        grad = grad * (grad_output / num_samples)
+        grad = grad * grad_output
         if not ctx.batched:
             grad = grad.squeeze(0)
         return grad, None  # no gradient for the class indices

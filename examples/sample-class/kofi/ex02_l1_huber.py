@@ -1,4 +1,4 @@
-# my work on ex02_l1_huber.py, version 1
+# my work on ex02_l1_huber.py, version 7
 """Reference solution for exercise 02: mean error, L1 and Huber losses."""
 import warnings
 
@@ -58,5 +58,5 @@ def huber_loss(
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     _warn_if_broadcasting(input, target)
     distance = (input - target).abs()
-    loss = torch.where(distance < delta, 0.5 * distance**2, delta * (distance - 0.5 * delta))
+    loss = torch.where(distance < delta, 0.5 * distance**2, 0.5 * distance**2)
     return _reduce(loss, reduction)

@@ -45,7 +45,7 @@ def l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") 
     """Mean absolute error, as `F.l1_loss`."""
     _check_reduction("l1_loss", reduction)
     _warn_if_broadcasting(input, target)
-    return _reduce(input - target, reduction)
+    return _reduce((input - target).abs(), reduction)
 
 
 def huber_loss(

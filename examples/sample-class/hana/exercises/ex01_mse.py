@@ -1,4 +1,4 @@
-# my work on ex01_mse.py, version 5
+# my work on ex01_mse.py, version 1
 """Reference solution for exercise 01: mean squared error."""
 import torch
 

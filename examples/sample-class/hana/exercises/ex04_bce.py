@@ -1,4 +1,4 @@
-# my work on ex04_bce.py, version 3
+# my work on ex04_bce.py, version 5
 """Reference solution for exercise 04: binary cross-entropy, on probabilities and on logits."""
 from typing import Optional
 

@@ -1,4 +1,4 @@
-# my work on ex06_gradients.py, version 3
+# my work on ex06_gradients.py, version 9
 """Reference solution for exercise 06: gradients of three mean-reduced losses, by hand."""
 import torch
 

@@ -1,4 +1,4 @@
-# my work on ex07_train_step.py, version 5
+# my work on ex07_train_step.py, version 8
 """Reference solution for exercise 07: one training step, and an evaluation that changes nothing."""
 from typing import Callable
 
@@ -14,7 +14,7 @@ def train_step(
     y: torch.Tensor,
 ) -> float:
     """Measure, diagnose, update: one optimisation step; returns the loss before the update."""
-    pass
+    optimizer.zero_grad()  # forget the previous step's gradients
     loss = loss_fn(model(x), y)  # measure
     loss.backward()  # diagnose: d loss / d every parameter
     optimizer.step()  # update
@@ -35,3 +35,7 @@ def evaluate(
             return loss_fn(model(x), y).item()
     finally:
         model.train(was_training)
+
+
+def unfinished(input, target:
+    return input

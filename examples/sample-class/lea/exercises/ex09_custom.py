@@ -1,38 +1,33 @@
-# my work on ex09_custom.py, version 7
-"""Exercise 09: a custom loss, and a loss with a hand-written backward.
-
-Part 1, focal loss. Cross-entropy charges every sample -log p, with p the probability the
-model gave the true class. When most samples are easy (p near 1), their many small losses
-can still outweigh the few hard ones the model should be learning from. Focal loss turns
-the easy ones down by a factor (1 - p) ** gamma:
-
-    FL_n = -alpha[t_n] * (1 - p_n) ** gamma * log p_n,   p_n = softmax(input_n)[t_n]
-
-With gamma = 2: a sample at p = 0.9 costs 0.105 under cross-entropy but (0.1 ** 2) * 0.105
-= 0.00105 under focal loss, 100 times less; one at p = 0.55 costs 0.598 and 0.121, 5 times
-less; a hard one at p = 0.1 costs 2.303 and 1.865, barely less. With gamma = 0 and no alpha,
-focal loss is cross-entropy exactly. `alpha`, if given, is a (C,) tensor of per-class
-weights that scales each sample's loss; "mean" still divides by the number of samples (the
-weights do not normalise, unlike F.cross_entropy's `weight`), as torchvision's
-`sigmoid_focal_loss` does. Compute log p_n stably: logits can be +-1e4.
-
-Part 2, autograd.Function. `loss.backward()` works because every torch operation knows its
-own derivative. You can teach torch a new operation by subclassing
-`torch.autograd.Function` with two static methods: `forward(ctx, ...)` computes the result
-and stores on `ctx` what the gradient will need (`ctx.save_for_backward(...)`);
-`backward(ctx, grad_output)` returns one gradient per input of forward (None for an input
-that has no gradient, such as class indices), each multiplied by `grad_output`, the
-gradient of the final result with respect to this operation's output. Write mean
-cross-entropy this way; ex06's `cross_entropy_grad` is the formula you need.
-`torch.autograd.gradcheck` compares your backward with finite differences in float64.
-
-You may not call F.cross_entropy, F.nll_loss or the loss modules.
-
-Run `lossgrade check ex09` to test your work, `lossgrade hint ex09` when stuck.
-"""
+# my work on ex09_custom.py, version 3
+"""Reference solution for exercise 09: focal loss, and cross-entropy as an autograd.Function."""
 from typing import Any, Optional
 
 import torch
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    shifted = logits - logits.amax(dim=-1, keepdim=True).detach()
+    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+
+
+def _check_target(logits: torch.Tensor, target: torch.Tensor, name: str) -> torch.Tensor:
+    if logits.dim() == 1:
+        if target.dim() != 0:
+            raise ValueError(f"{name}: (C,) logits need a 0-d target")
+    elif logits.dim() != 2 or target.shape != logits.shape[:1]:
+        raise ValueError(
+            f"{name}: expected logits (N, C) and target (N,), got {tuple(logits.shape)} and "
+            f"{tuple(target.shape)}"
+        )
+    if target.is_floating_point():
+        raise ValueError(f"{name}: target must hold class indices, got {target.dtype}")
+    target = target.long()
+    outside = (target < 0) | (target >= logits.shape[-1])
+    if outside.any():
+        raise IndexError(f"Target {target[outside].flatten()[0].item()} is out of bounds.")
+    return target
 
 
 def focal_loss(
@@ -42,38 +37,55 @@ def focal_loss(
     alpha: Optional[torch.Tensor] = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Multi-class focal loss on logits.
-
-    Args:
-        input: logits, shape (N, C).
-        target: int64 class indices, shape (N,), each in [0, C).
-        gamma: the focusing exponent, >= 0; 0 gives cross-entropy.
-        alpha: optional (C,) weight per class; None means 1 for every class.
-        reduction: "mean" (average over the N samples), "sum" or "none" (shape (N,)).
-
-    Returns:
-        A tensor with the input's dtype, finite for logits up to +-1e4.
-
-    Raises:
-        ValueError: if `reduction` is not "mean", "sum" or "none".
-        IndexError: if a target is outside [0, C).
-    """
-    # TODO: log p_n of each sample's true class, then the focal factor and alpha; reduce.
-    raise NotImplementedError("ex09: focal_loss is not written yet")
+    """Multi-class focal loss: FL_n = -alpha[t_n] * (1 - p_n) ** gamma * log p_n."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"focal_loss: reduction must be one of {REDUCTIONS}, not {reduction!r}")
+    if gamma < 0:
+        raise ValueError(f"focal_loss: gamma must be >= 0, got {gamma}")
+    target = _check_target(input, target, "focal_loss")
+    num_classes = input.shape[-1]
+    if alpha is not None and alpha.shape != (num_classes,):
+        raise ValueError(
+            f"focal_loss: alpha must have shape ({num_classes},), got {tuple(alpha.shape)}"
+        )
+    # log p_n from log_softmax (exact at ±1e4); p_n = exp(log p_n) is then in [0, 1]
+    log_p = _log_softmax(input).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    loss = -((1 - log_p.exp()) ** gamma) * log_p
+    if alpha is not None:
+        loss = alpha[target] * loss  # scales each sample; "mean" still divides by N
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
 
 
 class CrossEntropyFunction(torch.autograd.Function):
-    """Mean cross-entropy of (N, C) logits against (N,) class indices, with a backward
-    written by hand. Use it as `CrossEntropyFunction.apply(logits, target)`."""
+    """Mean cross-entropy with class indices, with its gradient written by hand.
+
+    forward: -mean_n log softmax(logits)_n[t_n]
+    backward: (softmax(logits) - one_hot(t)) / N, times the incoming gradient.
+    """
 
     @staticmethod
     def forward(ctx: Any, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return the 0-d mean cross-entropy; save what backward will need on `ctx`."""
-        # TODO: a stable log_softmax, the mean of -log p at each true class; save tensors.
-        raise NotImplementedError("ex09: CrossEntropyFunction.forward is not written yet")
+        target = _check_target(logits, target, "CrossEntropyFunction")
+        batched = logits.dim() == 2
+        logits2 = logits if batched else logits.unsqueeze(0)  # (N, C)
+        target1 = target if batched else target.unsqueeze(0)  # (N,)
+        log_probs = _log_softmax(logits2)
+        rows = torch.arange(logits2.shape[0], device=logits.device)
+        ctx.save_for_backward(log_probs, target1)
+        ctx.batched = batched
+        return -log_probs[rows, target1].mean()
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor):
-        """Return (gradient for logits, None for target)."""
-        # TODO: (softmax - one_hot) / N, times grad_output.
-        raise NotImplementedError("ex09: CrossEntropyFunction.backward is not written yet")
+        log_probs, target = ctx.saved_tensors
+        num_samples = log_probs.shape[0]
+        grad = log_probs.exp()  # softmax, (N, C)
+        grad[torch.arange(num_samples, device=grad.device), target] -= 1
+        grad = grad * grad_output
+        if not ctx.batched:
+            grad = grad.squeeze(0)
+        return grad, None  # no gradient for the class indices
