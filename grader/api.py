@@ -28,13 +28,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog, course, hints, notebook_objects, notebook_source
+from lossgrade.course import catalog, hints
+from lossgrade import course
+from lossgrade.core import notebook_objects
+from lossgrade.grading import notebook_source
 from lossgrade.checks import secret
-from lossgrade.errors import LossgradeError
-from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
-from lossgrade.results import ExerciseResult, QuizResult, Status
+from lossgrade.core.errors import LossgradeError
+from lossgrade.output.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
+from lossgrade.core.results import ExerciseResult, QuizResult, Status
 from lossgrade.sandbox.client import Limits, Sandbox, SandboxError
-from lossgrade.workspace import Workspace
+from lossgrade.course.workspace import Workspace
 
 _lock = threading.RLock()
 _sandbox: Sandbox | None = None
@@ -67,7 +70,7 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
         sandbox = _shared_sandbox()  # its torch import overlaps with ours, just below
     except (SandboxError, OSError) as exc:
         return _problem(chosen, _broken(exc))
-    from lossgrade import runner
+    from lossgrade.grading import runner
 
     problems = _shape_problems(chosen, given, runner.reference(chosen))
     if problems:
@@ -97,7 +100,7 @@ def _workspace_secret(path: str | os.PathLike[str] | None) -> bytes | None:
     """The grading secret of the workspace the code belongs to (the file's folder, else the
     current one), so that check() and `lossgrade check` draw the same inputs; None outside
     a workspace (this process's own secret serves)."""
-    from lossgrade.workspace import STATE_DIR
+    from lossgrade.course.workspace import STATE_DIR
 
     try:
         root = Workspace.find(Path(path).resolve().parent if path is not None else None).root
@@ -211,7 +214,7 @@ def _shared_sandbox() -> Sandbox:
         if _sandbox is not None and _sandbox_course != in_force:
             close()  # another course: other calls to forbid, other solutions to hide
         if _sandbox is None:
-            from lossgrade import service
+            from lossgrade.grading import service
 
             _sandbox, _sandbox_pid, _sandbox_course = service.open_sandbox(within=in_force), os.getpid(), in_force
         return _sandbox

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lossgrade import catalog
-from lossgrade.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
+from lossgrade.course import catalog
+from lossgrade.core.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
 
 SANDBOX = pytest.StashKey[Any]()  # a Sandbox; a plugin may put one here before the session starts
 OWNED = pytest.StashKey[bool]()
@@ -47,7 +47,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the sandbox now (unless a plugin brought one): its torch import overlaps with
     the collection's."""
     if SANDBOX not in session.config.stash:
-        from lossgrade import service
+        from lossgrade.grading import service
 
         session.config.stash[SANDBOX] = service.open_sandbox(_chosen(session.config))
         session.config.stash[OWNED] = True
@@ -75,8 +75,8 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 
 class SubmissionDir(pytest.Directory):
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
-        from lossgrade.batch import discover
-        from lossgrade.batch import submission as grading
+        from lossgrade.grading import discover
+        from lossgrade.grading import submission as grading
 
         submission = discover.read_one(self.path, self.path.name)
         if submission.problem:
@@ -102,7 +102,7 @@ class ExerciseNode(pytest.Collector):
         self.config.stash[EXERCISES].append(self)
 
     def collect(self) -> Iterator[pytest.Item]:
-        from lossgrade import runner
+        from lossgrade.grading import runner
 
         if self.files is None:
             yield ProblemItem.from_parent(self, name="submitted", reason=self.reason)
@@ -130,7 +130,7 @@ class ExerciseNode(pytest.Collector):
 
     def result(self) -> ExerciseResult:
         """The exercise's result, summarised from its checks as `lossgrade grade` does."""
-        from lossgrade import runner
+        from lossgrade.grading import runner
 
         e = self.exercise
         if self.files is None:
@@ -152,8 +152,8 @@ class CheckItem(pytest.Item):
         self.check = check
 
     def runtest(self) -> None:
-        from lossgrade import runner
-        from lossgrade.batch.gradescope import check_text
+        from lossgrade.grading import runner
+        from lossgrade.output.gradescope import check_text
 
         node = self.parent
         assert isinstance(node, ExerciseNode)

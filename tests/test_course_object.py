@@ -14,11 +14,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from lossgrade import atomicfile, course, learnerfiles
-from lossgrade.cli import cli
-from lossgrade.errors import LossgradeError
-from lossgrade.exitcodes import ExitCode
-from lossgrade.quiz.cli import quiz
+from lossgrade.core import atomicfile, learnerfiles
+from lossgrade import course
+from lossgrade.cli.main import cli
+from lossgrade.core.errors import LossgradeError
+from lossgrade.core.exitcodes import ExitCode
+from lossgrade.cli.quiz import quiz
 
 
 @pytest.fixture
@@ -206,7 +207,7 @@ def test_learner_code_cannot_read_an_instructors_reference_solution(course_dir: 
 def test_every_sandbox_hides_every_course_folders_solutions(course_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Learner code's readable folders are few, but a course folder may sit in one (under
     /usr, say): the sandbox is told to hide its solutions whatever front-end opens it."""
-    from lossgrade import service
+    from lossgrade.grading import service
 
     opened: list[dict[str, object]] = []
     monkeypatch.setattr(service, "Sandbox", lambda **options: opened.append(options))
@@ -221,7 +222,7 @@ def test_every_sandbox_hides_every_course_folders_solutions(course_dir: Path, mo
 def test_spawned_graders_are_handed_the_course(course_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where checks run on cuda the graders are spawned, not forked: `--course` reaches
     them as an argument (nothing is written to the environment for them to read)."""
-    from lossgrade.batch import pool
+    from lossgrade.grading import pool
 
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
     (tmp_path / "class" / "ada").mkdir(parents=True)
@@ -278,7 +279,7 @@ def test_a_broken_course_reaches_a_notebook_as_a_result_not_a_traceback(course_d
 
 # --- one atomic writer, one learner file name ------------------------------------------------
 def test_every_file_a_batch_writes_has_one_mode_and_each_learner_one_name(tmp_path: Path) -> None:
-    from lossgrade.batch import records
+    from lossgrade.grading import records
 
     classroom = tmp_path / "class"
     for learner in ("ana", "Ana"):

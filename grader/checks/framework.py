@@ -29,7 +29,7 @@ import torch
 from lossgrade import misconceptions
 from lossgrade.checks import compare, secret
 from lossgrade.checks.memo import Memo
-from lossgrade.results import Feedback, Misconception
+from lossgrade.core.results import Feedback, Misconception
 from lossgrade.sandbox.learner import call_request
 from lossgrade.sandbox import replies as _replies
 from lossgrade.sandbox.replies import Reply

@@ -16,8 +16,9 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from lossgrade import course, pyfiles, results
-from lossgrade.numerics import close, tolerance
+from lossgrade import course
+from lossgrade.core import pyfiles, results
+from lossgrade.core.numerics import close, tolerance
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
