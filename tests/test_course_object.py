@@ -14,6 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+import lossgrade
 from lossgrade.core import atomicfile, learnerfiles
 from lossgrade import course
 from lossgrade.cli.main import cli
@@ -131,12 +132,14 @@ def test_one_lookup_answers_where_everything_of_an_exercise_is(course_dir: Path)
     ex10, ex01 = loaded.exercise("10"), loaded.exercise("ex01")
     root = course_dir.resolve()
     assert (loaded.extra, ex10.root) == (root, root)
-    assert loaded.checks_file(ex10) == root / "checks" / "ex10_log_cosh.py" and loaded.checks_file(ex01) is None
+    package = Path(lossgrade.__file__).parent
+    assert loaded.checks_file(ex10) == root / "checks" / "ex10_log_cosh.py"
+    assert loaded.checks_file(ex01) == package / "checks" / "ex01_mse.py"  # the built-in course's checks/, by path
     assert loaded.has_checks(ex10) and loaded.has_checks(ex01)
     assert loaded.checks(ex10).module == "ex10_log_cosh" and loaded.checks(ex01).module == "ex01_mse"
     assert loaded.reference_file(ex10) == root / "solutions" / "ex10_log_cosh.py"
     assert loaded.mistake_files("ex10_log_cosh") == (root / "misconceptions" / "ex10_log_cosh.py",)
-    assert loaded.mistake_files("ex01_mse") == ()
+    assert loaded.mistake_files("ex01_mse") == (package / "misconceptions" / "ex01_mse.py",)
     assert root / "quizzes" / "course-log-cosh.yaml" in loaded.quiz_files()
     assert set(loaded.hidden_paths()) == {course.course_root() / "solutions", root / "solutions"}
     assert loaded.drivers_file().is_file()

@@ -60,18 +60,19 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     first reading of a reply)."""
     import torch
     from lossgrade import misconceptions
-    from lossgrade.grading import runner
+    from lossgrade.grading.grader import Grader, devices
     from lossgrade.quiz import library
     from lossgrade.sandbox import _wire
     from lossgrade.sandbox.replies import validate
 
     torch.set_num_threads(1)  # the same numerics at any --jobs
+    grader = Grader(course.current())
     for exercise in exercises:
-        runner.checks_for(exercise)
-        runner.reference(exercise)
+        grader.checks(exercise)
+        grader.reference(exercise)
         misconceptions.catalogue(exercise.module)
     library.quizzes()
-    runner.devices()
+    devices()
     model = torch.nn.Linear(3, 2)
     for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
         model(torch.ones(1, 3)).sum().backward()
@@ -141,9 +142,9 @@ def start_method() -> str:
     CUDA does not survive a fork: a grader forked from a process that had touched it
     (a notebook, a test session, anything that called `torch.cuda.is_available()`) could
     not run a single cuda check, and nothing here can tell that it was touched."""
-    from lossgrade.grading import runner
+    from lossgrade.grading.grader import devices
 
-    return "spawn" if "cuda" in runner.devices() else "fork"
+    return "spawn" if "cuda" in devices() else "fork"
 
 
 @dataclass

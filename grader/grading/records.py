@@ -24,14 +24,15 @@ from lossgrade.course import catalog
 from lossgrade import course
 from lossgrade.core import learnerfiles
 from lossgrade.grading.discover import QUIZ_ANSWERS, Submission
+from lossgrade.grading.files import Files
 from lossgrade.core.results import SubmissionResult, submission_from_dict, to_dict
 from lossgrade.course.workspace import atomic_write_text
 
 FORMAT = 2  # 2: per-exercise input digests, files not graded
 RECORDS = "records"
 # What decides a grade: a change to any of these regrades everything on the next run.
-GRADER_PARTS = ("checks", "misconceptions", "sandbox", "quiz", "runner.py", "results.py", "catalog.py", "course.py",
-                "numerics.py")
+GRADER_PARTS = ("core", "course", "checks", "misconceptions", "sandbox", "quiz", "grading/grader.py",
+                "grading/files.py", "grading/runner.py")
 
 
 @dataclass
@@ -60,7 +61,7 @@ def inputs(submission: Submission, exercise: catalog.Exercise | None, fingerprin
     """What decides the grade of `exercise` (None: the quizzes) in `submission`, as a
     digest: the grader's fingerprint, and the exercise's file and the files it may import
     (or the answers file), with why any was refused."""
-    names = (QUIZ_ANSWERS,) if exercise is None else (exercise.file, *(f"{m}.py" for m in exercise.allowed_imports))
+    names = (QUIZ_ANSWERS,) if exercise is None else Files.names(exercise)
     key = [fingerprint, submission.problem] + [
         [name, hashlib.sha256(submission.files[name]).hexdigest() if name in submission.files else None,
          submission.rejected.get(name)] for name in names]

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lossgrade.course import catalog
 from lossgrade import course, misconceptions
-from lossgrade.grading import runner
+from lossgrade.grading.files import Files
+from lossgrade.grading.grader import Grader
 from lossgrade.core.errors import LossgradeError
 from lossgrade.core.results import ExerciseResult, Outcome
 from lossgrade.sandbox.client import Sandbox
@@ -41,13 +42,14 @@ class Report:
                 + f"; {self.claims} claim(s) checked by running torch")
 
 
-def grade_mistake(exercise: catalog.Exercise, function: str, wrong: object) -> ExerciseResult:
+def grade_mistake(exercise: catalog.Exercise, function: str, wrong: object, grader: Grader | None = None) -> ExerciseResult:
     """Grade the reference with one function replaced by a wrong implementation of ours,
     in this process (it is our code, never a learner's)."""
+    grader = grader or Grader(course.current())
     module = types.ModuleType(f"selfcheck_{exercise.module}")
-    module.__dict__.update(vars(runner.reference(exercise)))
+    module.__dict__.update(vars(grader.reference(exercise)))
     module.__dict__[function] = wrong
-    return runner.run_checks(exercise, InProcessLearner(module, exercise.functions))
+    return grader.run_checks(exercise, InProcessLearner(module, exercise.functions))
 
 
 def _where(exc: BaseException, path: Path | None) -> str:
@@ -57,7 +59,10 @@ def _where(exc: BaseException, path: Path | None) -> str:
     return f"{inside[-1].filename}:{inside[-1].lineno}" if inside else str(path)
 
 
-def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report) -> None:
+def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report, within: course.Course | None = None) -> None:
+    """Prove one exercise's checks on its stub, its reference solution and its catalogued
+    mistakes, with the same `Grader` every front-end grades with."""
+    grader = Grader(within or course.current(), sandbox)
     where = exercise.root / "exercises" / "info.yaml"
     for label, path in (("stub", exercise.stub_path), ("reference solution", exercise.solution_path)):
         if not path.is_file():
@@ -65,8 +70,8 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
     if report.problems and any(exercise.id in p for p in report.problems):
         return
     try:
-        runner.checks_for(exercise)
-        runner.reference(exercise)
+        grader.checks(exercise)
+        grader.reference(exercise)
     except LossgradeError as exc:  # already names the file and line
         report.problems.append(exc.message)
         return
@@ -75,13 +80,13 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
                                f"reference: {type(exc).__name__}: {exc}")
         return
     report.exercises += 1
-    stub = runner.grade_exercise(sandbox, exercise, runner.learner_files(exercise.stub_path.parent, exercise))
+    stub = grader.grade(exercise, Files.in_folder(exercise.stub_path.parent, exercise))
     for check in stub.checks:
         if check.outcome not in (Outcome.NOT_STARTED, Outcome.SKIPPED):
             message = check.feedback.message if check.feedback else ""
             report.problems.append(f"{exercise.stub_path}: the untouched stub should fail {check.id} as "
                                    f"'not started', but it is {check.outcome.value}. {message}".strip())
-    solution = runner.grade_exercise(sandbox, exercise, runner.learner_files(exercise.solution_path.parent, exercise))
+    solution = grader.grade(exercise, Files.in_folder(exercise.solution_path.parent, exercise))
     for check in solution.checks:
         if check.outcome not in (Outcome.PASSED, Outcome.SKIPPED):
             message = check.feedback.message if check.feedback else ""
@@ -92,7 +97,7 @@ def check_exercise(sandbox: Sandbox, exercise: catalog.Exercise, report: Report)
             report.by_simulation += 1
             continue
         report.catalogued += 1
-        result = grade_mistake(exercise, mistake.function, mistake.wrong)
+        result = grade_mistake(exercise, mistake.function, mistake.wrong, grader)
         failed = [c for c in result.checks if c.outcome is Outcome.FAILED]
         if failed and any(c.misconception and c.misconception.id == mistake.id for c in failed):
             report.caught += 1
@@ -147,7 +152,7 @@ def run(root: Path | None = None, within: course.Course | None = None) -> Report
         if exercises:
             with open_sandbox(exercises, within=within) as sandbox:
                 for exercise in exercises:
-                    check_exercise(sandbox, exercise, report)
+                    check_exercise(sandbox, exercise, report, within)
         # After the exercises: check_exercise skips an exercise whose id a problem already names.
         claim_problems, stated = claims.check_course(root, builtin=root == course.course_root().resolve())
         report.problems.extend(str(problem) for problem in claim_problems)

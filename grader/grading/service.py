@@ -32,10 +32,14 @@ def open_sandbox(exercises: Iterable[catalog.Exercise] | None = None, strong: bo
     return Sandbox(forbidden=forbidden, limits=limits or Limits(), strong=strong, hidden_paths=paths, warm=warm)
 
 
-def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise]) -> list[ExerciseResult]:
-    from lossgrade.grading import runner  # imports torch and the checks: after the zygote started
+def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exercise],
+                 within: course.Course | None = None) -> list[ExerciseResult]:
+    """Grade the exercises' files in a learner's `folder` (a workspace) with the course
+    `within` (default: the one in force), under the workspace's grading secret."""
     from lossgrade.checks import secret
     from lossgrade.course.workspace import STATE_DIR
+    from lossgrade.grading.files import Files
+    from lossgrade.grading.grader import Grader  # imports torch and the checks: after the zygote started
 
     try:
         key = secret.load_or_create_secret(folder / STATE_DIR / secret.SECRET_FILE)
@@ -43,7 +47,8 @@ def grade_folder(sandbox: Sandbox, folder: Path, exercises: Iterable[catalog.Exe
         key = None  # a workspace that cannot keep one: this process's own secret serves
     # one budget for all of a learner's calls
     with submission_budget(sandbox.limits.budget_seconds), secret.chosen(key) if key else contextlib.nullcontext():
-        return [runner.grade_exercise(sandbox, e, runner.learner_files(folder, e)) for e in exercises]
+        grader = Grader(within or course.current(), sandbox)
+        return [grader.grade(e, Files.in_folder(folder, e)) for e in exercises]
 
 
 def file_digest(path: Path) -> str | None:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lossgrade import course
 from lossgrade.course import catalog
 from lossgrade.grading.discover import QUIZ_ANSWERS, Submission
+from lossgrade.grading.files import Files
 from lossgrade.core.errors import LossgradeError
 from lossgrade.core.results import ExerciseResult, QuizResult, Status, SubmissionResult
 from lossgrade.sandbox.client import Sandbox, submission_budget
@@ -24,22 +26,17 @@ if TYPE_CHECKING:
 
 
 def gradable() -> list[catalog.Exercise]:
-    """The exercises that have checks (a course under construction may lack some)."""
-    from lossgrade.grading import runner
+    """The exercises of the course in force that have checks (a course under construction
+    may lack some)."""
+    from lossgrade.grading.grader import Grader
 
-    found = []
-    for exercise in catalog.exercises():
-        try:
-            runner.checks_for(exercise)
-        except ModuleNotFoundError:
-            continue
-        found.append(exercise)
-    return found
+    return Grader(course.current()).gradable()
 
 
 def grade(sandbox: Sandbox, submission: Submission, exercises: Sequence[catalog.Exercise]) -> SubmissionResult:
-    from lossgrade.grading import runner
+    from lossgrade.grading.grader import Grader
 
+    grader = Grader(course.current(), sandbox)
     if submission.problem:
         return unreadable(submission, exercises, f"not graded: {submission.problem}")
     results = []
@@ -48,17 +45,13 @@ def grade(sandbox: Sandbox, submission: Submission, exercises: Sequence[catalog.
             if exercise.file in submission.rejected:
                 results.append(_error(exercise, submission.rejected[exercise.file]))
             else:
-                results.append(runner.grade_exercise(sandbox, exercise, sources(submission, exercise)))
+                results.append(grader.grade(exercise, sources(submission, exercise)))
     return SubmissionResult(submission.learner, results, quizzes(submission))
 
 
-def sources(submission: Submission, exercise: catalog.Exercise) -> dict[str, str] | None:
-    """The exercise's file and the learner's files it may import (as `runner.learner_files`
-    reads them from a folder), or None when it was not submitted."""
-    if exercise.file not in submission.files:
-        return None
-    names = (exercise.file, *(f"{module}.py" for module in exercise.allowed_imports))
-    return {name: submission.files[name].decode("utf-8", errors="replace") for name in names if name in submission.files}
+def sources(submission: Submission, exercise: catalog.Exercise) -> Files | None:
+    """The exercise's files in the submission, or None when it was not submitted."""
+    return Files.from_bytes(exercise, submission.files, f"{submission.learner}'s submission ({submission.source})")
 
 
 def unreadable(submission: Submission, exercises: Sequence[catalog.Exercise], reason: str) -> SubmissionResult:

@@ -9,7 +9,6 @@ the learner's matches. The diagnosis comes from behaviour, never from reading so
 from __future__ import annotations
 
 import functools
-import importlib
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -17,7 +16,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from lossgrade import course
-from lossgrade.core import pyfiles, results
+from lossgrade.core import results
 from lossgrade.core.numerics import close, tolerance
 
 
@@ -55,21 +54,15 @@ class Mistake:
 
 
 def catalogue(module: str) -> tuple[Mistake, ...]:
-    """The mistakes catalogued for an exercise module: an instructor's course folder's
-    `misconceptions/<module>.py` first, then the built-in ones (empty when none are)."""
+    """The mistakes catalogued for an exercise module: every course folder's
+    `misconceptions/<module>.py`, found by path the same way (the built-in course's is
+    lossgrade/misconceptions/), the top folder first (empty when none are)."""
     return _catalogue(module, course.current().mistake_files(module))
 
 
 @functools.lru_cache(maxsize=None)
 def _catalogue(module: str, files: tuple[Path, ...]) -> tuple[Mistake, ...]:
-    found: list[Mistake] = []
-    for path in files:
-        found.extend(pyfiles.load(f"lossgrade_course_misconceptions_{module}", path).MISCONCEPTIONS)
-    try:
-        found.extend(importlib.import_module(f"lossgrade.misconceptions.{module}").MISCONCEPTIONS)
-    except ModuleNotFoundError:
-        pass
-    return tuple(found)
+    return tuple(mistake for path in files for mistake in course.load_module("misconceptions", path).MISCONCEPTIONS)
 
 
 def by_id(module: str, mistake_id: str) -> Mistake:
