@@ -31,28 +31,17 @@ import hashlib
 import json
 import os
 import re
-import stat
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossgrade.course import catalog
 from lossgrade.grading import notebooks
+from lossgrade.grading.trees import (MIB, FolderTree, Limits, LooseFile, Merged, Tree, Unreadable, ZipTree, junk, junk_part,
+                                     printable, size, unwrap)
 from lossgrade.core.results import SubmissionResult
 
 QUIZ_ANSWERS = "quiz-answers.yaml"
-JUNK = ("__MACOSX", "__pycache__", "node_modules")  # besides hidden names (".git", ".DS_Store")
-MIB = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    file_bytes: int = 1 * MIB  # one exercise file or answers file
-    zip_bytes: int = 64 * MIB  # everything a zip declares it expands to
-    entries: int = 5000  # members of a zip, or files looked at in a folder
-    depth: int = 6  # folder levels looked into
 
 
 @dataclass
@@ -84,20 +73,8 @@ class Discovery:
     notes: list[str] = field(default_factory=list)  # how the class folder was read (an LMS's layout)
 
 
-class Unreadable(Exception):
-    """This submission cannot be graded; the message says why, in a line."""
-
-
 def relevant_names() -> tuple[str, ...]:
     return (*(e.file for e in catalog.exercises()), QUIZ_ANSWERS)
-
-
-def printable(name: str) -> str:
-    """A file name as text that any file, terminal or JSON can hold, on one line: bytes
-    that are not UTF-8 (they arrive from os.listdir as surrogates) and control characters
-    are shown escaped, as \\xNN."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 # ------------------------------------------------------------------ LMS bulk downloads
@@ -242,16 +219,16 @@ def _read(learner: str, parts: list[_Part], limits: Limits, renamed: bool = Fals
     submission = Submission(learner, sources)
     if renamed:
         submission.notes.append(f"the name {sources} is not plain UTF-8 text: graded as {learner!r}")
-    trees: list[_Tree] = []
+    trees: list[Tree] = []
     try:
         for part in parts:
             if part.kind == "folder":
-                trees.append(_FolderTree(part.path, limits))
+                trees.append(FolderTree(part.path, limits))
             elif part.kind == "zip":
-                trees.append(_ZipTree(part.path, limits))
+                trees.append(ZipTree(part.path, limits))
             else:
-                trees.append(_LooseFile(part.path, part.inner))
-        tree = trees[0] if len(trees) == 1 else _Merged(trees, [p.display for p in parts])
+                trees.append(LooseFile(part.path, part.inner))
+        tree = trees[0] if len(trees) == 1 else Merged(trees, [p.display for p in parts])
         _select(submission, tree, limits)
     except Unreadable as exc:
         submission.problem = str(exc)
@@ -265,12 +242,12 @@ def read_one(folder: Path, learner: str, limits: Limits = Limits()) -> Submissio
     """The submission in `folder` (as Gradescope lays one out); a lone .zip in it is read
     instead when the folder holds no exercise file of its own."""
     submission = Submission(learner, printable(folder.name) + "/")
-    tree: _Tree | None = None
+    tree: Tree | None = None
     try:
-        tree = _FolderTree(folder, limits)
+        tree = FolderTree(folder, limits)
         zips = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".zip"]
         if len(zips) == 1 and not any(_name_match(path.rpartition("/")[2]) for path in tree.entries):
-            tree = _ZipTree(zips[0], limits)
+            tree = ZipTree(zips[0], limits)
         _select(submission, tree, limits)
     except Unreadable as exc:
         submission.problem = str(exc)
@@ -294,136 +271,6 @@ def looks_like_one_submission(root: Path) -> bool:
         return False
     others = [e for e in entries if e.name != "exercises" and (e.is_dir() or e.name.lower().endswith(".zip"))]
     return not others and any(_name_match(name) and not _lms_name(name, True) for name in names)
-
-
-# --------------------------------------------------------------------------- the trees
-@dataclass
-class _Entry:
-    size: int
-    read: Callable[[int], bytes]  # read(at_most) -> bytes
-    link: bool = False
-
-
-class _Tree:
-    entries: dict[str, _Entry]
-
-    def close(self) -> None:
-        pass
-
-
-class _FolderTree(_Tree):
-    """A learner's folder, listed without following links or reading special files."""
-
-    def __init__(self, top: Path, limits: Limits) -> None:
-        self.entries = {}
-        seen = 0
-        for folder, dirs, files in os.walk(top):
-            depth = len(Path(folder).relative_to(top).parts)
-            dirs[:] = sorted(d for d in dirs if not _junk(d)) if depth < limits.depth else []
-            for name in sorted(files):
-                seen += 1
-                if seen > limits.entries:
-                    raise Unreadable(f"it holds more than {limits.entries} files; remove what is not coursework")
-                path = os.path.join(folder, name)
-                info = os.lstat(path)
-                if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
-                    relative = Path(path).relative_to(top).as_posix()
-                    self.entries[relative] = _Entry(info.st_size, _file_reader(path), stat.S_ISLNK(info.st_mode))
-
-
-def _file_reader(path: str) -> Callable[[int], bytes]:
-    def read(at_most: int) -> bytes:
-        with open(path, "rb") as handle:
-            return handle.read(at_most)
-
-    return read
-
-
-class _ZipTree(_Tree):
-    """A zip's members, checked before anything is read: a valid archive, no path that
-    leaves the folder, no more than the limits."""
-
-    def __init__(self, path: Path, limits: Limits) -> None:
-        self.entries = {}
-        try:
-            self.archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            raise Unreadable(f"{path.name} is not a readable zip file ({exc}); ask for it again") from None
-        try:
-            self._check(path.name, self.archive.infolist(), limits)
-        except Unreadable:
-            self.archive.close()
-            raise
-
-    def _check(self, zip_name: str, members: list[zipfile.ZipInfo], limits: Limits) -> None:
-        if len(members) > limits.entries:
-            raise Unreadable(f"{zip_name} holds {len(members)} entries, more than the {limits.entries} allowed")
-        declared = sum(m.file_size for m in members)
-        if declared > limits.zip_bytes:
-            raise Unreadable(f"{zip_name} expands to {_size(declared)}, more than the {_size(limits.zip_bytes)} allowed")
-        for member in members:
-            name = member.filename.replace("\\", "/")
-            if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
-                raise Unreadable(f"{zip_name} holds a path that leaves its folder ({printable(member.filename)!r}); not graded")
-            if not member.is_dir():
-                link = stat.S_ISLNK(member.external_attr >> 16)
-                self.entries[name] = _Entry(member.file_size, _member_reader(self.archive, member, zip_name), link)
-
-    def close(self) -> None:
-        self.archive.close()
-
-
-class _LooseFile(_Tree):
-    """One loose file of an LMS download, under its own name (its LMS prefix removed)."""
-
-    def __init__(self, path: Path, name: str) -> None:
-        info = os.lstat(path)
-        link = stat.S_ISLNK(info.st_mode)
-        self.entries = {name: _Entry(info.st_size, _file_reader(str(path)), link)} if link or stat.S_ISREG(info.st_mode) else {}
-
-
-class _Merged(_Tree):
-    """Several entries of one learner (an LMS's loose files, Moodle's folder per plugin) as
-    one submission; each folder or zip looked through its own wrapper folders first."""
-
-    def __init__(self, trees: list[_Tree], names: list[str]) -> None:
-        self.entries = {}
-        for tree, name in zip(trees, names):
-            usable = {path: e for path, e in tree.entries.items() if not any(_junk(p) for p in path.split("/"))}
-            prefix = _unwrap(usable)
-            for path, entry in usable.items():
-                inner = path[len(prefix):]
-                self.entries[inner if inner not in self.entries else f"{name.rstrip('/')}/{inner}"] = entry
-
-
-def _member_reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo, zip_name: str) -> Callable[[int], bytes]:
-    def read(at_most: int) -> bytes:
-        try:
-            with archive.open(member) as handle:
-                return handle.read(at_most)
-        except RuntimeError as exc:  # encrypted
-            raise Unreadable(f"{zip_name} is encrypted ({exc}); ask for it without a password") from None
-        except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as exc:
-            raise Unreadable(f"{zip_name} is damaged: {member.filename} cannot be read ({exc})") from None
-
-    return read
-
-
-def _size(count: int) -> str:
-    return f"{count / MIB:.0f} MiB" if count >= MIB else f"{count / 1024:.0f} KiB"
-
-
-def _junk(name: str) -> bool:
-    return name.startswith(".") or name in JUNK
-
-
-def _junk_part(path: str) -> str:
-    """The first hidden or system part of `path`, as shown: ".git/", "__MACOSX/", ".DS_Store"."""
-    parts = path.split("/")
-    for index, part in enumerate(parts):
-        if _junk(part):
-            return part + ("/" if index < len(parts) - 1 else "")
-    return path
 
 
 NOT_COURSEWORK = "not an exercise file or quiz answers"
@@ -481,12 +328,12 @@ def _location(path: str, root: str) -> int:
     return 0 if folder == root else 1 if folder == f"{root}exercises/" else 2
 
 
-def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
+def _select(submission: Submission, tree: Tree, limits: Limits) -> None:
     """Read the exercise files and answers file, wherever and however named in the
     submission; report every other file with the reason it is not graded."""
-    entries = {path: e for path, e in tree.entries.items() if not any(_junk(p) for p in path.split("/"))}
-    root = _unwrap(entries)
-    hidden = sorted({_junk_part(path) for path in tree.entries if path not in entries})
+    entries = {path: e for path, e in tree.entries.items() if not any(junk(p) for p in path.split("/"))}
+    root = unwrap(entries)
+    hidden = sorted({junk_part(path) for path in tree.entries if path not in entries})
     if hidden:
         count = sum(path not in entries for path in tree.entries)
         shown = ", ".join(printable(h) for h in hidden[:3]) + (" ..." if len(hidden) > 3 else "")
@@ -509,14 +356,14 @@ def _select(submission: Submission, tree: _Tree, limits: Limits) -> None:
                 submission.rejected[match[0]] = f"{match[0]} is a symbolic link, not graded: submit the file itself"
             continue
         if budget < min(entry.size, limits.file_bytes):
-            submission.ignored[shown] = f"not read: the submission's files pass {_size(limits.zip_bytes)} in all"
+            submission.ignored[shown] = f"not read: the submission's files pass {size(limits.zip_bytes)} in all"
             continue
         data = entry.read(limits.file_bytes + 1)
         budget -= len(data)
         if len(data) > limits.file_bytes:
-            submission.ignored[shown] = f"larger than {_size(limits.file_bytes)}"
+            submission.ignored[shown] = f"larger than {size(limits.file_bytes)}"
             if match and name == match[0]:
-                submission.rejected[match[0]] = f"{match[0]} is larger than {_size(limits.file_bytes)}: not graded"
+                submission.rejected[match[0]] = f"{match[0]} is larger than {size(limits.file_bytes)}: not graded"
             continue
         if name.casefold().endswith(".ipynb"):
             try:
@@ -585,15 +432,3 @@ def _defined_exercises(data: bytes) -> list[str] | str:
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     files = [e.file for e in catalog.exercises() if defined & set(e.functions)]
     return files or "its name fits no exercise and it defines none of the exercises' functions"
-
-
-def _unwrap(entries: dict[str, _Entry]) -> str:
-    """The prefix of wrapper folders around the submission ("alice/" when every entry is
-    under alice/), never looking through a folder called exercises."""
-    prefix = ""
-    while True:
-        tops = {path[len(prefix):].split("/")[0] for path in entries if path.startswith(prefix)}
-        loose = any("/" not in path[len(prefix):] for path in entries if path.startswith(prefix))
-        if len(tops) != 1 or loose or tops == {"exercises"}:
-            return prefix
-        prefix += tops.pop() + "/"
