@@ -104,8 +104,9 @@ def check(exercise: str | None, check_all: bool, as_json: bool, strong: bool, ti
     workspace = Workspace.find(workspace_dir)
     chosen = list(catalog.exercises()) if check_all else [_pick(workspace, exercise)]
     limits = Limits(call_seconds=timeout, budget_seconds=budget)
-    with service.open_sandbox(chosen, strong=strong, limits=limits) as sandbox:  # its torch import overlaps ours
-        results = service.grade_folder(sandbox, workspace.root, chosen)
+    within = click.get_current_context().find_object(course.Course)  # handed down by `cli`
+    with service.open_sandbox(chosen, strong=strong, limits=limits, within=within) as sandbox:  # its torch import overlaps ours
+        results = service.grade_folder(sandbox, workspace.root, chosen, within)
     service.remember(workspace, results, current=None if check_all else chosen[0].id)
     if as_json:
         click.echo(json.dumps([to_dict(r) for r in results], indent=2))
@@ -152,13 +153,14 @@ def watch(exercise: str | None, interval: float, max_runs: int | None, workspace
     workspace = Workspace.find(workspace_dir)
     current = _pick(workspace, exercise)
     runs, seen = 0, None
-    with service.open_sandbox(strong=False) as sandbox:
+    within = click.get_current_context().find_object(course.Course)  # handed down by `cli`
+    with service.open_sandbox(strong=False, within=within) as sandbox:
         try:
             while max_runs is None or runs < max_runs:
                 digest = service.file_digest(workspace.exercise_file(current))
                 if digest != seen:
                     seen, runs = digest, runs + 1
-                    result = service.grade_folder(sandbox, workspace.root, [current])[0]
+                    result = service.grade_folder(sandbox, workspace.root, [current], within)[0]
                     service.remember(workspace, [result], current=current.id)
                     click.echo(terminal.exercise(result, verbose_passes=False))
                     if result.status is Status.PASSED:
