@@ -36,7 +36,7 @@ def learner_status(record: Record) -> str:
     return f"warning: {'; '.join(record.notes)}" if record.notes else "ok"
 
 
-# How a check reports what the sandbox refused (checks/framework.py, runner.py, the guards).
+# How a check reports what the sandbox refused (checks/framework.py, grading/grader.py, the guards).
 _VIOLATIONS = (re.compile(r"Your code tried to `([^`]+)`"), re.compile(r"\(it tried to ([^)]+)\)"),
                re.compile(r"lossgrade: learner code may not ([^(\n]+?) \("))
 
