@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 
-from lossgrade import catalog, runner
-from lossgrade.results import Outcome
-from lossgrade.service import open_sandbox
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import Outcome
+from lossgrade.grading.service import open_sandbox
 
 
 def main() -> None:

@@ -18,11 +18,12 @@ import sys
 import time
 from collections import defaultdict
 
-from lossgrade import catalog, runner
-from lossgrade.results import ExerciseResult
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import ExerciseResult
 from lossgrade.sandbox.client import Sandbox
 from lossgrade.sandbox.inprocess import InProcessLearner
-from lossgrade.service import open_sandbox
+from lossgrade.grading.service import open_sandbox
 
 
 def main() -> None:

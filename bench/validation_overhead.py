@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from lossgrade import catalog, runner
+from lossgrade.course import catalog
+from lossgrade.grading import runner
 from lossgrade.checks import ex07_train_step as ex07
 from lossgrade.checks.framework import _SCHEMAS
 from lossgrade.sandbox import _drivers, replies, scan

@@ -28,13 +28,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from lossgrade import catalog, course, hints, notebook_objects, notebook_source
+from lossgrade.course import catalog, hints
+from lossgrade import course
+from lossgrade.core import notebook_objects
+from lossgrade.grading import notebook_source
+from lossgrade.grading.files import Files
 from lossgrade.checks import secret
-from lossgrade.errors import LossgradeError
-from lossgrade.render.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
-from lossgrade.results import ExerciseResult, QuizResult, Status
+from lossgrade.core.errors import LossgradeError
+from lossgrade.output.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
+from lossgrade.core.results import ExerciseResult, QuizResult, Status
 from lossgrade.sandbox.client import Limits, Sandbox, SandboxError
-from lossgrade.workspace import Workspace
+from lossgrade.course.workspace import Workspace
 
 _lock = threading.RLock()
 _sandbox: Sandbox | None = None
@@ -67,9 +71,10 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
         sandbox = _shared_sandbox()  # its torch import overlaps with ours, just below
     except (SandboxError, OSError) as exc:
         return _problem(chosen, _broken(exc))
-    from lossgrade import runner
+    from lossgrade.grading.grader import Grader
 
-    problems = _shape_problems(chosen, given, runner.reference(chosen))
+    in_force = course.current()
+    problems = _shape_problems(chosen, given, Grader(in_force).reference(chosen))
     if problems:
         return _problem(chosen, *problems)
     if not has_checks(chosen):
@@ -79,11 +84,11 @@ def check(exercise: str, /, path: str | os.PathLike[str] | None = None, *, timeo
     key = _workspace_secret(path)
     with _lock, secret.chosen(key) if key else contextlib.nullcontext():
         try:
-            result = runner.grade_exercise(sandbox, chosen, files, limits)
+            result = Grader(in_force, sandbox).grade(chosen, files, limits)
         except (SandboxError, OSError):  # the sandbox itself died (not the learner's code): once more
             close()
             try:
-                result = runner.grade_exercise(_shared_sandbox(), chosen, files, limits)
+                result = Grader(in_force, _shared_sandbox()).grade(chosen, files, limits)
             except (SandboxError, OSError) as exc:
                 close()
                 return _problem(chosen, _broken(exc))
@@ -97,7 +102,7 @@ def _workspace_secret(path: str | os.PathLike[str] | None) -> bytes | None:
     """The grading secret of the workspace the code belongs to (the file's folder, else the
     current one), so that check() and `lossgrade check` draw the same inputs; None outside
     a workspace (this process's own secret serves)."""
-    from lossgrade.workspace import STATE_DIR
+    from lossgrade.course.workspace import STATE_DIR
 
     try:
         root = Workspace.find(Path(path).resolve().parent if path is not None else None).root
@@ -109,7 +114,7 @@ def _workspace_secret(path: str | os.PathLike[str] | None) -> bytes | None:
 
 
 def _prepare(chosen: catalog.Exercise, path: str | os.PathLike[str] | None, functions: dict[str, Any],
-             caller: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]] | ExerciseReport:
+             caller: dict[str, Any]) -> tuple[Files, dict[str, Any], list[str]] | ExerciseReport:
     """The files to grade, the functions they came from, and notes to show beside the result;
     or a report of what is wrong with what was passed."""
     if path is not None and functions:
@@ -136,7 +141,7 @@ def _prepare(chosen: catalog.Exercise, path: str | os.PathLike[str] | None, func
     notes = [f"`{name}` was not passed and your notebook defines no function `{name}`, so its checks count "
              f"as not started: pass it too, as lossgrade.check(\"{chosen.id}\", ..., {name}=your_{name})."
              for name in module.missing]
-    return {chosen.file: module.text}, given, notes
+    return Files.of_source(chosen, module.text, "the notebook's functions"), given, notes
 
 
 def _broken(exc: BaseException) -> str:
@@ -197,8 +202,8 @@ def close() -> None:
 
 # --- helpers -------------------------------------------------------------------------------
 def has_checks(exercise: catalog.Exercise) -> bool:
-    """Whether the course in force can grade the exercise: its course folder's checks file,
-    or a built-in checks module of its name (the same lookup `lossgrade check` grades by)."""
+    """Whether the course in force can grade the exercise: a checks file of it in its course
+    folder (the same lookup by path, built-in or not, that `lossgrade check` grades by)."""
     return course.current().has_checks(exercise)
 
 
@@ -211,7 +216,7 @@ def _shared_sandbox() -> Sandbox:
         if _sandbox is not None and _sandbox_course != in_force:
             close()  # another course: other calls to forbid, other solutions to hide
         if _sandbox is None:
-            from lossgrade import service
+            from lossgrade.grading import service
 
             _sandbox, _sandbox_pid, _sandbox_course = service.open_sandbox(within=in_force), os.getpid(), in_force
         return _sandbox
@@ -238,18 +243,16 @@ def _written_by_learner(value: Any) -> bool:
     return value is not None and callable(value) and not notebook_objects.is_lambda(value) and notebook_objects.is_local(value)
 
 
-def _files_at(exercise: catalog.Exercise, path: Path) -> dict[str, str] | str:
-    """The learner's file, sent under the exercise's file name, with the earlier exercise
-    files it may import from the same folder; or why it cannot be read."""
+def _files_at(exercise: catalog.Exercise, path: Path) -> Files | str:
+    """The learner's file, graded as the exercise's file, with the earlier exercise files it
+    may import from the same folder; or why it cannot be read."""
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
         return f"{path} {what} (looked in {path.resolve().parent}); pass the path of your {exercise.file}."
-    files = {exercise.file: path.read_bytes().decode("utf-8", errors="replace")}
-    for name in exercise.allowed_imports:
-        sibling = path.parent / f"{name}.py"
-        if sibling.is_file() and sibling.resolve() != path.resolve():
-            files[sibling.name] = sibling.read_bytes().decode("utf-8", errors="replace")
-    return files
+    try:
+        return Files.at(path, exercise)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror}); pass the path of your {exercise.file}."
 
 
 def _shape_problems(exercise: catalog.Exercise, given: dict[str, Any], reference: Any) -> list[str]:

@@ -5,10 +5,10 @@
 SUBMISSION_DIR is one learner's folder, laid out as `lossgrade grade` reads it (exercise
 files at the top or under exercises/). Items are named by exercise and check id
 (`alice/ex01::ex01_mse.reductions`); a failure reads as the learner's feedback. The checks
-run exactly as in `lossgrade grade`: the same runner, the same sandbox (one per pytest
-session), the verdicts computed in this process. `--lossgrade-json` writes the exercises'
-results (scores, statuses, checks) so that other tools, and the batch benchmark, can
-compare them with `lossgrade grade`'s.
+run exactly as in `lossgrade grade`: the same `Grader` (one check per item, through its
+public steps), the same sandbox (one per pytest session), the verdicts computed in this
+process. `--lossgrade-json` writes the exercises' results (scores, statuses, checks) so that
+other tools, and the batch benchmark, can compare them with `lossgrade grade`'s.
 
 This is the plain, one-process-per-submission way to grade a class; `lossgrade grade` does
 the same work with the imports and the sandbox paid once for the whole class.
@@ -18,11 +18,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from lossgrade import catalog
-from lossgrade.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
+from lossgrade import course
+from lossgrade.course import catalog
+from lossgrade.core.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
+
+if TYPE_CHECKING:
+    from lossgrade.grading.files import Files
+    from lossgrade.grading.grader import Grader
 
 SANDBOX = pytest.StashKey[Any]()  # a Sandbox; a plugin may put one here before the session starts
 OWNED = pytest.StashKey[bool]()
@@ -47,7 +52,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the sandbox now (unless a plugin brought one): its torch import overlaps with
     the collection's."""
     if SANDBOX not in session.config.stash:
-        from lossgrade import service
+        from lossgrade.grading import service
 
         session.config.stash[SANDBOX] = service.open_sandbox(_chosen(session.config))
         session.config.stash[OWNED] = True
@@ -56,6 +61,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(OWNED, False):
         config.stash[SANDBOX].close()
+
+
+def _grader(config: pytest.Config) -> Grader:
+    """The session's Grader: the course in force, the session's sandbox."""
+    from lossgrade.grading.grader import Grader
+
+    return Grader(course.current(), config.stash[SANDBOX] if SANDBOX in config.stash else None)
 
 
 def _chosen(config: pytest.Config) -> list[catalog.Exercise]:
@@ -75,14 +87,15 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 
 class SubmissionDir(pytest.Directory):
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
-        from lossgrade.batch import discover
-        from lossgrade.batch import submission as grading
+        from lossgrade.grading import discover
+        from lossgrade.grading import submission as grading
 
         submission = discover.read_one(self.path, self.path.name)
         if submission.problem:
             yield ProblemItem.from_parent(self, name="submission", reason=f"not graded: {submission.problem}")
             return
-        for exercise in [e for e in _chosen(self.config) if e in grading.gradable()]:
+        gradable = _grader(self.config).gradable()
+        for exercise in [e for e in _chosen(self.config) if e in gradable]:
             files = None if exercise.file in submission.rejected else grading.sources(submission, exercise)
             reason = submission.rejected.get(exercise.file) or f"{exercise.file} was not submitted"
             yield ExerciseNode.from_parent(self, name=exercise.id, exercise=exercise, files=files, reason=reason)
@@ -91,7 +104,7 @@ class SubmissionDir(pytest.Directory):
 class ExerciseNode(pytest.Collector):
     """One exercise of the submission: its learner module is loaded once, for all its checks."""
 
-    def __init__(self, *, exercise: catalog.Exercise, files: dict[str, str] | None, reason: str, **kwargs: Any) -> None:
+    def __init__(self, *, exercise: catalog.Exercise, files: Files | None, reason: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.exercise = exercise
         self.files = files
@@ -102,27 +115,24 @@ class ExerciseNode(pytest.Collector):
         self.config.stash[EXERCISES].append(self)
 
     def collect(self) -> Iterator[pytest.Item]:
-        from lossgrade import runner
-
         if self.files is None:
             yield ProblemItem.from_parent(self, name="submitted", reason=self.reason)
             return
-        for check in runner.checks_for(self.exercise).all:
+        for check in _grader(self.config).checks(self.exercise).all:
             yield CheckItem.from_parent(self, name=check.id, check=check)
 
     def setup(self) -> None:
-        from lossgrade.sandbox import scan
-        from lossgrade.sandbox.learner import LearnerModule
         from lossgrade.sandbox.replies import Reply
 
         if self.files is not None:
-            e = self.exercise
-            refused = scan.scan(self.files)  # as runner.grade_exercise: before any of it runs
+            grader = _grader(self.config)
+            refused = grader.refusal(self.files)  # as Grader.grade: before any of it runs
             if refused is not None:
-                self.loaded = Reply(kind="error", message=refused.message)
+                self.loaded = Reply(kind="error", message=refused)
                 return
-            self.learner = LearnerModule(self.config.stash[SANDBOX], e.module, self.files, e.functions, e.forbidden)
-            self.loaded = self.learner.load()
+            self.learner = grader.learner(self.exercise, self.files)
+            with grader.in_force():
+                self.loaded = self.learner.load()
 
     def teardown(self) -> None:
         if self.learner is not None:
@@ -130,16 +140,15 @@ class ExerciseNode(pytest.Collector):
 
     def result(self) -> ExerciseResult:
         """The exercise's result, summarised from its checks as `lossgrade grade` does."""
-        from lossgrade import runner
-
+        grader = _grader(self.config)
         e = self.exercise
         if self.files is None:
             status = Status.ERROR if self.reason != f"{e.file} was not submitted" else Status.NOT_SUBMITTED
             return ExerciseResult(e.id, e.title, status, 0.0, e.points, error=self.reason)
         if self.loaded is not None and self.loaded.kind != "loaded":
-            return runner._unloadable(e, self.loaded)
-        checks = [r for check in runner.checks_for(e).all for r in self.results.get(check.id, [])]
-        return runner._summarise(e, checks)
+            return grader.unloadable(e, self.loaded)
+        checks = [r for check in grader.checks(e).all for r in self.results.get(check.id, [])]
+        return grader.summarise(e, checks)
 
 
 class CheckFailed(Exception):
@@ -152,17 +161,16 @@ class CheckItem(pytest.Item):
         self.check = check
 
     def runtest(self) -> None:
-        from lossgrade import runner
-        from lossgrade.batch.gradescope import check_text
+        from lossgrade.checks import secret
+        from lossgrade.output.gradescope import check_text
 
         node = self.parent
         assert isinstance(node, ExerciseNode)
+        grader = _grader(self.config)
         if node.loaded.kind != "loaded":
-            raise CheckFailed(runner._unloadable(node.exercise, node.loaded).error)
-        from lossgrade.checks import secret
-
+            raise CheckFailed(grader.unloadable(node.exercise, node.loaded).error)
         with secret.learner_code():  # never on inputs that public facts decide
-            results = runner._run(self.check, node.learner, node.exercise)
+            results = grader.run_check(self.check, node.learner, node.exercise)
         node.results[self.check.id] = results
         failed = [r for r in results if r.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
         if failed:

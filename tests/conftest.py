@@ -8,11 +8,12 @@ from typing import Callable, Iterator
 
 import pytest
 
-from lossgrade import catalog, runner
-from lossgrade.results import ExerciseResult
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import ExerciseResult
 from lossgrade.sandbox.client import Sandbox
 from lossgrade.sandbox.inprocess import InProcessLearner
-from lossgrade.service import open_sandbox
+from lossgrade.grading.service import open_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 import lossgrade
-from lossgrade import api, catalog, notebook_source, service
-from lossgrade.cli import cli
+from lossgrade import api
+from lossgrade.course import catalog
+from lossgrade.grading import notebook_source, service
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
 from lossgrade.quiz.model import Kind
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from lossgrade.results import ExerciseResult, Outcome
+from lossgrade.core.results import ExerciseResult, Outcome
 
 HEAD = "import torch\nfrom torch import nn\n\n\n"
 

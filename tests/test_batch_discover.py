@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lossgrade.batch.discover import QUIZ_ANSWERS, Limits, discover, read_one
+from lossgrade.grading.discover import QUIZ_ANSWERS, Limits, discover, read_one
 
 MSE = b"def mse_loss(input, target, reduction='mean'):\n    return ((input - target) ** 2).mean()\n"
 
@@ -316,7 +316,7 @@ def test_a_notebook_function_using_a_computed_value_is_graded_with_a_note(tmp_pa
 
 
 def test_one_learners_folder_is_told_from_a_class_with_a_stray_file(tmp_path: Path) -> None:
-    from lossgrade.batch.discover import looks_like_one_submission
+    from lossgrade.grading.discover import looks_like_one_submission
 
     (tmp_path / "ada" / "exercises").mkdir(parents=True)
     (tmp_path / "ada" / "exercises" / "Ex01_MSE.py").write_bytes(MSE)

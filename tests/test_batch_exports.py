@@ -6,9 +6,9 @@ import csv
 import json
 from xml.etree import ElementTree
 
-from lossgrade.batch import gradebook, gradescope, junit
-from lossgrade.batch.records import Record, dump, slug
-from lossgrade.results import (
+from lossgrade.output import gradebook, gradescope, junit
+from lossgrade.grading.records import Record, dump, slug
+from lossgrade.core.results import (
     CheckResult,
     ExerciseResult,
     Feedback,

@@ -12,9 +12,9 @@ from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
-from lossgrade import runner
+from lossgrade.grading import runner
 from lossgrade.checks import secret
-from lossgrade.cli import cli
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
@@ -158,7 +158,7 @@ def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(grade
 def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):
     """Where the checks run on cuda the graders are spawned rather than forked (CUDA does not
     survive a fork): they grade the same, byte for byte."""
-    from lossgrade.batch import pool
+    from lossgrade.grading import pool
 
     folder, out, _, first = graded
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
@@ -194,8 +194,8 @@ def test_an_empty_or_wrong_class_folder_is_a_one_line_usage_error_and_writes_not
 
 
 def test_a_sandbox_that_cannot_start_is_one_line_exit_2_and_nothing_written(tmp_path, monkeypatch):
-    from lossgrade import service
-    from lossgrade.batch import pool
+    from lossgrade.grading import service
+    from lossgrade.grading import pool
 
     if "cuda" in runner.devices():
         pytest.skip("the graders must be forked to inherit the patch below")
@@ -215,7 +215,7 @@ def test_a_sandbox_that_cannot_start_is_one_line_exit_2_and_nothing_written(tmp_
 
 
 def test_a_grader_failure_is_reported_the_rest_is_graded_and_the_exit_code_is_1(tmp_path, monkeypatch):
-    from lossgrade.batch import pool, submission
+    from lossgrade.grading import pool, submission
 
     if "cuda" in runner.devices():  # where this session's backward passes started autograd's device threads
         pytest.skip("the graders must be forked to inherit the patch below, and with a GPU a process forked "

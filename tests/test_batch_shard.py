@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lossgrade import runner
-from lossgrade.batch import shard as shards
-from lossgrade.batch.merge import untimed
-from lossgrade.cli import cli
+from lossgrade.grading import runner
+from lossgrade.grading import shard as shards
+from lossgrade.output.merge import untimed
+from lossgrade.cli.main import cli
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "examples" / "sample-class"
@@ -296,7 +296,7 @@ def test_an_unsharded_run_or_an_interrupted_shard_leaves_no_manifest(tmp_path):
 def test_a_grader_failure_travels_in_the_manifest_and_the_merge_fails_like_one_run(tmp_path, monkeypatch):
     """A record the run does not keep (the grader failed on it, so the next run tries again)
     is in the manifest: the merge shows the same error row as one run, and exits 1 like it."""
-    from lossgrade.batch import pool, submission
+    from lossgrade.grading import pool, submission
 
     if "cuda" in runner.devices():
         pytest.skip("the graders must be forked to inherit the patch below, and with a GPU a process forked "

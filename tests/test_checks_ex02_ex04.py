@@ -15,10 +15,12 @@ import re
 import pytest
 import torch
 from conftest import grade_inprocess
-from lossgrade import catalog, misconceptions, runner
+from lossgrade.course import catalog
+from lossgrade import misconceptions
+from lossgrade.grading import runner
 from lossgrade.checks.compare import show
 from lossgrade.checks.naming import names_shape
-from lossgrade.results import ExerciseResult, Outcome, Status
+from lossgrade.core.results import ExerciseResult, Outcome, Status
 
 EXERCISES = {"ex02": "ex02_l1_huber", "ex03": "ex03_cross_entropy", "ex04": "ex04_bce"}
 QUIZZES = {"logits", "targets", "loss-scales", "choosing-a-loss", "training-step"}

@@ -14,9 +14,11 @@ import re
 
 import pytest
 
-from lossgrade import catalog, misconceptions, selfcheck
+from lossgrade.course import catalog
+from lossgrade import misconceptions
+from lossgrade.grading import selfcheck
 from lossgrade.quiz import library
-from lossgrade.results import ExerciseResult, Outcome, Status
+from lossgrade.core.results import ExerciseResult, Outcome, Status
 
 EXERCISES = {"ex05": "ex05_targets", "ex06": "ex06_gradients", "ex09": "ex09_custom"}
 MISTAKES = [(exercise, mistake) for exercise, module in EXERCISES.items()
@@ -372,7 +374,7 @@ def _ex06(cross_entropy_grad=None, mse_grad=None, bce_with_logits_grad=None):
 
 
 def runner_reference(exercise):
-    from lossgrade import runner
+    from lossgrade.grading import runner
 
     return runner.reference(catalog.resolve(exercise))
 
@@ -409,7 +411,7 @@ def test_ex06_dividing_by_every_element_is_named_on_a_batch_never_as_the_single_
 
 
 def test_ex06_worked_example_hint_divides_bce_by_every_element():
-    from lossgrade import runner
+    from lossgrade.grading import runner
 
     checks = {c.id: c for c in runner.checks_for(catalog.resolve("ex06")).all}
     hint = checks["ex06_gradients.worked_examples"].hint

@@ -10,11 +10,13 @@ import textwrap
 
 import pytest
 
-from lossgrade import catalog, misconceptions, runner
-from lossgrade.selfcheck import grade_mistake
+from lossgrade.course import catalog
+from lossgrade import misconceptions
+from lossgrade.grading import runner
+from lossgrade.grading.selfcheck import grade_mistake
 from lossgrade.checks import ex08_fit
 from lossgrade.misconceptions import ex07_train_step as ex07_mistakes
-from lossgrade.results import ExerciseResult, Outcome, Status
+from lossgrade.core.results import ExerciseResult, Outcome, Status
 
 ZERO, LOSS, BACKWARD = "optimizer.zero_grad()", "loss = loss_fn(model(x), y)", "loss.backward()"
 STEP, RETURN = "optimizer.step()", "return loss.item()"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from lossgrade import course
-from lossgrade.cli import cli
+from lossgrade.cli.main import cli
 from lossgrade.quiz import claims, snippets
 from lossgrade.quiz.claims import Claim, Words
 from lossgrade.quiz.validate import validate, validate_counting

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from lossgrade import catalog
-from lossgrade.batch import classroom
-from lossgrade.cli import cli
-from lossgrade.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
+from lossgrade.course import catalog
+from lossgrade.output import classroom
+from lossgrade.cli.main import cli
+from lossgrade.core.results import CheckResult, ExerciseResult, Outcome, Status, to_dict
 
 REPO = Path(__file__).resolve().parents[1]
 TOTAL = sum(e.points for e in catalog.exercises())

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lossgrade import catalog
-from lossgrade.cli import cli
+from lossgrade.course import catalog
+from lossgrade.cli.main import cli
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 MSE_SUM_NOT_MEAN = """import torch

@@ -11,7 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 import grade_corpus
-from lossgrade import catalog, misconceptions
+from lossgrade.course import catalog
+from lossgrade import misconceptions
 
 ENTRIES = grade_corpus.entries()
 EXERCISES = sorted({e.exercise for e in ENTRIES})

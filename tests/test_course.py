@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lossgrade import catalog, runner
-from lossgrade.results import Outcome, Status
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import Outcome, Status
 
 EXERCISES = [e.id for e in catalog.exercises()]
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lossgrade import catalog, course
-from lossgrade.cli import cli
+from lossgrade.course import catalog
+from lossgrade import course
+from lossgrade.cli.main import cli
 
 OVERRIDDEN_LOGITS_QUIZ = """schema: 1
 id: logits

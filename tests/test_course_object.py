@@ -14,11 +14,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from lossgrade import atomicfile, course, learnerfiles
-from lossgrade.cli import cli
-from lossgrade.errors import LossgradeError
-from lossgrade.exitcodes import ExitCode
-from lossgrade.quiz.cli import quiz
+import lossgrade
+from lossgrade.core import atomicfile, learnerfiles
+from lossgrade import course
+from lossgrade.cli.main import cli
+from lossgrade.core.errors import LossgradeError
+from lossgrade.core.exitcodes import ExitCode
+from lossgrade.cli.quiz import quiz
 
 
 @pytest.fixture
@@ -130,12 +132,14 @@ def test_one_lookup_answers_where_everything_of_an_exercise_is(course_dir: Path)
     ex90, ex01 = loaded.exercise("90"), loaded.exercise("ex01")
     root = course_dir.resolve()
     assert (loaded.extra, ex90.root) == (root, root)
-    assert loaded.checks_file(ex90) == root / "checks" / "ex90_log_cosh.py" and loaded.checks_file(ex01) is None
+    package = Path(lossgrade.__file__).parent
+    assert loaded.checks_file(ex90) == root / "checks" / "ex90_log_cosh.py"
+    assert loaded.checks_file(ex01) == package / "checks" / "ex01_mse.py"  # the built-in course's checks/, by path
     assert loaded.has_checks(ex90) and loaded.has_checks(ex01)
     assert loaded.checks(ex90).module == "ex90_log_cosh" and loaded.checks(ex01).module == "ex01_mse"
     assert loaded.reference_file(ex90) == root / "solutions" / "ex90_log_cosh.py"
     assert loaded.mistake_files("ex90_log_cosh") == (root / "misconceptions" / "ex90_log_cosh.py",)
-    assert loaded.mistake_files("ex01_mse") == ()
+    assert loaded.mistake_files("ex01_mse") == (package / "misconceptions" / "ex01_mse.py",)
     assert root / "quizzes" / "course-log-cosh.yaml" in loaded.quiz_files()
     assert set(loaded.hidden_paths()) == {course.course_root() / "solutions", course.course_root() / "drivers",
                                           root / "solutions"}
@@ -207,7 +211,7 @@ def test_learner_code_cannot_read_an_instructors_reference_solution(course_dir: 
 def test_every_sandbox_hides_every_course_folders_solutions(course_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Learner code's readable folders are few, but a course folder may sit in one (under
     /usr, say): the sandbox is told to hide its solutions whatever front-end opens it."""
-    from lossgrade import service
+    from lossgrade.grading import service
 
     opened: list[dict[str, object]] = []
     monkeypatch.setattr(service, "Sandbox", lambda **options: opened.append(options))
@@ -222,7 +226,7 @@ def test_every_sandbox_hides_every_course_folders_solutions(course_dir: Path, mo
 def test_spawned_graders_are_handed_the_course(course_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where checks run on cuda the graders are spawned, not forked: `--course` reaches
     them as an argument (nothing is written to the environment for them to read)."""
-    from lossgrade.batch import pool
+    from lossgrade.grading import pool
 
     monkeypatch.setattr(pool, "start_method", lambda: "spawn")
     (tmp_path / "class" / "ada").mkdir(parents=True)
@@ -279,7 +283,7 @@ def test_a_broken_course_reaches_a_notebook_as_a_result_not_a_traceback(course_d
 
 # --- one atomic writer, one learner file name ------------------------------------------------
 def test_every_file_a_batch_writes_has_one_mode_and_each_learner_one_name(tmp_path: Path) -> None:
-    from lossgrade.batch import records
+    from lossgrade.grading import records
 
     classroom = tmp_path / "class"
     for learner in ("ana", "Ana"):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lossgrade.cli import cli
+from lossgrade.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

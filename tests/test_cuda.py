@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from lossgrade import catalog, runner
-from lossgrade.results import Outcome
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import Outcome
 from lossgrade.sandbox._guards import OPERATORS
 from lossgrade.sandbox.client import Limits
 from test_sandbox import BIG_ALLOCATIONS, OPERATOR_CALLS, probe, report
@@ -69,7 +70,7 @@ def test_a_worker_that_used_the_gpu_keeps_its_memory_limit(sandbox):
 def test_asking_for_the_devices_leaves_cuda_to_forked_children():
     script = textwrap.dedent("""
         import os, torch
-        from lossgrade import runner
+        from lossgrade.grading import runner
         assert runner.devices() == ("cpu", "cuda")
         pid = os.fork()
         if pid == 0:

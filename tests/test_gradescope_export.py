@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from lossgrade.cli import cli
+from lossgrade.cli.main import cli
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 
@@ -24,9 +24,9 @@ def test_export_writes_a_bundle_that_grades_a_submission_where_gradescope_puts_i
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         archive.extractall(tmp_path / "autograder" / "source")
-    assert {"setup.sh", "run_autograder", "requirements.txt", "lossgrade/batch/autograder.py",
+    assert {"setup.sh", "run_autograder", "requirements.txt", "lossgrade/cli/autograder.py",
             "lossgrade/checks/ex01_mse.py", "lossgrade/_course/solutions/ex01_mse.py",
-            "lossgrade/_course/exercises/info.yaml", "lossgrade/templates/learner.html.j2"} <= set(names)
+            "lossgrade/_course/exercises/info.yaml", "lossgrade/output/templates/learner.html.j2"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert modes["run_autograder"] == modes["setup.sh"] == 0o100755
     setup = (tmp_path / "autograder" / "source" / "setup.sh").read_text()
@@ -85,8 +85,8 @@ def test_the_bundle_grades_from_a_fresh_virtualenv_built_from_its_own_requiremen
     (nothing of this environment: a missing dependency such as numpy fails here), then
     run_autograder on /autograder/submission-style folders. A correct submission gets full
     marks; a wrong one does not."""
-    from lossgrade.batch.autograder import TESTED_TORCH
-    from lossgrade.catalog import exercises
+    from lossgrade.cli.autograder import TESTED_TORCH
+    from lossgrade.course.catalog import exercises
     from lossgrade.quiz import library
 
     bundle = tmp_path / "autograder.zip"

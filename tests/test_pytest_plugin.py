@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from lossgrade import catalog, runner
+from lossgrade.course import catalog
+from lossgrade.grading import runner
 from lossgrade.pytest_plugin import SANDBOX
 from lossgrade.sandbox.client import Sandbox
 

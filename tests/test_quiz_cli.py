@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from lossgrade import course as lossgrade_course
 from lossgrade.quiz import grade_answers_file
-from lossgrade.quiz.cli import quiz
+from lossgrade.cli.quiz import quiz
 
 DEMO = """\
 schema: 1

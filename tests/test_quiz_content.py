@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from lossgrade import catalog, misconceptions
+from lossgrade.course import catalog
+from lossgrade import misconceptions
 from lossgrade.quiz import library, question_ids, snippets
 from lossgrade.quiz.model import Kind, Question
 from lossgrade.quiz.validate import disagreement, validate

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from lossgrade.quiz import library
-from lossgrade.quiz.interactive import choice_order
+from lossgrade.cli.quiz_interactive import choice_order
 from lossgrade.quiz.model import Kind, Question, Quiz
 
 pty = pytest.importorskip("pty")
-COMMAND = "from lossgrade.quiz.cli import quiz; quiz(prog_name='lossgrade quiz')"
+COMMAND = "from lossgrade.cli.quiz import quiz; quiz(prog_name='lossgrade quiz')"
 
 
 class Terminal:

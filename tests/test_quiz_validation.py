@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lossgrade.quiz.cli import quiz
+from lossgrade.cli.quiz import quiz
 from lossgrade.quiz.validate import validate
 
 TEXTS = "myth: m, reality: r, why: w"  # what every question must say, for tests that need no more

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lossgrade import catalog
-from lossgrade.cli import cli
+from lossgrade.course import catalog
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
 from test_batch_discover import notebook
 from test_quiz_terminal import Terminal, answer

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from lossgrade.render.html import (
+from lossgrade.output.html import (
     render_class_report, render_exercise_fragment, render_learner_report, write_reports)
-from lossgrade.results import (
+from lossgrade.core.results import (
     CheckResult, ExerciseResult, Feedback, Misconception, Outcome, QuestionResult, QuizResult, Status,
     SubmissionResult, submission_from_dict, to_dict)
 
@@ -270,7 +270,9 @@ def test_an_empty_class_renders():
 def test_reports_from_real_grading(tmp_path):
     """The runner's own results for ex01, graded in-process (our code only): the reference,
     a catalogued mistake and the untouched stub, written as reports and read back."""
-    from lossgrade import catalog, misconceptions, runner
+    from lossgrade.course import catalog
+    from lossgrade import misconceptions
+    from lossgrade.grading import runner
     from lossgrade.sandbox.inprocess import InProcessLearner
 
     exercise = catalog.resolve("ex01")
@@ -310,7 +312,7 @@ def test_learner_reports_show_an_exercise_only_once_its_visibility_allows(tmp_pa
     import dataclasses
     import datetime
 
-    from lossgrade import catalog
+    from lossgrade.course import catalog
 
     resolve = catalog.resolve
     ex03 = dataclasses.replace(resolve("ex03"), visibility=visibility,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lossgrade.render import advice, charts, stats
-from lossgrade.render.html import safe_file_names
+from lossgrade.output import advice, charts, stats
+from lossgrade.output.html import safe_file_names
 from test_render_html import sample_class
 
 
@@ -75,7 +75,7 @@ def test_stats_of_an_empty_class():
 
 
 def test_a_question_not_answered_is_not_missed() -> None:
-    from lossgrade.results import QuestionResult, QuizResult, SubmissionResult
+    from lossgrade.core.results import QuestionResult, QuizResult, SubmissionResult
 
     def learner(name: str, given: object, correct: bool) -> SubmissionResult:
         question = QuestionResult("sum-vs-mean", "Sum or mean?", correct, given, "16.0", "myth", "reality")

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from lossgrade.render.html import write_reports
+from lossgrade.output.html import write_reports
 from test_render_html import XSS, sample_class
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from lossgrade import catalog, runner
+from lossgrade.course import catalog
+from lossgrade.grading import runner
 from lossgrade.sandbox import strong
 from lossgrade.sandbox.client import PACKAGE_DIR, Limits, Sandbox
 from lossgrade.sandbox.learner import LearnerModule
-from lossgrade.service import open_sandbox
+from lossgrade.grading.service import open_sandbox
 
 usable, why = strong.available()
 pytestmark = pytest.mark.skipif(not usable, reason=why)

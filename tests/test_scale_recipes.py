@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from lossgrade.batch import shard as shards
-from lossgrade.cli import cli
+from lossgrade.grading import shard as shards
+from lossgrade.cli.main import cli
 from test_batch_shard import CORRECT, SUM_NOT_MEAN, assert_same_results
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lossgrade.cli import cli
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
 from test_quiz_terminal import Terminal, answer
 

@@ -26,10 +26,12 @@ import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 
-from lossgrade import catalog, misconceptions, selfcheck
-from lossgrade.cli import cli
+from lossgrade import misconceptions
+from lossgrade.course import catalog
+from lossgrade.grading import selfcheck
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
-from lossgrade.results import ExerciseResult, Outcome
+from lossgrade.core.results import ExerciseResult, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = {"ex10": "ex10_kl_divergence", "ex11": "ex11_sequence_ce"}

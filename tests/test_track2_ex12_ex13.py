@@ -26,10 +26,11 @@ import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 from conftest import grade_inprocess
-from lossgrade import catalog, misconceptions
-from lossgrade.cli import cli
+from lossgrade import misconceptions
+from lossgrade.course import catalog
+from lossgrade.cli.main import cli
 from lossgrade.quiz import library
-from lossgrade.results import ExerciseResult, Outcome, Status
+from lossgrade.core.results import ExerciseResult, Outcome, Status
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = {"ex12": "ex12_infonce", "ex13": "ex13_margins"}

@@ -22,11 +22,13 @@ import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 
-from lossgrade import catalog, misconceptions, selfcheck
-from lossgrade.cli import cli
+from lossgrade import misconceptions
+from lossgrade.course import catalog
+from lossgrade.grading import selfcheck
+from lossgrade.cli.main import cli
 from lossgrade.quiz import claims
-from lossgrade.results import Outcome
-from lossgrade.service import open_sandbox
+from lossgrade.core.results import Outcome
+from lossgrade.grading.service import open_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "ex14"

@@ -12,9 +12,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from lossgrade import catalog, course, misconceptions, runner, selfcheck
-from lossgrade.cli import cli
-from lossgrade.results import Outcome, Status
+from lossgrade import course, misconceptions
+from lossgrade.course import catalog
+from lossgrade.grading import selfcheck
+from lossgrade.grading.grader import Grader
+from lossgrade.grading.files import Files
+from lossgrade.cli.main import cli
+from lossgrade.core.results import Outcome, Status
 from lossgrade.sandbox.inprocess import InProcessLearner
 
 EX15 = "ex15_train_at_scale"
@@ -22,16 +26,16 @@ EX15 = "ex15_train_at_scale"
 
 def _in_process(module: object) -> object:
     exercise = catalog.resolve("ex15")
-    return runner.run_checks(exercise, InProcessLearner(module, exercise.functions, selfcheck.in_process_drivers(exercise)))
+    return Grader(course.current()).run_checks(exercise, InProcessLearner(module, exercise.functions, selfcheck.in_process_drivers(course.current(), exercise)))
 
 
 # --- ex15 ---------------------------------------------------------------------------------------
 def test_stub_is_not_started_and_solution_passes_in_the_sandbox(sandbox):
     exercise = catalog.resolve("ex15")
-    stub = runner.grade_exercise(sandbox, exercise, runner.learner_files(exercise.stub_path.parent, exercise))
+    stub = Grader(course.current(), sandbox).grade(exercise, Files.in_folder(exercise.stub_path.parent, exercise))
     assert {c.outcome for c in stub.checks} <= {Outcome.NOT_STARTED, Outcome.SKIPPED}
     assert any(c.outcome is Outcome.NOT_STARTED for c in stub.checks)
-    solution = runner.grade_exercise(sandbox, exercise, runner.learner_files(exercise.solution_path.parent, exercise))
+    solution = Grader(course.current(), sandbox).grade(exercise, Files.in_folder(exercise.solution_path.parent, exercise))
     assert solution.status is Status.PASSED, [c.feedback for c in solution.checks if c.outcome is Outcome.FAILED]
     assert sum(c.outcome is Outcome.PASSED for c in solution.checks) >= 6
 
@@ -44,7 +48,7 @@ def test_every_mistake_fails_and_is_named_alone(mistake):
 
 
 def test_reference_accumulation_equals_one_step_on_the_whole_batch():
-    reference = runner.reference(catalog.resolve("ex15"))
+    reference = Grader(course.current()).reference(catalog.resolve("ex15"))
     torch.manual_seed(0)
     x, y = torch.randn(12, 4, dtype=torch.float64), torch.randn(12, 3, dtype=torch.float64)
     models = [torch.nn.Linear(4, 3).double() for _ in range(2)]
@@ -74,7 +78,7 @@ def test_the_driver_report_schema_refuses_forgeries():
 
     exercise = catalog.resolve("ex15")
     drivers = course.current().drivers(exercise.module)
-    reference = runner.reference(exercise)
+    reference = Grader(course.current()).reference(exercise)
     state = {name: torch.randn(shape, dtype=torch.float64) for name, shape in checks._parameters(torch.float64).items()}
     rounds = [[(torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64)) for _ in range(4)]]
     report = drivers["accumulation"](reference, model_spec={"layers": checks.LAYERS, "dtype": "float64"},
@@ -234,12 +238,12 @@ def test_learners_are_graded_through_a_course_folders_driver(driver_course: Path
 def test_a_learner_who_rewrites_a_course_driver_gets_an_unsafe_report_not_a_grade(driver_course: Path):
     """Behind the scan (which refuses `sys.modules` already): the forged report does not fit
     the schema the check states, so the check fails on it, saying so."""
-    from lossgrade import service
+    from lossgrade.grading import service
 
     within = course.Course.load(driver_course)
     with course.using(within), service.open_sandbox(within=within) as box:
         exercise = within.exercise("ex41")
-        result = runner.grade_exercise(box, exercise, {"ex41_halve.py": textwrap.dedent(HOSTILE).lstrip()}, scanned=False)
+        result = Grader(course.current(), box).grade(exercise, {"ex41_halve.py": textwrap.dedent(HOSTILE).lstrip()}, scanned=False)
     [check] = result.checks
     assert result.score == 0 and check.outcome is Outcome.FAILED
     assert "does not fit what the grader asked for" in check.feedback.message
@@ -263,7 +267,7 @@ def test_past_the_scan_reports_forged_to_fit_the_schemas_still_fail_every_check(
     computes itself, give it away."""
     exercise = catalog.resolve("ex15")
     source = (Path(__file__).parent / "redteam" / "cases" / "forged_course_driver_reports.py").read_text()
-    result = runner.grade_exercise(sandbox, exercise, {exercise.file: source}, scanned=False)
+    result = Grader(course.current(), sandbox).grade(exercise, {exercise.file: source}, scanned=False)
     counted = [c for c in result.checks if c.outcome is not Outcome.SKIPPED]
     assert result.score == 0 and counted and all(c.outcome is Outcome.FAILED for c in counted)
     assert not any("does not fit" in c.feedback.message for c in counted)  # they fit: the values fail them

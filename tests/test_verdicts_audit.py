@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import grade_inprocess
-from lossgrade.results import ExerciseResult, Outcome, Status
+from lossgrade.core.results import ExerciseResult, Outcome, Status
 
 
 def _named(result: ExerciseResult) -> set[str]:

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import torch
 
-from lossgrade.numerics import TOLERANCES, close, tolerance, within  # noqa: F401 - compare's own names, shared
+from lossgrade.core.numerics import TOLERANCES, close, tolerance, within  # noqa: F401 - compare's own names, shared
 
 SHOWN_ELEMENTS = 6
 

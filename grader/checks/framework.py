@@ -29,7 +29,7 @@ import torch
 from lossgrade import misconceptions
 from lossgrade.checks import compare, secret
 from lossgrade.checks.memo import Memo
-from lossgrade.results import Feedback, Misconception
+from lossgrade.core.results import Feedback, Misconception
 from lossgrade import course
 from lossgrade.sandbox.learner import call_request, driver_name
 from lossgrade.sandbox import replies as _replies

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from lossgrade.errors import LossgradeError
+from lossgrade.core.errors import LossgradeError
 
 SECRET_FILE = "lossgrade-secret"
 _secret: bytes | None = None  # until an entry point chooses one

@@ -5,7 +5,7 @@ What other parts of lossgrade call:
 - `grade_answers_file(path) -> list[QuizResult]`: batch grading of a `quiz-answers.yaml`;
 - `question_ids() -> dict[str, list[str]]`: what "quiz-id#question-id" may name;
 - `validate(paths=None) -> list[Problem]`: the course self-check (runs the questions' code);
-- `lossgrade.quiz.cli.quiz`: the click command.
+- `lossgrade.cli.quiz.quiz`: the click command.
 """
 from lossgrade.quiz.grading import grade_answers_file
 from lossgrade.quiz.library import question_ids

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lossgrade.errors import LossgradeError
+from lossgrade.core.errors import LossgradeError
 from lossgrade.quiz import yamlfile
 from lossgrade.quiz.library import suggestion
 from lossgrade.quiz.model import Answer, Quiz, parse_answer

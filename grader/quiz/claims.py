@@ -323,7 +323,7 @@ def text_of(path: Path) -> Words:
 
 def resolve(root: Path, name: str, builtin: bool) -> Path | None:
     """The file a claim's `file:` names: under the course folder (and, for the built-in
-    course, under the lossgrade package: checks/, misconceptions/, render/)."""
+    course, under the lossgrade package: checks/, misconceptions/, output/)."""
     relative = Path(name)
     if relative.is_absolute() or ".." in relative.parts:
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 from lossgrade.quiz import answers as answers_file
 from lossgrade.quiz import library
 from lossgrade.quiz.model import Answer, Quiz, describe, is_correct
-from lossgrade.results import QuestionResult, QuizResult
+from lossgrade.core.results import QuestionResult, QuizResult
 
 
 def grade(quiz: Quiz, answers: dict[str, Answer]) -> QuizResult:

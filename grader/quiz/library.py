@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 
 from lossgrade import course
-from lossgrade.errors import LossgradeError
+from lossgrade.core.errors import LossgradeError
 from lossgrade.quiz import schema
 from lossgrade.quiz.model import Quiz
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lossgrade.quiz.model import Answer, Quiz, answer_text, parse_answer
-from lossgrade.results import QuizResult, quiz_from_dict, to_dict
-from lossgrade.workspace import Workspace
+from lossgrade.core.results import QuizResult, quiz_from_dict, to_dict
+from lossgrade.course.workspace import Workspace
 
 KEY = "quizzes"
 ANSWERS_FILE = "quiz-answers.yaml"
@@ -153,7 +153,7 @@ def write_answers_file(workspace: Workspace, quizzes: dict[str, Quiz]) -> Path:
     """Write the workspace's quiz-answers.yaml from every finished quiz, keeping the
     sections of other quizzes a learner wrote there by hand; return its path."""
     import yaml
-    from lossgrade.workspace import atomic_write_text
+    from lossgrade.course.workspace import atomic_write_text
 
     path = workspace.root / ANSWERS_FILE
     try:

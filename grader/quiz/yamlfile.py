@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from lossgrade.errors import LossgradeError
+from lossgrade.core.errors import LossgradeError
 
 MAX_BYTES = 1_000_000  # far above any quiz or answers file; a bigger one is a mistake or an attack
 MAX_DEPTH = 50  # of [ and {: pyyaml's scanner slows quadratically with it, then overflows the stack

@@ -88,7 +88,7 @@ CORPUS_SECRET = "c0" * 32
 def grade(chosen: list[Entry], jobs: int = 2, secret: str = CORPUS_SECRET) -> dict[str, Verdict]:
     """Grade every entry as one learner of a class, with `lossgrade grade`, in a subprocess,
     drawing the hidden inputs from `secret` (hex)."""
-    from lossgrade import catalog
+    from lossgrade.course import catalog
 
     with tempfile.TemporaryDirectory(prefix="lossgrade-corpus-") as tmp:
         klass, out = Path(tmp) / "class", Path(tmp) / "results"

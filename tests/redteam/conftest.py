@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 import torch
-from lossgrade import catalog, runner
-from lossgrade.results import ExerciseResult
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import ExerciseResult
 from lossgrade.sandbox.client import Sandbox
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lossgrade import catalog, runner
-from lossgrade.results import ExerciseResult
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import ExerciseResult
 from lossgrade.sandbox.client import Limits
 
 from .conftest import SOLUTIONS, signature
@@ -154,7 +155,7 @@ BATCH_CASES = ("read_reference_file", "copy_a_classmate", "signal_the_grader", "
 
 
 def test_batch_grading_gives_hostile_submissions_their_grade_and_good_ones_theirs(tmp_path, good, canary):
-    grade = pytest.importorskip("lossgrade.batch.grade", reason="batch grading (lossgrade.batch) is not built yet")
+    grade = pytest.importorskip("lossgrade.grading.grade", reason="batch grading (lossgrade.grading) is not built yet")
     ex01 = catalog.resolve("ex01")
     nasty = [c for c in CASES if c.name in BATCH_CASES and (os.geteuid() == 0 or not c.needs_root)]
     root = tmp_path / "class"

@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lossgrade import catalog, runner
+from lossgrade.course import catalog
+from lossgrade.grading import runner
 from lossgrade.sandbox import strong
 from lossgrade.sandbox.client import Limits, Sandbox
-from lossgrade.service import open_sandbox
+from lossgrade.grading.service import open_sandbox
 
 from .conftest import SOLUTIONS, signature
 from .test_redteam import CASES, Case, exercise_for
@@ -56,7 +57,7 @@ def test_lossgrade_check_gives_kernel_cases_zero(case, tmp_path):
 
 
 def test_batch_grading_gives_kernel_cases_zero_and_good_ones_their_grade(tmp_path, good, canary):
-    grade = pytest.importorskip("lossgrade.batch.grade", reason="batch grading (lossgrade.batch) is not built yet")
+    grade = pytest.importorskip("lossgrade.grading.grade", reason="batch grading (lossgrade.grading) is not built yet")
     ex01 = catalog.resolve("ex01")
     root = tmp_path / "class"
     for learner, source in [("good-first", (SOLUTIONS / ex01.file).read_text()), *((c.name, c.source) for c in QUICK),

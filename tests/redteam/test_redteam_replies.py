@@ -25,10 +25,11 @@ from typing import Any
 
 import pytest
 import torch
-from lossgrade import catalog, runner
+from lossgrade.course import catalog
+from lossgrade.grading import runner
 from lossgrade.checks import compare, secret
 from lossgrade.checks.framework import Check, CheckContext, Checked
-from lossgrade.results import ExerciseResult, Outcome
+from lossgrade.core.results import ExerciseResult, Outcome
 from lossgrade.sandbox import replies, scan
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.sandbox.inprocess import InProcessLearner
@@ -190,7 +191,7 @@ def test_lossgrade_check_gives_each_case_zero(name, strong, tmp_path):
 
 
 def _grade_class(tmp_path: Path, strong: bool) -> tuple[dict[str, dict[str, float]], Path]:
-    from lossgrade.batch import grade
+    from lossgrade.grading import grade
 
     root = tmp_path / "class"
     for name, exercise_id in EXERCISE.items():
@@ -229,7 +230,7 @@ FORMULAS = ["=HYPERLINK(\"x\")", "=cmd|' -c calc'!A0", "+1+1", "-2+3", "@SUM(A1)
 
 
 def test_gradebook_csv_quotes_ids_a_spreadsheet_would_run_and_the_json_keeps_them(tmp_path):
-    from lossgrade.batch import grade
+    from lossgrade.grading import grade
 
     root = tmp_path / "class"
     source = (SOLUTIONS / "ex01_mse.py").read_text()
@@ -238,7 +239,7 @@ def test_gradebook_csv_quotes_ids_a_spreadsheet_would_run_and_the_json_keeps_the
         (root / learner / "ex01_mse.py").write_text(source)
     out = tmp_path / "results"
     batch = grade.grade_class(root, out, jobs=1, chosen=["ex01"])
-    from lossgrade.batch import gradebook
+    from lossgrade.output import gradebook
 
     text = gradebook.to_csv(batch.records, batch.exercises)
     rows = {row[0]: row for row in csv.reader(io.StringIO(text))}
@@ -429,7 +430,7 @@ def test_the_scan_passes_every_solution_stub_sample_and_generated_submission(tmp
 
 
 def test_the_scan_passes_what_the_notebook_api_builds():
-    from lossgrade import notebook_source
+    from lossgrade.grading import notebook_source
 
     reference = runner.reference(catalog.resolve("ex03"))
     built = notebook_source.build({"log_softmax": reference.log_softmax, "cross_entropy": reference.cross_entropy},
@@ -462,7 +463,7 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def test_a_results_folder_grades_the_same_at_any_jobs_and_another_folder_draws_other_inputs(tmp_path):
-    from lossgrade.batch import grade
+    from lossgrade.grading import grade
 
     root = tmp_path / "class"
     for learner, source in (("wrong", WRONG_MSE), ("right", (SOLUTIONS / "ex01_mse.py").read_text())):
@@ -516,7 +517,7 @@ def test_the_guards_refuse_learner_code_that_writes_python_code(sandbox, name):
 
 
 def test_the_gradescope_image_makes_its_secret_readable_by_root_alone(tmp_path):
-    from lossgrade.batch import autograder
+    from lossgrade.cli import autograder
 
     assert "umask 077" in autograder.SETUP_SH and "/autograder/source/lossgrade-secret" in autograder.SETUP_SH
     assert 'LOSSGRADE_SECRET_FILE="$SOURCE/lossgrade-secret"' in autograder.RUN_AUTOGRADER

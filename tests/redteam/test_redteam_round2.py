@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from lossgrade import catalog, runner
-from lossgrade.results import Outcome
+from lossgrade.course import catalog
+from lossgrade.grading import runner
+from lossgrade.core.results import Outcome
 from lossgrade.sandbox import scan
 from lossgrade.sandbox.client import Limits, Sandbox
 
@@ -62,7 +63,7 @@ def test_lossgrade_check_gives_round2_cases_zero_naming_the_attempt(case: Case, 
 def test_lossgrade_grade_gives_round2_cases_zero_and_good_ones_their_marks(strong: bool, tmp_path: Path, good):
     if strong:
         _strong_or_skip()
-    from lossgrade.batch import grade
+    from lossgrade.grading import grade
 
     root = tmp_path / "class"
     chosen = sorted({case.exercise for case in ROUND2})

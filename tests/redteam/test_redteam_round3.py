@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from lossgrade import catalog, runner
+from lossgrade import course
+from lossgrade.course import catalog
+from lossgrade.grading.grader import Grader
 from lossgrade.sandbox import inprocess, scan
 from lossgrade.sandbox.client import Limits
 
@@ -73,7 +75,7 @@ def test_lossgrade_check_gives_round3_cases_zero_naming_the_attempt(case: Case, 
 def test_lossgrade_grade_gives_round3_cases_zero_and_good_ones_their_marks(strong: bool, tmp_path: Path, good):
     if strong:
         _strong_or_skip()
-    from lossgrade.batch import grade
+    from lossgrade.grading import grade
 
     root = tmp_path / "class"
     chosen = sorted({case.exercise for case in ROUND3})
@@ -153,7 +155,7 @@ def test_past_the_scan_a_metaclass_name_and_str_subclasses_run_only_guarded(sand
     assert scan.scan({"ex07_train_step.py": NAMED}) is not None  # the scan refuses `def __name__`
     exercise = catalog.resolve("ex07")
     baseline = good.baseline(exercise)
-    result = runner.grade_exercise(sandbox, exercise, {exercise.file: NAMED}, Limits(call_seconds=5), scanned=False)
+    result = Grader(course.current(), sandbox).grade(exercise, {exercise.file: NAMED}, Limits(call_seconds=5), scanned=False)
     evaluate = [c for c in result.checks if "evaluate" in c.id and c.outcome.name != "SKIPPED"]
     assert evaluate and all(c.outcome.name == "FAILED" for c in evaluate)  # it raises: graded, described, failed
     assert result.score < exercise.points

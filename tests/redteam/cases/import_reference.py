@@ -8,7 +8,7 @@ import sys
 
 
 def find_reference():
-    for name in ("solutions.ex01_mse", "lossgrade.runner", "grader.runner", "_zygote", "_worker"):
+    for name in ("solutions.ex01_mse", "lossgrade.grading.runner", "grader.grading.runner", "_zygote", "_worker"):
         try:
             module = importlib.import_module(name)
         except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
@@ -16,12 +16,13 @@ def find_reference():
         if hasattr(module, "mse_loss"):
             return module.mse_loss
         if hasattr(module, "reference"):
-            from lossgrade import catalog
+            from lossgrade.course import catalog
 
             return module.reference(catalog.resolve("ex01")).mse_loss
     guard = sys.meta_path.pop(0)  # whatever sits first: the grader's import guard
     try:
-        from lossgrade import catalog, runner
+        from lossgrade.course import catalog
+        from lossgrade.grading import runner
 
         return runner.reference(catalog.resolve("ex01")).mse_loss
     except BaseException:  # noqa: BLE001 - hostile on purpose (a learner's attack)
