@@ -68,7 +68,7 @@ def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str
     if files is None:
         return ExerciseResult(exercise.id, exercise.title, Status.NOT_SUBMITTED, 0.0, exercise.points,
                               error=f"{exercise.file} was not submitted")
-    refused = scan.scan(files) if scanned else None  # before any of it runs: code that reaches for the grader
+    refused = _scanned(tuple(files.items())) if scanned else None  # before any of it runs: code that reaches for the grader
     if refused is not None:
         return _refused(exercise, refused.message, started)
     learner = LearnerModule(sandbox, exercise.module, files, exercise.functions, exercise.forbidden, limits)
@@ -79,6 +79,13 @@ def grade_exercise(sandbox: Sandbox, exercise: catalog.Exercise, files: dict[str
         learner.close()
     result.duration = time.perf_counter() - started
     return result
+
+
+@functools.lru_cache(maxsize=2048)
+def _scanned(files: tuple[tuple[str, str], ...]) -> scan.Refusal | None:
+    """The scan's verdict on these sources, once per grader process: it reads the text alone,
+    and a class repeats itself (untouched stubs, shared files)."""
+    return scan.scan(dict(files))
 
 
 def run_checks(exercise: catalog.Exercise, learner: Learner) -> ExerciseResult:

@@ -133,6 +133,8 @@ class Worker:
     def new_output(self) -> str:
         sys.stdout.flush()
         sys.stderr.flush()
+        if os.fstat(self.output.fileno()).st_size == self.output_pos:  # nothing printed: one system call, not four
+            return ""
         self.output.seek(self.output_pos)
         text = self.output.read(MAX_OUTPUT + 1)
         self.output_pos = self.output.seek(0, os.SEEK_END)
@@ -199,6 +201,8 @@ def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, 
         now = torch.Tensor.detach(places[place])
         if now.shape != before.shape or now.dtype != before.dtype:
             found.append(place)
+        elif torch.equal(now, before):  # the common case in one operator; NaNs, which never equal, go on below
+            continue
         elif before.numel() and not bool(((now == before) | (now.isnan() & before.isnan())).all()
                                           if before.is_floating_point() or before.is_complex() else torch.equal(now, before)):
             found.append(place)
@@ -230,16 +234,14 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
 
 def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
     """What the learner's code raised, with only the learner's own frames as context."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
-        if os.path.dirname(os.path.abspath(f.filename)) == workdir
-    ]
+    every = _frames(exc)
+    frames = [f for f in every if os.path.dirname(os.path.abspath(f.filename)) == workdir]
     where = "".join(traceback.format_list(frames[-3:]))
     return {
         "kind": "raised",
         "type": type(exc).__name__,
         "mro": [cls.__name__ for cls in type(exc).__mro__],
-        "stub": raised_by_a_raise(exc),
+        "stub": raised_by_a_raise(exc, every),
         "message": str(exc)[:1000],
         "where": where.replace(workdir + os.sep, ""),
         "line": exc.lineno if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else None),
@@ -249,12 +251,24 @@ def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 
 
-def raised_by_a_raise(exc: BaseException) -> bool:
+def _frames(exc: BaseException) -> traceback.StackSummary:
+    """`traceback.extract_tb`, with each frame's source line read only when asked for: the
+    raise of a ValueError deep in torch would read every torch file on its way (the worker
+    is fresh, its line cache empty), and all that is shown is the learner's frames and the
+    last one."""
+    try:
+        return traceback.StackSummary._extract_from_extended_frame_gen(  # type: ignore[attr-defined]
+            traceback._walk_tb_with_full_positions(exc.__traceback__), lookup_lines=False)  # type: ignore[attr-defined]
+    except AttributeError:  # another Python's private names: read them all
+        return traceback.extract_tb(exc.__traceback__)
+
+
+def raised_by_a_raise(exc: BaseException, frames: traceback.StackSummary | None = None) -> bool:
     """Whether `exc` came from a `raise` statement outside torch, as a stub's
     NotImplementedError does; torch's own NotImplementedError (a loss on int64 tensors:
     "mse_cpu" not implemented for 'Long') comes from inside torch or from a C function
     called on a line of the learner's that raises nothing, and means the code ran."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = _frames(exc) if frames is None else frames
     if not frames:
         return True
     last = frames[-1]
