@@ -16,7 +16,11 @@ for a "calls" request, which carries several calls and gets a reply for each, in
 from __future__ import annotations
 
 import contextlib
+import importlib
+import linecache
 import os
+import random
+import shutil
 import socket
 import struct
 import sys
@@ -86,6 +90,9 @@ class Worker:
         # Open for the worker's whole life, which no `with` block spans.
         self.output = open(os.path.join(workdir, ".output"), "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
         self.output_pos = 0
+        # What `reset` puts back for the same learner's next exercise: the worker as it began.
+        self.start = (list(sys.path), list(sys.meta_path), dict(os.environ), torch.get_rng_state(), random.getstate(),
+                      torch.get_default_dtype())
 
     def serve(self) -> None:
         while True:
@@ -116,6 +123,8 @@ class Worker:
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["op"] == "load":
             return self.load(request)
+        if request["op"] == "reset":
+            return self.reset()
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
         return execute(self.module, self.drivers, request, self.learner_code, self.forbid)
@@ -129,6 +138,50 @@ class Worker:
             self.module = __import__(request["module"])
             missing = [f for f in request["functions"] if not callable(getattr(self.module, f, None))]
         return {"kind": "loaded", "missing": missing}
+
+    def reset(self) -> dict[str, Any]:
+        """Make this worker what a fresh one would be for the same learner's next exercise
+        (forking one costs ~16 ms of CPU, and a submission has eight): the last exercise's
+        modules, files, printed output and violations gone; the import path, import hooks,
+        environment, working folder, random generators and default dtype as they began;
+        the last exercise's forbidden operators are switched for the next one's by the
+        guards. The grader hands a worker on only while the zygote sees it as one thread
+        with no process below it, and only to the same learner's next exercise: whatever
+        else one file changes in its process (torch's functions, say), only that learner's
+        own other files could meet, and each file could do as much itself."""
+        for name, module in list(sys.modules.items()):
+            where = getattr(module, "__file__", None)
+            if isinstance(where, str) and os.path.dirname(os.path.abspath(where)) == self.workdir:
+                del sys.modules[name]
+        self.module, self.forbid = None, []
+        path, meta_path, environ, rng, state, dtype = self.start
+        sys.path[:], sys.meta_path[:] = path, meta_path
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(self.workdir)
+        torch.set_rng_state(rng)
+        random.setstate(state)
+        torch.set_default_dtype(dtype)
+        torch.set_grad_enabled(True)
+        left = []
+        for entry in os.scandir(self.workdir):
+            if entry.name == ".output":
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except (OSError, RecursionError):
+                left.append(entry.name)
+        importlib.invalidate_caches()
+        sys.path_importer_cache.pop(self.workdir, None)
+        linecache.clearcache()
+        del self.violations[:]
+        self.new_output()  # what was printed since the last reply belongs to no exercise
+        if left:
+            return {"kind": "error", "message": f"could not remove {len(left)} files of the last exercise"}
+        return {"kind": "value", "value": "reset"}
 
     def new_output(self) -> str:
         sys.stdout.flush()

@@ -252,6 +252,11 @@ class Sandbox:
         reply = self._ask({"op": "end", "pid": pid, "grace": grace})
         return reply.get("status"), bool(reply.get("killed"))
 
+    def alone(self, pid: int) -> bool:
+        """Whether worker `pid` is alive, one thread and has no process below it, nor left
+        one behind, as the zygote sees it: whether it may serve its learner's next exercise."""
+        return bool(self._ask({"op": "alone", "pid": pid}).get("alone"))
+
     def close(self) -> None:
         try:
             self._control.close()  # the zygote sees end-of-file, kills its workers and exits
