@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import cProfile
 import os
 import pstats
@@ -80,6 +81,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--warm", type=int, default=5, help="submissions graded first and not counted")
     parser.add_argument("--cprofile", action="store_true", help="also print the grader's 25 costliest functions")
+    parser.add_argument("--one-by-one", action="store_true", help="send each call on its own (no checks/ahead.py)")
+    parser.add_argument("--worker-per-exercise", action="store_true",
+                        help="a fresh worker for every exercise (no learner.one_learner)")
     args = parser.parse_args()
 
     from lossgrade import misconceptions, runner
@@ -89,6 +93,10 @@ def main() -> None:
     from lossgrade.checks import framework, secret
     from lossgrade.sandbox import client, learner, scan
 
+    if args.one_by_one:
+        runner.ahead = lambda check, learner, *rest: learner
+    if args.worker_per_exercise:
+        grading.one_learner = lambda sandbox: contextlib.nullcontext()
     stages = Stages()
     stages.wrap(scan, "scan", "source scan")
     stages.wrap(client.Sandbox, "spawn", "fork a worker (grader side)")
@@ -157,7 +165,10 @@ def main() -> None:
         state.sandbox.close()
 
     n = counted
-    print(f"{n} submissions ({', '.join(e.id for e in exercises)}), after {args.warm} to warm up; "
+    ways = [way for way, on in (("calls one by one", args.one_by_one), ("a worker per exercise", args.worker_per_exercise))
+            if on]
+    print(f"{n} submissions ({', '.join(e.id for e in exercises)}), after {args.warm} to warm up"
+          f"{''.join('; ' + way for way in ways)}; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'stage':42} {'wall ms':>8} {'CPU ms':>8} {'calls':>7}   (per submission)")
     for stage in sorted(stages.wall, key=lambda s: -stages.wall[s]):

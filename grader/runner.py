@@ -13,6 +13,7 @@ from types import ModuleType
 
 from lossgrade import catalog, course, pyfiles
 from lossgrade.checks import secret
+from lossgrade.checks.ahead import Ahead, ahead
 from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
 from lossgrade.sandbox.client import Limits, Sandbox
@@ -102,8 +103,9 @@ def _run(check: Check, learner: Learner, exercise: catalog.Exercise) -> list[Che
         check_id = f"{check.id}[{device}]" if check.devices else check.id
         started = time.perf_counter()
         outcome, feedback, misconception = Outcome.PASSED, None, None
+        sent = ahead(check, learner, reference(exercise), exercise.functions, device)  # its calls sent at once
         try:
-            check.run(CheckContext(check, learner, reference(exercise), device))
+            check.run(CheckContext(check, sent, reference(exercise), device))
         except Failure as failure:
             outcome, feedback, misconception = Outcome.FAILED, failure.feedback, failure.misconception
         except NotStarted:
@@ -114,6 +116,8 @@ def _run(check: Check, learner: Learner, exercise: catalog.Exercise) -> list[Che
         except Exception as exc:  # noqa: BLE001 - a bug in a check must not stop grading
             outcome = Outcome.ERROR
             feedback = Feedback(f"The grader could not run this check ({type(exc).__name__}: {exc}); this is a bug in lossgrade, not in your code.")
+        if isinstance(sent, Ahead):
+            sent.finish()  # the calls the check did not read: skipped, or their worker ended
         results.append(CheckResult(check_id, check.description, outcome, feedback, misconception,
                                    time.perf_counter() - started, check.weight))
         if check.devices:

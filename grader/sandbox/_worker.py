@@ -20,6 +20,7 @@ import importlib
 import linecache
 import os
 import random
+import select
 import shutil
 import socket
 import struct
@@ -100,16 +101,31 @@ class Worker:
             if frame is None:
                 return
             request = _wire.decode(frame, trusted=True)  # from the grader
+            if request["op"] == "stop":  # it came after its batch was done: nothing left to skip
+                continue
             # "calls": several calls in one request, each answered as soon as it is done.
             # Once one finds a function not written yet, the same answer serves the rest:
-            # the grader stops at the first such answer anyway ("not started").
-            not_started = None
-            for one in request["calls"] if request["op"] == "calls" else [request]:
-                if not_started is None:
+            # the grader stops at the first such answer anyway ("not started"). Between two
+            # calls, a "stop" from the grader (its check failed: it needs no more) has the
+            # rest skipped, each answered at once, as the grader still reads one reply a call.
+            not_started = skipped = None
+            for index, one in enumerate(request["calls"] if request["op"] == "calls" else [request]):
+                if index and skipped is None and not_started is None and self.stop_asked():
+                    skipped = {"kind": "error", "message": "skipped: the grader stopped this batch of calls",
+                               "violations": list(self.violations), "output": ""}
+                if skipped is None and not_started is None:
                     reply = self.answer(one)
                     if reply["kind"] == "raised" and "NotImplementedError" in reply["mro"] and reply["stub"]:
                         not_started = reply
-                write_frame(self.sock, encode_reply(not_started or reply))
+                write_frame(self.sock, encode_reply(skipped or not_started or reply))
+
+    def stop_asked(self) -> bool:
+        """Whether the grader has sent "stop" since the batch began (it sends nothing else
+        before the batch's last reply); True too when it has gone."""
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        frame = read_frame(self.sock)
+        return frame is None or _wire.decode(frame, trusted=True).get("op") == "stop"
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from lossgrade.sandbox.client import Limits, Sandbox, Worker
+from lossgrade.sandbox.client import Limits, Sandbox, Stream, Worker
 from lossgrade.sandbox.replies import Reply
 
 
@@ -128,6 +128,23 @@ class LearnerModule:
         if not self._worker.alive:
             self._loaded = None  # the next request starts a fresh worker
         return replies
+
+    def stream(self, calls: list[dict[str, Any]], timeout: float | None = None) -> Stream | None:
+        """`calls` (each from `call_request`) in one request whose replies are read one at a
+        time, as they are needed, and whose calls not yet begun the worker skips once told
+        to stop (`Worker.stream`); None where the module did not load or lacks a function
+        called (`call_many` answers those)."""
+        loaded = self.load()
+        if loaded.kind != "loaded" or any(c["function"] in loaded.missing for c in calls):
+            return None
+        assert self._worker is not None
+        return self._worker.stream({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
+
+    def restart(self) -> None:
+        """End the worker: the next request gets a fresh one, with the module loaded again."""
+        if self._worker is not None:
+            self._worker.kill()
+        self._loaded = None
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         """Run a trusted driver from `_drivers.py` beside the learner's module (for
