@@ -74,14 +74,10 @@ def _record(check: Check, reference: ModuleType, functions: tuple[str, ...], dev
     return recorder.calls
 
 
-class _Recorder:
-    """A learner that passes everything on, noting each call up to the first that cannot be
-    planned (a driver, a timeout of its own, a tensor that is a view of another)."""
+class _Wrapper:
+    """A learner around another, whose single calls go through `call_many`."""
 
-    def __init__(self, learner: Learner) -> None:
-        self.learner = learner
-        self.calls: list[dict[str, Any]] = []
-        self.open = True
+    learner: Learner
 
     def load(self) -> Reply:
         return self.learner.load()
@@ -89,6 +85,19 @@ class _Recorder:
     def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
              grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
         return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)], timeout)[0]
+
+    def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
+        raise NotImplementedError
+
+
+class _Recorder(_Wrapper):
+    """A learner that passes everything on, noting each call up to the first that cannot be
+    planned (a driver, a timeout of its own, a tensor that is a view of another)."""
+
+    def __init__(self, learner: Learner) -> None:
+        self.learner = learner
+        self.calls: list[dict[str, Any]] = []
+        self.open = True
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         for call in calls:
@@ -105,23 +114,16 @@ class _Recorder:
         self.learner.close()
 
 
-class Ahead:
+class Ahead(_Wrapper):
     """A learner module whose check's planned calls go to its worker in one request (see the
     module's docstring). `finish` once the check has ended."""
 
     def __init__(self, learner: LearnerModule, planned: list[dict[str, Any]]) -> None:
-        self.learner = learner
+        self.learner: LearnerModule = learner
         self.planned = planned
         self.used = 0  # planned calls whose reply the check has read
         self.stream: Stream | None = None
         self.seen: tuple[str, ...] = ()  # the violations of the last reply read
-
-    def load(self) -> Reply:
-        return self.learner.load()
-
-    def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
-             grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
-        return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)], timeout)[0]
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         replies: list[Reply] = []
