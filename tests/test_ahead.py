@@ -140,3 +140,21 @@ def test_in_process_learners_are_left_as_they_are():
 
     learner = InProcessLearner(REFERENCE, ("f",))
     assert ahead_module.ahead(checks.all[0], learner, REFERENCE, ("f",), "cpu") is learner
+
+
+def test_a_call_that_hangs_after_the_stop_ends_the_worker_and_counts_against_the_budget(sandbox):
+    from lossgrade.sandbox.client import STOP_SECONDS, submission_budget
+
+    source = "import time\ndef f(x, k=1):\n    if k > 1:\n        time.sleep(30)\n    return x\n"
+    learner = LearnerModule(sandbox, "m", {"m.py": source}, ("f",))
+    try:
+        with submission_budget(60.0) as budget:
+            stream = learner.stream([call_request("f", (torch.ones(1),), {"k": k}) for k in range(1, 5)])
+            assert stream is not None and stream.next().kind == "tensor"
+            started = time.monotonic()
+            stream.stop()
+            assert time.monotonic() - started < STOP_SECONDS + 2
+            assert budget is not None and budget.used >= STOP_SECONDS * 0.9
+        assert learner.call("f", torch.ones(1)).kind == "tensor"  # a fresh worker
+    finally:
+        learner.close()

@@ -459,12 +459,15 @@ class Stream:
     def stop(self) -> list[Reply]:
         """Tell the worker to skip the calls it has not begun, and read the replies still
         due: those of the calls it had run ahead with, and one saying "skipped" for each of
-        the others. A worker that does not answer within STOP_SECONDS (a call that hangs)
-        is ended; its time counts against no budget, since no check asked for these calls."""
+        the others. A worker that does not answer within STOP_SECONDS (a call that hangs),
+        or within what is left of the submission's budget, against which the wait counts
+        (it is the learner's code that runs), is ended."""
         if self.done:
             return []
         rest: list[Reply] = []
-        deadline = time.monotonic() + STOP_SECONDS
+        budget = _BUDGET.get()
+        started = time.monotonic()
+        deadline = started + (STOP_SECONDS if budget is None else max(0.0, min(STOP_SECONDS, budget.left())))
         worker = self.worker
         try:
             worker._settimeout(deadline)
@@ -473,6 +476,9 @@ class Stream:
                 rest.append(validate(worker._read_frame(deadline)))
         except (TimeoutError, OSError, EOFError, ValueError):
             worker.kill()
+        finally:
+            if budget is not None:
+                budget.used += time.monotonic() - started
         self.read = self.count
         if any(r.kind == "unsafe" for r in rest):
             worker.kill()
