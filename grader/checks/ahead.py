@@ -11,9 +11,9 @@ exactly the planned one (every tensor's dtype, shape and bits): anything else, a
 call after it, goes to the worker as it always did. When the check ends (passed, failed,
 not started), the worker is told to stop, skips the calls it has not begun and answers the
 rest at once: a learner's code runs at most a few calls past the one that failed, never
-changes what the check sees, and a worker that ran into a forbidden call on one of those
-calls, which would taint every later reply, is ended (the next check gets a fresh one, as
-its module would be loaded afresh). Replies are checked against the calls exactly as
+changes what the check sees, and a forbidden call met on one of those calls is forgotten
+(the worker keeps the violations of the replies read, which taint every later reply as they
+always did; one that cannot is replaced, those violations carried on). Replies are checked against the calls exactly as
 before (`Checked`), and nothing of the reference's reaches the worker: only its inputs.
 
 Saves a round trip per call (~0.3 ms of the grader's and the worker's CPU), ~500 per
@@ -134,7 +134,7 @@ class Ahead(_Wrapper):
                     self.planned = []
             if (self.stream is not None and not self.stream.done and timeout is None
                     and self.used < len(self.planned) and same(call, self.planned[self.used])):
-                reply = self.stream.next()
+                reply = self.learner.tainted(self.stream.next())
                 self.used += 1
                 self.seen = reply.violations
                 replies.append(reply)
@@ -148,14 +148,22 @@ class Ahead(_Wrapper):
         return self.learner.drive(driver, timeout, **params)
 
     def finish(self) -> None:
-        """Stop the worker's run ahead and read what it still owes; a worker that met a
-        forbidden call on a call the check never read is ended (see the module's docstring)."""
+        """Stop the worker's run ahead and read what it still owes. A forbidden call met on a
+        call the check never read is forgotten: the worker keeps only the violations of the
+        replies read (those taint every later reply, as they always did); a worker that
+        cannot, or that had to be ended, is replaced, those violations carried on."""
         stream, self.stream, self.planned = self.stream, None, []
         if stream is None:
             return
-        rest = stream.stop()
-        if any(reply.violations != self.seen for reply in rest):
+        if stream.failed is not None:  # it ended on a call the check read, as it always would have
             self.learner.restart()
+            return
+        rest = stream.stop()
+        own = self.seen[len(self.learner.carried):]  # what this worker itself recorded
+        if not self.learner._worker or not self.learner._worker.alive:  # ended running ahead
+            self.learner.restart(self.seen)
+        elif any(reply.violations != own for reply in rest):
+            self.learner.forget(len(own), self.seen)
 
     def close(self) -> None:
         self.finish()

@@ -141,6 +141,9 @@ class Worker:
             return self.load(request)
         if request["op"] == "reset":
             return self.reset()
+        if request["op"] == "forget":  # violations of calls run ahead that no check read (checks/ahead.py)
+            del self.violations[int(request["keep"]):]
+            return {"kind": "value", "value": "forgot"}
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
         return execute(self.module, self.drivers, request, self.learner_code, self.forbid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,7 @@ class LearnerModule:
         self.limits = limits or sandbox.limits
         self._worker: Worker | None = None
         self._loaded: Reply | None = None
+        self.carried: tuple[str, ...] = ()  # violations of an ended worker's replies (see `restart`)
 
     def load(self) -> Reply:
         """Import the learner's module in a fresh worker; the reply says how it went."""
@@ -95,9 +97,9 @@ class LearnerModule:
         if loaded.kind != "loaded":
             return loaded
         assert self._worker is not None
-        reply = self._worker.request(message, timeout=timeout or self.limits.call_seconds)
+        reply = self.tainted(self._worker.request(message, timeout=timeout or self.limits.call_seconds))
         if not self._worker.alive:
-            self._loaded = None  # the next request starts a fresh worker
+            self._loaded, self.carried = None, ()  # the next request starts a fresh worker, untainted
         return reply
 
     def call(
@@ -125,8 +127,9 @@ class LearnerModule:
                     if c["function"] in loaded.missing else self.call_many([c], timeout)[0] for c in calls]
         assert self._worker is not None
         replies = self._worker.exchange({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
+        replies = [self.tainted(reply) for reply in replies]
         if not self._worker.alive:
-            self._loaded = None  # the next request starts a fresh worker
+            self._loaded, self.carried = None, ()  # the next request starts a fresh worker, untainted
         return replies
 
     def stream(self, calls: list[dict[str, Any]], timeout: float | None = None) -> Stream | None:
@@ -140,11 +143,31 @@ class LearnerModule:
         assert self._worker is not None
         return self._worker.stream({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
 
-    def restart(self) -> None:
-        """End the worker: the next request gets a fresh one, with the module loaded again."""
+    def restart(self, carry: tuple[str, ...] = ()) -> None:
+        """End the worker: the next request gets a fresh one, with the module loaded again;
+        `carry`: the violations its replies had shown, which every later reply keeps showing
+        (a violation taints the rest of the exercise, fresh worker or not)."""
         if self._worker is not None:
             self._worker.kill()
         self._loaded = None
+        self.carried = tuple(carry)
+
+    def forget(self, keep: int, carry: tuple[str, ...]) -> None:
+        """Have the worker drop the violations recorded after its first `keep`: those of calls
+        it ran ahead with that no check read (checks/ahead.py). A worker that does not do so
+        is ended, its replies' violations so far (`carry`) carried on."""
+        if self._worker is None or not self._worker.alive:
+            self.restart(carry)
+            return
+        reply = self._worker.request({"op": "forget", "keep": keep}, timeout=self.limits.call_seconds)
+        if (reply.kind, reply.value) != ("value", "forgot") or len(reply.violations) != keep:
+            self.restart(carry)
+
+    def tainted(self, reply: Reply) -> Reply:
+        """`reply` with the violations carried over from an ended worker (see `restart`)."""
+        if not self.carried:
+            return reply
+        return dataclasses.replace(reply, violations=self.carried + reply.violations)
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         """Run a trusted driver from `_drivers.py` beside the learner's module (for
