@@ -54,7 +54,11 @@ def plan(check: Check, reference: ModuleType, functions: tuple[str, ...], device
 
     key = (check.id, device, secret.seed(check.id), reference.__name__, id(reference))
     if key not in _PLANS:
-        first, second = _record(check, reference, functions, device), _record(check, reference, functions, device)
+        state = torch.get_rng_state()  # the reference's code runs here: it leaves this process as it was
+        try:
+            first, second = _record(check, reference, functions, device), _record(check, reference, functions, device)
+        finally:
+            torch.set_rng_state(state)
         agreed = 0
         while agreed < min(len(first), len(second)) and same(first[agreed], second[agreed]):
             agreed += 1
@@ -69,9 +73,14 @@ def _record(check: Check, reference: ModuleType, functions: tuple[str, ...], dev
     recorder = _Recorder(InProcessLearner(reference, functions))
     try:
         check.run(CheckContext(check, recorder, reference, device))
-    except Exception:  # noqa: BLE001 - a Skip, say: the calls made so far are the plan
+    except Exception:  # noqa: BLE001 - the first call that cannot be planned, or a Skip: the calls so far are the plan
         pass
     return recorder.calls
+
+
+class _Unplannable(Exception):
+    """The dry run goes no further: a driver (which would build models here) or a call that
+    cannot be planned."""
 
 
 class _Wrapper:
@@ -97,18 +106,16 @@ class _Recorder(_Wrapper):
     def __init__(self, learner: Learner) -> None:
         self.learner = learner
         self.calls: list[dict[str, Any]] = []
-        self.open = True
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         for call in calls:
-            self.open = self.open and timeout is None and _plannable(call)
-            if self.open:
-                self.calls.append(call)
+            if timeout is not None or not _plannable(call):
+                raise _Unplannable
+            self.calls.append(call)
         return self.learner.call_many(calls, timeout)
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
-        self.open = False
-        return self.learner.drive(driver, timeout, **params)
+        raise _Unplannable
 
     def close(self) -> None:
         self.learner.close()
