@@ -45,6 +45,24 @@ def shards(folder: Path, work: Path, count: int, cores: int, exercises: list[str
     return grading, merging, cpu_of_children() - cpu
 
 
+def report(work: Path, learners: int, counts: list[int], cores: int, exercises: list[str]) -> None:
+    """One run against N shards run at once and merged, for each N in `counts`: times, CPU
+    seconds, and whether each merged gradebook equals the single run's."""
+    folder = work / f"shards-class-{learners}"
+    classgen.generate(folder, learners, seed=0, files=tuple(f for f in FILES if f[:4] in exercises))
+    one_wall, one_cpu = timed(grade_command(folder, work / "single", cores, exercises))
+    single = (work / "single" / "gradebook.csv").read_bytes()
+    print(f"shards on one machine: {learners} learners, {', '.join(exercises)}, {cores} cores")
+    print(f"{'processes':>9}  {'grading':>8}  {'merge':>6}  {'total':>7}  {'vs one':>6}  {'CPU':>7}")
+    print(f"{1:>9}  {one_wall:7.1f}s  {'-':>6}  {one_wall:6.1f}s  {1:5.2f}x  {one_cpu:6.1f}s", flush=True)
+    for count in counts:
+        grading, merging, cpu = shards(folder, work, count, cores, exercises)
+        same = (work / f"merged-{count}" / "gradebook.csv").read_bytes() == single
+        total = grading + merging
+        print(f"{count:>9}  {grading:7.1f}s  {merging:5.1f}s  {total:6.1f}s  {one_wall / total:5.2f}x  {cpu:6.1f}s"
+              + ("  merged gradebook equals the single run's" if same else "  MERGED GRADEBOOK DIFFERS"), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
@@ -55,21 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     exercises = args.exercise or [f[:4] for f in FILES]
     with tempfile.TemporaryDirectory(prefix="lossgrade-shards-") as temp:
-        work = Path(temp)
-        folder = work / "class"
-        classgen.generate(folder, args.count, seed=0, files=tuple(f for f in FILES if f[:4] in exercises))
-        one_wall, one_cpu = timed(grade_command(folder, work / "single", args.cores, exercises))
-        single = (work / "single" / "gradebook.csv").read_bytes()
-        print(f"{args.count} learners, {', '.join(exercises)}, {args.cores} cores")
-        print(f"{'processes':>9}  {'grading':>8}  {'merge':>6}  {'total':>7}  {'vs one':>6}  {'CPU':>7}")
-        print(f"{1:>9}  {one_wall:7.1f}s  {'-':>6}  {one_wall:6.1f}s  {1:5.2f}x  {one_cpu:6.1f}s")
-        for count in [int(n) for n in args.shards.split(",")]:
-            grading, merging, cpu = shards(folder, work, count, args.cores, exercises)
-            same = (work / f"merged-{count}" / "gradebook.csv").read_bytes() == single
-            total = grading + merging
-            print(f"{count:>9}  {grading:7.1f}s  {merging:5.1f}s  {total:6.1f}s  {one_wall / total:5.2f}x  {cpu:6.1f}s"
-                  + ("" if same else "  MERGED GRADEBOOK DIFFERS"))
-
+        report(Path(temp), args.count, [int(n) for n in args.shards.split(",")], args.cores, exercises)
 
 if __name__ == "__main__":
     main()

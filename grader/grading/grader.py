@@ -23,6 +23,7 @@ from types import ModuleType
 
 from lossgrade import course as courses
 from lossgrade.checks import secret
+from lossgrade.checks.ahead import Ahead, ahead
 from lossgrade.checks.framework import Check, CheckContext, Checks, Failure, Learner, NotStarted, Skip
 from lossgrade.core import pyfiles
 from lossgrade.core.results import CheckResult, ExerciseResult, Feedback, Outcome, Status
@@ -106,7 +107,7 @@ class Grader:
 
     def refusal(self, files: Mapping[str, str]) -> str | None:
         """Why the source scan refuses the files before any of them runs, or None."""
-        refused = scan.scan(dict(files))
+        refused = _scanned(tuple(files.items()))
         return None if refused is None else refused.message
 
     def learner(self, exercise: Exercise, files: Mapping[str, str], limits: Limits | None = None) -> LearnerModule:
@@ -139,8 +140,9 @@ class Grader:
                 check_id = f"{check.id}[{device}]" if check.devices else check.id
                 started = time.perf_counter()
                 outcome, feedback, misconception = Outcome.PASSED, None, None
+                sent = ahead(check, learner, reference, exercise.functions, device)  # its calls sent at once
                 try:
-                    check.run(CheckContext(check, learner, reference, device))
+                    check.run(CheckContext(check, sent, reference, device))
                 except Failure as failure:
                     outcome, feedback, misconception = Outcome.FAILED, failure.feedback, failure.misconception
                 except NotStarted:
@@ -151,6 +153,8 @@ class Grader:
                 except Exception as exc:  # noqa: BLE001 - a bug in a check must not stop grading
                     outcome = Outcome.ERROR
                     feedback = Feedback(f"The grader could not run this check ({type(exc).__name__}: {exc}); this is a bug in lossgrade, not in your code.")
+                if isinstance(sent, Ahead):
+                    sent.finish()  # the calls the check did not read: skipped, or their worker ended
                 results.append(CheckResult(check_id, check.description, outcome, feedback, misconception,
                                            time.perf_counter() - started, check.weight))
                 if check.devices:
@@ -193,6 +197,13 @@ class Grader:
             status = Status.FAILED
         score = round(exercise.points * passed / total, 2)
         return ExerciseResult(exercise.id, exercise.title, status, score, exercise.points, checks)
+
+
+@functools.lru_cache(maxsize=2048)
+def _scanned(files: tuple[tuple[str, str], ...]) -> scan.Refusal | None:
+    """The scan's verdict on these sources, once per grader process: it reads the text alone,
+    and a class repeats itself (untouched stubs, shared files)."""
+    return scan.scan(dict(files))
 
 
 def _skipped_devices(check: Check) -> list[CheckResult]:

@@ -20,6 +20,7 @@ from lossgrade.grading.files import Files
 from lossgrade.core.errors import LossgradeError
 from lossgrade.core.results import ExerciseResult, QuizResult, Status, SubmissionResult
 from lossgrade.sandbox.client import Sandbox, submission_budget
+from lossgrade.sandbox.learner import one_learner
 
 if TYPE_CHECKING:
     from lossgrade.quiz.model import Quiz
@@ -40,7 +41,8 @@ def grade(sandbox: Sandbox, submission: Submission, exercises: Sequence[catalog.
     if submission.problem:
         return unreadable(submission, exercises, f"not graded: {submission.problem}")
     results = []
-    with submission_budget(sandbox.limits.budget_seconds):  # one budget for all of a submission's calls
+    # one budget for all of a submission's calls; one worker for its exercises, in turn
+    with submission_budget(sandbox.limits.budget_seconds), one_learner(sandbox):
         for exercise in exercises:
             if exercise.file in submission.rejected:
                 results.append(_error(exercise, submission.rejected[exercise.file]))

@@ -271,10 +271,17 @@ class Guards:
         """Replace the CPU and CUDA kernels of the aten operators that `forbid` stands for
         with one that refuses, so that every route to the computation (torch.ops.aten,
         torch._C, a module reloaded from disk, inference mode) ends there, while every other
-        operator runs at full speed. Once for the worker's life: a worker serves one
-        exercise, and nothing of ours that runs in it needs a forbidden operator."""
+        operator runs at full speed. Once per exercise: nothing of ours that runs in a worker
+        needs a forbidden operator. A worker that goes on to the same learner's next exercise
+        (see `Worker.reset`) drops the last exercise's refusals first: each exercise refuses
+        its own operators, and only those."""
         if forbid in self._refused_sets:
             return
+        if self._refused_sets:  # the same learner's next exercise, in the same worker
+            library, self._library = self._library, None
+            self._refused_sets.clear()
+            if library is not None:
+                library._destroy()  # the operators' own kernels are back
         self._refused_sets.add(forbid)
         if self._library is None:
             self._library = torch.library.Library("aten", "IMPL")

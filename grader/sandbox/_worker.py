@@ -16,7 +16,12 @@ for a "calls" request, which carries several calls and gets a reply for each, in
 from __future__ import annotations
 
 import contextlib
+import importlib
+import linecache
 import os
+import random
+import select
+import shutil
 import socket
 import struct
 import sys
@@ -93,6 +98,9 @@ class Worker:
         # Open for the worker's whole life, which no `with` block spans.
         self.output = open(os.path.join(workdir, ".output"), "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
         self.output_pos = 0
+        # What `reset` puts back for the same learner's next exercise: the worker as it began.
+        self.start = (list(sys.path), list(sys.meta_path), dict(os.environ), torch.get_rng_state(), random.getstate(),
+                      torch.get_default_dtype())
 
     def serve(self) -> None:
         while True:
@@ -100,16 +108,31 @@ class Worker:
             if frame is None:
                 return
             request = _wire.decode(frame, trusted=True)  # from the grader
+            if request["op"] == "stop":  # it came after its batch was done: nothing left to skip
+                continue
             # "calls": several calls in one request, each answered as soon as it is done.
             # Once one finds a function not written yet, the same answer serves the rest:
-            # the grader stops at the first such answer anyway ("not started").
-            not_started = None
-            for one in request["calls"] if request["op"] == "calls" else [request]:
-                if not_started is None:
+            # the grader stops at the first such answer anyway ("not started"). Between two
+            # calls, a "stop" from the grader (its check failed: it needs no more) has the
+            # rest skipped, each answered at once, as the grader still reads one reply a call.
+            not_started = skipped = None
+            for index, one in enumerate(request["calls"] if request["op"] == "calls" else [request]):
+                if index and skipped is None and not_started is None and self.stop_asked():
+                    skipped = {"kind": "error", "message": "skipped: the grader stopped this batch of calls",
+                               "violations": list(self.violations), "output": ""}
+                if skipped is None and not_started is None:
                     reply = self.answer(one)
                     if reply["kind"] == "raised" and "NotImplementedError" in reply["mro"] and reply["stub"]:
                         not_started = reply
-                write_frame(self.sock, encode_reply(not_started or reply))
+                write_frame(self.sock, encode_reply(skipped or not_started or reply))
+
+    def stop_asked(self) -> bool:
+        """Whether the grader has sent "stop" since the batch began (it sends nothing else
+        before the batch's last reply); True too when it has gone."""
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        frame = read_frame(self.sock)
+        return frame is None or _wire.decode(frame, trusted=True).get("op") == "stop"
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -127,6 +150,11 @@ class Worker:
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["op"] == "load":
             return self.load(request)
+        if request["op"] == "reset":
+            return self.reset()
+        if request["op"] == "forget":  # violations of calls run ahead that no check read (checks/ahead.py)
+            del self.violations[int(request["keep"]):]
+            return {"kind": "value", "value": "forgot"}
         if self.module is None:
             return {"kind": "error", "message": "no module loaded"}
         return execute(self.module, self.drivers, request, self.learner_code, self.forbid, self.violations)
@@ -141,9 +169,55 @@ class Worker:
             missing = [f for f in request["functions"] if not callable(getattr(self.module, f, None))]
         return {"kind": "loaded", "missing": missing}
 
+    def reset(self) -> dict[str, Any]:
+        """Make this worker what a fresh one would be for the same learner's next exercise
+        (forking one costs ~16 ms of CPU, and a submission has eight): the last exercise's
+        modules, files, printed output and violations gone; the import path, import hooks,
+        environment, working folder, random generators and default dtype as they began;
+        the last exercise's forbidden operators are switched for the next one's by the
+        guards. The grader hands a worker on only while the zygote sees it as one thread
+        with no process below it, and only to the same learner's next exercise: whatever
+        else one file changes in its process (torch's functions, say), only that learner's
+        own other files could meet, and each file could do as much itself."""
+        for name, module in list(sys.modules.items()):
+            where = getattr(module, "__file__", None)
+            if isinstance(where, str) and os.path.dirname(os.path.abspath(where)) == self.workdir:
+                del sys.modules[name]
+        self.module, self.forbid = None, []
+        path, meta_path, environ, rng, state, dtype = self.start
+        sys.path[:], sys.meta_path[:] = path, meta_path
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(self.workdir)
+        torch.set_rng_state(rng)
+        random.setstate(state)
+        torch.set_default_dtype(dtype)
+        torch.set_grad_enabled(True)
+        left = []
+        for entry in os.scandir(self.workdir):
+            if entry.name == ".output":
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except (OSError, RecursionError):
+                left.append(entry.name)
+        importlib.invalidate_caches()
+        sys.path_importer_cache.pop(self.workdir, None)
+        linecache.clearcache()
+        del self.violations[:]
+        self.new_output()  # what was printed since the last reply belongs to no exercise
+        if left:
+            return {"kind": "error", "message": f"could not remove {len(left)} files of the last exercise"}
+        return {"kind": "value", "value": "reset"}
+
     def new_output(self) -> str:
         sys.stdout.flush()
         sys.stderr.flush()
+        if os.fstat(self.output.fileno()).st_size == self.output_pos:  # nothing printed: one system call, not four
+            return ""
         self.output.seek(self.output_pos)
         text = self.output.read(MAX_OUTPUT + 1)
         self.output_pos = self.output.seek(0, os.SEEK_END)
@@ -223,6 +297,8 @@ def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, 
         now = _DETACH(places[place])
         if now.shape != before.shape or now.dtype != before.dtype:
             found.append(place)
+        elif _EQUAL(now, before):  # the common case in one operator; NaNs, which never equal, go on below
+            continue
         elif before.numel() and not bool(_ALL(_EQ(now, before) | (_ISNAN(now) & _ISNAN(before)))
                                           if before.is_floating_point() or before.is_complex() else _EQUAL(now, before)):
             found.append(place)
@@ -280,8 +356,9 @@ def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
     class's own name and its own traceback are read beneath whatever the class says of them
     (a metaclass's __name__, a __traceback__ property); its message is its __str__, which
     may raise or return anything: plain text comes back in every case."""
+    every = _frames(exc)
     frames = [
-        f for f in traceback.extract_tb(_TRACEBACK(exc))
+        f for f in every
         if os.path.dirname(os.path.abspath(f.filename)) == workdir
     ]
     where = "".join(traceback.format_list(frames[-3:]))
@@ -294,7 +371,7 @@ def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
         "kind": "raised",
         "type": _class_name(kind),
         "mro": [_class_name(cls) for cls in _TYPE_MRO(kind)],
-        "stub": raised_by_a_raise(exc),
+        "stub": raised_by_a_raise(exc, every),
         "message": message,
         "where": where.replace(workdir + os.sep, ""),
         "line": SyntaxError.__dict__["lineno"].__get__(exc) if issubclass(kind, SyntaxError)
@@ -341,12 +418,24 @@ def plain(value: Any, depth: int = 0) -> Any:
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 
 
-def raised_by_a_raise(exc: BaseException) -> bool:
+def _frames(exc: BaseException) -> traceback.StackSummary:
+    """`traceback.extract_tb`, with each frame's source line read only when asked for: the
+    raise of a ValueError deep in torch would read every torch file on its way (the worker
+    is fresh, its line cache empty), and all that is shown is the learner's frames and the
+    last one."""
+    try:
+        return traceback.StackSummary._extract_from_extended_frame_gen(  # type: ignore[attr-defined]
+            traceback._walk_tb_with_full_positions(_TRACEBACK(exc)), lookup_lines=False)  # type: ignore[attr-defined]
+    except AttributeError:  # another Python's private names: read them all
+        return traceback.extract_tb(_TRACEBACK(exc))
+
+
+def raised_by_a_raise(exc: BaseException, frames: traceback.StackSummary | None = None) -> bool:
     """Whether `exc` came from a `raise` statement outside torch, as a stub's
     NotImplementedError does; torch's own NotImplementedError (a loss on int64 tensors:
     "mse_cpu" not implemented for 'Long') comes from inside torch or from a C function
     called on a line of the learner's that raises nothing, and means the code ran."""
-    frames = traceback.extract_tb(_TRACEBACK(exc))
+    frames = _frames(exc) if frames is None else frames
     if not frames:
         return True
     last = frames[-1]

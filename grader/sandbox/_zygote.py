@@ -220,7 +220,23 @@ class Zygote:
             os.close(fd)
         if request["op"] == "end":
             return self.end(request["pid"], request["grace"])
+        if request["op"] == "alone":
+            return {"alone": self.alone(request["pid"])}
         return {"error": f"unknown op {request['op']!r}"}
+
+    def alone(self, pid: int) -> bool:
+        """Whether worker `pid` is alive, one thread, with no process below it, and whether
+        nothing else is below us but live workers (no orphan of a worker's): the condition
+        for the grader to hand it on to the same learner's next exercise. Asked here, not
+        of the worker, whose answers learner code may write."""
+        if pid not in self.workers or pid in self.ended:
+            return False
+        try:
+            threads = len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            return False
+        children = _our_children()
+        return threads == 1 and not _descendants(pid) and children is not None and children <= self.workers.keys()
 
     def fork(self, fd: int, limits: dict[str, int], uid: int) -> int:
         workdir = tempfile.mkdtemp(prefix="lossgrade-worker-", dir=self.root)

@@ -260,6 +260,11 @@ class Sandbox:
         reply = self._ask({"op": "end", "pid": pid, "grace": grace})
         return reply.get("status"), bool(reply.get("killed"))
 
+    def alone(self, pid: int) -> bool:
+        """Whether worker `pid` is alive, one thread and has no process below it, nor left
+        one behind, as the zygote sees it: whether it may serve its learner's next exercise."""
+        return bool(self._ask({"op": "alone", "pid": pid}).get("alone"))
+
     def close(self) -> None:
         try:
             self._control.close()  # the zygote sees end-of-file, kills its workers and exits
@@ -335,6 +340,46 @@ class Worker:
             got.append(unsafe(str(exc)))
         return got + [got[-1]] * (replies - len(got))
 
+    def stream(self, message: dict[str, Any], replies: int, timeout: float) -> Stream:
+        """Send a "calls" request of `replies` calls, whose replies are then read one at a
+        time, as the grader needs them (`Stream.next`), while the worker goes on with the
+        next calls; `Stream.stop` has it skip the calls it has not begun, once the grader
+        needs no more (a check has failed)."""
+        from lossgrade.sandbox import _wire
+
+        stream = Stream(self, replies, timeout)
+        budget = _BUDGET.get()
+        if budget is not None and budget.left() <= 0:
+            stream.failed = budget.spent()
+            return stream
+        try:
+            payload = _wire.encode(message)
+            self._settimeout(time.monotonic() + timeout)
+            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+        except TimeoutError:
+            self.kill()
+            stream.failed = timed_out(timeout)
+        except (OSError, EOFError):
+            stream.failed = self._died()
+        return stream
+
+    def _next_reply(self, timeout: float) -> Reply:
+        """One reply to a request already sent, within `timeout`; a worker that does not
+        send one, or sends one that cannot be read, is ended (see `_exchange`)."""
+        try:
+            reply = validate(self._read_frame(time.monotonic() + timeout))
+            if reply.kind == "unsafe":
+                self.kill()
+            return reply
+        except TimeoutError:
+            self.kill()
+            return timed_out(timeout)
+        except (OSError, EOFError):
+            return self._died()
+        except ValueError as exc:
+            self.kill()
+            return unsafe(str(exc))
+
     def _settimeout(self, deadline: float) -> None:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -374,6 +419,91 @@ class Worker:
                 self.sandbox.end(self.pid, grace=0.0)
             except SandboxError:
                 pass  # the zygote is gone, and its workers died with it
+
+
+STOP_SECONDS = 1.0  # for a worker told to stop a batch to answer the calls it has not begun
+
+
+@dataclass
+class Stream:
+    """The replies to one "calls" request, read in order as they are needed (`Worker.stream`).
+    Each reply counts against the submission's budget like a call of its own; once one says
+    why none came (timeout, crash, unsafe data), it stands for the rest: the worker is gone."""
+
+    worker: Worker
+    count: int
+    timeout: float
+    read: int = 0
+    failed: Reply | None = None
+
+    def next(self) -> Reply:
+        if self.read >= self.count:
+            raise IndexError("every reply of this request has been read")
+        self.read += 1
+        if self.failed is not None:
+            return self.failed
+        budget = _BUDGET.get()
+        if budget is None:
+            reply = self.worker._next_reply(self.timeout)
+        elif budget.left() <= 0:
+            reply = budget.spent()
+            self.worker.kill()  # it would go on with calls nobody reads
+        else:
+            started = time.monotonic()
+            try:
+                reply = self.worker._next_reply(min(self.timeout, budget.left()))
+            finally:
+                budget.used += time.monotonic() - started
+            if reply.kind == "timeout" and budget.left() <= 0:
+                reply = budget.spent()
+        if not self.worker.alive:
+            self.failed = reply
+        return reply
+
+    @property
+    def done(self) -> bool:
+        return self.read >= self.count or self.failed is not None
+
+    def stop(self) -> list[Reply]:
+        """Tell the worker to skip the calls it has not begun, and read the replies still
+        due: those of the calls it had run ahead with, and one saying "skipped" for each of
+        the others. A worker that does not answer within STOP_SECONDS (a call that hangs),
+        or within what is left of the submission's budget, against which the wait counts
+        (it is the learner's code that runs), is ended."""
+        if self.done:
+            return []
+        rest: list[Reply] = []
+        budget = _BUDGET.get()
+        started = time.monotonic()
+        deadline = started + (STOP_SECONDS if budget is None else max(0.0, min(STOP_SECONDS, budget.left())))
+        worker = self.worker
+        try:
+            worker._settimeout(deadline)
+            worker.sock.sendall(STOP_FRAME)
+            while self.read + len(rest) < self.count:
+                rest.append(validate(worker._read_frame(deadline)))
+        except (TimeoutError, OSError, EOFError, ValueError):
+            worker.kill()
+        finally:
+            if budget is not None:
+                budget.used += time.monotonic() - started
+        self.read = self.count
+        if any(r.kind == "unsafe" for r in rest):
+            worker.kill()
+        return rest
+
+
+def _stop_frame() -> bytes:
+    payload = b"d" + struct.pack(">I", 1) + _text_frame("op") + _text_frame("stop")  # {"op": "stop"} in _wire's format
+    return struct.pack(">Q", len(payload)) + payload
+
+
+def _text_frame(text: str) -> bytes:
+    data = text.encode()
+    return b"s" + struct.pack(">I", len(data)) + data
+
+
+STOP_FRAME = _stop_frame()
 
 
 def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
