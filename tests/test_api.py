@@ -148,7 +148,10 @@ def mse_loss(input, target, reduction="mean"):
 
 def test_the_learners_code_runs_only_in_the_sandbox() -> None:
     notebook = Notebook().run(MSE.replace('    if input.shape', '''    import os, sys
-    os.environ["LOSSGRADE_RAN_HERE"] = "yes"
+    try:
+        os.environ["LOSSGRADE_RAN_HERE"] = "yes"  # the worker refuses it; this process would not
+    except PermissionError:
+        pass
     print("<script>alert(1)</script>")
     sys.exit(0)
     if input.shape'''))

@@ -23,7 +23,10 @@ MESSY = """
 import os, random, sys, torch
 torch.set_default_dtype(torch.float64)
 sys.path.insert(0, "/usr")
-os.environ["LEFT"] = "yes"
+try:
+    os.environ["LEFT"] = "yes"  # refused while learner code runs; were it not, the reset would undo it
+except PermissionError:
+    pass
 os.makedirs("made/deep", exist_ok=True)
 with open("made/deep/note.txt", "w") as note:
     note.write("from the last exercise")

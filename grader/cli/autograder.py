@@ -22,7 +22,7 @@ from lossgrade import course
 from lossgrade.grading import discover, records
 from lossgrade.output import gradescope
 
-COURSE_PARTS = ("exercises", "solutions", "quizzes")
+COURSE_PARTS = ("exercises", "solutions", "quizzes", "drivers")
 EPOCH = (1980, 1, 1, 0, 0, 0)  # a fixed date in the zip: the same course gives the same bundle
 
 SETUP_SH = """#!/usr/bin/env bash
