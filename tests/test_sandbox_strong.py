@@ -134,3 +134,14 @@ def _below(root: int) -> set[int]:
         frontier = {pid for pid, ppid in parents.items() if ppid in frontier}
         found |= frontier
     return found
+
+
+def test_a_python_under_tmp_is_bound_over_the_empty_tmp(monkeypatch):
+    """A virtualenv under /tmp (where CI or an instructor may make one) stays visible: the
+    empty /tmp is mounted first and Python's folders on top of it."""
+    monkeypatch.setattr(strong, "_bwrap", lambda: "bwrap")
+    monkeypatch.setattr(strong, "python_folders", lambda: [Path("/tmp/venv-of-a-course")])
+    args = strong.wrap_command(["python"], hide=[])
+    empty_tmp = args.index("/tmp", args.index("--tmpfs"))
+    venv = args.index("/tmp/venv-of-a-course")
+    assert empty_tmp < venv and args[venv - 1] == "--ro-bind"

@@ -43,7 +43,10 @@ def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path
     `expose`, read-only; `hide` covered by empty folders (or, for a file, /dev/null) where it
     lies inside what is bound in, and absent everywhere else."""
     gpu = bool(glob.glob("/dev/nvidia*")) if gpu is None else gpu
-    args = [_bwrap(), *NAMESPACES, "--die-with-parent", "--new-session"]
+    # The empty /tmp, /dev and /proc first: what is bound after them lies on top, so a Python
+    # that lives under /tmp (a virtualenv there) is still seen.
+    args = [_bwrap(), *NAMESPACES, "--die-with-parent", "--new-session", "--dev", "/dev", "--proc", "/proc",
+            "--tmpfs", "/tmp"]
     bound: list[Path] = []
     for path in SYSTEM:
         if os.path.islink(path):
@@ -57,7 +60,6 @@ def wrap_command(command: list[str], hide: Iterable[Path], expose: Iterable[Path
     for path in (*ETC, *(("/sys",) if gpu else SYS)):
         args += ["--ro-bind-try", path, path]
     bound += [Path("/sys")] if gpu else []
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for device in sorted(glob.glob("/dev/nvidia*")) if gpu else ():  # bwrap's /dev is minimal: give CUDA its devices
         args += ["--dev-bind", device, device]
     for hidden in map(Path, hide):
