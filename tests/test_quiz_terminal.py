@@ -27,30 +27,43 @@ class Terminal:
         if self.pid == 0:  # the child: its stdin, stdout and stderr are the terminal
             os.execve(sys.executable, [sys.executable, "-c", COMMAND, *args], env)
         self.seen = ""
+        self.cursor = 0
 
     def expect(self, text: str, timeout: float = 30.0) -> None:
+        """Wait for `text` to appear after what the last expect matched (so a prompt seen
+        earlier does not count for the next question)."""
         deadline = time.monotonic() + timeout
-        while text not in self.seen:
+        while (found := self.seen.find(text, self.cursor)) < 0:
             assert time.monotonic() < deadline, f"never saw {text!r}; the screen shows:\n{self.seen}"
             if select.select([self.fd], [], [], 0.1)[0]:
                 self.seen += os.read(self.fd, 65536).decode("utf-8", "replace")
+        self.cursor = found + len(text)
 
     def type(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
-    def exit_code(self, timeout: float = 30.0) -> int:
-        """Read to the end of the output, then the process's exit code."""
+    def exit_code(self, timeout: float = 60.0) -> int:
+        """Read to the end of the output, then the process's exit code.
+
+        The terminal is closed only after the child has exited: closing the master side of a
+        pseudo-terminal sends SIGHUP to a child still finishing, which would read as exit -1."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        status = None
+        while status is None and time.monotonic() < deadline:
             try:
-                chunk = os.read(self.fd, 65536) if select.select([self.fd], [], [], 0.1)[0] else b"."
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            self.seen += chunk.decode("utf-8", "replace").strip(".")
+                if select.select([self.fd], [], [], 0.1)[0]:
+                    self.seen += os.read(self.fd, 65536).decode("utf-8", "replace")
+            except OSError:  # the child closed its side of the terminal: it is exiting
+                time.sleep(0.05)
+            pid, raw = os.waitpid(self.pid, os.WNOHANG)
+            status = raw if pid else None
+        if status is None:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+            os.close(self.fd)
+            pytest.fail(f"the quiz did not exit within {timeout:.0f} s; the screen shows:\n{self.seen}")
         os.close(self.fd)
-        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return os.waitstatus_to_exitcode(status)
 
 
 def right_answer(quiz: Quiz, question: Question, seed: int) -> str:
@@ -89,6 +102,7 @@ def test_ctrl_c_keeps_progress_and_a_rerun_resumes(tmp_path: Path, env: dict[str
     first = Terminal([*args, "--seed", "3"], env)
     answer(first, logits, range(1, 3), seed=3)
     first.expect(f"Question 3 of {total}")
+    first.expect(": ", timeout=10)  # the prompt is up: Ctrl-C interrupts the question, as a learner's would
     first.type("\x03")  # Ctrl-C: the terminal sends SIGINT to the quiz
     assert first.exit_code() == 130
     assert f"Stopped: 2 of {total} answers saved; run `lossgrade quiz logits` to resume." in first.seen
