@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lossgrade.sandbox.client import Stream
 
 _PLANS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_REQUESTS: dict[int, tuple[list[dict[str, Any]], bytes]] = {}  # id(plan) -> (the plan, its request's bytes)
 MIN_CALLS = 2  # a check of one call gains nothing
 
 
@@ -64,6 +65,17 @@ def plan(check: Check, reference: ModuleType, functions: tuple[str, ...], device
             agreed += 1
         _PLANS[key] = first[:agreed]
     return _PLANS[key]
+
+
+def request_bytes(planned: list[dict[str, Any]]) -> bytes:
+    """The "calls" request of a plan, encoded once per grader process: every learner is sent
+    the same bytes (nothing touches a plan's tensors once it is recorded)."""
+    from lossgrade.sandbox import _wire
+
+    kept = _REQUESTS.get(id(planned))
+    if kept is None or kept[0] is not planned:
+        kept = _REQUESTS[id(planned)] = (planned, _wire.encode({"op": "calls", "calls": planned}))
+    return kept[1]
 
 
 def _record(check: Check, reference: ModuleType, functions: tuple[str, ...], device: str) -> list[dict[str, Any]]:
@@ -136,7 +148,7 @@ class Ahead(_Wrapper):
         replies: list[Reply] = []
         for index, call in enumerate(calls):
             if self.used == 0 and self.stream is None and self.planned and timeout is None and same(call, self.planned[0]):
-                self.stream = self.learner.stream(self.planned)
+                self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
                 if self.stream is None:  # no module, or a function missing: as always
                     self.planned = []
             if (self.stream is not None and not self.stream.done and timeout is None

@@ -101,6 +101,7 @@ class Worker:
         # What `reset` puts back for the same learner's next exercise: the worker as it began.
         self.start = (list(sys.path), list(sys.meta_path), dict(os.environ), torch.get_rng_state(), random.getstate(),
                       torch.get_default_dtype())
+        self.modules = dict(sys.modules)  # the modules at the start: `reset` looks no further at these
 
     def serve(self) -> None:
         while True:
@@ -180,8 +181,15 @@ class Worker:
         else one file changes in its process (torch's functions, say), only that learner's
         own other files could meet, and each file could do as much itself."""
         for name, module in list(sys.modules.items()):
-            where = getattr(module, "__file__", None)
-            if isinstance(where, str) and os.path.dirname(os.path.abspath(where)) == self.workdir:
+            if self.modules.get(name) is module:  # there when the worker began: ours, not the learner's
+                continue
+            if type(module) is not types.ModuleType:  # put there by learner code: none of ours is such
+                del sys.modules[name]
+                continue
+            # Read from the module's own dict, never through getattr: a learner's module (or a
+            # str subclass) would run its code here, outside the guards.
+            where = module.__dict__.get("__file__")
+            if where is not None and (type(where) is not str or os.path.dirname(os.path.abspath(where)) == self.workdir):
                 del sys.modules[name]
         self.module, self.forbid = None, []
         path, meta_path, environ, rng, state, dtype = self.start

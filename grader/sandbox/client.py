@@ -340,11 +340,12 @@ class Worker:
             got.append(unsafe(str(exc)))
         return got + [got[-1]] * (replies - len(got))
 
-    def stream(self, message: dict[str, Any], replies: int, timeout: float) -> Stream:
+    def stream(self, message: dict[str, Any], replies: int, timeout: float, encoded: bytes | None = None) -> Stream:
         """Send a "calls" request of `replies` calls, whose replies are then read one at a
         time, as the grader needs them (`Stream.next`), while the worker goes on with the
         next calls; `Stream.stop` has it skip the calls it has not begun, once the grader
-        needs no more (a check has failed)."""
+        needs no more (a check has failed). `encoded`: `message`'s bytes, where the caller
+        has them already."""
         from lossgrade.sandbox import _wire
 
         stream = Stream(self, replies, timeout)
@@ -353,7 +354,7 @@ class Worker:
             stream.failed = budget.spent()
             return stream
         try:
-            payload = _wire.encode(message)
+            payload = _wire.encode(message) if encoded is None else encoded
             self._settimeout(time.monotonic() + timeout)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
         except TimeoutError:

@@ -147,16 +147,19 @@ class LearnerModule:
             self._loaded, self.carried = None, ()  # the next request starts a fresh worker, untainted
         return replies
 
-    def stream(self, calls: list[dict[str, Any]], timeout: float | None = None) -> Stream | None:
+    def stream(self, calls: list[dict[str, Any]], timeout: float | None = None,
+               request: bytes | None = None) -> Stream | None:
         """`calls` (each from `call_request`) in one request whose replies are read one at a
         time, as they are needed, and whose calls not yet begun the worker skips once told
         to stop (`Worker.stream`); None where the module did not load or lacks a function
-        called (`call_many` answers those)."""
+        called (`call_many` answers those). `request`: the request's bytes, where the caller
+        has them encoded already (a check's plan, the same for every learner)."""
         loaded = self.load()
         if loaded.kind != "loaded" or any(c["function"] in loaded.missing for c in calls):
             return None
         assert self._worker is not None
-        return self._worker.stream({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds)
+        return self._worker.stream({"op": "calls", "calls": calls}, len(calls), timeout or self.limits.call_seconds,
+                                   request)
 
     def restart(self, carry: tuple[str, ...] = ()) -> None:
         """End the worker: the next request gets a fresh one, with the module loaded again;
