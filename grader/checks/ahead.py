@@ -213,8 +213,15 @@ def _plain_tensor(tensor: torch.Tensor) -> bool:
 def same(a: Any, b: Any) -> bool:
     """Whether two calls (or parts of them) are the same call: equal plain values of the same
     types, tensors of the same dtype, shape, device, requires_grad and bits."""
-    if type(a) is not type(b):
+    kind = type(a)
+    if kind is not type(b):
         return False
+    if kind is dict:  # a call itself, or its kwargs: the common cases first, by exact type
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if kind is str or kind is int or kind is bool or a is None:
+        return bool(a == b)
     if isinstance(a, torch.Tensor):
         return _same_tensor(a, b)
     if isinstance(a, (list, tuple)):
@@ -227,10 +234,12 @@ def same(a: Any, b: Any) -> bool:
 
 
 def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
-    if not (_plain_tensor(a) and _plain_tensor(b) and a.dtype == b.dtype and a.shape == b.shape
-            and a.device == b.device and a.requires_grad == b.requires_grad):
+    if not (a.dtype == b.dtype and a.shape == b.shape and a.device == b.device and a.requires_grad == b.requires_grad
+            and _plain_tensor(a) and _plain_tensor(b)):
         return False
     if a.numel() == 0:
         return True
-    return torch.equal(torch.Tensor.detach(a).reshape(-1).view(torch.uint8),
-                       torch.Tensor.detach(b).reshape(-1).view(torch.uint8))
+    a, b = torch.Tensor.detach(a), torch.Tensor.detach(b)
+    if a.dim() == 0:  # a dtype view needs a dimension to scale
+        a, b = a.reshape(1), b.reshape(1)
+    return torch.equal(a.view(torch.uint8), b.view(torch.uint8))  # bits: -0.0 is not 0.0, a NaN is itself

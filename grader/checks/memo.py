@@ -24,9 +24,17 @@ class Unkeyable(Exception):
 
 
 def key_of(value: Any) -> Hashable:
+    kind = type(value)
+    if kind is tuple or kind is list:  # the common case first, by exact type
+        return (kind.__name__, tuple(key_of(item) for item in value))
     if isinstance(value, torch.Tensor):
-        data = value.detach().cpu().resolve_conj().resolve_neg().contiguous()
-        digest = hashlib.blake2b(data.reshape(-1).view(torch.uint8).numpy().tobytes(), digest_size=16).digest()
+        data = torch.Tensor.detach(value)
+        if data.device.type != "cpu":
+            data = data.cpu()
+        if data.is_complex():
+            data = data.resolve_conj()
+        data = data.resolve_neg().contiguous()
+        digest = hashlib.blake2b(data.reshape(-1).view(torch.uint8).numpy(), digest_size=16).digest()
         return ("tensor", str(data.dtype), tuple(data.shape), value.requires_grad, digest)
     if value is None or isinstance(value, (bool, int, float, str, torch.dtype)):
         return (type(value).__name__, repr(value))

@@ -57,7 +57,18 @@ def encode(value: Any, *, reply: bool = False) -> bytes:
 def _encode(value: Any, parts: list[bytes], depth: int, reply: bool) -> None:
     if depth > MAX_DEPTH:
         raise TypeError("containers nested too deep")
-    if value is None:
+    kind = type(value)
+    if kind is str:  # the commonest (every dict key), by exact type: a subclass goes the long way
+        data = value.encode("utf-8", "surrogatepass")
+        parts.append(b"s" + _I.pack(len(data)) + data)
+    elif kind is dict:
+        parts.append(b"d" + _I.pack(len(value)))
+        for key, item in value.items():
+            if type(key) is not str and (not isinstance(key, (str, int)) or isinstance(key, bool)):
+                raise TypeError(f"a dict key of type {type(key).__name__}")
+            _encode(key, parts, depth + 1, reply)
+            _encode(item, parts, depth + 1, reply)
+    elif value is None:
         parts.append(b"N")
     elif value is True or value is False:
         parts.append(b"T" if value else b"F")
@@ -154,23 +165,13 @@ class _Reader:
         self.items -= 1
         if self.items < 0 or depth > MAX_DEPTH:
             raise WireError("containers nested too deep or holding too many items")
-        if self.at >= self.end:
+        at = self.at
+        if at >= self.end:
             raise WireError("a value runs past the end of the message")
-        tag = self.data[self.at]
-        self.at += 1
-        if tag == _TAG_NONE:
-            return None
-        if tag == _TAG_TRUE or tag == _TAG_FALSE:
-            return tag == _TAG_TRUE
-        if tag == _TAG_INT:
-            return self.unpack(_Q)
-        if tag == _TAG_FLOAT:
-            return self.unpack(_D)
-        if tag == _TAG_STR:
+        tag = self.data[at]
+        self.at = at + 1
+        if tag == _TAG_STR:  # the commonest: every dict key
             return str(self.take(self.unpack(_I)), "utf-8", "surrogatepass" if self.trusted else "replace")
-        if tag == _TAG_LIST or tag == _TAG_TUPLE:
-            items = [self.value(depth + 1) for _ in range(self.count())]
-            return tuple(items) if tag == _TAG_TUPLE and self.trusted else items
         if tag == _TAG_DICT:
             found = {}
             for _ in range(self.count()):
@@ -179,6 +180,17 @@ class _Reader:
                     raise WireError("a dict key that is not a string or an integer")
                 found[key] = self.value(depth + 1)
             return found
+        if tag == _TAG_NONE:
+            return None
+        if tag == _TAG_TRUE or tag == _TAG_FALSE:
+            return tag == _TAG_TRUE
+        if tag == _TAG_INT:
+            return self.unpack(_Q)
+        if tag == _TAG_FLOAT:
+            return self.unpack(_D)
+        if tag == _TAG_LIST or tag == _TAG_TUPLE:
+            items = [self.value(depth + 1) for _ in range(self.count())]
+            return tuple(items) if tag == _TAG_TUPLE and self.trusted else items
         if tag == _TAG_TENSOR:
             return self.tensor()
         if tag == _TAG_VIEW and self.trusted:
@@ -215,7 +227,9 @@ class _Reader:
         elif dtype is torch.bool:  # any byte but 0 is True: a bool holds nothing but 0 or 1
             tensor = _FROMBUFFER(bytearray(raw), dtype=torch.uint8).ne(0).reshape(shape)
         else:
-            tensor = _FROMBUFFER(bytearray(raw), dtype=dtype).reshape(shape)
+            tensor = _FROMBUFFER(bytearray(raw), dtype=dtype)
+            if ndim != 1:  # frombuffer's is one dimension already
+                tensor = tensor.reshape(shape)
         return tensor.requires_grad_(True) if flags else tensor
 
     def view(self) -> torch.Tensor:
