@@ -52,6 +52,7 @@ def count(x, k=1):
 
 
 def run(check, learner, reference=REFERENCE):
+    ahead_module._met_before(check, reference, "cpu")  # as for every learner after a class's first
     sent = ahead(check, learner, reference, ("f",), "cpu")
     failure = None
     try:
@@ -67,6 +68,24 @@ def test_the_plan_is_the_calls_of_a_check_that_passes():
     planned = plan(checks.all[0], REFERENCE, ("f",), "cpu")
     assert [c["kwargs"]["k"] for c in planned] == [1, 2, 3, 4, 5]
     assert plan(checks.all[1], REFERENCE, ("f",), "cpu") == []  # the two runs disagree from the first call
+
+
+def test_the_first_learner_a_process_grades_is_sent_each_call_alone_the_next_the_plan(sandbox):
+    """A plan runs the reference twice: it pays only from a process's second learner on,
+    never for a lone `lossgrade check`."""
+    reference = types.ModuleType("lossgrade_reference_ahead_first")
+    exec("def f(x, k=1):\n    return x * 2\n", reference.__dict__)  # noqa: S102 - our own reference
+    planned_before = len(ahead_module._PLANS)
+    first = LearnerModule(sandbox, "m", {"m.py": LEARNER}, ("f", "count"), ())
+    second = LearnerModule(sandbox, "m", {"m.py": LEARNER}, ("f", "count"), ())
+    try:
+        alone = ahead(checks.all[0], first, reference, ("f",), "cpu")
+        assert alone is first and len(ahead_module._PLANS) == planned_before  # nothing planned, nothing run
+        sent = ahead(checks.all[0], second, reference, ("f",), "cpu")
+        assert isinstance(sent, Ahead) and [c["kwargs"]["k"] for c in sent.planned] == [1, 2, 3, 4, 5]
+    finally:
+        first.close()
+        second.close()
 
 
 def test_stops_after_the_first_failing_call_names_it_and_leaves_no_taint(sandbox):

@@ -36,16 +36,29 @@ if TYPE_CHECKING:
 
 _PLANS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 _REQUESTS: dict[int, tuple[list[dict[str, Any]], bytes]] = {}  # id(plan) -> (the plan, its request's bytes)
+_MET: set[tuple[Any, ...]] = set()  # the checks run for a learner so far (see _met_before)
 MIN_CALLS = 2  # a check of one call gains nothing
 
 
 def ahead(check: Check, learner: Learner, reference: ModuleType, functions: tuple[str, ...], device: str) -> Learner:
     """`learner` with the check's planned calls sent ahead; `learner` itself where there is
     no plan or no worker (our own modules, in-process)."""
-    if not isinstance(learner, LearnerModule):
+    if not isinstance(learner, LearnerModule) or not _met_before(check, reference, device):
         return learner
     planned = plan(check, reference, functions, device)
     return Ahead(learner, planned) if len(planned) >= MIN_CALLS else learner
+
+
+def _met_before(check: Check, reference: ModuleType, device: str) -> bool:
+    """Whether this process has run `check` for a learner before: a plan (the reference run
+    twice) pays for itself from the second learner on, never for a lone `lossgrade check`."""
+    from lossgrade.checks import secret
+
+    key = (check.id, device, secret.seed(check.id), reference.__name__, id(reference))
+    if key in _MET:
+        return True
+    _MET.add(key)
+    return False
 
 
 def plan(check: Check, reference: ModuleType, functions: tuple[str, ...], device: str) -> list[dict[str, Any]]:

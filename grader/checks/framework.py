@@ -188,8 +188,11 @@ class CheckContext:
         out = attribute(self.reference, function)(*moved, **kwargs)
         grads: list[torch.Tensor | None] = []
         if grad_wrt:
-            weight = torch.ones_like(out) if grad_output is None else grad_output.to(out.device, out.dtype)
-            found = torch.autograd.grad(out, [moved[i] for i in grad_wrt], weight, allow_unused=True)
+            # The vector-Jacobian product as the gradient of one number, as a worker computes
+            # it (the same bits: d(sum(out * w))/d(out) is w exactly): passing grad_outputs
+            # would have autograd check their shapes, which imports sympy (~0.5 s of start-up).
+            total = out.sum() if grad_output is None else (out * grad_output.to(out.device, out.dtype)).sum()
+            found = torch.autograd.grad(total, [moved[i] for i in grad_wrt], allow_unused=True)
             grads = [None if g is None else g.detach().cpu() for g in found]
         return out.detach(), grads
 
