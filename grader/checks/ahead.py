@@ -229,18 +229,16 @@ def same(a: Any, b: Any) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
-    if kind is dict:  # a call itself, or its kwargs: the common cases first, by exact type
+    # Containers and plain values before tensors: a call is mostly those, and isinstance of
+    # torch.Tensor is the slow one.
+    if isinstance(a, dict):
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if kind is list or kind is tuple:
+    if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if kind is str or kind is int or kind is bool or a is None:
         return bool(a == b)
     if isinstance(a, torch.Tensor):
         return _same_tensor(a, b)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, float):
         return struct.pack(">d", a) == struct.pack(">d", b)  # -0.0 is not 0.0, a NaN is itself
     return bool(a == b)

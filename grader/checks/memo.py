@@ -24,9 +24,8 @@ class Unkeyable(Exception):
 
 
 def key_of(value: Any) -> Hashable:
-    kind = type(value)
-    if kind is tuple or kind is list:  # the common case first, by exact type
-        return (kind.__name__, tuple(key_of(item) for item in value))
+    if isinstance(value, (list, tuple)):  # the common case first (isinstance of a tensor is the slow one)
+        return (type(value).__name__, tuple(key_of(item) for item in value))
     if isinstance(value, torch.Tensor):
         data = torch.Tensor.detach(value)
         if data.device.type != "cpu":
@@ -38,8 +37,6 @@ def key_of(value: Any) -> Hashable:
         return ("tensor", str(data.dtype), tuple(data.shape), value.requires_grad, digest)
     if value is None or isinstance(value, (bool, int, float, str, torch.dtype)):
         return (type(value).__name__, repr(value))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(key_of(item) for item in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), key_of(v)) for k, v in value.items())))
     raise Unkeyable(type(value).__name__)

@@ -57,11 +57,11 @@ def encode(value: Any, *, reply: bool = False) -> bytes:
 def _encode(value: Any, parts: list[bytes], depth: int, reply: bool) -> None:
     if depth > MAX_DEPTH:
         raise TypeError("containers nested too deep")
-    kind = type(value)
-    if kind is str:  # the commonest (every dict key), by exact type: a subclass goes the long way
+    # Strings and dicts first: a request or a reply is mostly those (every dict key a string).
+    if isinstance(value, str):
         data = value.encode("utf-8", "surrogatepass")
         parts.append(b"s" + _I.pack(len(data)) + data)
-    elif kind is dict:
+    elif isinstance(value, dict):
         parts.append(b"d" + _I.pack(len(value)))
         for key, item in value.items():
             if type(key) is not str and (not isinstance(key, (str, int)) or isinstance(key, bool)):
@@ -78,19 +78,9 @@ def _encode(value: Any, parts: list[bytes], depth: int, reply: bool) -> None:
         parts.append(b"i" + _Q.pack(value))
     elif isinstance(value, float):
         parts.append(b"f" + _D.pack(value))
-    elif isinstance(value, str):
-        data = value.encode("utf-8", "surrogatepass")
-        parts.append(b"s" + _I.pack(len(data)) + data)
     elif isinstance(value, (list, tuple)):
         parts.append((b"l" if isinstance(value, list) else b"u") + _I.pack(len(value)))
         for item in value:
-            _encode(item, parts, depth + 1, reply)
-    elif isinstance(value, dict):
-        parts.append(b"d" + _I.pack(len(value)))
-        for key, item in value.items():
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"a dict key of type {type(key).__name__}")
-            _encode(key, parts, depth + 1, reply)
             _encode(item, parts, depth + 1, reply)
     elif isinstance(value, torch.Tensor):
         _encode_tensor(value, parts, reply)
