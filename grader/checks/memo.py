@@ -33,7 +33,7 @@ def key_of(value: Any) -> Hashable:
         if data.is_complex():
             data = data.resolve_conj()
         data = data.resolve_neg().contiguous()
-        digest = hashlib.blake2b(data.reshape(-1).view(torch.uint8).numpy(), digest_size=16).digest()
+        digest = hashlib.blake2b(data.reshape(-1).view(torch.uint8).numpy().data, digest_size=16).digest()
         return ("tensor", str(data.dtype), tuple(data.shape), value.requires_grad, digest)
     if value is None or isinstance(value, (bool, int, float, str, torch.dtype)):
         return (type(value).__name__, repr(value))
