@@ -111,6 +111,7 @@ class ExerciseNode(pytest.Collector):
         self.reason = reason  # why there is nothing to check, when files is None
         self.learner: Any = None
         self.loaded: Any = None
+        self.refused: Any = None  # what the source scan refused, if it did
         self.results: dict[str, list[CheckResult]] = {}
         self.config.stash[EXERCISES].append(self)
 
@@ -126,9 +127,9 @@ class ExerciseNode(pytest.Collector):
 
         if self.files is not None:
             grader = _grader(self.config)
-            refused = grader.refusal(self.files)  # as Grader.grade: before any of it runs
-            if refused is not None:
-                self.loaded = Reply(kind="error", message=refused)
+            self.refused = grader.refusal(self.files)  # as Grader.grade: before any of it runs
+            if self.refused is not None:
+                self.loaded = Reply(kind="error", message=self.refused.message)
                 return
             self.learner = grader.learner(self.exercise, self.files)
             with grader.in_force():
@@ -145,6 +146,8 @@ class ExerciseNode(pytest.Collector):
         if self.files is None:
             status = Status.ERROR if self.reason != f"{e.file} was not submitted" else Status.NOT_SUBMITTED
             return ExerciseResult(e.id, e.title, status, 0.0, e.points, error=self.reason)
+        if self.refused is not None:  # the same verdict as Grader.grade's
+            return grader.refused(e, self.refused)
         if self.loaded is not None and self.loaded.kind != "loaded":
             return grader.unloadable(e, self.loaded)
         checks = [r for check in grader.checks(e).all for r in self.results.get(check.id, [])]

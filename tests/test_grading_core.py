@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(lossgrade.__file__).parent
 CORRECT = (REPO / "solutions" / "ex01_mse.py").read_text(encoding="utf-8")
 SUM_NOT_MEAN = CORRECT.replace("return squared.mean()", "return squared.sum()")
+MISSING_MODULE = "import numpy_helpers  # neither installed nor handed in\n" + CORRECT  # refused by the scan, as an import error
+REACHES_FOR_GRADER = "import gc\n" + CORRECT  # refused by the scan
+STATUS = {CORRECT: "passed", SUM_NOT_MEAN: "failed", MISSING_MODULE: "error", REACHES_FOR_GRADER: "failed"}
 
 
 def verdict(result: ExerciseResult | dict[str, Any]) -> tuple[Any, ...]:
@@ -37,9 +42,9 @@ def verdict(result: ExerciseResult | dict[str, Any]) -> tuple[Any, ...]:
             [(c["id"], c["outcome"], (c.get("misconception") or {}).get("id")) for c in data["checks"]])
 
 
-@pytest.mark.parametrize("source", [CORRECT, SUM_NOT_MEAN], ids=["correct", "sum-not-mean"])
-def test_the_cli_batch_and_notebook_front_ends_give_the_grader_s_verdict(source: str, sandbox: Sandbox,
-                                                                          tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", list(STATUS), ids=["correct", "sum-not-mean", "missing-module", "reaches-for-grader"])
+def test_the_cli_batch_notebook_and_pytest_front_ends_give_the_grader_s_verdict(source: str, sandbox: Sandbox,
+                                                                                 tmp_path: Path) -> None:
     exercise = catalog.resolve("ex01")
     workspace = tmp_path / "work"
     assert CliRunner().invoke(cli, ["init", str(workspace)]).exit_code == 0
@@ -52,10 +57,17 @@ def test_the_cli_batch_and_notebook_front_ends_give_the_grader_s_verdict(source:
     from_batch = batch.grade(sandbox, discover.read_one(workspace, "ada"), [exercise]).exercises[0]
     from_notebook = api.check("ex01", path=workspace / exercise.file).result
 
+    report = tmp_path / "pytest.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "lossgrade.pytest_plugin", "-p", "no:cacheprovider", "-q",
+                    str(workspace), "--lossgrade-json", str(report), "--lossgrade-exercise", "ex01"],
+                   cwd=tmp_path, capture_output=True, timeout=300, check=False)
+    (from_pytest,) = json.loads(report.read_text(encoding="utf-8"))["exercises"]
+
     assert verdict(from_cli) == verdict(direct)
     assert verdict(from_batch) == verdict(direct)
     assert verdict(from_notebook) == verdict(direct)
-    assert verdict(direct)[1] == ("passed" if source == CORRECT else "failed")
+    assert verdict(from_pytest) == verdict(direct)
+    assert verdict(direct)[1] == STATUS[source]
 
 
 def test_the_files_of_an_exercise_are_read_one_way_wherever_they_come_from(tmp_path: Path) -> None:

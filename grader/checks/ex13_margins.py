@@ -46,10 +46,15 @@ def _labels(t: CheckContext, *shape: int, dtype: torch.dtype = torch.float32) ->
 def _triplets(t: CheckContext, n: int, d: int, dtype: torch.dtype = torch.float32,
               spread: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Anchors, positives near them, negatives at every distance: some triplets cost nothing,
-    some are violated, and with swap some negatives are nearer to the positive."""
+    some are violated, and, whatever the draw, the first quarter's negatives lie beyond their
+    positive, seen from the anchor, so that swap changes their loss (d(p, n) = d(a, p) / 2 <
+    d(a, n) = 1.5 d(a, p), and the swapped loss is above the margin): a swap left out or
+    done wrong fails a check under every grading secret, not under some."""
     anchor = t.randn(n, d, dtype=torch.float64, scale=spread)
     positive = anchor + t.randn(n, d, dtype=torch.float64, scale=0.6 * spread)
     negative = anchor + t.randn(n, d, dtype=torch.float64, scale=spread) * (0.3 + 2 * t.rand(n, 1, dtype=torch.float64))
+    beyond = max(1, n // 4)
+    negative[:beyond] = positive[:beyond] + 0.5 * (positive[:beyond] - anchor[:beyond])
     return anchor.to(dtype), positive.to(dtype), negative.to(dtype)
 
 

@@ -105,10 +105,9 @@ class Grader:
         result.duration = time.perf_counter() - started
         return result
 
-    def refusal(self, files: Mapping[str, str]) -> str | None:
-        """Why the source scan refuses the files before any of them runs, or None."""
-        refused = _scanned(tuple(files.items()))
-        return None if refused is None else refused.message
+    def refusal(self, files: Mapping[str, str]) -> scan.Refusal | None:
+        """What the source scan refuses in the files before any of them runs, or None."""
+        return _scanned(tuple(files.items()))
 
     def learner(self, exercise: Exercise, files: Mapping[str, str], limits: Limits | None = None) -> LearnerModule:
         """The learner's module of `exercise` in a sandbox worker, not loaded yet (close it)."""
@@ -175,12 +174,16 @@ class Grader:
         checks = [CheckResult(c.id, c.description, Outcome.ERROR, feedback, weight=c.weight) for c in self.checks(exercise).all]
         return ExerciseResult(exercise.id, exercise.title, Status.ERROR, 0.0, exercise.points, checks, error=reason)
 
-    def refused(self, exercise: Exercise, reason: str, started: float | None = None) -> ExerciseResult:
-        """Every check fails with the reason the source was refused (see sandbox/scan.py)."""
-        feedback = Feedback(reason)
-        checks = [CheckResult(c.id, c.description, Outcome.FAILED, feedback, weight=c.weight) for c in self.checks(exercise).all]
+    def refused(self, exercise: Exercise, refusal: scan.Refusal, started: float | None = None) -> ExerciseResult:
+        """Every check fails with the reason the source was refused (see sandbox/scan.py): an
+        import of a module that is not there is the import error it would be ("error", as
+        `unloadable` says of one the worker meets); code that reaches for the grader, a
+        failure of every check."""
+        status, outcome = (Status.ERROR, Outcome.ERROR) if refusal.unknown else (Status.FAILED, Outcome.FAILED)
+        feedback = Feedback(refusal.message)
+        checks = [CheckResult(c.id, c.description, outcome, feedback, weight=c.weight) for c in self.checks(exercise).all]
         duration = time.perf_counter() - started if started is not None else 0.0
-        return ExerciseResult(exercise.id, exercise.title, Status.FAILED, 0.0, exercise.points, checks, error=reason,
+        return ExerciseResult(exercise.id, exercise.title, status, 0.0, exercise.points, checks, error=refusal.message,
                               duration=duration)
 
     def summarise(self, exercise: Exercise, checks: list[CheckResult]) -> ExerciseResult:

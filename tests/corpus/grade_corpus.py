@@ -1,10 +1,13 @@
 """Grade the verdict corpus (tests/corpus/exNN/{correct,wrong}/*.py) through the real batch
 grader and measure the verdicts; see README.md in this folder.
 
-    python tests/corpus/grade_corpus.py [ex01 ex02 ...] [--jobs N]
+    python tests/corpus/grade_corpus.py [ex01 ex02 ...] [--jobs N] [--secrets K]
 
 prints, per exercise: correct passed, wrong failed, named rightly, named wrongly, and the
-files that miss. tests/test_corpus.py asserts on the same figures.
+files that miss. tests/test_corpus.py asserts on the same figures. `--secrets K` grades the
+corpus again under K - 1 other grading secrets and names every file whose score, status or
+named mistakes change with the secret (a check whose verdict on a mistake depends on the
+draw): a course's grade must not.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ class Verdict:
     status: str
     named: frozenset[str]
     first_failure: str = ""
+    score: float = 0.0
 
 
 @dataclass
@@ -123,7 +127,7 @@ def grade(chosen: list[Entry], jobs: int = 2, secret: str = CORPUS_SECRET) -> di
             feedback = failing[0].get("feedback") or {}
             first = f"{failing[0]['id']}: {(feedback.get('message') or '')[:200]}"
         named = frozenset(m["id"] for m in record["misconceptions"])
-        verdicts[entry.learner] = Verdict(entry, record["status"], named, first)
+        verdicts[entry.learner] = Verdict(entry, record["status"], named, first, record["score"])
     return verdicts
 
 
@@ -163,13 +167,36 @@ def measure(chosen: list[Entry], verdicts: dict[str, Verdict]) -> list[Figures]:
     return [figures[k] for k in sorted(figures)]
 
 
+def changed_by_secret(chosen: list[Entry], jobs: int, secrets: int) -> list[str]:
+    """The files whose score, status or named mistakes differ between the corpus's secret and
+    `secrets - 1` others, each with what it got under each."""
+    runs = [grade(chosen, jobs, secret) for secret in [CORPUS_SECRET, *(f"{k:02x}" * 32 for k in range(1, secrets))]]
+    changed = []
+    for entry in chosen:
+        seen = [(v.score, v.status, sorted(v.named)) if v else None
+                for v in (run.get(entry.learner) for run in runs)]
+        if any(s != seen[0] for s in seen):
+            changed.append(f"{entry.path.relative_to(CORPUS)}: {' | '.join(map(str, seen))}")
+    return changed
+
+
+def _option(argv: list[str], name: str, default: int) -> tuple[int, list[str]]:
+    if name not in argv:
+        return default, argv
+    index = argv.index(name)
+    return int(argv[index + 1]), argv[:index] + argv[index + 2:]
+
+
 def main(argv: list[str]) -> int:
-    jobs = 2
-    if "--jobs" in argv:
-        index = argv.index("--jobs")
-        jobs = int(argv[index + 1])
-        argv = argv[:index] + argv[index + 2:]
+    jobs, argv = _option(argv, "--jobs", 2)
+    secrets, argv = _option(argv, "--secrets", 1)
     chosen = entries(argv or None)
+    if secrets > 1:
+        changed = changed_by_secret(chosen, jobs, secrets)
+        print(f"{len(changed)} of {len(chosen)} files graded otherwise under another of {secrets} secrets")
+        for line in changed:
+            print(f"  {line}")
+        return 1 if changed else 0
     figures = measure(chosen, grade(chosen, jobs))
     for fig in figures:
         print(fig.line())
