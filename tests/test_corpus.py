@@ -70,3 +70,25 @@ def test_ex05_names_hold_under_any_grading_secret(draw):
     assert fig.wrong_failed == fig.wrong, report
     assert fig.named_wrongly == 0, report
     assert fig.named_rightly == fig.catalogued, report
+
+
+# A wrong file's score must not depend on the grading secret either: each of these once lost
+# a check under some secrets and kept it under others (a boundary value drawn in bfloat16, a
+# class 0 drawn among the targets or not, a swap or a hinge that the draw made matter or not,
+# gradients small enough for Adam's eps to see them doubled). `grade_corpus.py --secrets K`
+# sweeps the whole corpus the same way.
+DRAW_DEPENDENT = [e for e in ENTRIES if f"{e.exercise}/{e.kind}/{e.path.name}" in {
+    "ex02/wrong/huber_gap.py", "ex07/wrong/audit_double_backward_step.py", "ex07/wrong/backward_twice_retained.py",
+    "ex11/wrong/zero_always_padding.py", "ex13/wrong/triplet_without_hinge.py", "ex13/wrong/swap_ignored.py"}]
+
+
+def test_a_wrong_file_scores_the_same_under_every_grading_secret():
+    import os
+
+    assert len(DRAW_DEPENDENT) == 6
+    changed = grade_corpus.changed_by_secret(DRAW_DEPENDENT, jobs=2, secrets=3)
+    assert not changed, "\n".join(changed)
+    runs = [grade_corpus.grade(DRAW_DEPENDENT, jobs=2, secret=os.urandom(32).hex()) for _ in range(2)]
+    for entry in DRAW_DEPENDENT:
+        first, second = (run[entry.learner] for run in runs)
+        assert (first.score, first.status, first.named) == (second.score, second.status, second.named), entry.path

@@ -28,7 +28,10 @@ MLP = {"layers": [["linear", 4, 8], ["tanh"], ["linear", 8, 3]], "dtype": "float
 EVAL_NET = {"layers": [["linear", 4, 8], ["batchnorm", 8], ["relu"], ["dropout", 0.5], ["linear", 8, 3]],
             "dtype": "float64"}
 SGD = {"name": "SGD", "lr": 0.1, "momentum": 0.9}
-ADAM = {"name": "Adam", "lr": 0.01}
+# eps well above torch's 1e-8: Adam's step hardly changes when every gradient is scaled (a second
+# backward() doubles them), but with a large eps it does, so such a mistake fails this check under
+# every grading secret, not only when a draw leaves some gradient near 1e-8.
+ADAM = {"name": "Adam", "lr": 0.01, "eps": 0.01}
 LOSS_NAMES = {"mse": "nn.MSELoss()", "cross_entropy": "nn.CrossEntropyLoss()"}
 F64 = torch.float64
 
@@ -196,7 +199,7 @@ def sgd_step(t: CheckContext) -> None:
     _expect_reference_steps(t, _scenario(t, SGD, calls=1))
 
 
-@checks.add("after one train_step with Adam (lr 0.01) and cross-entropy, every parameter equals the reference "
+@checks.add("after one train_step with Adam (lr 0.01, eps 0.01) and cross-entropy, every parameter equals the reference "
             "step's", devices=True, hint=ORDER_HINT)
 def adam_step(t: CheckContext) -> None:
     _expect_reference_steps(t, _scenario(t, ADAM, calls=1, loss="cross_entropy"))

@@ -24,8 +24,13 @@ PER = ("token", "sequence")
 
 def _padded(t: CheckContext, lengths: list[int], steps: int, classes: int, pad: int = -100) -> torch.Tensor:
     """(N, T) class indices, sequence n real for its first lengths[n] positions, then `pad`;
-    the real targets avoid `pad` when it is a class."""
+    the real targets avoid `pad` when it is a class, and, whatever the draw, each class that
+    is not `pad` is the target of a real token where there are enough of them (class 0 as
+    padding, a class left out: such a mistake fails under every grading secret)."""
     targets = t.randint(classes, len(lengths), steps)
+    real = [(n, step) for n, length in enumerate(lengths) for step in range(min(length, steps))]
+    for (n, step), label in zip(real, [c for c in range(classes) if c != pad], strict=False):
+        targets[n, step] = label
     if 0 <= pad < classes:
         targets = torch.where(targets == pad, (targets + 1) % classes, targets)
     for n, length in enumerate(lengths):

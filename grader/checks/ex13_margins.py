@@ -48,13 +48,17 @@ def _triplets(t: CheckContext, n: int, d: int, dtype: torch.dtype = torch.float3
     """Anchors, positives near them, negatives at every distance: some triplets cost nothing,
     some are violated, and, whatever the draw, the first quarter's negatives lie beyond their
     positive, seen from the anchor, so that swap changes their loss (d(p, n) = d(a, p) / 2 <
-    d(a, n) = 1.5 d(a, p), and the swapped loss is above the margin): a swap left out or
-    done wrong fails a check under every grading secret, not under some."""
+    d(a, n) = 1.5 d(a, p), and the swapped loss is above the margin), and the last triplet of
+    two or more is easy (its negative is on the far side of the anchor, more than the margin
+    further than the positive): a swap or a hinge left out fails under every grading secret."""
     anchor = t.randn(n, d, dtype=torch.float64, scale=spread)
     positive = anchor + t.randn(n, d, dtype=torch.float64, scale=0.6 * spread)
     negative = anchor + t.randn(n, d, dtype=torch.float64, scale=spread) * (0.3 + 2 * t.rand(n, 1, dtype=torch.float64))
     beyond = max(1, n // 4)
     negative[:beyond] = positive[:beyond] + 0.5 * (positive[:beyond] - anchor[:beyond])
+    if n >= 2:  # and the last triplet is easy: its negative far beyond the margin (the hinge gives 0)
+        far = positive[-1] - anchor[-1]
+        negative[-1] = anchor[-1] - far * (3 + 4 / max(float(far.norm()), 1e-3))
     return anchor.to(dtype), positive.to(dtype), negative.to(dtype)
 
 
