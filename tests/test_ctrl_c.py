@@ -20,8 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def interrupted(args: list[str], after: float, ready: str = "") -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if k != "LOSSGRADE_COURSE"}
+    # SIGINT as a terminal's foreground process has it: a test run started in the background
+    # (`pytest &` in a script) passes its children SIGINT ignored, and Python then never
+    # raises KeyboardInterrupt.
     process = subprocess.Popen([sys.executable, "-m", "lossgrade", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if ready:  # wait for the command to reach its loop, then give it a moment
         assert process.stderr is not None
         seen = ""

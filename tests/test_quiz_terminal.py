@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ class Terminal:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: its stdin, stdout and stderr are the terminal
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal's process has it, however pytest was started
             os.execve(sys.executable, [sys.executable, "-c", COMMAND, *args], env)
         self.seen = ""
         self.cursor = 0
