@@ -49,12 +49,17 @@ def ahead(check: Check, learner: Learner, reference: ModuleType, functions: tupl
     return Ahead(learner, planned) if len(planned) >= MIN_CALLS else learner
 
 
+def _key(check: Check, reference: ModuleType, device: str) -> tuple[Any, ...]:
+    """What a plan depends on: the check, the device, its seed (the grading secret's) and the reference."""
+    from lossgrade.checks import secret
+
+    return (check.id, device, secret.seed(check.id), reference.__name__, id(reference))
+
+
 def _met_before(check: Check, reference: ModuleType, device: str) -> bool:
     """Whether this process has run `check` for a learner before: a plan (the reference run
     twice) pays for itself from the second learner on, never for a lone `lossgrade check`."""
-    from lossgrade.checks import secret
-
-    key = (check.id, device, secret.seed(check.id), reference.__name__, id(reference))
+    key = _key(check, reference, device)
     if key in _MET:
         return True
     _MET.add(key)
@@ -64,9 +69,7 @@ def _met_before(check: Check, reference: ModuleType, device: str) -> bool:
 def plan(check: Check, reference: ModuleType, functions: tuple[str, ...], device: str) -> list[dict[str, Any]]:
     """The calls `check` makes on `device` while every reply is right: recorded from the
     reference, twice, kept up to the first call the two runs disagree on."""
-    from lossgrade.checks import secret
-
-    key = (check.id, device, secret.seed(check.id), reference.__name__, id(reference))
+    key = _key(check, reference, device)
     if key not in _PLANS:
         state = torch.get_rng_state()  # the reference's code runs here: it leaves this process as it was
         try:
