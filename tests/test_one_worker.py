@@ -152,3 +152,50 @@ def test_a_batch_of_calls_still_works_in_a_worker_handed_on(sandbox):
         finally:
             learner.close()
     assert [r.kind for r in replies] == ["tensor"] * 3
+
+
+HOOKED = """
+import sys, torch
+
+def __getattr__(name):  # what `getattr(module, "__file__")` would run, outside the guards
+    torch._lossgrade_reset_ran_learner_code = True
+    raise AttributeError(name)
+
+class Lurker:
+    @property
+    def __file__(self):
+        torch._lossgrade_reset_ran_learner_code = True
+        return "/nowhere.py"
+
+sys.modules["lurker"] = Lurker()
+del globals()["__file__"]
+
+def f(x):
+    return x
+"""
+FINDS_HOOK = """
+import torch
+
+def f(x):
+    left = []
+    for name in ("hooked", "lurker"):
+        try:
+            __import__(name)
+            left.append(name)
+        except ImportError:
+            pass
+    return torch.tensor([float(hasattr(torch, "_lossgrade_reset_ran_learner_code")), float(len(left))])
+"""
+
+
+def test_the_reset_runs_none_of_the_last_exercise_s_code_and_drops_its_modules(sandbox):
+    """A module that deleted its own __file__ (so that reading it calls the module's
+    __getattr__) and an object in sys.modules whose __file__ is a property: the reset between
+    two exercises reads neither through learner code, and neither is importable after."""
+    with one_learner(sandbox):
+        hooked, first = run(module(sandbox, "hooked", HOOKED))
+        found, second = run(module(sandbox, "finds", FINDS_HOOK))
+    assert first == second  # the same worker, reset between the two
+    assert hooked.kind == "tensor", hooked.message
+    assert found.kind == "tensor", found.message
+    assert found.value.tolist() == [0.0, 0.0]

@@ -187,9 +187,11 @@ class Worker:
                 del sys.modules[name]
                 continue
             # Read from the module's own dict, never through getattr: a learner's module (or a
-            # str subclass) would run its code here, outside the guards.
+            # str subclass) would run its code here, outside the guards. One with no file of its
+            # own (a learner's that deleted its __file__, a built-in imported since) goes too:
+            # importing it again is all that costs.
             where = module.__dict__.get("__file__")
-            if where is not None and (type(where) is not str or os.path.dirname(os.path.abspath(where)) == self.workdir):
+            if type(where) is not str or os.path.dirname(os.path.abspath(where)) == self.workdir:
                 del sys.modules[name]
         self.module, self.forbid = None, []
         path, meta_path, environ, rng, state, dtype = self.start
