@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 from lossgrade.grading import shard as shards
+from lossgrade.core import interrupts
 from lossgrade.core.errors import ExitCode, LossgradeError
 from lossgrade.sandbox.client import Limits
 
@@ -112,7 +113,9 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
             (out / SECRET_FILE).unlink(missing_ok=True)
             _remove_if_empty(out)
         raise LossgradeError(f"nothing graded: {exc}; nothing was written") from None
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not interrupts.caused_by_ctrl_c(exc):
+            raise
         bar.close()
         click.echo(f"Interrupted: {bar.done} submissions graded in this run are saved in {out / 'records'}; "
                    "run the same command again to grade the rest.", err=True)

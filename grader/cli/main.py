@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from lossgrade.core import atomicfile
+from lossgrade.core import atomicfile, interrupts
 from lossgrade.course import catalog, hints
 from lossgrade.cli import clickerrors
 from lossgrade.cli.batch import export, grade, merge_command
@@ -256,17 +256,20 @@ def submit(learner: str | None, out_path: Path | None, workspace_dir: Path | Non
 
 def main() -> None:
     """The `lossgrade` command. Ctrl-C in any command ends it quietly with exit code 130
-    (each command says what it kept), never click's "Aborted!" and exit code 1."""
+    (each command says what it kept), never click's "Aborted!" and exit code 1, and never a
+    traceback where a library turned it into an error of its own."""
     try:
         code = cli.main(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        raise SystemExit(INTERRUPTED) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except SandboxError as exc:  # e.g. --strong where bubblewrap cannot run: one line, not a traceback
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(ExitCode.USAGE) from None
+    except BaseException as exc:
+        if isinstance(exc, click.exceptions.Abort) or interrupts.caused_by_ctrl_c(exc):
+            raise SystemExit(INTERRUPTED) from None
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, SandboxError):  # e.g. --strong where bubblewrap cannot run: one line, not a traceback
+            click.echo(f"Error: {exc}", err=True)
+            raise SystemExit(ExitCode.USAGE) from None
+        raise
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

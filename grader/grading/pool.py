@@ -29,6 +29,7 @@ from lossgrade import course
 from lossgrade.grading import records
 from lossgrade.grading import submission as grading
 from lossgrade.grading.discover import Submission
+from lossgrade.core import interrupts
 from lossgrade.core.results import SubmissionResult
 from lossgrade.sandbox.client import Sandbox
 
@@ -97,7 +98,8 @@ def run(pending: Sequence[Submission], jobs: int, out: Path, exercises: Sequence
         ours, theirs = context.Pipe()
         process = context.Process(target=_serve, daemon=True,  # type: ignore[attr-defined]
                                   args=(theirs, out, list(exercises), fingerprint, sandboxes, course.current()))
-        process.start()
+        with interrupts.held():  # a Ctrl-C in os.fork's after-fork hooks would be dropped
+            process.start()
         theirs.close()
         grader = _Grader(process, ours, queue)
         graders[ours] = grader
