@@ -107,7 +107,7 @@ class Grader:
 
     def refusal(self, files: Mapping[str, str]) -> scan.Refusal | None:
         """What the source scan refuses in the files before any of them runs, or None."""
-        return _scanned(tuple(files.items()))
+        return scan.scan(dict(files))
 
     def learner(self, exercise: Exercise, files: Mapping[str, str], limits: Limits | None = None) -> LearnerModule:
         """The learner's module of `exercise` in a sandbox worker, not loaded yet (close it)."""
@@ -200,13 +200,6 @@ class Grader:
             status = Status.FAILED
         score = round(exercise.points * passed / total, 2)
         return ExerciseResult(exercise.id, exercise.title, status, score, exercise.points, checks)
-
-
-@functools.lru_cache(maxsize=2048)
-def _scanned(files: tuple[tuple[str, str], ...]) -> scan.Refusal | None:
-    """The scan's verdict on these sources, once per grader process: it reads the text alone,
-    and a class repeats itself (untouched stubs, shared files)."""
-    return scan.scan(dict(files))
 
 
 def _skipped_devices(check: Check) -> list[CheckResult]:

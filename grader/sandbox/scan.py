@@ -175,19 +175,31 @@ class Refusal:
 def scan(files: dict[str, str]) -> Refusal | None:
     """The first thing in `files` (name -> source) that learner code may not do, or None.
     A file that does not parse is left to the worker, which reports its SyntaxError."""
+    handed_in = frozenset(n.removesuffix(".py") for n in files)
     for name, source in files.items():
-        try:
-            tree = ast.parse(source, filename=name)
-        except (SyntaxError, ValueError):
-            continue
-        scanner = _Scanner(frozenset(n.removesuffix(".py") for n in files))
-        found = scanner.refusal(tree)
+        found = _scan_file(name, source, handed_in)
         if found is not None:
-            line, what, why = found
-            lines = source.splitlines()
-            code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            return Refusal(name, line, code[:120], what, why, scanner.unknown)
+            return found
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _scan_file(name: str, source: str, handed_in: frozenset[str]) -> Refusal | None:
+    """One file's verdict, once per process: it depends on the text, the file's name and the
+    modules handed in beside it, nothing else, and a class repeats its files (untouched
+    stubs, the same helper) while each learner's set of files differs."""
+    try:
+        tree = ast.parse(source, filename=name)
+    except (SyntaxError, ValueError):
+        return None
+    scanner = _Scanner(handed_in)
+    found = scanner.refusal(tree)
+    if found is None:
+        return None
+    line, what, why = found
+    lines = source.splitlines()
+    code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return Refusal(name, line, code[:120], what, why, scanner.unknown)
 
 
 class _Scanner(ast.NodeVisitor):

@@ -395,6 +395,8 @@ def test_a_module_neither_installed_nor_handed_in_is_not_imported(source, line):
     assert refusal is not None and refusal.unknown and refusal.line == line
     assert "ex05_targets.py could not be imported: ModuleNotFoundError" in refusal.message
     assert scan.scan({"ex05_targets.py": "from ex03_cross_entropy import x", "ex03_cross_entropy.py": ""}) is None
+    # Verdicts are kept per file, and by the files handed in beside it: alone again, refused again.
+    assert scan.scan({"ex05_targets.py": source}) == refusal
 
 
 @pytest.mark.parametrize("source", ALLOWED)
