@@ -99,7 +99,7 @@ def main() -> None:
     from lossgrade.grading import submission as grading
     from lossgrade.grading.grade import exercises_to_grade
     from lossgrade.checks import framework, secret
-    from lossgrade.sandbox import client, learner, scan
+    from lossgrade.sandbox import client, connection, learner, scan
 
     if args.one_by_one:
         core.ahead = lambda check, learner, *rest: learner
@@ -109,8 +109,8 @@ def main() -> None:
     stages.wrap(scan, "scan", "source scan")
     stages.wrap(client.Sandbox, "spawn", "fork a worker (grader side)")
     stages.wrap(learner.LearnerModule, "load", "load the module (round trip)")
-    stages.wrap(client.Worker, "_exchange", "calls (round trips)")
-    stages.wrap(client.Worker, "kill", "end a worker")
+    stages.wrap(connection.Worker, "_exchange", "calls (round trips)")
+    stages.wrap(connection.Worker, "kill", "end a worker")
     stages.wrap(framework.CheckContext, "_compute_reference", "reference outputs (memo misses)")
     stages.wrap(framework.CheckContext, "reference_value", "reference memo look-ups")
     stages.wrap(framework.CheckContext, "describe", "describing calls")

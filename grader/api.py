@@ -37,7 +37,8 @@ from lossgrade.checks import secret
 from lossgrade.core.errors import LossgradeError
 from lossgrade.output.notebook import ExerciseReport, HintReport, QuizReport, QuizSheet
 from lossgrade.core.results import ExerciseResult, QuizResult, Status
-from lossgrade.sandbox.client import Limits, Sandbox, SandboxError
+from lossgrade.core.errors import SandboxError
+from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.course.workspace import Workspace
 
 _lock = threading.RLock()

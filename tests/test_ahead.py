@@ -13,7 +13,7 @@ from lossgrade.checks import ahead as ahead_module
 from lossgrade.checks.ahead import Ahead, ahead, plan, same
 from lossgrade.checks.framework import CheckContext, Checks, Failure
 from lossgrade.sandbox import _wire
-from lossgrade.sandbox.client import STOP_FRAME
+from lossgrade.sandbox.connection import STOP_FRAME
 from lossgrade.sandbox.learner import LearnerModule, call_request
 
 REFERENCE = types.ModuleType("lossgrade_reference_ahead_test")
@@ -162,7 +162,8 @@ def test_in_process_learners_are_left_as_they_are():
 
 
 def test_a_call_that_hangs_after_the_stop_ends_the_worker_and_counts_against_the_budget(sandbox):
-    from lossgrade.sandbox.client import STOP_SECONDS, submission_budget
+    from lossgrade.sandbox.budget import submission_budget
+    from lossgrade.sandbox.connection import STOP_SECONDS
 
     source = "import time\ndef f(x, k=1):\n    if k > 1:\n        time.sleep(30)\n    return x\n"
     learner = LearnerModule(sandbox, "m", {"m.py": source}, ("f",))

@@ -15,7 +15,8 @@ import torch
 from lossgrade.course import catalog
 from lossgrade.grading import runner
 from lossgrade.sandbox import strong
-from lossgrade.sandbox.client import PACKAGE_DIR, Limits, Sandbox
+from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.host import PACKAGE_DIR
 from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.grading.service import open_sandbox
 

@@ -32,7 +32,7 @@ from lossgrade.sandbox.replies import Reply
 
 if TYPE_CHECKING:
     from lossgrade.checks.framework import Check, Learner
-    from lossgrade.sandbox.client import Stream
+    from lossgrade.sandbox.connection import Stream
 
 _PLANS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 _REQUESTS: dict[int, tuple[list[dict[str, Any]], bytes]] = {}  # id(plan) -> (the plan, its request's bytes)

@@ -20,10 +20,10 @@ from lossgrade.cli.course import course_group
 from lossgrade.cli.quiz import quiz
 from lossgrade import course
 from lossgrade.grading import service
-from lossgrade.core.errors import ExitCode, LossgradeError
+from lossgrade.core.errors import ExitCode, LossgradeError, SandboxError
 from lossgrade.output import terminal
 from lossgrade.core.results import ExerciseResult, Status, to_dict
-from lossgrade.sandbox.client import Limits, SandboxError
+from lossgrade.sandbox.client import Limits
 from lossgrade.course.workspace import Workspace, init as init_workspace
 
 INTERRUPTED = ExitCode.INTERRUPTED

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lossgrade.core.exitcodes import ExitCode
 
-__all__ = ["ExitCode", "LossgradeError"]
+__all__ = ["ExitCode", "LossgradeError", "SandboxError"]
 
 
 class LossgradeError(Exception):
@@ -23,3 +23,7 @@ class LossgradeError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the learner's code): the grader cannot go on."""

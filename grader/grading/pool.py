@@ -223,7 +223,7 @@ class _Grading:
 
     def grade(self, submission: Submission) -> tuple[SubmissionResult, str | None, str | None]:
         """(result, why the sandbox failed it, why the grader failed it)."""
-        from lossgrade.sandbox.client import SandboxError
+        from lossgrade.core.errors import SandboxError
 
         exercises = [e for e in self.exercises if submission.todo is None or e.id in submission.todo]
         for attempt in (1, 2):

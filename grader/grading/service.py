@@ -15,7 +15,8 @@ from lossgrade.course import catalog
 from lossgrade import course
 from lossgrade.core.errors import LossgradeError
 from lossgrade.core.results import ExerciseResult, Status, exercise_from_dict, to_dict
-from lossgrade.sandbox.client import Limits, Sandbox, submission_budget
+from lossgrade.sandbox.budget import submission_budget
+from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.course.workspace import Workspace
 
 

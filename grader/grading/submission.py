@@ -19,7 +19,8 @@ from lossgrade.grading.discover import QUIZ_ANSWERS, Submission
 from lossgrade.grading.files import Files
 from lossgrade.core.errors import LossgradeError
 from lossgrade.core.results import ExerciseResult, QuizResult, Status, SubmissionResult
-from lossgrade.sandbox.client import Sandbox, submission_budget
+from lossgrade.sandbox.budget import submission_budget
+from lossgrade.sandbox.client import Sandbox
 from lossgrade.sandbox.learner import one_learner
 
 if TYPE_CHECKING:

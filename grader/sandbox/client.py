@@ -1,46 +1,37 @@
-"""The trusted side of the sandbox: start the zygote, fork workers, exchange requests.
+"""The trusted side of the sandbox: start the zygote and have it fork workers.
 
 A `Sandbox` owns one zygote process (see `_zygote.py`), which imports torch once and forks
 a fresh worker per learner module in about 20 ms. A `LearnerModule` is the grader's handle
-on one learner file inside a worker: every call crosses a socket with a deadline, every
-reply is read as plain data (`_wire.py`) and validated here, and a worker that
-hangs, crashes or exceeds a limit is killed with its process group and replaced for the
-next request. When the grader runs as root, each worker runs as a uid of its own, so that
+on one learner file inside a worker: every call crosses the worker's socket with a
+deadline, every reply is read as plain data (`_wire.py`) and validated (`connection.py`),
+and a worker that hangs, crashes or exceeds a limit is killed with its process group and
+replaced for the next request. When the grader runs as root, each worker runs as a uid of its own, so that
 no worker can signal, trace or write into another, or into the grader.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
+from lossgrade.core.errors import SandboxError
+from lossgrade.sandbox.connection import Worker
+from lossgrade.sandbox.host import (PACKAGE_DIR, SANDBOX_DIR, UID_BASE, UID_SLOTS, ZYGOTE_SCRIPT,
+                                    check_reachable_by_workers, children, hidden_folders, own_uids_available,
+                                    private_folders, tasks_of)
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11
 
-SANDBOX_DIR = Path(__file__).resolve().parent
-PACKAGE_DIR = SANDBOX_DIR.parent
-ZYGOTE_SCRIPT = SANDBOX_DIR / "_zygote.py"
-WORKER_SCRIPT = SANDBOX_DIR / "_worker.py"
-MAX_REPLY_BYTES = 64 << 20
 MAX_OPTIONS = 200_000  # bytes of settings sent to the zygote in one packet (paths, the drivers' text)
 NOBODY = 65534
-# Workers' own uids when the grader is root: 2**31 + (zygote pid << 8) + a slot, a range no
-# distribution gives to users, distinct for every zygote alive at once (pids < 2**22).
-UID_BASE, UID_SPAN, UID_SLOTS = 1 << 31, 1 << 30, 256
 STARTUP_SECONDS = 120.0  # the zygote imports torch; a slow CI machine takes a while
 CONTROL_SECONDS = 30.0
 
@@ -60,39 +51,6 @@ class Limits:
         return {"cpu_seconds": self.cpu_seconds, "memory_mib": self.memory_mib,
                 "file_mib": self.file_mib, "processes": self.processes}
 
-
-@dataclass
-class Budget:
-    """The time a submission's calls may still take, across all its exercises and checks."""
-
-    seconds: float
-    used: float = 0.0
-
-    def left(self) -> float:
-        return self.seconds - self.used
-
-    def spent(self) -> Reply:
-        return Reply(kind="timeout", message=f"the submission's time budget of {self.seconds:g} s ran out before this "
-                                             f"check could finish (all its calls together; `--budget` sets it)")
-
-
-_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("lossgrade_budget", default=None)
-
-
-@contextlib.contextmanager
-def submission_budget(seconds: float | None) -> Iterator[Budget | None]:
-    """Within this block, every call to a worker counts against one budget of `seconds`
-    (None: no budget); once it is spent, the remaining calls fail at once, saying so."""
-    budget = Budget(seconds) if seconds is not None else None
-    token = _BUDGET.set(budget)
-    try:
-        yield budget
-    finally:
-        _BUDGET.reset(token)
-
-
-class SandboxError(RuntimeError):
-    """The sandbox itself failed (not the learner's code): the grader cannot go on."""
 
 
 @dataclass
@@ -176,10 +134,10 @@ class Sandbox:
             return found
         parent = self._process.pid
         for _ in range(2):
-            children = _children(parent)
-            if len(children) != 1:
+            below = children(parent)
+            if len(below) != 1:
                 break
-            parent = children[0]
+            parent = below[0]
             found.add(parent)
         return found
 
@@ -283,320 +241,3 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@dataclass
-class Worker:
-    pid: int  # as the zygote sees it (in the strong mode, inside its pid namespace)
-    sock: socket.socket
-    sandbox: Sandbox
-    alive: bool = True
-
-    def request(self, message: dict[str, Any], timeout: float) -> Reply:
-        """Send one request; the reply, or why none came (timeout, crash, unsafe data)."""
-        return self.exchange(message, 1, timeout)[0]
-
-    def exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
-        """Send one request and read `replies` replies to it (several for a "calls" request),
-        each within `timeout` of the one before. Sending and receiving share the deadline:
-        a worker that stops reading cannot block the grader either. Once one reply says
-        why none came, or forges its data, it stands for the rest too: the worker is gone."""
-        budget = _BUDGET.get()
-        if budget is None:
-            return self._exchange(message, replies, timeout)
-        if budget.left() <= 0:
-            return [budget.spent()] * replies
-        started = time.monotonic()
-        try:
-            got = self._exchange(message, replies, min(timeout, budget.left()))
-        finally:
-            budget.used += time.monotonic() - started
-        return [budget.spent() if r.kind == "timeout" and budget.left() <= 0 else r for r in got]
-
-    def _exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
-        # Imported here: it imports torch, which must wait until a request needs it.
-        from lossgrade.sandbox import _wire
-
-        deadline = time.monotonic() + timeout
-        got: list[Reply] = []
-        try:
-            payload = _wire.encode(message)
-            self._settimeout(deadline)
-            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
-            while len(got) < replies:
-                reply = validate(self._read_frame(deadline))
-                got.append(reply)
-                if reply.kind == "unsafe":
-                    self.kill()  # it forged its reply: nothing else it sends can be trusted in order
-                    break
-                deadline = time.monotonic() + timeout
-        except TimeoutError:
-            self.kill()
-            got.append(timed_out(timeout))
-        except (OSError, EOFError):
-            got.append(self._died())
-        except ValueError as exc:
-            self.kill()
-            got.append(unsafe(str(exc)))
-        return got + [got[-1]] * (replies - len(got))
-
-    def stream(self, message: dict[str, Any], replies: int, timeout: float, encoded: bytes | None = None) -> Stream:
-        """Send a "calls" request of `replies` calls, whose replies are then read one at a
-        time, as the grader needs them (`Stream.next`), while the worker goes on with the
-        next calls; `Stream.stop` has it skip the calls it has not begun, once the grader
-        needs no more (a check has failed). `encoded`: `message`'s bytes, where the caller
-        has them already."""
-        from lossgrade.sandbox import _wire
-
-        stream = Stream(self, replies, timeout)
-        budget = _BUDGET.get()
-        if budget is not None and budget.left() <= 0:
-            stream.failed = budget.spent()
-            return stream
-        try:
-            payload = _wire.encode(message) if encoded is None else encoded
-            self._settimeout(time.monotonic() + timeout)
-            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
-        except TimeoutError:
-            self.kill()
-            stream.failed = timed_out(timeout)
-        except (OSError, EOFError):
-            stream.failed = self._died()
-        return stream
-
-    def _next_reply(self, timeout: float) -> Reply:
-        """One reply to a request already sent, within `timeout`; a worker that does not
-        send one, or sends one that cannot be read, is ended (see `_exchange`)."""
-        try:
-            reply = validate(self._read_frame(time.monotonic() + timeout))
-            if reply.kind == "unsafe":
-                self.kill()
-            return reply
-        except TimeoutError:
-            self.kill()
-            return timed_out(timeout)
-        except (OSError, EOFError):
-            return self._died()
-        except ValueError as exc:
-            self.kill()
-            return unsafe(str(exc))
-
-    def _settimeout(self, deadline: float) -> None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        self.sock.settimeout(left)
-
-    def _read_frame(self, deadline: float) -> bytes:
-        header = self._read_exact(8, deadline)
-        (size,) = struct.unpack(">Q", header)
-        if size > MAX_REPLY_BYTES:
-            raise ValueError(f"the reply was {size} bytes, more than the {MAX_REPLY_BYTES} allowed")
-        return self._read_exact(size, deadline)
-
-    def _read_exact(self, size: int, deadline: float) -> bytes:
-        chunks, remaining = [], size
-        while remaining:
-            self._settimeout(deadline)
-            chunk = self.sock.recv(min(remaining, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-
-    def _died(self) -> Reply:
-        """The connection broke: the worker ended, or closed it and would go on running."""
-        self.alive = False
-        self.sock.close()
-        status, killed = self.sandbox.end(self.pid, grace=1.0)
-        return crashed(status, killed)
-
-    def kill(self) -> None:
-        if self.alive:
-            self.alive = False
-            self.sock.close()
-            try:
-                self.sandbox.end(self.pid, grace=0.0)
-            except SandboxError:
-                pass  # the zygote is gone, and its workers died with it
-
-
-STOP_SECONDS = 1.0  # for a worker told to stop a batch to answer the calls it has not begun
-
-
-@dataclass
-class Stream:
-    """The replies to one "calls" request, read in order as they are needed (`Worker.stream`).
-    Each reply counts against the submission's budget like a call of its own; once one says
-    why none came (timeout, crash, unsafe data), it stands for the rest: the worker is gone."""
-
-    worker: Worker
-    count: int
-    timeout: float
-    read: int = 0
-    failed: Reply | None = None
-
-    def next(self) -> Reply:
-        if self.read >= self.count:
-            raise IndexError("every reply of this request has been read")
-        self.read += 1
-        if self.failed is not None:
-            return self.failed
-        budget = _BUDGET.get()
-        if budget is None:
-            reply = self.worker._next_reply(self.timeout)
-        elif budget.left() <= 0:
-            reply = budget.spent()
-            self.worker.kill()  # it would go on with calls nobody reads
-        else:
-            started = time.monotonic()
-            try:
-                reply = self.worker._next_reply(min(self.timeout, budget.left()))
-            finally:
-                budget.used += time.monotonic() - started
-            if reply.kind == "timeout" and budget.left() <= 0:
-                reply = budget.spent()
-        if not self.worker.alive:
-            self.failed = reply
-        return reply
-
-    @property
-    def done(self) -> bool:
-        return self.read >= self.count or self.failed is not None
-
-    def stop(self) -> list[Reply]:
-        """Tell the worker to skip the calls it has not begun, and read the replies still
-        due: those of the calls it had run ahead with, and one saying "skipped" for each of
-        the others. A worker that does not answer within STOP_SECONDS (a call that hangs),
-        or within what is left of the submission's budget, against which the wait counts
-        (it is the learner's code that runs), is ended."""
-        if self.done:
-            return []
-        rest: list[Reply] = []
-        budget = _BUDGET.get()
-        started = time.monotonic()
-        deadline = started + (STOP_SECONDS if budget is None else max(0.0, min(STOP_SECONDS, budget.left())))
-        worker = self.worker
-        try:
-            worker._settimeout(deadline)
-            worker.sock.sendall(STOP_FRAME)
-            while self.read + len(rest) < self.count:
-                rest.append(validate(worker._read_frame(deadline)))
-        except (TimeoutError, OSError, EOFError, ValueError):
-            worker.kill()
-        finally:
-            if budget is not None:
-                budget.used += time.monotonic() - started
-        self.read = self.count
-        if any(r.kind == "unsafe" for r in rest):
-            worker.kill()
-        return rest
-
-
-def _stop_frame() -> bytes:
-    payload = b"d" + struct.pack(">I", 1) + _text_frame("op") + _text_frame("stop")  # {"op": "stop"} in _wire's format
-    return struct.pack(">Q", len(payload)) + payload
-
-
-def _text_frame(text: str) -> bytes:
-    data = text.encode()
-    return b"s" + struct.pack(">I", len(data)) + data
-
-
-STOP_FRAME = _stop_frame()
-
-
-def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The real paths of the reference solutions and of `extra`, those that exist."""
-    from lossgrade import course
-
-    found: list[Path] = []
-    for path in (course.solutions_dir(), *extra):
-        real = Path(os.path.realpath(path))
-        if real.exists() and real not in found:
-            found.append(real)
-    return tuple(found)
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        return []
-
-
-def private_folders() -> tuple[Path, ...]:
-    """Folders no worker may read, whichever holds the reference solutions: the lossgrade
-    package, the course's folder and, for a checkout, the whole checkout (its examples,
-    its .git)."""
-    from lossgrade import course
-
-    found = {PACKAGE_DIR, course.solutions_dir().parent}
-    for folder in (PACKAGE_DIR.parent, course.solutions_dir().parent.parent):
-        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
-            found.add(folder)
-    return tuple(sorted(Path(os.path.realpath(p)) for p in found))
-
-
-def own_uids_available() -> bool:
-    """Root can give each worker a uid of its own when this user namespace maps the range
-    (a container's namespace may map only a few thousand ids; workers then share nobody)."""
-    if os.geteuid() != 0:
-        return False
-    for table in ("/proc/self/uid_map", "/proc/self/gid_map"):
-        try:
-            rows = [tuple(map(int, line.split())) for line in Path(table).read_text().splitlines()]
-        except (OSError, ValueError):
-            return False
-        if not any(inner <= UID_BASE and UID_BASE + UID_SPAN <= inner + count for inner, _, count in rows):
-            return False
-    return True
-
-
-def tasks_of(uid: int) -> int:
-    """Processes and threads that `uid` runs now: RLIMIT_NPROC counts them all, so a worker
-    that shares the grader's uid gets its own allowance on top of them."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as status:
-                fields = dict(line.split(":", 1) for line in status if line.startswith(("Uid:", "Threads:")))
-            if int(fields["Uid"].split()[0]) == uid:
-                total += int(fields["Threads"])
-        except (OSError, KeyError, ValueError):
-            continue
-    return total
-
-
-def check_reachable_by_workers() -> None:
-    """As root, workers drop to uids of their own, who must be able to reach Python, torch
-    and this sandbox: where a folder on the way lacks the execute bit for others, the
-    workers' group alone is let through (see traversal.py); where that cannot be done
-    (workers sharing `nobody`, a file system without ACLs), say which folder needs it."""
-    if os.geteuid() != 0:
-        return
-    import importlib.util
-
-    from lossgrade.sandbox import traversal
-
-    torch_spec = importlib.util.find_spec("torch")
-    paths = [Path(sys.executable).resolve(), ZYGOTE_SCRIPT, Path(sys.prefix).resolve()]
-    if torch_spec and torch_spec.origin:
-        paths.append(Path(torch_spec.origin).resolve())
-    for folder in traversal.folders_above(paths):
-        if not folder.exists() or traversal.grants_traversal(folder):
-            continue
-        why = "its workers share the user nobody here"
-        if own_uids_available():
-            try:
-                traversal.grant_traversal(folder)
-                continue
-            except OSError as exc:
-                why = f"its ACL could not be set ({exc.strerror})"
-        raise SandboxError(
-            f"learner code runs as an unprivileged user, who cannot enter {folder} and {why}; "
-            f"allow it with `chmod o+x {folder}`"
-        )

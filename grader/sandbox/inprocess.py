@@ -12,14 +12,14 @@ import sys
 from types import ModuleType
 from typing import Any, Callable
 
-from lossgrade.sandbox import _wire, client
+from lossgrade.sandbox import _wire, host
 from lossgrade.sandbox.learner import call_request
 from lossgrade.sandbox.replies import Reply, validate
 
 
 def _worker_module() -> ModuleType:
     sys.modules.setdefault("_wire", _wire)  # the worker's sibling import, as the zygote provides it
-    spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", client.WORKER_SCRIPT)
+    spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", host.WORKER_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from lossgrade.sandbox.client import Limits, Sandbox, Stream, Worker
+from lossgrade.sandbox.client import Limits, Sandbox
+from lossgrade.sandbox.connection import Stream, Worker
 from lossgrade.sandbox.replies import Reply
 
 

@@ -241,7 +241,7 @@ def test_a_slow_submission_stops_at_its_time_budget_through_check(tmp_path):
 
 
 def test_the_budget_is_shared_by_every_exercise_of_a_batch_submission(sandbox):
-    from lossgrade.sandbox.client import submission_budget
+    from lossgrade.sandbox.budget import submission_budget
 
     ex01 = catalog.resolve("ex01")
     with submission_budget(1.0) as budget:
@@ -328,7 +328,7 @@ def test_strong_mode_shows_workers_no_course_checkout_and_no_home():
     solutions/, examples/, .git or README (not even as names whose existence could be
     tested, which Landlock alone allows), nor the home folder; only the package's sandbox/
     folder is bound in, for the zygote, and Landlock keeps the worker out of it."""
-    from lossgrade.sandbox.client import SANDBOX_DIR
+    from lossgrade.sandbox.host import SANDBOX_DIR
     from lossgrade.sandbox.learner import LearnerModule
 
     home = Path.home()

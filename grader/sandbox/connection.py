@@ -1,0 +1,245 @@
+"""The grader's side of one worker's socket: requests sent, replies read within their
+deadline and validated (replies.py), a worker that hangs, crashes or forges its reply ended.
+
+A `Worker` is one forked process (see `Sandbox.spawn`); a `Stream` reads the replies to a
+"calls" request one at a time, as a check needs them (checks/ahead.py).
+"""
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lossgrade.core.errors import SandboxError
+from lossgrade.sandbox import budget as budgets
+from lossgrade.sandbox.replies import Reply, crashed, timed_out, unsafe, validate
+
+if TYPE_CHECKING:
+    from lossgrade.sandbox.client import Sandbox
+
+MAX_REPLY_BYTES = 64 << 20
+
+
+@dataclass
+class Worker:
+    pid: int  # as the zygote sees it (in the strong mode, inside its pid namespace)
+    sock: socket.socket
+    sandbox: Sandbox
+    alive: bool = True
+
+    def request(self, message: dict[str, Any], timeout: float) -> Reply:
+        """Send one request; the reply, or why none came (timeout, crash, unsafe data)."""
+        return self.exchange(message, 1, timeout)[0]
+
+    def exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
+        """Send one request and read `replies` replies to it (several for a "calls" request),
+        each within `timeout` of the one before. Sending and receiving share the deadline:
+        a worker that stops reading cannot block the grader either. Once one reply says
+        why none came, or forges its data, it stands for the rest too: the worker is gone."""
+        budget = budgets.current()
+        if budget is None:
+            return self._exchange(message, replies, timeout)
+        if budget.left() <= 0:
+            return [budget.spent()] * replies
+        started = time.monotonic()
+        try:
+            got = self._exchange(message, replies, min(timeout, budget.left()))
+        finally:
+            budget.used += time.monotonic() - started
+        return [budget.spent() if r.kind == "timeout" and budget.left() <= 0 else r for r in got]
+
+    def _exchange(self, message: dict[str, Any], replies: int, timeout: float) -> list[Reply]:
+        # Imported here: it imports torch, which must wait until a request needs it.
+        from lossgrade.sandbox import _wire
+
+        deadline = time.monotonic() + timeout
+        got: list[Reply] = []
+        try:
+            payload = _wire.encode(message)
+            self._settimeout(deadline)
+            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+            while len(got) < replies:
+                reply = validate(self._read_frame(deadline))
+                got.append(reply)
+                if reply.kind == "unsafe":
+                    self.kill()  # it forged its reply: nothing else it sends can be trusted in order
+                    break
+                deadline = time.monotonic() + timeout
+        except TimeoutError:
+            self.kill()
+            got.append(timed_out(timeout))
+        except (OSError, EOFError):
+            got.append(self._died())
+        except ValueError as exc:
+            self.kill()
+            got.append(unsafe(str(exc)))
+        return got + [got[-1]] * (replies - len(got))
+
+    def stream(self, message: dict[str, Any], replies: int, timeout: float, encoded: bytes | None = None) -> Stream:
+        """Send a "calls" request of `replies` calls, whose replies are then read one at a
+        time, as the grader needs them (`Stream.next`), while the worker goes on with the
+        next calls; `Stream.stop` has it skip the calls it has not begun, once the grader
+        needs no more (a check has failed). `encoded`: `message`'s bytes, where the caller
+        has them already."""
+        from lossgrade.sandbox import _wire
+
+        stream = Stream(self, replies, timeout)
+        budget = budgets.current()
+        if budget is not None and budget.left() <= 0:
+            stream.failed = budget.spent()
+            return stream
+        try:
+            payload = _wire.encode(message) if encoded is None else encoded
+            self._settimeout(time.monotonic() + timeout)
+            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+        except TimeoutError:
+            self.kill()
+            stream.failed = timed_out(timeout)
+        except (OSError, EOFError):
+            stream.failed = self._died()
+        return stream
+
+    def _next_reply(self, timeout: float) -> Reply:
+        """One reply to a request already sent, within `timeout`; a worker that does not
+        send one, or sends one that cannot be read, is ended (see `_exchange`)."""
+        try:
+            reply = validate(self._read_frame(time.monotonic() + timeout))
+            if reply.kind == "unsafe":
+                self.kill()
+            return reply
+        except TimeoutError:
+            self.kill()
+            return timed_out(timeout)
+        except (OSError, EOFError):
+            return self._died()
+        except ValueError as exc:
+            self.kill()
+            return unsafe(str(exc))
+
+    def _settimeout(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
+
+    def _read_frame(self, deadline: float) -> bytes:
+        header = self._read_exact(8, deadline)
+        (size,) = struct.unpack(">Q", header)
+        if size > MAX_REPLY_BYTES:
+            raise ValueError(f"the reply was {size} bytes, more than the {MAX_REPLY_BYTES} allowed")
+        return self._read_exact(size, deadline)
+
+    def _read_exact(self, size: int, deadline: float) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            self._settimeout(deadline)
+            chunk = self.sock.recv(min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _died(self) -> Reply:
+        """The connection broke: the worker ended, or closed it and would go on running."""
+        self.alive = False
+        self.sock.close()
+        status, killed = self.sandbox.end(self.pid, grace=1.0)
+        return crashed(status, killed)
+
+    def kill(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.sock.close()
+            try:
+                self.sandbox.end(self.pid, grace=0.0)
+            except SandboxError:
+                pass  # the zygote is gone, and its workers died with it
+
+
+
+STOP_SECONDS = 1.0  # for a worker told to stop a batch to answer the calls it has not begun
+
+
+@dataclass
+class Stream:
+    """The replies to one "calls" request, read in order as they are needed (`Worker.stream`).
+    Each reply counts against the submission's budget like a call of its own; once one says
+    why none came (timeout, crash, unsafe data), it stands for the rest: the worker is gone."""
+
+    worker: Worker
+    count: int
+    timeout: float
+    read: int = 0
+    failed: Reply | None = None
+
+    def next(self) -> Reply:
+        if self.read >= self.count:
+            raise IndexError("every reply of this request has been read")
+        self.read += 1
+        if self.failed is not None:
+            return self.failed
+        budget = budgets.current()
+        if budget is None:
+            reply = self.worker._next_reply(self.timeout)
+        elif budget.left() <= 0:
+            reply = budget.spent()
+            self.worker.kill()  # it would go on with calls nobody reads
+        else:
+            started = time.monotonic()
+            try:
+                reply = self.worker._next_reply(min(self.timeout, budget.left()))
+            finally:
+                budget.used += time.monotonic() - started
+            if reply.kind == "timeout" and budget.left() <= 0:
+                reply = budget.spent()
+        if not self.worker.alive:
+            self.failed = reply
+        return reply
+
+    @property
+    def done(self) -> bool:
+        return self.read >= self.count or self.failed is not None
+
+    def stop(self) -> list[Reply]:
+        """Tell the worker to skip the calls it has not begun, and read the replies still
+        due: those of the calls it had run ahead with, and one saying "skipped" for each of
+        the others. A worker that does not answer within STOP_SECONDS (a call that hangs),
+        or within what is left of the submission's budget, against which the wait counts
+        (it is the learner's code that runs), is ended."""
+        if self.done:
+            return []
+        rest: list[Reply] = []
+        budget = budgets.current()
+        started = time.monotonic()
+        deadline = started + (STOP_SECONDS if budget is None else max(0.0, min(STOP_SECONDS, budget.left())))
+        worker = self.worker
+        try:
+            worker._settimeout(deadline)
+            worker.sock.sendall(STOP_FRAME)
+            while self.read + len(rest) < self.count:
+                rest.append(validate(worker._read_frame(deadline)))
+        except (TimeoutError, OSError, EOFError, ValueError):
+            worker.kill()
+        finally:
+            if budget is not None:
+                budget.used += time.monotonic() - started
+        self.read = self.count
+        if any(r.kind == "unsafe" for r in rest):
+            worker.kill()
+        return rest
+
+
+def _stop_frame() -> bytes:
+    payload = b"d" + struct.pack(">I", 1) + _text_frame("op") + _text_frame("stop")  # {"op": "stop"} in _wire's format
+    return struct.pack(">Q", len(payload)) + payload
+
+
+def _text_frame(text: str) -> bytes:
+    data = text.encode()
+    return b"s" + struct.pack(">I", len(data)) + data
+
+
+STOP_FRAME = _stop_frame()
