@@ -149,6 +149,22 @@ def test_grade_says_what_it_kept_when_a_library_turned_ctrl_c_into_its_own_error
     assert "RuntimeError" not in result.output
 
 
+def test_watch_says_it_stopped_when_a_library_turned_ctrl_c_into_its_own_error(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossgrade.grading import service
+
+    def interrupted(*_: object, **__: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from interrupt
+
+    monkeypatch.setattr(service, "grade_folder", interrupted)
+    result = CliRunner().invoke(cli, ["watch", "ex01", "-w", str(workspace), "--interval", "0.1"])
+    assert result.exit_code == 130, result.output
+    assert "Stopped watching." in result.output and "RuntimeError" not in result.output
+
+
 def test_ctrl_c_during_a_fork_is_held_until_the_fork_is_done_not_lost() -> None:
     # Python drops an exception raised in os.fork's after-fork hooks ("Exception ignored"):
     # a Ctrl-C there was lost, and `grade` ran the whole class and exited 0.

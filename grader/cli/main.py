@@ -169,7 +169,9 @@ def watch(exercise: str | None, interval: float, max_runs: int | None, workspace
                         seen = None
                     click.echo(f"\nWatching {current.file} (Ctrl-C to stop)...", err=True)
                 time.sleep(interval)
-        except KeyboardInterrupt:
+        except BaseException as exc:
+            if not interrupts.caused_by_ctrl_c(exc):
+                raise
             click.echo("\nStopped watching.", err=True)
             raise SystemExit(INTERRUPTED) from None
 
