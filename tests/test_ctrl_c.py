@@ -181,3 +181,23 @@ def test_ctrl_c_during_a_fork_is_held_until_the_fork_is_done_not_lost() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert reached == ["the end of the block"]
+
+
+def test_holding_ctrl_c_from_another_thread_leaves_signals_alone() -> None:
+    # Only the main thread may set a signal handler: a grade run from a thread (a notebook's
+    # worker thread, say) forks its graders unheld rather than failing.
+    import threading
+
+    from lossgrade.core import interrupts
+
+    before = signal.getsignal(signal.SIGINT)
+    entered: list[bool] = []
+
+    def run() -> None:
+        with interrupts.held():
+            entered.append(signal.getsignal(signal.SIGINT) is before)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert entered == [True]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 
 
@@ -45,6 +46,9 @@ def held() -> Iterator[None]:
     block ends, as if it arrived then. (Not a blocked signal mask: torch's threads would
     take it instead.) A process forked inside starts with SIGINT only noted; it sets its
     own handling."""
+    if threading.current_thread() is not threading.main_thread():  # Python runs its handler there only
+        yield
+        return
     arrived: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, _frame: arrived.append(signum))
     try:

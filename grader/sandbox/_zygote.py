@@ -1,5 +1,5 @@
 """The sandbox's zygote: imports torch once, then forks one jailed worker per learner module,
-and cleans up everything each worker leaves behind.
+and cleans up everything each worker leaves behind (`_leftovers.py`).
 
 Run as a script by the grader (`python -I _zygote.py FD OPTIONS`, inside bubblewrap in the
 strong mode); it never runs learner code itself. Control protocol, over a SOCK_SEQPACKET
@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -39,6 +38,7 @@ sys.modules["numpy"] = None  # type: ignore[assignment]
 import warnings  # noqa: E402
 
 import _guards  # noqa: E402 - after the namespace is set up
+import _leftovers  # noqa: E402 - after the namespace is set up
 import _wire  # noqa: E402 - after the namespace is set up
 import _worker  # noqa: E402 - after the namespace is set up
 with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant
@@ -53,7 +53,6 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
 TRAVERSE_GID = 1 << 31  # traversal.TRAVERSE_GID: the workers' own uids come after it
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may leave files behind
 # What a worker may read besides Python's installation and its own folder (Landlock): the
 # system's libraries, the few files of /etc, /dev and /proc that torch and libc read, and
 # with a GPU, what the CUDA driver reads. Neither /etc nor /proc nor /dev as a whole.
@@ -235,8 +234,8 @@ class Zygote:
             threads = len(os.listdir(f"/proc/{pid}/task"))
         except OSError:
             return False
-        children = _our_children()
-        return threads == 1 and not _descendants(pid) and children is not None and children <= self.workers.keys()
+        children = _leftovers.our_children()
+        return threads == 1 and not _leftovers.descendants(pid) and children is not None and children <= self.workers.keys()
 
     def fork(self, fd: int, limits: dict[str, int], uid: int) -> int:
         workdir = tempfile.mkdtemp(prefix="lossgrade-worker-", dir=self.root)
@@ -260,7 +259,7 @@ class Zygote:
         os.close(fd)
         self.workers[pid] = (workdir, uid)
         if GPU and limits["memory_mib"]:
-            self.watched[pid] = _memory_of(os.getpid()) + (limits["memory_mib"] << 20)
+            self.watched[pid] = _leftovers.memory_of(os.getpid()) + (limits["memory_mib"] << 20)
         self.retired.discard(uid)
         return pid
 
@@ -274,7 +273,7 @@ class Zygote:
             if time.monotonic() >= deadline:
                 if killed:
                     return {"status": None, "killed": killed}  # stuck in the kernel; reaped later
-                _kill_group(pid)
+                _leftovers.kill_group(pid)
                 killed, deadline = True, time.monotonic() + 5.0
             select.select([self.wakeup], [], [], 0.01)
             _drain(self.wakeup)
@@ -295,7 +294,7 @@ class Zygote:
                 self.ended[pid] = status
                 self.watched.pop(pid, None)
                 workdir, uid = self.workers.pop(pid)
-                _kill_group(pid)
+                _leftovers.kill_group(pid)
                 self.leftovers.append((workdir, uid))
                 if uid not in (os.getuid(), NOBODY):  # a uid of its own, used by nothing else
                     self.retired.add(uid)
@@ -309,12 +308,12 @@ class Zygote:
         mapped memfd counts twice: the bound errs on the safe side). Between two looks a
         worker may overshoot by what it can touch in that time."""
         for pid, limit in list(self.watched.items()):
-            processes = [pid, *_descendants(pid)]
-            if any(_memory_of(process) > limit for process in processes):
+            processes = [pid, *_leftovers.descendants(pid)]
+            if any(_leftovers.memory_of(process) > limit for process in processes):
                 self.watched.pop(pid)
-                _kill_group(pid)
+                _leftovers.kill_group(pid)
                 for process in processes:
-                    _kill(process)
+                    _leftovers.kill(process)
 
     def reap(self) -> None:
         """Collect ended children, kill strays until none is left, then remove what the
@@ -325,24 +324,24 @@ class Zygote:
             if not strays:
                 break
             for stray in strays:
-                _kill(stray)
+                _leftovers.kill(stray)
             time.sleep(0.001)
         leftovers, self.leftovers = self.leftovers, []
         for workdir, _ in leftovers:
-            remove_tree(workdir)
+            _leftovers.remove_tree(workdir)
         if not LANDLOCK_ABI:  # with Landlock, a worker can write nowhere else
-            _remove_files_of({uid for _, uid in leftovers if uid in self.retired})
+            _leftovers.remove_files_of({uid for _, uid in leftovers if uid in self.retired})
 
     def _strays(self) -> list[int]:
         """Every process below us but not below a live worker (orphans reparented to us,
         and their whole trees, in one pass), and any process of a uid whose worker has
         ended. A live worker's children are its own business: a DataLoader's, say."""
-        children_now = _our_children()
+        children_now = _leftovers.our_children()
         if children_now is not None and children_now <= self.workers.keys():
             # Everything else below us would hang from a child that is no live worker, and a
             # retired uid's process could only be below us: nothing to look for.
             return []
-        processes = _processes()
+        processes = _leftovers.processes()
         children: dict[int, list[int]] = {}
         for pid, ppid, _ in processes:
             children.setdefault(ppid, []).append(pid)
@@ -356,162 +355,13 @@ class Zygote:
 
     def shutdown(self) -> None:
         for pid in self.workers:
-            _kill_group(pid)
+            _leftovers.kill_group(pid)
         for _ in range(200):
             self.reap()
             if not self.workers:
                 break
             time.sleep(0.002)
-        remove_tree(self.root)
-
-
-def _memory_of(pid: int) -> int:
-    """The memory a process holds that its limits may not count: its resident anonymous
-    and shared pages (pinned memory, shared storages, shared maps) and the memfds it holds
-    open, in bytes; 0 for a process that has ended."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(("RssAnon:", "RssShmem:")):
-                    total += int(line.split()[1]) * 1024
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/memfd:"):
-                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_blocks * 512
-            except OSError:
-                continue
-    except (OSError, ValueError):
-        pass
-    return total
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from the kernel's lists of children (no /proc scan)."""
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children") as listing:
-                    children = [int(child) for child in listing.read().split()]
-            except (OSError, ValueError):
-                continue
-            found += children
-            frontier += children
-    return found
-
-
-def _our_children() -> set[int] | None:
-    """Our children (live or not yet reaped), from /proc/self/task/*/children: one small
-    read instead of a scan of every process. None where the kernel does not list them."""
-    found: set[int] = set()
-    try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children") as listing:
-                found.update(int(pid) for pid in listing.read().split())
-    except (OSError, ValueError):
-        return None
-    return found
-
-
-def _processes() -> list[tuple[int, int, int]]:
-    """(pid, parent pid, real uid) of every process we can see."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as status:
-                fields = dict(line.split(":", 1) for line in status if line.startswith(("PPid:", "Uid:")))
-            found.append((int(entry), int(fields["PPid"]), int(fields["Uid"].split()[0])))
-        except (OSError, KeyError, ValueError):
-            continue  # it ended while we looked
-    return found
-
-
-def remove_tree(path: str) -> None:
-    """Remove a folder and everything in it, however deep: no recursion (a 3000-deep tree
-    would exhaust Python's) and no long paths (it would exceed PATH_MAX). Each folder found
-    is renamed into the top folder, so that one descriptor at a time suffices; folders made
-    unreadable are made readable again first. Errors are ignored: a worker's leftovers must
-    never stop the zygote."""
-    try:
-        os.chmod(path, 0o700, follow_symlinks=False)
-        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        _unlink(path)
-        return
-    pending, moved, count = [""], [], 0
-    try:
-        while pending:
-            name = pending.pop()
-            try:
-                if name:
-                    os.chmod(name, 0o700, dir_fd=top, follow_symlinks=False)
-                fd = top if not name else os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
-            except OSError:
-                continue
-            try:
-                for entry in list(os.scandir(fd)):
-                    if entry.is_dir(follow_symlinks=False):
-                        for _ in range(3):  # a name the learner took already: the next one
-                            count += 1
-                            new = f".removing-{count}"
-                            try:
-                                os.rename(entry.name, new, src_dir_fd=fd, dst_dir_fd=top)
-                            except OSError:
-                                continue
-                            pending.append(new)
-                            moved.append(new)
-                            break
-                    else:
-                        _unlink(entry.name, fd)
-            finally:
-                if fd != top:
-                    os.close(fd)
-        for name in moved:
-            try:
-                os.rmdir(name, dir_fd=top)
-            except OSError:
-                pass
-    finally:
-        os.close(top)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
-
-
-def _unlink(name: str, dir_fd: int | None = None) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except OSError:
-        pass
-
-
-def _remove_files_of(uids: set[int]) -> None:
-    if not uids:
-        return
-    for folder in SHARED_FOLDERS:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid not in uids:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                continue
+        _leftovers.remove_tree(self.root)
 
 
 def _drain(fd: int) -> None:
@@ -521,19 +371,6 @@ def _drain(fd: int) -> None:
     except BlockingIOError:
         pass
 
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def readable_roots(forbidden: tuple[str, ...]) -> list[str]:

@@ -24,6 +24,9 @@ MAX_REPLY_BYTES = 64 << 20
 
 @dataclass
 class Worker:
+    """One worker process, as the grader talks to it: requests out, replies in, each within
+    its deadline and the submission's budget; ended through the sandbox that forked it."""
+
     pid: int  # as the zygote sees it (in the strong mode, inside its pid namespace)
     sock: socket.socket
     sandbox: Sandbox

@@ -31,6 +31,7 @@ def hidden_folders(extra: tuple[Path, ...]) -> tuple[Path, ...]:
 
 
 def children(pid: int) -> list[int]:
+    """The processes that `pid` started, from the kernel's list (none once it has ended)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, ValueError):
