@@ -132,17 +132,19 @@ run()
     assert "Traceback" not in done.stderr and "RuntimeError" not in done.stderr
 
 
+def ctrl_c_turned_into_an_error(*_: object, **__: object) -> None:
+    """What a dataclass built while torch imports does with a Ctrl-C (Python 3.11)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as interrupt:
+        raise RuntimeError("Error calling __set_name__ on 'Field' instance") from interrupt
+
+
 def test_grade_says_what_it_kept_when_a_library_turned_ctrl_c_into_its_own_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lossgrade.grading import grade as grading
 
-    def interrupted(*_: object, **__: object) -> None:
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt as interrupt:
-            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from interrupt
-
-    monkeypatch.setattr(grading, "grade_class", interrupted)
+    monkeypatch.setattr(grading, "grade_class", ctrl_c_turned_into_an_error)
     result = CliRunner().invoke(cli, ["grade", str(ROOT / "examples" / "sample-class"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 130, result.output
     assert "Interrupted: 0 submissions graded in this run are saved in" in result.output
@@ -153,13 +155,7 @@ def test_watch_says_it_stopped_when_a_library_turned_ctrl_c_into_its_own_error(
         workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lossgrade.grading import service
 
-    def interrupted(*_: object, **__: object) -> None:
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt as interrupt:
-            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from interrupt
-
-    monkeypatch.setattr(service, "grade_folder", interrupted)
+    monkeypatch.setattr(service, "grade_folder", ctrl_c_turned_into_an_error)
     result = CliRunner().invoke(cli, ["watch", "ex01", "-w", str(workspace), "--interval", "0.1"])
     assert result.exit_code == 130, result.output
     assert "Stopped watching." in result.output and "RuntimeError" not in result.output
