@@ -141,7 +141,7 @@ def test_the_worker_skips_the_calls_it_has_not_begun_once_told_to_stop(sandbox):
 
 
 def test_the_stop_frame_is_a_stop_request():
-    assert _wire.decode(STOP_FRAME[8:], trusted=True) == {"op": "stop"}
+    assert _wire.decode_request(STOP_FRAME[8:]) == {"op": "stop"}
 
 
 @pytest.mark.parametrize("a, b, equal", [

@@ -254,7 +254,7 @@ def test_closing_the_sandbox_ends_the_zygote_and_its_workers():
 def test_an_honest_reply_comes_through_whole():
     value, grad = torch.randn(3, 2), torch.ones(3, 2)
     reply = validate(_wire.encode({"kind": "tensor", "value": value, "device": "cpu", "grads": [grad, None],
-                                   "output": "hi\n", "violations": [], "seconds": 0.5}, reply=True))
+                                   "output": "hi\n", "violations": [], "seconds": 0.5}))
     assert reply.kind == "tensor" and torch.equal(reply.value, value) and reply.grads[1] is None
     assert reply.output == "hi\n" and reply.seconds == 0.5
 
@@ -266,7 +266,7 @@ def test_an_honest_reply_comes_through_whole():
     torch.ones(()).expand(1), torch.ones(()).expand(1, 1), torch.arange(3.0)[::2][:1],  # size 1, any stride
 ])
 def test_requests_keep_every_tensor_as_it_was(value):
-    sent = _wire.decode(_wire.encode({"args": [value], "grad_wrt": (0,)}), trusted=True)
+    sent = _wire.tensors_in(_wire.decode_request(_wire.encode_request({"args": [value], "grad_wrt": (0,)})))
     got = sent["args"][0]
     assert got.dtype == value.dtype and got.shape == value.shape
     assert [s for s, n in zip(got.stride(), got.shape) if n > 1] == [s for s, n in zip(value.stride(), value.shape) if n > 1]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from lossgrade.checks.memo import tensor_key
 from lossgrade.sandbox.learner import LearnerModule, call_request
 from lossgrade.sandbox.replies import Reply
 
@@ -90,7 +91,7 @@ def request_bytes(planned: list[dict[str, Any]]) -> bytes:
 
     kept = _REQUESTS.get(id(planned))
     if kept is None or kept[0] is not planned:
-        kept = _REQUESTS[id(planned)] = (planned, _wire.encode({"op": "calls", "calls": planned}))
+        kept = _REQUESTS[id(planned)] = (planned, _wire.encode_request({"op": "calls", "calls": planned}))
     return kept[1]
 
 
@@ -163,12 +164,12 @@ class Ahead(_Wrapper):
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         replies: list[Reply] = []
         for index, call in enumerate(calls):
-            if self.used == 0 and self.stream is None and self.planned and timeout is None and same(call, self.planned[0]):
+            if self.used == 0 and self.stream is None and self.planned and timeout is None and same(call, self.planned[0], planned=True):
                 self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
                 if self.stream is None:  # no module, or a function missing: as always
                     self.planned = []
             if (self.stream is not None and not self.stream.done and timeout is None
-                    and self.used < len(self.planned) and same(call, self.planned[self.used])):
+                    and self.used < len(self.planned) and same(call, self.planned[self.used], planned=True)):
                 reply = self.learner.tainted(self.stream.next())
                 self.used += 1
                 self.seen = reply.violations
@@ -226,34 +227,41 @@ def _plain_tensor(tensor: torch.Tensor) -> bool:
             and tensor.is_contiguous() and tensor.storage_offset() == 0)
 
 
-def same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any, planned: bool = False) -> bool:
     """Whether two calls (or parts of them) are the same call: equal plain values of the same
-    types, tensors of the same dtype, shape, device, requires_grad and bits."""
+    types, tensors of the same dtype, shape, device, requires_grad and bits. `planned`: `b`
+    is (part of) a call of a plan, whose tensors' keys are kept for the process's life."""
     kind = type(a)
     if kind is not type(b):
         return False
     # Containers and plain values before tensors: a call is mostly those, and isinstance of
     # torch.Tensor is the slow one.
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        return list(a) == list(b) and all(same(a[k], b[k], planned) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same(x, y, planned) for x, y in zip(a, b, strict=True))
     if kind is str or kind is int or kind is bool or a is None:
         return bool(a == b)
     if isinstance(a, torch.Tensor):
-        return _same_tensor(a, b)
+        return _same_tensor(a, b, planned)
     if isinstance(a, float):
         return struct.pack(">d", a) == struct.pack(">d", b)  # -0.0 is not 0.0, a NaN is itself
     return bool(a == b)
 
 
-def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
-    if not (a.dtype == b.dtype and a.shape == b.shape and a.device == b.device and a.requires_grad == b.requires_grad
-            and _plain_tensor(a) and _plain_tensor(b)):
+def _same_tensor(a: torch.Tensor, b: torch.Tensor, planned: bool) -> bool:
+    """Same dtype, shape, device, requires_grad and bits (-0.0 is not 0.0, a NaN is itself),
+    both plain: by their content keys (memo.py), which the reference memo reads next."""
+    if not (_plain_tensor(a) and _plain_tensor(b)):
         return False
-    if a.numel() == 0:
-        return True
-    a, b = torch.Tensor.detach(a), torch.Tensor.detach(b)
-    if a.dim() == 0:  # a dtype view needs a dimension to scale
-        a, b = a.reshape(1), b.reshape(1)
-    return torch.equal(a.view(torch.uint8), b.view(torch.uint8))  # bits: -0.0 is not 0.0, a NaN is itself
+    if not planned:
+        return tensor_key(a) == tensor_key(b)
+    kept = _PLANNED_KEYS.get(id(b))
+    if kept is None or kept[0] is not b:
+        kept = _PLANNED_KEYS[id(b)] = (b, tensor_key(b))
+    return tensor_key(a) == kept[1]
+
+
+# A plan's tensors' content keys, by object: nothing touches a plan's tensors once it is
+# recorded, and a plan is kept for the process's life (so are its tensors, held here too).
+_PLANNED_KEYS: dict[int, tuple[torch.Tensor, Any]] = {}

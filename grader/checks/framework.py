@@ -28,7 +28,7 @@ import torch
 
 from lossgrade import misconceptions
 from lossgrade.checks import compare, secret
-from lossgrade.checks.memo import Memo
+from lossgrade.checks.memo import Memo, forget_recent
 from lossgrade.core.results import Feedback, Misconception
 from lossgrade import course
 from lossgrade.sandbox.learner import call_request, driver_name
@@ -348,6 +348,7 @@ class Checked:
         return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)], timeout)[0]
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
+        forget_recent()  # the tensors' keys of the last call (memo.tensor_key): its look-ups are done
         replies = self._learner.call_many(calls, timeout)
         if type(replies) is not list or len(replies) != len(calls):
             return [_replies.malformed(f"{len(replies)} replies to {len(calls)} calls")] * len(calls)

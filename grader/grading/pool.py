@@ -83,7 +83,7 @@ def prepare(exercises: Sequence[catalog.Exercise]) -> None:
     x = torch.ones(3, dtype=torch.float64, requires_grad=True)
     y = x * 2
     torch.autograd.grad(y, [x], torch.ones_like(y))
-    validate(_wire.encode({"kind": "tensor", "value": x.detach(), "grads": [None]}, reply=True))
+    validate(_wire.encode({"kind": "tensor", "value": x.detach(), "grads": [None]}))
     # All of that lives as long as the process: out of the collector's sight, each full
     # collection walks only what grading makes (~0.1 s each, a few hundred thousand objects,
     # before), and a forked grader never writes to the pages it shares with this process.

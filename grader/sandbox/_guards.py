@@ -259,8 +259,12 @@ class Guards:
                     signal.signal(number, handler)
                     self._tampered(f"a handler for signal {signal.Signals(number).name}")
         for dotted, owner, names, values, is_class in self._frozen:
-            now = owner.__dict__  # compared by identity, in C: ~0.1 ms for all of them
-            if (len(now) == len(names) or not is_class) and all(map(operator.is_, values, map(now.get, names))):
+            now = owner.__dict__  # compared by identity, in C
+            # The very same keys and values in the same order (~6 us for all of them), else by
+            # name (~12 us): a name deleted and set again is another key object, looked at by name.
+            if len(now) == len(names) and all(map(operator.is_, names, now)) and all(
+                    map(operator.is_, values, now.values())) or (
+                    (len(now) == len(names) or not is_class) and all(map(operator.is_, values, map(now.get, names)))):
                 continue
             for name, value in zip(names, values, strict=True):
                 if name not in now or now[name] is not value:

@@ -9,9 +9,10 @@ grader, which reads it as plain data only (`_wire.py`) and decides every verdict
 `inprocess.py` loads this file too, to run the same `execute` on our own modules (tests and
 the benchmark), without guards.
 
-Protocol (both directions): an 8-byte big-endian length, then a message in the format of
-`_wire.py` (plain containers, numbers, strings and tensors). One reply per request, except
-for a "calls" request, which carries several calls and gets a reply for each, in order.
+Protocol (both directions): an 8-byte big-endian length, then a message in the formats of
+`_wire.py` (plain containers, numbers, strings and tensors: a request's tensors arrive as
+bytes, made tensors where a call uses them). One reply per request, except for a "calls"
+request, which carries several calls and gets a reply for each, in order.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ class Worker:
             frame = read_frame(self.sock)
             if frame is None:
                 return
-            request = _wire.decode(frame, trusted=True)  # from the grader
+            request = _wire.decode_request(frame)  # from the grader
             if request["op"] == "stop":  # it came after its batch was done: nothing left to skip
                 continue
             # "calls": several calls in one request, each answered as soon as it is done.
@@ -133,7 +134,7 @@ class Worker:
         if not select.select([self.sock], [], [], 0)[0]:
             return False
         frame = read_frame(self.sock)
-        return frame is None or _wire.decode(frame, trusted=True).get("op") == "stop"
+        return frame is None or _wire.decode_request(frame).get("op") == "stop"
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -250,7 +251,7 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         with learner_code(forbid):
             # Made plain data here, while the guards are on: what the learner's objects do
             # when read or let go of (a str subclass's methods, a __del__) runs guarded.
-            return plain({"kind": "value", "value": driver(module, **request["params"])})
+            return plain({"kind": "value", "value": driver(module, **_wire.tensors_in(request["params"]))})
     if request["op"] != "call":
         return {"kind": "error", "message": f"unknown op {request['op']!r}"}
     device = request.get("device", "cpu")
@@ -271,7 +272,7 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         elapsed = time.perf_counter() - started
         reply = describe(out)
         if grad_wrt and reply["kind"] == "tensor":
-            reply["grads"] = gradients(out, [args[i] for i in grad_wrt], request.get("grad_output"))
+            reply["grads"] = gradients(out, [args[i] for i in grad_wrt], _wire.tensors_in(request.get("grad_output")))
         changed = _changed(given, args, kwargs)  # with our own operations: never refused, never replaced
         if violations is not None and any(type(places) is not torch.Tensor for places in [*args, *kwargs.values()]
                                           if isinstance(places, torch.Tensor)):
@@ -355,7 +356,7 @@ def _same_gradient(first: torch.Tensor, second: torch.Tensor) -> bool:
 def encode_reply(reply: dict[str, Any]) -> bytes:
     """The reply's bytes; what cannot be sent (an integer past 64 bits, say) is said instead."""
     try:
-        return _wire.encode(reply, reply=True)
+        return _wire.encode(reply)
     except (TypeError, ValueError, OverflowError, RuntimeError) as exc:
         return _wire.encode({"kind": "error", "violations": reply.get("violations", []), "output": reply.get("output", ""),
                              "message": f"returned something that is not plain data ({exc})"})
@@ -456,7 +457,11 @@ def raised_by_a_raise(exc: BaseException, frames: traceback.StackSummary | None 
 
 
 def to_device(value: Any, device: str) -> Any:
-    if isinstance(value, torch.Tensor):  # a tensor object of our own, even where .to() would hand back the request's
+    """A call's argument with its tensors on `device`: each a tensor object of our own, even
+    where .to() would hand back the request's; a request's tensor bytes made tensors."""
+    if type(value) is bytes:
+        return _TO(_wire.tensor_of(value), device)
+    if isinstance(value, torch.Tensor):
         return _TO(_DETACH(value) if not value.requires_grad else value, device)
     if isinstance(value, (list, tuple)):
         return type(value)(to_device(v, device) for v in value)

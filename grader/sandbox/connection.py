@@ -6,6 +6,7 @@ A `Worker` is one forked process (see `Sandbox.spawn`); a `Stream` reads the rep
 """
 from __future__ import annotations
 
+import marshal
 import socket
 import struct
 import time
@@ -60,7 +61,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         got: list[Reply] = []
         try:
-            payload = _wire.encode(message)
+            payload = _wire.encode_request(message)
             self._settimeout(deadline)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
             while len(got) < replies:
@@ -94,7 +95,7 @@ class Worker:
             stream.failed = budget.spent()
             return stream
         try:
-            payload = _wire.encode(message) if encoded is None else encoded
+            payload = _wire.encode_request(message) if encoded is None else encoded
             self._settimeout(time.monotonic() + timeout)
             self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
         except TimeoutError:
@@ -236,13 +237,8 @@ class Stream:
 
 
 def _stop_frame() -> bytes:
-    payload = b"d" + struct.pack(">I", 1) + _text_frame("op") + _text_frame("stop")  # {"op": "stop"} in _wire's format
+    payload = marshal.dumps({"op": "stop"}, 4)  # _wire.encode_request's, without importing torch
     return struct.pack(">Q", len(payload)) + payload
-
-
-def _text_frame(text: str) -> bytes:
-    data = text.encode()
-    return b"s" + struct.pack(">I", len(data)) + data
 
 
 STOP_FRAME = _stop_frame()

@@ -66,7 +66,7 @@ def validate(frame: bytes) -> Reply:
     from lossgrade.sandbox import _wire  # imports torch: not before a reply needs it
 
     try:
-        data = _wire.decode(frame, trusted=False, max_items=MAX_ITEMS, max_elements=_wire.REPLY_ELEMENTS)
+        data = _wire.decode(frame, max_items=MAX_ITEMS, max_elements=_wire.REPLY_ELEMENTS)
     except _wire.WireError as exc:
         return unsafe(f"its reply could not be read ({exc})")
     if not isinstance(data, dict) or type(data.get("kind")) is not str or data["kind"] not in KINDS:

@@ -1,0 +1,75 @@
+"""The content keys of checks/memo.py: equal inputs find the entry, and no different one can."""
+from __future__ import annotations
+
+import torch
+
+from lossgrade.checks import memo
+from lossgrade.checks.ahead import same
+
+
+def key(value: object) -> object:
+    memo.forget_recent()
+    return memo.key_of(value)
+
+
+def test_keys_tell_apart_what_a_reference_would_compute_differently() -> None:
+    base = torch.tensor([1.0, 2.0])
+    assert key(base) == key(base.clone())
+    different = [
+        torch.tensor([1.0, 2.5]),  # values
+        base.double(),  # dtype
+        base.reshape(2, 1),  # shape
+        base.clone().requires_grad_(True),  # requires_grad
+    ]
+    assert len({key(base), *(key(d) for d in different)}) == 1 + len(different)
+    assert key(torch.tensor([0.0])) != key(torch.tensor([-0.0]))
+    assert key(torch.tensor([float("nan")])) == key(torch.tensor([float("nan")]))
+    assert key(torch.ones(3, dtype=torch.bfloat16)) != key(torch.ones(3, dtype=torch.float16))
+    assert key(torch.ones(3, dtype=torch.bfloat16)) == key(torch.ones(3, dtype=torch.bfloat16))
+    assert key(torch.arange(6.0).reshape(2, 3).t()) == key(torch.arange(6.0).reshape(2, 3).t().contiguous())
+    assert key((1, True, 1.0, "1")) == key((1, True, 1.0, "1"))
+    assert len({key(1), key(True), key(1.0), key("1"), key(0.0), key(-0.0)}) == 6
+    assert key([base]) != key((base,))
+
+
+def test_a_kept_key_is_read_again_once_its_tensor_changes_in_place() -> None:
+    x = torch.tensor([1.0, 2.0])
+    memo.forget_recent()
+    before = memo.key_of(x)
+    x.add_(1)  # counted by torch's version counter: read again, even before `forget_recent`
+    assert memo.key_of(x) != before
+    assert memo.key_of(x) == key(torch.tensor([2.0, 3.0]))
+
+
+def test_every_learner_call_forgets_the_kept_keys() -> None:
+    """A change that torch's version counter does not count (through .data) is still seen
+    from the next call on: `Checked` forgets the kept keys at every call."""
+    from lossgrade.checks.framework import Checked
+    from lossgrade.sandbox.inprocess import InProcessLearner
+
+    class Module:
+        @staticmethod
+        def f(x: torch.Tensor) -> torch.Tensor:
+            return x * 2
+
+    x = torch.tensor([1.0, 2.0])
+    before = memo.key_of(x)
+    x.data[0] = 5.0
+    assert memo.key_of(x) == before  # kept, within one call's look-ups
+    Checked(InProcessLearner(Module, ("f",))).call("f", x)
+    assert memo.key_of(x) != before
+    assert not same({"x": [x]}, {"x": [torch.tensor([1.0, 2.0])]})
+
+
+def test_a_memo_computes_once_per_equal_input() -> None:
+    computed = []
+    table = memo.Memo(limit=2)
+
+    def compute(value: torch.Tensor) -> float:
+        computed.append(value)
+        return float(value.sum())
+
+    for value in (torch.ones(2), torch.ones(2), torch.zeros(2), torch.ones(2)):
+        memo.forget_recent()
+        assert table.get((value,), lambda v=value: compute(v)) == float(value.sum())
+    assert len(computed) == 2
