@@ -129,7 +129,8 @@ class CheckContext:
 
     # --- seeded inputs --------------------------------------------------------------
     def randn(self, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
-        return (torch.randn(shape, generator=self.rng, dtype=torch.float64) * scale).to(dtype)
+        values = torch.randn(shape, generator=self.rng, dtype=torch.float64)
+        return (values if scale == 1.0 else values * scale).to(dtype)  # x * 1.0 is x, bit for bit
 
     def rand(self, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.rand(shape, generator=self.rng, dtype=torch.float64).to(dtype)

@@ -59,13 +59,20 @@ def encode(value: Any) -> bytes:
     return b"".join(parts)
 
 
+_SHORT: dict[str, bytes] = {}  # the bytes of short strings met before: a reply's keys, its kind, its device
+
+
 def _encode(value: Any, parts: list[bytes], depth: int) -> None:
     if depth > MAX_DEPTH:
         raise TypeError("containers nested too deep")
     # Strings and dicts first: a reply is mostly those (every dict key a string).
-    if isinstance(value, str):
+    if type(value) is str and value in _SHORT:
+        parts.append(_SHORT[value])
+    elif isinstance(value, str):
         data = value.encode("utf-8", "surrogatepass")
         parts.append(b"s" + _I.pack(len(data)) + data)
+        if type(value) is str and len(value) <= 16 and len(_SHORT) < 1024:
+            _SHORT[value] = parts[-1]
     elif isinstance(value, dict):
         parts.append(b"d" + _I.pack(len(value)))
         for key, item in value.items():
@@ -164,10 +171,18 @@ class _Reader:
         at = self.at
         if at >= self.end:
             raise WireError("a value runs past the end of the message")
-        tag = self.data[at]
-        self.at = at + 1
+        data = self.data
+        tag = data[at]
         if tag == _TAG_STR:  # the commonest: every dict key
-            return str(self.take(self.unpack(_I)), "utf-8", "replace")
+            if at + 5 > self.end:
+                raise WireError("a value runs past the end of the message")
+            start = at + 5
+            stop = start + _I.unpack_from(data, at + 1)[0]
+            if stop > self.end:
+                raise WireError("a value runs past the end of the message")
+            self.at = stop
+            return str(data[start:stop], "utf-8", "replace")
+        self.at = at + 1
         if tag == _TAG_DICT:
             found = {}
             for _ in range(self.count()):

@@ -273,9 +273,8 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         reply = describe(out)
         if grad_wrt and reply["kind"] == "tensor":
             reply["grads"] = gradients(out, [args[i] for i in grad_wrt], _wire.tensors_in(request.get("grad_output")))
-        changed = _changed(given, args, kwargs)  # with our own operations: never refused, never replaced
-        if violations is not None and any(type(places) is not torch.Tensor for places in [*args, *kwargs.values()]
-                                          if isinstance(places, torch.Tensor)):
+        changed = _changed(given)  # with our own operations: never refused, never replaced
+        if violations is not None and any(type(now) is not torch.Tensor for _, now, _ in given):
             violations.append("the class of a tensor it was given (changed in place, to hide what it did): the "
                               "grader's own checks of its inputs would run that class's code")
         del out, function, args, kwargs  # what the learner attached to them goes now, guarded
@@ -291,28 +290,28 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
 INPUT_CHANGED = "changed a tensor it was given in place"
 
 
-def _snapshot(args: list[Any], kwargs: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """A copy of every tensor argument, by its place ("argument 1", "`weight`")."""
-    places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
-    return {place: _CLONE(_DETACH(value)) for place, value in places.items() if type(value) is torch.Tensor}
+def _snapshot(args: list[Any], kwargs: dict[str, Any]) -> list[tuple[int | str, torch.Tensor, torch.Tensor]]:
+    """(its position or keyword, the tensor, a copy of it) for every tensor argument."""
+    given = [(index, value, _CLONE(_DETACH(value))) for index, value in enumerate(args) if type(value) is torch.Tensor]
+    if kwargs:
+        given += [(key, value, _CLONE(_DETACH(value))) for key, value in kwargs.items() if type(value) is torch.Tensor]
+    return given
 
 
-def _changed(given: dict[str, torch.Tensor], args: list[Any], kwargs: dict[str, Any]) -> str:
-    """The places whose tensor the call changed (values, shape or dtype), comma-separated; ''."""
-    places = {f"argument {i + 1}": a for i, a in enumerate(args)} | {f"`{k}`": v for k, v in kwargs.items()}
+def _changed(given: list[tuple[int | str, torch.Tensor, torch.Tensor]]) -> str:
+    """The places ("argument 1", "`weight`") whose tensor the call changed (its values,
+    shape, dtype or class), comma-separated; ''."""
     found = []
-    for place, before in given.items():
-        if type(places[place]) is not torch.Tensor:  # its class changed in place
-            found.append(place)
-            continue
-        now = _DETACH(places[place])
-        if now.shape != before.shape or now.dtype != before.dtype:
-            found.append(place)
-        elif _EQUAL(now, before):  # the common case in one operator; NaNs, which never equal, go on below
-            continue
-        elif before.numel() and not bool(_ALL(_EQ(now, before) | (_ISNAN(now) & _ISNAN(before)))
-                                          if before.is_floating_point() or before.is_complex() else _EQUAL(now, before)):
-            found.append(place)
+    for place, now, before in given:
+        if type(now) is torch.Tensor:  # its class changed in place, else
+            now = _DETACH(now)
+            if now.shape == before.shape and now.dtype == before.dtype and (
+                    _EQUAL(now, before)  # the common case in one operator; NaNs, which never equal, go on below
+                    or not before.numel()
+                    or (before.is_floating_point() or before.is_complex())
+                    and bool(_ALL(_EQ(now, before) | (_ISNAN(now) & _ISNAN(before))))):
+                continue
+        found.append(f"argument {place + 1}" if type(place) is int else f"`{place}`")
     return ", ".join(found)
 
 
