@@ -292,7 +292,8 @@ INPUT_CHANGED = "changed a tensor it was given in place"
 
 def _snapshot(args: list[Any], kwargs: dict[str, Any]) -> list[tuple[int | str, torch.Tensor, torch.Tensor]]:
     """(its position or keyword, the tensor, a copy of it) for every tensor argument."""
-    given = [(index, value, _CLONE(_DETACH(value))) for index, value in enumerate(args) if type(value) is torch.Tensor]
+    given: list[tuple[int | str, torch.Tensor, torch.Tensor]] = [
+        (index, value, _CLONE(_DETACH(value))) for index, value in enumerate(args) if type(value) is torch.Tensor]
     if kwargs:
         given += [(key, value, _CLONE(_DETACH(value))) for key, value in kwargs.items() if type(value) is torch.Tensor]
     return given
