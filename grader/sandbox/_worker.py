@@ -41,6 +41,10 @@ MAX_OUTPUT = 4000  # characters of printed output returned per request
 # Captured before the zygote wraps forbidden functions: computing gradients for a check is
 # our own work, even in an exercise (ex06) that forbids learner code to call it.
 _AUTOGRAD_GRAD = torch.autograd.grad
+# autograd's engine itself, which torch.autograd.grad calls through Python frames of its own
+# (see _first_backward); sys.setprofile, before any learner code could replace it.
+_RUN_BACKWARD = getattr(getattr(torch.autograd.Variable, "_execution_engine", None), "run_backward", None)
+_SETPROFILE, _CUDA_STARTED, _ONES_LIKE = sys.setprofile, torch.cuda.is_initialized, torch.ones_like
 # Our own tensor operations, taken before any learner code could replace them on the class
 # (`T = type(x); T.to = ...`): the worker's code never runs a learner's replacement.
 _DETACH, _TO, _CLONE, _REQUIRES_GRAD = torch.Tensor.detach, torch.Tensor.to, torch.Tensor.clone, torch.Tensor.requires_grad_
@@ -324,9 +328,11 @@ def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -
         # passing the upstream gradient as grad_outputs, without autograd's shape checks
         # (which import sympy, ~0.5 s in every worker). Without one, it is all ones: sum().
         total = out.sum() if grad_output is None else (out * grad_output.to(out.device, out.dtype)).sum()
-        grads = _AUTOGRAD_GRAD(total, inputs, allow_unused=True, retain_graph=True)
+        grads, python_ran = _first_backward(total, inputs)
     except Exception as exc:  # noqa: BLE001 - any failure of the learner's graph
         return f"backward failed: {type(exc).__name__}: {exc}"
+    if not python_ran:  # torch's own derivative formulas alone: they change nothing that forward saved
+        return list(grads)
     # Twice: a backward that changes what forward saved (`saved.sub_(...)`, `grad = saved;
     # grad[...] -= 1`) is right once and wrong, or refused by autograd, the next time the
     # same graph is walked (retain_graph=True, a second loss sharing it).
@@ -338,6 +344,30 @@ def gradients(out: torch.Tensor, inputs: list[torch.Tensor], grad_output: Any) -
         if (first is None) != (second is None) or first is not None and not _same_gradient(first, second):
             return f"{SAVED_CHANGED}: a second backward through the same graph returned another gradient"
     return list(grads)  # sent as their values (a sum's gradient is an expanded view of one number)
+
+
+def _first_backward(total: torch.Tensor, inputs: list[torch.Tensor]) -> tuple[tuple[Any, ...], bool]:
+    """The gradients of `total` (its graph kept for a second walk), and whether any Python
+    code ran while autograd computed them: a custom Function's backward, a hook, a saved
+    tensor's unpack hook, a __del__. Where none did, only torch's own derivative formulas
+    ran, and a second walk (~20% of a worker's time) could find nothing. Known only on a CPU
+    that CUDA never started (autograd runs the graph on this thread, where the profile hook
+    sees every call), for a real result: anywhere else, Python is taken to have run."""
+    if _RUN_BACKWARD is None or _CUDA_STARTED() or total.device.type != "cpu" or total.is_complex():
+        return _AUTOGRAD_GRAD(total, inputs, allow_unused=True, retain_graph=True), True
+    ran: list[bool] = []
+
+    def noticed(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":  # a Python function began (c_call: the engine's own entry, from here)
+            ran.append(True)
+            _SETPROFILE(None)
+
+    _SETPROFILE(noticed)
+    try:
+        grads = _RUN_BACKWARD((total,), (_ONES_LIKE(total),), True, False, tuple(inputs), True, False)
+    finally:
+        _SETPROFILE(None)
+    return tuple(grads), bool(ran)
 
 
 SAVED_CHANGED = "backward changed a tensor that forward saved for it, in place"
