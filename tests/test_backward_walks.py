@@ -103,3 +103,19 @@ def test_a_complex_result_keeps_autograds_own_path(walks: list[str]) -> None:
     x = torch.randn(3, dtype=torch.complex128, requires_grad=True)
     found = worker.gradients(x * 2, [x], None)
     assert walks == ["autograd.grad"] and isinstance(found, str) and found.startswith("backward failed")
+
+
+def test_a_profiler_already_on_is_left_alone_and_both_walks_run(walks: list[str]) -> None:
+    """In our own process (plans, tests, bench/profile_grading.py --cprofile)."""
+    import sys
+
+    events: list[str] = []
+    x = leaf(3)
+    sys.setprofile(lambda frame, event, arg: events.append(event))
+    try:
+        worker.gradients((x.exp() * x).sum(), [x], None)
+        after = len(events)
+        len([1])  # a C call: the profiler still sees it
+    finally:
+        sys.setprofile(None)
+    assert walks == ["autograd.grad", "autograd.grad"] and len(events) > after

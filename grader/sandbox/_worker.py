@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -44,7 +44,8 @@ _AUTOGRAD_GRAD = torch.autograd.grad
 # autograd's engine itself, which torch.autograd.grad calls through Python frames of its own
 # (see _first_backward); sys.setprofile, before any learner code could replace it.
 _RUN_BACKWARD = getattr(getattr(torch.autograd.Variable, "_execution_engine", None), "run_backward", None)
-_SETPROFILE, _CUDA_STARTED, _ONES_LIKE = sys.setprofile, torch.cuda.is_initialized, torch.ones_like
+_SETPROFILE, _GETPROFILE = sys.setprofile, sys.getprofile
+_CUDA_STARTED, _ONES_LIKE = torch.cuda.is_initialized, torch.ones_like
 # Our own tensor operations, taken before any learner code could replace them on the class
 # (`T = type(x); T.to = ...`): the worker's code never runs a learner's replacement.
 _DETACH, _TO, _CLONE, _REQUIRES_GRAD = torch.Tensor.detach, torch.Tensor.to, torch.Tensor.clone, torch.Tensor.requires_grad_
@@ -352,8 +353,10 @@ def _first_backward(total: torch.Tensor, inputs: list[torch.Tensor]) -> tuple[tu
     tensor's unpack hook, a __del__. Where none did, only torch's own derivative formulas
     ran, and a second walk (~20% of a worker's time) could find nothing. Known only on a CPU
     that CUDA never started (autograd runs the graph on this thread, where the profile hook
-    sees every call), for a real result: anywhere else, Python is taken to have run."""
-    if _RUN_BACKWARD is None or _CUDA_STARTED() or total.device.type != "cpu" or total.is_complex():
+    sees every call), for a real result, with no profiler on: anywhere else, Python is taken
+    to have run."""
+    if (_RUN_BACKWARD is None or _CUDA_STARTED() or total.device.type != "cpu" or total.is_complex()
+            or _GETPROFILE() is not None):  # a profiler on already (cProfile, in our own process): left alone
         return _AUTOGRAD_GRAD(total, inputs, allow_unused=True, retain_graph=True), True
     ran: list[bool] = []
 
@@ -397,7 +400,7 @@ def describe_exception(exc: BaseException, workdir: str) -> dict[str, Any]:
     class's own name and its own traceback are read beneath whatever the class says of them
     (a metaclass's __name__, a __traceback__ property); its message is its __str__, which
     may raise or return anything: plain text comes back in every case."""
-    every = _frames(exc)
+    every = _frames(exc, workdir)
     frames = [
         f for f in every
         if os.path.dirname(os.path.abspath(f.filename)) == workdir
@@ -459,16 +462,33 @@ def plain(value: Any, depth: int = 0) -> Any:
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 
 
-def _frames(exc: BaseException) -> traceback.StackSummary:
+def _frames(exc: BaseException, workdir: str | None = None) -> traceback.StackSummary:
     """`traceback.extract_tb`, with each frame's source line read only when asked for: the
     raise of a ValueError deep in torch would read every torch file on its way (the worker
     is fresh, its line cache empty), and all that is shown is the learner's frames and the
-    last one."""
+    last one. With `workdir`, only those frames (of the files in it, and the last): finding
+    a frame's position walks its code's positions, and the worker's own frames and torch's
+    are most of a traceback."""
+    entries = []
+    entry = _TRACEBACK(exc)
+    while entry is not None:
+        entries.append(entry)
+        entry = entry.tb_next
+    if workdir is not None:
+        entries = [e for e in entries[:-1]
+                   if os.path.dirname(os.path.abspath(e.tb_frame.f_code.co_filename)) == workdir] + entries[-1:]
     try:
         return traceback.StackSummary._extract_from_extended_frame_gen(  # type: ignore[attr-defined]
-            traceback._walk_tb_with_full_positions(_TRACEBACK(exc)), lookup_lines=False)  # type: ignore[attr-defined]
+            _positions(entries), lookup_lines=False)
     except AttributeError:  # another Python's private names: read them all
         return traceback.extract_tb(_TRACEBACK(exc))
+
+
+def _positions(entries: list[types.TracebackType]) -> Iterator[tuple[types.FrameType, tuple[Any, ...]]]:
+    """traceback._walk_tb_with_full_positions, over these entries of a traceback."""
+    for entry in entries:
+        positions = traceback._get_code_position(entry.tb_frame.f_code, entry.tb_lasti)  # type: ignore[attr-defined]
+        yield entry.tb_frame, (positions if positions[0] is not None else (entry.tb_lineno, *positions[1:]))
 
 
 def raised_by_a_raise(exc: BaseException, frames: traceback.StackSummary | None = None) -> bool:
