@@ -147,6 +147,7 @@ class Guards:
         # torch's namespaces as sealed: (dotted, owner, names, values, a class?)
         self._frozen: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...], bool]] = []
         self._handlers: dict[int, Any] = {}  # the signal handlers as sealed
+        self.imported: dict[str, None] = {}  # the name of every import that reached the finder (see find_spec)
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
@@ -396,6 +397,7 @@ class Guards:
 
     # --- imports: a meta-path finder --------------------------------------------------------
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.imported[name] = None  # every module imported since the worker began (Worker.reset reads them)
         top = name.split(".")[0]
         if top in BLOCKED_IMPORTS:
             self.violations.append(f"import {name}")
