@@ -199,3 +199,21 @@ def test_the_reset_runs_none_of_the_last_exercise_s_code_and_drops_its_modules(s
     assert hooked.kind == "tensor", hooked.message
     assert found.kind == "tensor", found.message
     assert found.value.tolist() == [0.0, 0.0]
+
+
+def test_the_next_exercise_imports_its_own_files_even_where_names_repeat(sandbox):
+    """A module the last exercise imported (a helper of the same name) is imported afresh
+    from the next exercise's files: the import system forgets the worker's folder."""
+    uses_helper = """
+import helper, torch
+def f(x):
+    return torch.tensor([float(helper.VALUE)])
+"""
+    with one_learner(sandbox):
+        first = LearnerModule(sandbox, "first", {"first.py": uses_helper, "helper.py": "VALUE = 1\n"}, ("f",))
+        one, first_pid = run(first)
+        second = LearnerModule(sandbox, "second", {"second.py": uses_helper, "helper.py": "VALUE = 2\n"}, ("f",))
+        two, second_pid = run(second)
+    assert first_pid == second_pid  # the same worker, reset between the two
+    assert one.kind == "tensor" and one.value.tolist() == [1.0], one.message
+    assert two.kind == "tensor" and two.value.tolist() == [2.0], two.message
