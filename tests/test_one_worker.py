@@ -217,3 +217,41 @@ def f(x):
     assert first_pid == second_pid  # the same worker, reset between the two
     assert one.kind == "tensor" and one.value.tolist() == [1.0], one.message
     assert two.kind == "tensor" and two.value.tolist() == [2.0], two.message
+
+
+SUBCLASS_NAME = """
+import torch
+
+class Name(str):
+    def __hash__(self):
+        torch._lossgrade_reset_ran_learner_code = True
+        return str.__hash__(self)
+
+    def __eq__(self, other):
+        torch._lossgrade_reset_ran_learner_code = True
+        return str.__eq__(self, other)
+
+try:
+    __import__(Name("no_such_module_anywhere"))
+except ImportError:
+    pass
+try:
+    del torch._lossgrade_reset_ran_learner_code  # what the import itself ran, guarded, does not count
+except AttributeError:
+    pass
+
+def f(x):
+    return x
+"""
+
+
+def test_the_reset_hashes_no_import_name_of_the_learners(sandbox):
+    """The import guard keeps the names of what was imported for the reset, which reads them
+    outside the guards: a str subclass's __hash__ or __eq__ must not run there."""
+    with one_learner(sandbox):
+        named, first = run(module(sandbox, "named", SUBCLASS_NAME))
+        found, second = run(module(sandbox, "finds", FINDS_HOOK))
+    assert first == second
+    assert named.kind == "tensor", named.message
+    assert found.kind == "tensor", found.message
+    assert found.value.tolist()[0] == 0.0

@@ -397,7 +397,9 @@ class Guards:
 
     # --- imports: a meta-path finder --------------------------------------------------------
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        self.imported[name] = None  # every module imported since the worker began (Worker.reset reads them)
+        # Every module imported since the worker began (Worker.reset reads them there, outside
+        # the guards): kept as a plain str, whose hashing and comparing run no learner code.
+        self.imported[name if type(name) is str else str.__str__(name)] = None
         top = name.split(".")[0]
         if top in BLOCKED_IMPORTS:
             self.violations.append(f"import {name}")

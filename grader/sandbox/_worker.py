@@ -374,7 +374,7 @@ def _first_backward(total: torch.Tensor, inputs: list[torch.Tensor]) -> tuple[tu
     """The gradients of `total` (its graph kept for a second walk), and whether any Python
     code ran while autograd computed them: a custom Function's backward, a hook, a saved
     tensor's unpack hook, a __del__. Where none did, only torch's own derivative formulas
-    ran, and a second walk (~20% of a worker's time) could find nothing. Known only on a CPU
+    ran, and a second walk (~10% of a worker's time) could find nothing. Known only on a CPU
     that CUDA never started (autograd runs the graph on this thread, where the profile hook
     sees every call), for a real result, with no profiler on: anywhere else, Python is taken
     to have run."""
