@@ -255,3 +255,36 @@ def test_the_reset_hashes_no_import_name_of_the_learners(sandbox):
     assert named.kind == "tensor", named.message
     assert found.kind == "tensor", found.message
     assert found.value.tolist()[0] == 0.0
+
+
+SUBCLASS_KEY = """
+import sys, torch
+
+class Key(str):
+    def __hash__(self):
+        torch._lossgrade_reset_ran_learner_code = True
+        return str.__hash__(self)
+
+    def __eq__(self, other):
+        torch._lossgrade_reset_ran_learner_code = True
+        return str.__eq__(self, other)
+
+sys.modules[Key("elsewhere")] = sys  # hashed here, while the guards are on
+try:
+    del torch._lossgrade_reset_ran_learner_code
+except AttributeError:
+    pass
+
+def f(x):
+    return x
+"""
+
+
+def test_the_reset_hashes_no_key_that_learner_code_put_in_sys_modules(sandbox):
+    with one_learner(sandbox):
+        planted, first = run(module(sandbox, "planted", SUBCLASS_KEY))
+        found, second = run(module(sandbox, "finds", FINDS_HOOK))
+    assert first == second
+    assert planted.kind == "tensor", planted.message
+    assert found.kind == "tensor", found.message
+    assert found.value.tolist()[0] == 0.0

@@ -250,7 +250,16 @@ class Worker:
             if len(sys.modules) == len(self.modules) + sum(name not in self.modules for name in names):
                 found = [(name, sys.modules[name]) for name in names]
             imported.clear()
-        return found if found is not None else list(sys.modules.items())
+        if found is not None:
+            return found
+        found = list(sys.modules.items())
+        if any(type(name) is not str for name, _ in found):
+            # A key of learner code's, whose own __hash__ and __eq__ would run here, outside
+            # the guards, the moment the dict looked for it: the dict is rebuilt without it.
+            found = [(name, module) for name, module in found if type(name) is str]
+            sys.modules.clear()
+            sys.modules.update(found)
+        return found
 
     def new_output(self) -> str:
         sys.stdout.flush()
