@@ -146,3 +146,22 @@ def test_metadata_is_complete(exercise_id):
         assert callable(resolve(dotted)), f"{dotted} names nothing callable"
     for module in entry.get("allowed_imports") or []:
         assert any(e["file"] == f"{module}.py" for e in INFO["exercises"]), module
+
+
+def test_a_guards_wrapper_is_looked_through_when_telling_a_stub_from_torchs_error():
+    """A forbidden function's guard passes the call on (sandbox/_guards.py), so torch's own
+    NotImplementedError raised below it comes out of a frame of the sandbox's: the learner's
+    line above it, which raises nothing, decides (not the wrapper's, whose source a worker
+    may not even be able to read)."""
+    import os
+    import traceback
+
+    from lossgrade.sandbox.inprocess import _WORKER as worker
+
+    learner = traceback.FrameSummary("/tmp/work/m.py", 3, "f", line="return torch.log_softmax(x.long(), -1)")
+    wrapper = traceback.FrameSummary(os.path.join(worker.HERE, "_guards.py"), 168, "guarded", line="")
+    stub = traceback.FrameSummary("/tmp/work/m.py", 3, "f", line="raise NotImplementedError")
+    error = NotImplementedError("not implemented for 'Long'")
+    assert not worker.raised_by_a_raise(error, traceback.StackSummary.from_list([learner, wrapper]))
+    assert worker.raised_by_a_raise(error, traceback.StackSummary.from_list([stub]))
+    assert worker.raised_by_a_raise(error, traceback.StackSummary.from_list([stub, wrapper]))

@@ -498,17 +498,18 @@ def _frames(exc: BaseException, workdir: str | None = None) -> traceback.StackSu
     """`traceback.extract_tb`, with each frame's source line read only when asked for: the
     raise of a ValueError deep in torch would read every torch file on its way (the worker
     is fresh, its line cache empty), and all that is shown is the learner's frames and the
-    last one. With `workdir`, only those frames (of the files in it, and the last): finding
-    a frame's position walks its code's positions, and the worker's own frames and torch's
-    are most of a traceback."""
+    last one. With `workdir`, only those frames (of the files in it, and the last that is
+    not the sandbox's own): finding a frame's position walks its code's positions, and the
+    worker's own frames and torch's are most of a traceback."""
     entries = []
     entry = _TRACEBACK(exc)
     while entry is not None:
         entries.append(entry)
         entry = entry.tb_next
     if workdir is not None:
-        entries = [e for e in entries[:-1]
-                   if os.path.dirname(os.path.abspath(e.tb_frame.f_code.co_filename)) == workdir] + entries[-1:]
+        last = _last_not_ours(entries, lambda entry: entry.tb_frame.f_code.co_filename)
+        entries = [e for e in entries
+                   if e is last or os.path.dirname(os.path.abspath(e.tb_frame.f_code.co_filename)) == workdir]
     try:
         return traceback.StackSummary._extract_from_extended_frame_gen(  # type: ignore[attr-defined]
             _positions(entries), lookup_lines=False)
@@ -529,13 +530,21 @@ def raised_by_a_raise(exc: BaseException, frames: traceback.StackSummary | None 
     "mse_cpu" not implemented for 'Long') comes from inside torch or from a C function
     called on a line of the learner's that raises nothing, and means the code ran."""
     frames = _frames(exc) if frames is None else frames
-    if not frames:
+    last = _last_not_ours(frames, lambda frame: frame.filename)
+    if last is None:
         return True
-    last = frames[-1]
     if os.path.abspath(last.filename).startswith(_TORCH_DIR):
         return False
     text = last.line or ""
     return not text or text.lstrip().startswith("raise")
+
+
+def _last_not_ours(frames: Any, filename: Callable[[Any], str]) -> Any:
+    """The last of `frames` whose file is not the sandbox's own (a guard's wrapper around a
+    forbidden function passes a call on, as if it were not there); the last of all where
+    every one is ours; None where there are none."""
+    return next((f for f in reversed(frames) if not os.path.abspath(filename(f)).startswith(HERE + os.sep)),
+                frames[-1] if frames else None)
 
 
 def to_device(value: Any, device: str) -> Any:
