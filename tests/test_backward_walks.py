@@ -1,5 +1,5 @@
 """A worker walks a call's backward graph a second time only where Python code ran in the
-first walk (sandbox/_worker.py: gradients, _first_backward): torch's own derivative
+first walk (sandbox/_results.py: gradients, _first_backward): torch's own derivative
 formulas change nothing that forward saved, while a custom backward, a hook or an unpack
 hook can, and then the second walk finds it."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from lossgrade.sandbox.inprocess import _WORKER as worker
+from lossgrade.sandbox.inprocess import _RESULTS as worker
 
 
 @pytest.fixture

@@ -475,9 +475,9 @@ def test_ex09_a_backward_that_edits_a_saved_tensor_in_place_fails_naming_it(grad
     from pathlib import Path
 
     from lossgrade.checks import ex09_custom
-    from lossgrade.sandbox import _worker
+    from lossgrade.sandbox.inprocess import _RESULTS
 
-    assert ex09_custom.SAVED_CHANGED == _worker.SAVED_CHANGED
+    assert ex09_custom.SAVED_CHANGED == _RESULTS.SAVED_CHANGED
     source = (Path(__file__).parent / "corpus" / "ex09" / "wrong" / "backward_edits_saved.py").read_text()
     result = grade_source("ex09", source)
     failed = {c.id: c for c in _failed(result)}

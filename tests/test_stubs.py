@@ -156,7 +156,7 @@ def test_a_guards_wrapper_is_looked_through_when_telling_a_stub_from_torchs_erro
     import os
     import traceback
 
-    from lossgrade.sandbox.inprocess import _WORKER as worker
+    from lossgrade.sandbox.inprocess import _RESULTS as worker
 
     learner = traceback.FrameSummary("/tmp/work/m.py", 3, "f", line="return torch.log_softmax(x.long(), -1)")
     wrapper = traceback.FrameSummary(os.path.join(worker.HERE, "_guards.py"), 168, "guarded", line="")

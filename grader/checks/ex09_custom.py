@@ -122,7 +122,7 @@ def focal_bad_arguments(t: CheckContext) -> None:
 
 # --- CrossEntropyFunction ----------------------------------------------------------------------
 # What a worker says when a second backward through the same graph fails or differs
-# (sandbox/_worker.py: SAVED_CHANGED).
+# (sandbox/_results.py: SAVED_CHANGED).
 SAVED_CHANGED = "backward changed a tensor that forward saved for it, in place"
 
 

@@ -40,6 +40,7 @@ import warnings  # noqa: E402
 
 import _guards  # noqa: E402 - after the namespace is set up
 import _leftovers  # noqa: E402 - after the namespace is set up
+import _results  # noqa: E402, F401 - after the namespace is set up; _worker's sibling
 import _wire  # noqa: E402 - after the namespace is set up
 import _worker  # noqa: E402 - after the namespace is set up
 with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant

@@ -18,7 +18,9 @@ from lossgrade.sandbox.replies import Reply, validate
 
 
 def _worker_module() -> ModuleType:
-    sys.modules.setdefault("_wire", _wire)  # the worker's sibling import, as the zygote provides it
+    # The worker's sibling imports, as the zygote provides them.
+    sys.modules.setdefault("_wire", _wire)
+    sys.modules.setdefault("_results", importlib.import_module("lossgrade.sandbox._results"))
     spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", host.WORKER_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -27,6 +29,7 @@ def _worker_module() -> ModuleType:
 
 
 _WORKER = _worker_module()
+_RESULTS = sys.modules["_results"]  # what a call gave, as plain data (the worker's sibling)
 
 
 class InProcessLearner:

