@@ -4,6 +4,7 @@ left (modules, files, violations, printed output, torch's and Python's settings)
 worker that left a thread behind, or that belongs to another learner, is never handed on."""
 from __future__ import annotations
 
+import pytest
 import torch
 from lossgrade import course
 from lossgrade.course import catalog
@@ -219,48 +220,11 @@ def f(x):
     assert two.kind == "tensor" and two.value.tolist() == [2.0], two.message
 
 
-SUBCLASS_NAME = """
-import torch
-
-class Name(str):
-    def __hash__(self):
-        torch._lossgrade_reset_ran_learner_code = True
-        return str.__hash__(self)
-
-    def __eq__(self, other):
-        torch._lossgrade_reset_ran_learner_code = True
-        return str.__eq__(self, other)
-
-try:
-    __import__(Name("no_such_module_anywhere"))
-except ImportError:
-    pass
-try:
-    del torch._lossgrade_reset_ran_learner_code  # what the import itself ran, guarded, does not count
-except AttributeError:
-    pass
-
-def f(x):
-    return x
-"""
-
-
-def test_the_reset_hashes_no_import_name_of_the_learners(sandbox):
-    """The import guard keeps the names of what was imported for the reset, which reads them
-    outside the guards: a str subclass's __hash__ or __eq__ must not run there."""
-    with one_learner(sandbox):
-        named, first = run(module(sandbox, "named", SUBCLASS_NAME))
-        found, second = run(module(sandbox, "finds", FINDS_HOOK))
-    assert first == second
-    assert named.kind == "tensor", named.message
-    assert found.kind == "tensor", found.message
-    assert found.value.tolist()[0] == 0.0
-
-
-SUBCLASS_KEY = """
+TATTLING_STR = """
 import sys, torch
 
-class Key(str):
+class Tattler(str):
+    # A str whose hashing and comparing say that they ran.
     def __hash__(self):
         torch._lossgrade_reset_ran_learner_code = True
         return str.__hash__(self)
@@ -269,9 +233,10 @@ class Key(str):
         torch._lossgrade_reset_ran_learner_code = True
         return str.__eq__(self, other)
 
-sys.modules[Key("elsewhere")] = sys  # hashed here, while the guards are on
+"""
+FORGET_WHAT_RAN_GUARDED = """
 try:
-    del torch._lossgrade_reset_ran_learner_code
+    del torch._lossgrade_reset_ran_learner_code  # what ran here, guarded, does not count
 except AttributeError:
     pass
 
@@ -280,11 +245,19 @@ def f(x):
 """
 
 
-def test_the_reset_hashes_no_key_that_learner_code_put_in_sys_modules(sandbox):
+@pytest.mark.parametrize("use", [
+    # a name the import guard records for the reset
+    'try:\n    __import__(Tattler("no_such_module_anywhere"))\nexcept ImportError:\n    pass\n',
+    # a key of sys.modules, hashed here while the guards are on
+    'sys.modules[Tattler("elsewhere")] = sys\n',
+], ids=["import-name", "sys-modules-key"])
+def test_the_reset_hashes_no_str_subclass_of_the_learners(sandbox, use):
+    """The reset reads the names of what was imported, and sys.modules, outside the guards:
+    a learner's str subclass's __hash__ or __eq__ must not run there."""
     with one_learner(sandbox):
-        planted, first = run(module(sandbox, "planted", SUBCLASS_KEY))
+        tattling, first = run(module(sandbox, "tattling", TATTLING_STR + use + FORGET_WHAT_RAN_GUARDED))
         found, second = run(module(sandbox, "finds", FINDS_HOOK))
     assert first == second
-    assert planted.kind == "tensor", planted.message
+    assert tattling.kind == "tensor", tattling.message
     assert found.kind == "tensor", found.message
     assert found.value.tolist()[0] == 0.0
