@@ -62,14 +62,12 @@ def forget_recent() -> None:
 
 def key_of(value: Any) -> Hashable:
     kind = type(value)
-    if kind is tuple or kind is list:  # the common case first
+    if kind is tuple or kind is list or isinstance(value, (list, tuple)):  # the common case first
         return (kind.__name__, tuple([key_of(item) for item in value]))
     if kind is str or kind is int or kind is bool or value is None:
         return (kind.__name__, value)
     if isinstance(value, torch.Tensor):
         return tensor_key(value)
-    if isinstance(value, (list, tuple)):
-        return (kind.__name__, tuple([key_of(item) for item in value]))
     if isinstance(value, (bool, int, float, str, torch.dtype)):
         return (kind.__name__, repr(value))  # a float by its repr: -0.0 is not 0.0, and nan is nan
     if isinstance(value, dict):
