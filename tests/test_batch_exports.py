@@ -69,3 +69,29 @@ def test_learner_file_names_are_safe_and_stable() -> None:
     assert slug("Ada").startswith("Ada-") and slug("Ada") != slug("ADA")
     assert slug("../../etc") == f"etc-{slug('../../etc')[-8:]}"
     assert slug("con").startswith("con-") and slug("caf\\xe9").startswith("caf-xe9-")
+
+
+def test_a_learners_files_written_as_graded_equal_those_written_with_the_rest(tmp_path) -> None:
+    """`lossgrade grade` writes each learner's Gradescope file and report as the learner is
+    graded (`write_learner_files`); byte for byte what `write_all` writes for them."""
+    import datetime
+
+    from lossgrade.grading.records import Batch
+    from lossgrade.output import exports
+
+    ada = record("ada", notes=["graded ex01 (1).py as ex01_mse.py (by its name)"])
+    ada.ignored["notes.txt"] = "not an exercise file or quiz answers"
+    learners = [ada, record("bo", error="its zip could not be read"), record("Cy Ö")]
+    batch = Batch(learners, [])
+    now = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
+    for one in learners:
+        exports.write_learner_files(tmp_path / "early", one, now)
+    exports.write_all(tmp_path / "early", batch, now=now, written={r.learner for r in learners})
+    exports.write_all(tmp_path / "late", batch, now=now)
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    early, late = files(tmp_path / "early"), files(tmp_path / "late")
+    assert early == late and len(early) == 2 + 3 + 3 + 1  # gradebooks, Gradescope files, reports, class report
+    assert b"notes.txt" in early[next(p for p in early if p.parts[0] == "learners" and "ada" in p.name)]

@@ -1,6 +1,7 @@
 """The instructor's commands: `lossgrade grade` and `lossgrade export`."""
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from lossgrade.core.errors import ExitCode, LossgradeError
 from lossgrade.sandbox.client import Limits
 
 if TYPE_CHECKING:  # the batch modules load only when a command runs: `lossgrade check` stays quick
-    from lossgrade.grading.records import Batch
+    from lossgrade.grading.records import Batch, Record
 
 INTERRUPTED = ExitCode.INTERRUPTED
 
@@ -100,10 +101,20 @@ def grade(submissions: Path, out: Path, jobs: int, force: bool, with_junit: bool
         bar.total = pending
         bar.draw("starting the graders")  # torch and the sandboxes take a few seconds
 
+    now = datetime.datetime.now(datetime.timezone.utc)  # every report shows what its learner may see then
+    early: set[str] = set()  # learners whose own files were written as they were graded
+
+    def graded(record: Record) -> None:
+        try:
+            exports.write_learner_files(out, record, now)
+        except OSError:  # written again with the rest, which says what went wrong
+            return
+        early.add(record.learner)
+
     try:
         batch = grade_class(submissions, out, jobs=jobs, force=force, chosen=chosen, strong=strong, progress=bar,
-                            on_plan=planned, found=found, budget=budget, secret_file=secret_file)
-        written = exports.write_all(out, batch, with_junit)
+                            on_plan=planned, found=found, budget=budget, secret_file=secret_file, on_graded=graded)
+        written = exports.write_all(out, batch, with_junit, now=now, written=early)
         if spec:
             shards.write_manifest(out, spec, batch, submissions)
     except SandboxUnavailable as exc:

@@ -41,5 +41,6 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write `text` as UTF-8 to `path`, atomically."""
-    write_bytes(path, text.encode("utf-8"))
+    """Write `text` as UTF-8 to `path`, atomically; a lone surrogate (which UTF-8 cannot
+    hold: a learner's text can carry one) becomes "?", never a file left unwritten."""
+    write_bytes(path, text.encode("utf-8", "replace"))

@@ -88,9 +88,11 @@ def _stale(submission: discover.Submission, record: records.Record, fingerprint:
 def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen: Sequence[str] = (), strong: bool = False,
                 progress: Progress | None = None, on_plan: Callable[[int], None] = lambda pending: None,
                 keep: Callable[[str], bool] | None = None, budget: float | None = None,
-                found: discover.Discovery | None = None, secret_file: Path | None = None) -> Batch:
+                found: discover.Discovery | None = None, secret_file: Path | None = None,
+                on_graded: Callable[[records.Record], None] = lambda record: None) -> Batch:
     """Grade the class in `root` into `out` (`found`: its discovery, when the caller made it;
-    `secret_file`: where the grading secret is kept, by default in `out`);
+    `secret_file`: where the grading secret is kept, by default in `out`; `on_graded`: told
+    of each record graded in this run, as it comes);
     `keep(learner id)`, when given, picks the learners to grade (a shard's), before their
     submissions are even read."""
     started = time.monotonic()
@@ -134,12 +136,17 @@ def grade_class(root: Path, out: Path, *, jobs: int, force: bool = False, chosen
     on_plan(len(pending))
     if pending:
         bar = progress or Progress(len(pending), enabled=False)
+
+        def done_one(record: records.Record) -> None:
+            bar.advance(record.learner)
+            on_graded(record)
+
         pool.prepare(exercises)
         sandboxes = pool.SandboxPlan(strong=strong, hidden=(root, out, secret_file), budget=budget,
                                      secret=key)
         try:
             outcome = pool.run(pending, jobs, out, exercises, fingerprint, sandboxes,
-                               on_done=lambda record: bar.advance(record.learner))
+                               on_done=done_one)
         finally:
             bar.close()
         done.update(outcome.graded)

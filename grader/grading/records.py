@@ -97,8 +97,20 @@ def utf8(text: str) -> str:
 
 
 def dump(data: Any) -> str:
-    """JSON for a file: readable, and writable whatever text the learner produced."""
-    return utf8(json.dumps(data, indent=1, ensure_ascii=False)) + "\n"
+    """JSON for a file, writable whatever text the learner produced, and readable: an
+    object's keys a line each, and a list's items where one is the value of a key (a
+    Gradescope file's tests, say). Written by json's C encoder, which cannot indent: a
+    record's indented text took ~3x as long to write, for every learner."""
+    return utf8(_lines(data)) + "\n"
+
+
+def _lines(data: Any, depth: int = 0) -> str:
+    if type(data) is dict and data and depth < 2:
+        return "{\n" + ",\n".join(json.dumps({key: None}, ensure_ascii=False)[1:-5] + _lines(value, depth + 1)
+                                  for key, value in data.items()) + "\n}"
+    if type(data) is list and data and depth == 1:
+        return "[\n" + ",\n".join(json.dumps(item, ensure_ascii=False) for item in data) + "\n]"
+    return json.dumps(data, ensure_ascii=False)
 
 
 def slug(learner: str) -> str:

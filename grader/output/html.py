@@ -14,7 +14,7 @@ import datetime
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,25 +146,43 @@ def safe_file_names(learners: Iterable[str]) -> dict[str, str]:
 
 
 def write_reports(out_dir: Path, results: Sequence[SubmissionResult], now: datetime.datetime | None = None,
-                  attention: Sequence[Attention] = ()) -> Path:
+                  attention: Sequence[Attention] = (), written: Collection[str] = ()) -> Path:
     """Write `out_dir/learners/<name>.html` for every learner (what each may see at `now`,
-    by the course's visibility rules), then `out_dir/report.html` (everything) linking to
-    them, last, so its links never point at a missing file; return its path."""
+    by the course's visibility rules) but those `written` already (`write_learner_report`),
+    then `out_dir/report.html` (everything) linking to them, last, so its links never point
+    at a missing file; return its path."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     learners = [result.learner for result in results]
     repeated = sorted(learner for learner, count in Counter(learners).items() if count > 1)
     if repeated:
         raise ValueError(f"learner ids must be unique; repeated: {', '.join(map(repr, repeated))}")
     names = safe_file_names(learners)
-    learner_dir = Path(out_dir) / "learners"
-    learner_dir.mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "learners").mkdir(parents=True, exist_ok=True)
+    files = files_said(attention)
     for result in results:
-        view = release.for_learner(result, now)
-        files = [f"{row.detail}" if row.kind == "note" else f"Not graded: {row.detail}"
-                 for row in attention if row.learner == result.learner and row.kind in ("note", "file not graded")]
-        atomicfile.write_text(learner_dir / names[result.learner],
-                              render_learner_report(view.result, withheld=view.withheld, files=files))
+        if result.learner not in written:
+            write_learner_report(out_dir, result, now, files.get(result.learner, []))
     report = Path(out_dir) / "report.html"
     links = {learner: f"learners/{name}" for learner, name in names.items()}
     atomicfile.write_text(report, render_class_report(results, learner_links=links, attention=attention))
     return report
+
+
+def write_learner_report(out_dir: Path, result: SubmissionResult, now: datetime.datetime, files: Sequence[str]) -> None:
+    """`out_dir/learners/<name>.html`: what the learner may see at `now`; `files`, what
+    grading said of their files (`files_said`)."""
+    view = release.for_learner(result, now)
+    learner_dir = Path(out_dir) / "learners"
+    learner_dir.mkdir(parents=True, exist_ok=True)
+    atomicfile.write_text(learner_dir / (learnerfiles.file_stem(result.learner) + ".html"),
+                          render_learner_report(view.result, withheld=view.withheld, files=files))
+
+
+def files_said(attention: Sequence[Attention]) -> dict[str, list[str]]:
+    """What grading said of each learner's files (a note, a file not graded), by learner,
+    a sentence each, for their report."""
+    files: dict[str, list[str]] = {}
+    for row in attention:
+        if row.kind in ("note", "file not graded"):
+            files.setdefault(row.learner, []).append(row.detail if row.kind == "note" else f"Not graded: {row.detail}")
+    return files

@@ -173,23 +173,22 @@ class _Reader:
             raise WireError("a value runs past the end of the message")
         data = self.data
         tag = data[at]
-        if tag == _TAG_STR:  # the commonest: every dict key
-            if at + 5 > self.end:
-                raise WireError("a value runs past the end of the message")
-            start = at + 5
-            stop = start + _I.unpack_from(data, at + 1)[0]
-            if stop > self.end:
-                raise WireError("a value runs past the end of the message")
-            self.at = stop
-            return str(data[start:stop], "utf-8", "replace")
+        if tag == _TAG_STR:
+            return self.text()
         self.at = at + 1
-        if tag == _TAG_DICT:
+        if tag == _TAG_DICT:  # the commonest after strings: every reply is one, its keys strings
             found = {}
             for _ in range(self.count()):
-                key = self.value(depth + 1)
-                if type(key) is not str and type(key) is not int:
-                    raise WireError("a dict key that is not a string or an integer")
+                if self.at < self.end and data[self.at] == _TAG_STR:  # a key read here, not through value()
+                    self.items -= 1
+                    key: Any = self.text()
+                else:
+                    key = self.value(depth + 1)
+                    if type(key) is not int:
+                        raise WireError("a dict key that is not a string or an integer")
                 found[key] = self.value(depth + 1)
+            if self.items < 0:
+                raise WireError("containers holding too many items")
             return found
         if tag == _TAG_NONE:
             return None
@@ -206,6 +205,18 @@ class _Reader:
             return self.tensor()
         raise WireError(f"an unknown tag {bytes([tag])!r}")
 
+    def text(self) -> str:
+        """The string whose tag is at `self.at`."""
+        at = self.at
+        if at + 5 > self.end:
+            raise WireError("a value runs past the end of the message")
+        start = at + 5
+        stop = start + _I.unpack_from(self.data, at + 1)[0]
+        if stop > self.end:
+            raise WireError("a value runs past the end of the message")
+        self.at = stop
+        return str(self.data[start:stop], "utf-8", "replace")
+
     def count(self) -> int:
         count: int = self.unpack(_I)
         if count > self.items:  # each item takes at least a byte: refuse before allocating
@@ -218,16 +229,15 @@ class _Reader:
             raise WireError("a tensor header out of range")
         if flags:  # a reply's tensor is values only
             raise WireError("a tensor that requires gradients")
-        shape = [self.unpack(_Q) for _ in range(ndim)]
+        *shape, nbytes = self.unpack_all(_SIZES[ndim])  # its sizes, then its byte count
+        if shape and min(shape) < 0:
+            raise WireError("a negative tensor size")
         numel = 1
         for size in shape:
-            if size < 0:
-                raise WireError("a negative tensor size")
             numel *= size
         if numel > self.max_elements:
             raise WireError(f"a tensor of {numel} elements")
         dtype = _DTYPES[code]
-        nbytes = self.unpack(_Q)
         if nbytes != numel * dtype.itemsize:
             raise WireError(f"a tensor of shape {tuple(shape)} sent with {nbytes} bytes")
         raw = self.take(nbytes)
@@ -240,6 +250,15 @@ class _Reader:
             if ndim != 1:  # frombuffer's is one dimension already
                 tensor = tensor.reshape(shape)
         return tensor
+
+    def unpack_all(self, layout: struct.Struct) -> tuple[Any, ...]:
+        if self.at + layout.size > self.end:
+            raise WireError("a value runs past the end of the message")
+        self.at += layout.size
+        return layout.unpack_from(self.data, self.at - layout.size)
+
+
+_SIZES = [struct.Struct(f">{ndim + 1}q") for ndim in range(MAX_DEPTH + 1)]  # a tensor's sizes and byte count
 
 
 # ------------------------------------------------------------------------------ requests

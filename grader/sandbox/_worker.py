@@ -145,8 +145,11 @@ class Worker:
             with self.learner_code(self.forbid):
                 reply = describe_exception(exc, self.workdir)
                 del exc
-        reply["violations"] = list(self.violations)
-        reply["output"] = self.new_output()
+        if self.violations:  # left out where empty, as most are: the grader reads a missing one as empty
+            reply["violations"] = list(self.violations)
+        output = self.new_output()
+        if output:
+            reply["output"] = output
         return reply
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -218,11 +221,13 @@ class Worker:
         # The import system's knowledge of this folder (and anything under it) is forgotten:
         # its files are the next exercise's. Only those finders: invalidating every one
         # (importlib.invalidate_caches) writes to each, copying ~470 of the zygote's pages.
+        # The line cache likewise keeps the installed files' lines (nothing here can write
+        # outside this folder) and forgets the folder's and those of no file ("<string>").
         inside = self.workdir + os.sep
-        for cached in [p for p in sys.path_importer_cache if type(p) is not str or p == self.workdir
-                      or p.startswith(inside)]:
-            del sys.path_importer_cache[cached]
-        linecache.clearcache()
+        for cache in (sys.path_importer_cache, linecache.cache):  # and the lines of its files
+            for cached in [p for p in cache if type(p) is not str or p == self.workdir or p.startswith(inside)
+                           or not p.startswith(os.sep)]:
+                del cache[cached]
         del self.violations[:]
         self.new_output()  # what was printed since the last reply belongs to no exercise
         if left:
