@@ -93,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     files = tuple(f for f in classgen.FIRST_TRACK if not f.startswith("ex08")) if args.first_track else FILES
 
-    from lossgrade import misconceptions
+    from lossgrade import course, misconceptions
     from lossgrade.grading import discover, pool, records
     from lossgrade.grading import grader as core
     from lossgrade.grading import submission as grading
@@ -132,6 +132,7 @@ def main() -> None:
         key = secret.load_or_create_secret(work / secret.SECRET_FILE)
         secret.use_secret(key)
         pool.prepare(exercises)
+        course.use(course.current())  # as a grader process does (pool._serve): the course read once
         state = pool._Grading(exercises, pool.SandboxPlan(hidden=(work,), secret=key))
         own = state.sandbox.own_processes() or {state.sandbox.pid}
         zygote = next((pid for pid in own if parent_of(pid) in own), max(own))  # below the namespace's maker
