@@ -146,6 +146,8 @@ class Guards:
         self._learning = False  # learner code is running (the worker writes the learner's files outside it)
         # torch's namespaces as sealed: (dotted, owner, names, values, a class?)
         self._frozen: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...], bool]] = []
+        self._counts: list[Any] = []  # a view of each namespace's dict's change count (see _change_counter)
+        self._seen: list[int] = []  # ...and the count when it was last seen as sealed
         self._handlers: dict[int, Any] = {}  # the signal handlers as sealed
         self.imported: dict[str, None] = {}  # the name of every import that reached the finder (see find_spec)
 
@@ -259,7 +261,9 @@ class Guards:
                 if _signal.getsignal(number) is not handler:
                     signal.signal(number, handler)
                     self._tampered(f"a handler for signal {signal.Signals(number).name}")
-        for dotted, owner, names, values, is_class in self._frozen:
+        for index, (dotted, owner, names, values, is_class) in enumerate(self._frozen):
+            if self._counts and self._counts[index].value == self._seen[index]:
+                continue  # its dict unchanged since it was last seen as sealed: ~0.2 us, not ~3
             now = owner.__dict__  # compared by identity, in C
             # The very same keys and values in the same order (~6 us for all of them), else by
             # name (~12 us): a name deleted and set again is another key object, looked at by name.
@@ -274,6 +278,12 @@ class Guards:
             for name in [n for n in now if n not in names] if is_class else ():
                 delattr(owner, name)
                 self._tampered(f"{dotted}.{name} (added for everyone)")
+        self._note_changes()
+
+    def _note_changes(self) -> None:
+        """Each sealed namespace's dict's change count now (see `_change_counter`): called
+        while the namespaces are as sealed."""
+        self._seen = [count.value for count in self._counts]
 
     def _tampered(self, what: str) -> None:
         self.violations.append(f"{what}: the grader's own code would run it after yours")
@@ -344,6 +354,7 @@ class Guards:
         self._frozen = [(dotted, owner, *_names_and_values(owner), is_class) if owner is mode
                         else (dotted, owner, names, values, is_class)
                         for dotted, owner, names, values, is_class in self._frozen]  # ours, not the learner's
+        self._note_changes()
 
     def _unless_autograd(self, original: Any, what: str) -> Any:
         def refusing(*args: Any, **kwargs: Any) -> Any:
@@ -388,6 +399,12 @@ class Guards:
             owner = _resolve(dotted)
             if owner is not None:
                 self._frozen.append((dotted, owner, *_names_and_values(owner), isinstance(owner, type)))
+        # Views of their dicts' change counts, made here: the audit hook refuses raw memory reads.
+        dicts = [gc.get_referents(owner.__dict__)[0] if is_class else owner.__dict__
+                 for _, owner, _, _, is_class in self._frozen]
+        if _COUNT_VIEW is not None and all(type(d) is dict for d in dicts):
+            self._counts = [_COUNT_VIEW(d) for d in dicts]
+        self._note_changes()
         # What exists now is never garbage, and is never looked at again; from here on the
         # collector runs only inside learner code (see learner_code).
         gc.freeze()
@@ -427,6 +444,9 @@ class Guards:
             # Code that a library builds from text (a jinja2 template, sympy's sympify, an
             # eval in the standard library) is code the source scan never read.
             raise PermissionError("lossgrade: learner code may not run code built from text (exec)")
+        elif event in ("ctypes.string_at", "ctypes.wstring_at") and self._learning:
+            # Raw memory, read by address (our own reply encoder reads its own tensors so, outside).
+            raise PermissionError("lossgrade: learner code may not read raw memory through ctypes")
         elif event in ("os.putenv", "os.unsetenv") and self._learning:
             # The environment is what an installed module's own set-up may read and run
             # (sympy evals SYMPY_DEBUG on its import): learner code leaves it as it is.
@@ -501,6 +521,39 @@ def _may_run_text(frame: Any, workdir: str) -> bool:
 def _names_and_values(owner: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
     before = dict(owner.__dict__)
     return tuple(before), tuple(before.values())
+
+
+def _change_counter() -> Any:
+    """A maker of views of CPython's count of a dict's changes (PEP 509's version tag, the
+    field after its header and its length), which every insertion, replacement and deletion
+    moves on, whichever dict it is in: a namespace whose dict shows the count it had is
+    unchanged, seen in ~0.2 us instead of comparing its every name (~10 us a stretch for
+    torch's six). None where this Python keeps no such count there (another implementation,
+    another layout): a self-test of each change the guards look for decides, and without it
+    every name is compared, as before."""
+    if sys.implementation.name != "cpython":
+        return None
+    import ctypes
+
+    offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)  # after the header and ma_used
+
+    def view(mapping: dict[Any, Any]) -> Any:
+        return ctypes.c_uint64.from_address(id(mapping) + offset)
+
+    probe: dict[str, Any] = {"a": 1}
+    other: dict[str, Any] = {}
+    count = view(probe)
+    steps = (lambda: None, lambda: probe.__setitem__("a", 2), lambda: probe.__setitem__("b", 3),
+             lambda: probe.__delitem__("b"), lambda: other.__setitem__("c", 4))
+    counts = [count.value]
+    for step in steps:
+        step()
+        counts.append(count.value)
+    moved = [after != before for before, after in zip(counts, counts[1:])]
+    return view if moved == [False, True, True, True, False] else None
+
+
+_COUNT_VIEW = _change_counter()
 
 
 def _refusing(what: str) -> Any:
