@@ -239,8 +239,13 @@ class _Scanner(ast.NodeVisitor):
         for node in nodes:  # then the aliases: `f = torch.nn.functional`
             if isinstance(node, ast.Assign) and _chain_root(node.value) in self.modules:
                 self.rooted.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        for node in nodes:
-            self._check(node)
+        try:
+            for node in nodes:
+                self._check(node)
+        finally:  # the links to parents made every tree a cycle, which only a full collection would free
+            for node in nodes:
+                for child in ast.iter_child_nodes(node):
+                    child.__dict__.pop("parent", None)
         return self.found
 
     def _bind_names(self, node: ast.AST) -> None:
