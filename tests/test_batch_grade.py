@@ -49,7 +49,8 @@ def grade(*args: str) -> tuple[int, str]:
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    names = ["gradebook.csv", "gradebook.json", "gradescope/ada/results.json", "gradescope/ben/results.json"]
+    names = ["gradebook.csv", "gradebook.json", "gradescope/ada/results.json", "gradescope/ben/results.json",
+             "learners/ada.html", "learners/ben.html"]
     return {name: (out / name).read_bytes() for name in names}
 
 
@@ -153,6 +154,30 @@ def test_a_rerun_grades_only_what_changed_and_any_jobs_give_the_same_files(grade
     code, output = grade(str(work), "--out", str(results), "-e", "ex01")
     assert code == 1 and "(1 graded now, 5 unchanged)" in output
     assert "\nben,10," in (results / "gradebook.csv").read_text(encoding="utf-8")
+
+
+def test_each_learners_own_files_are_written_as_the_learner_is_graded(graded, tmp_path, monkeypatch):
+    """A learner's Gradescope file and report are written as soon as the learner is graded,
+    while the other graders go on (the same bytes as written at the end: the rerun test
+    above compares them); the end writes the rest."""
+    from lossgrade.output import exports
+
+    folder, out, _, first = graded
+    seen: dict[str, set[str]] = {}
+    write_all = exports.write_all
+
+    def spied(results, batch, with_junit=False, now=None, written=()):
+        seen["written"] = set(written)
+        seen["there"] = {p.parent.name for p in (results / "gradescope").glob("*/results.json")}
+        return write_all(results, batch, with_junit, now=now, written=written)
+
+    monkeypatch.setattr(exports, "write_all", spied)
+    (tmp_path / "results").mkdir()  # the same grading secret, so the same inputs
+    shutil.copy(out / secret.SECRET_FILE, tmp_path / "results" / secret.SECRET_FILE)
+    code, output = grade(str(folder), "--out", str(tmp_path / "results"), "-e", "ex01", "--jobs", "2")
+    assert code == 1 and "(6 graded now, 0 unchanged)" in output
+    assert {"ada", "ben"} <= seen["written"] <= seen["there"]  # graded by the pool: written before the end
+    assert snapshot(tmp_path / "results") == first
 
 
 def test_spawned_graders_give_the_same_files(graded, tmp_path, monkeypatch):

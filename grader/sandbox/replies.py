@@ -79,14 +79,14 @@ def validate(frame: bytes) -> Reply:
             requires_grad=data.get("requires_grad", False) is True,
             grads=_grads(data.get("grads")),
             error_type=_text(data.get("type")) or None,
-            mro=tuple(_text(n) for n in _sequence(data.get("mro"))),
+            mro=_texts(data.get("mro")),
             stub=data.get("stub", True) is not False,
             message=_text(data.get("message")),
             where=_text(data.get("where")),
             line=data["line"] if type(data.get("line")) is int and 0 < data["line"] < 1 << 31 else None,
             output=_text(data.get("output")),
-            violations=tuple(_text(v) for v in _sequence(data.get("violations"))),
-            missing=tuple(_text(v) for v in _sequence(data.get("missing"))),
+            violations=_texts(data.get("violations")),
+            missing=_texts(data.get("missing")),
             other_type=_text(data.get("type")) if data["kind"] == "other" else "",
             seconds=float(data["seconds"]) if type(data.get("seconds")) is float else 0.0,
         )
@@ -131,6 +131,11 @@ def _is_tensor(value: Any) -> bool:
     import torch
 
     return type(value) is torch.Tensor
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A list of text, each item checked (`_text`); () for None (most replies carry none)."""
+    return () if value is None else tuple(map(_text, _sequence(value)))
 
 
 def _sequence(value: Any) -> list[Any]:
