@@ -106,7 +106,7 @@ def _encode_tensor(tensor: torch.Tensor, parts: list[bytes]) -> None:
     if tensor.numel() > REPLY_ELEMENTS:  # refused before a zero-stride giant is copied
         raise TypeError(f"a tensor of {tensor.numel()} elements, more than the {REPLY_ELEMENTS} a reply may carry")
     tensor = torch.Tensor.detach(tensor).cpu().resolve_conj().resolve_neg()
-    parts.append(b"t" + _TENSOR_HEADS[tensor.dim()].pack(_CODES[tensor.dtype], 0, tensor.dim(), *tensor.shape))
+    parts.append(b"t" + _head(tensor, 0))
     data = _values(tensor)
     parts.append(_Q.pack(len(data)) + data)
 
@@ -125,6 +125,11 @@ def _values(tensor: torch.Tensor) -> bytes:
         flat = flat.clone(memory_format=torch.contiguous_format)
     size = flat.numel() * flat.element_size()
     return _STRING_AT(_DATA_PTR(flat), size) if size else b""
+
+
+def _head(tensor: torch.Tensor, flags: int) -> bytes:
+    """A tensor's header, in replies and requests alike: its dtype, flags, dimensions and sizes."""
+    return _TENSOR_HEADS[tensor.dim()].pack(_CODES[tensor.dtype], flags, tensor.dim(), *tensor.shape)
 
 
 _TENSOR_HEADS = [struct.Struct(f">BBB{ndim}q") for ndim in range(MAX_DEPTH + 1)]  # dtype, flags, ndim, sizes
@@ -162,10 +167,13 @@ class _Reader:
         return self.data[self.at - size:self.at]
 
     def unpack(self, layout: struct.Struct) -> Any:
+        return self.unpack_all(layout)[0]
+
+    def unpack_all(self, layout: struct.Struct) -> tuple[Any, ...]:
         if self.at + layout.size > self.end:
             raise WireError("a value runs past the end of the message")
         self.at += layout.size
-        return layout.unpack_from(self.data, self.at - layout.size)[0]
+        return layout.unpack_from(self.data, self.at - layout.size)
 
     def value(self, depth: int) -> Any:
         self.items -= 1
@@ -189,9 +197,7 @@ class _Reader:
                     key = self.value(depth + 1)
                     if type(key) is not int:
                         raise WireError("a dict key that is not a string or an integer")
-                found[key] = self.value(depth + 1)
-            if self.items < 0:
-                raise WireError("containers holding too many items")
+                found[key] = self.value(depth + 1)  # counts the key's item too, and checks the limit
             return found
         if tag == _TAG_NONE:
             return None
@@ -254,12 +260,6 @@ class _Reader:
                 tensor = tensor.reshape(*shape) if shape else tensor.reshape(())  # sizes as arguments: ~0.5 us less
         return tensor
 
-    def unpack_all(self, layout: struct.Struct) -> tuple[Any, ...]:
-        if self.at + layout.size > self.end:
-            raise WireError("a value runs past the end of the message")
-        self.at += layout.size
-        return layout.unpack_from(self.data, self.at - layout.size)
-
 
 _SIZES = [struct.Struct(f">{ndim + 1}q") for ndim in range(MAX_DEPTH + 1)]  # a tensor's sizes and byte count
 
@@ -308,12 +308,10 @@ def _tensor_bytes(tensor: torch.Tensor) -> bytes:
     _sendable(tensor)
     flags = _REQUIRES_GRAD if tensor.requires_grad else 0
     tensor = torch.Tensor.detach(tensor).cpu().resolve_conj().resolve_neg()
-    header = _HEADER.pack(_CODES[tensor.dtype], flags, tensor.dim()) + _dims(tensor.shape)
     if tensor.is_contiguous() and not tensor.storage_offset():
-        return header + _values(tensor)
+        return _head(tensor, flags) + _values(tensor)
     base = _EMPTY(0, dtype=tensor.dtype).set_(tensor.untyped_storage())
-    return (_HEADER.pack(_CODES[tensor.dtype], flags | _VIEW, tensor.dim()) + _dims(tensor.shape)
-            + _dims(tensor.stride()) + _Q.pack(tensor.storage_offset()) + _values(base))
+    return _head(tensor, flags | _VIEW) + _dims(tensor.stride()) + _Q.pack(tensor.storage_offset()) + _values(base)
 
 
 def tensor_of(data: bytes) -> torch.Tensor:
