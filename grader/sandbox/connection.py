@@ -10,7 +10,7 @@ import marshal
 import socket
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lossgrade.core.errors import SandboxError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lossgrade.sandbox.client import Sandbox
 
 MAX_REPLY_BYTES = 64 << 20
+_SIZE = struct.Struct(">Q")  # a frame's length, before its bytes
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Worker:
     sock: socket.socket
     sandbox: Sandbox
     alive: bool = True
+    received: bytearray = field(default_factory=bytearray)  # read from the socket, not yet a reply
 
     def request(self, message: dict[str, Any], timeout: float) -> Reply:
         """Send one request; the reply, or why none came (timeout, crash, unsafe data)."""
@@ -63,7 +65,7 @@ class Worker:
         try:
             payload = _wire.encode_request(message)
             self._settimeout(deadline)
-            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+            self.sock.sendall(_SIZE.pack(len(payload)) + payload)
             while len(got) < replies:
                 reply = validate(self._read_frame(deadline))
                 got.append(reply)
@@ -97,7 +99,7 @@ class Worker:
         try:
             payload = _wire.encode_request(message) if encoded is None else encoded
             self._settimeout(time.monotonic() + timeout)
-            self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+            self.sock.sendall(_SIZE.pack(len(payload)) + payload)
         except TimeoutError:
             self.kill()
             stream.failed = timed_out(timeout)
@@ -129,22 +131,28 @@ class Worker:
         self.sock.settimeout(left)
 
     def _read_frame(self, deadline: float) -> bytes:
-        header = self._read_exact(8, deadline)
-        (size,) = struct.unpack(">Q", header)
-        if size > MAX_REPLY_BYTES:
-            raise ValueError(f"the reply was {size} bytes, more than the {MAX_REPLY_BYTES} allowed")
-        return self._read_exact(size, deadline)
-
-    def _read_exact(self, size: int, deadline: float) -> bytes:
-        chunks, remaining = [], size
-        while remaining:
+        """The next reply's bytes. The socket is read in blocks of whatever has arrived
+        (`received` keeps what follows the frame): a worker that runs ahead has often sent
+        several replies, which one system call then reads, not two for each."""
+        received = self.received
+        while True:
+            if len(received) >= 8:
+                (size,) = _SIZE.unpack_from(received)
+                if size > MAX_REPLY_BYTES:
+                    raise ValueError(f"the reply was {size} bytes, more than the {MAX_REPLY_BYTES} allowed")
+                end = 8 + size
+                if len(received) >= end:
+                    frame = bytes(received[8:end])
+                    del received[:end]
+                    return frame
+                wanted = end - len(received)
+            else:
+                wanted = 8 - len(received)
             self._settimeout(deadline)
-            chunk = self.sock.recv(min(remaining, 1 << 20))
+            chunk = self.sock.recv(min(max(wanted, 1 << 16), 1 << 20))
             if not chunk:
                 raise EOFError
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            received += chunk
 
     def _died(self) -> Reply:
         """The connection broke: the worker ended, or closed it and would go on running."""
@@ -238,7 +246,7 @@ class Stream:
 
 def _stop_frame() -> bytes:
     payload = marshal.dumps({"op": "stop"}, 4)  # _wire.encode_request's, without importing torch
-    return struct.pack(">Q", len(payload)) + payload
+    return _SIZE.pack(len(payload)) + payload
 
 
 STOP_FRAME = _stop_frame()
