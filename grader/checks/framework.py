@@ -153,6 +153,19 @@ class CheckContext:
             self.require_value(reply, functools.partial(self.describe, function, args, kwargs), function)
         return replies
 
+    def values_of(self, function: str, calls: list[tuple[Any, ...]]) -> list[float] | None:
+        """`float(value.double().item())` of the learner's `function(*args)` for each argument
+        tuple of `calls` (positional only), all computed in the worker by one driver
+        (`_drivers.values`), without a reply per call: for checks that need many numbers of
+        one function (finite differences). None where a call did not give a tensor of one
+        element, raised, or changed its inputs, or a forbidden call was met: the check then
+        makes the calls with `call_each`, whose replies say what went wrong, call by call."""
+        reply = self._checked.drive("values", function=function, calls=[list(args) for args in calls])
+        if reply.kind != "value" or reply.violations or len(reply.value["values"]) != len(calls):
+            return None
+        found: list[float] = reply.value["values"]
+        return found
+
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         return _DESCRIPTIONS.get(
             (self._reference_key, function, self.device, args, kwargs),
@@ -357,7 +370,7 @@ class Checked:
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         schema = _SCHEMAS.get((driver, params.get("model_spec"), len(params.get("batches", ())),
-                               len(params.get("x_parts") or ())),
+                               len(params.get("x_parts") or ()), len(params.get("calls", ()))),
                               lambda: _replies.report_schema(driver, params))
         return _replies.fit_drive(self._learner.drive(driver, timeout, **params), schema)
 

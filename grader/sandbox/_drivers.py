@@ -1,5 +1,6 @@
 """Drivers: trusted harness code that runs beside a learner's module inside a worker, for
-exercises whose functions take models and optimizers rather than tensors (ex07, ex08).
+exercises whose functions take models and optimizers rather than tensors (ex07, ex08), and
+for checks that need many plain values of one function (`values`: ex09's finite differences).
 
 The zygote execs this file before any learner code, and it imports nothing from lossgrade.
 A driver builds what the learner's function needs (a model from a plain spec, an optimizer,
@@ -233,4 +234,35 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
     return report
 
 
-DRIVERS: dict[str, Callable[..., Any]] = {"train_steps": train_steps, "evaluate": evaluate, "fit": fit}
+# ------------------------------------------------------------------------------ many values
+def values(module: Any, function: str, calls: list[list[Any]]) -> dict[str, Any]:
+    """`module.<function>(*args)` for each argument list of `calls`, each on copies of its
+    own, in order: the value of each result, while each is a tensor (of torch's own class)
+    of one element that left its arguments as they were; the first that is not (or raises)
+    ends the list there (`values` holds fewer than `calls`), and the grader makes
+    the calls one at a time to say what went wrong, as it does for any call. What the grader
+    reads from a call's reply, `float(value.double().item())`, without a reply per call."""
+    found = module
+    for name in function.split("."):  # "CrossEntropyFunction.apply": a class's method
+        found = getattr(found, name)
+    report: list[float] = []
+    for args in calls:
+        given = [arg.clone() if type(arg) is torch.Tensor else arg for arg in args]
+        try:
+            out = found(*given)
+        except Exception:  # noqa: BLE001 - said by the call made again on its own
+            break
+        if (type(out) is not torch.Tensor or out.numel() != 1
+                or not all(type(mine) is torch.Tensor and _unchanged(mine, arg) for mine, arg in zip(given, args)
+                           if type(arg) is torch.Tensor)):
+            break
+        report.append(float(torch.Tensor.detach(out).cpu().double().item()))
+    return {"values": report}
+
+
+def _unchanged(given: torch.Tensor, original: torch.Tensor) -> bool:
+    return given.dtype == original.dtype and given.shape == original.shape and bool(torch.equal(given, original))
+
+
+DRIVERS: dict[str, Callable[..., Any]] = {"train_steps": train_steps, "evaluate": evaluate, "fit": fit,
+                                          "values": values}
