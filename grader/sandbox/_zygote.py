@@ -1,5 +1,5 @@
-"""The sandbox's zygote: imports torch once, then forks one jailed worker per learner module,
-and cleans up everything each worker leaves behind (`_leftovers.py`).
+"""The sandbox's zygote: imports torch once, then forks one worker per learner module, which
+shuts itself in (`_jail.py`), and cleans up everything each worker leaves behind (`_leftovers.py`).
 
 Run as a script by the grader (`python -I _zygote.py FD OPTIONS`, inside bubblewrap in the
 strong mode); it never runs learner code itself. Control protocol, over a SOCK_SEQPACKET
@@ -10,11 +10,9 @@ to kill and reap instead of signalling them itself.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import linecache
 import os
-import resource
 import select
 import signal
 import socket
@@ -38,7 +36,7 @@ NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _ke
 sys.modules["numpy"] = None  # type: ignore[assignment]
 import warnings  # noqa: E402
 
-import _guards  # noqa: E402 - after the namespace is set up
+import _guards  # noqa: E402, F401 - after the namespace is set up; _jail's sibling
 import _leftovers  # noqa: E402 - after the namespace is set up
 import _results  # noqa: E402, F401 - after the namespace is set up; _worker's sibling
 import _wire  # noqa: E402 - after the namespace is set up
@@ -46,127 +44,15 @@ import _worker  # noqa: E402 - after the namespace is set up
 with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant
     warnings.simplefilter("ignore")
     import torch  # noqa: E402 - after the namespace is set up
+import _jail  # noqa: E402 - after the namespace is set up
 
 del sys.path[0]
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534  # the shared fallback uid: its processes are never killed by uid
-TRAVERSE_GID = 1 << 31  # traversal.TRAVERSE_GID: the workers' own uids come after it
-# What a worker may read besides Python's installation and its own folder (Landlock): the
-# system's libraries, the few files of /etc, /dev and /proc that torch and libc read, and
-# with a GPU, what the CUDA driver reads. Neither /etc nor /proc nor /dev as a whole.
-SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ld.so.cache",
-                  "/etc/localtime", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full", "/proc/cpuinfo",
-                  "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu")
-GPU_FOLDERS = ("/sys", "/proc/driver", "/proc/devices", "/proc/sys/vm")
-SITE_FOLDERS = ("site-packages", "dist-packages")  # granted entry by entry where they hold something hidden
-GUARDS = _guards.Guards()
-GPU = False  # whether workers may use a GPU (see `main`): it decides how their memory is limited
-LIBC = ctypes.CDLL(None, use_errno=True)
-LANDLOCK_ABI = _kernel.landlock_abi()  # 0: the kernel has no Landlock (see docs/SANDBOX.md)
-SECCOMP = _kernel.seccomp_program()
-RULES: list[tuple[int, int]] = []  # (O_PATH descriptor, rights) shared by every worker, opened once here
 WATCH_SECONDS = 0.05  # how often the memory of GPU workers is looked at (see Zygote.watch)
 
 
-# ------------------------------------------------------------------ the worker's jail
-def enter_jail(workdir: str, sock: socket.socket, limits: dict[str, int], uid: int) -> None:
-    """Everything a forked worker does before it runs one line of learner code."""
-    zygote = os.getppid()
-    os.setsid()  # its own process group, so all of it can be killed at once
-    memory = limits["memory_mib"] << 20
-    if os.getuid() == 0:  # never run learner code as root: drop to this worker's own uid
-        os.chown(workdir, uid, uid)
-        # The group that may enter the folders above a private Python (see traversal.py).
-        os.setgroups([TRAVERSE_GID] if uid >= TRAVERSE_GID else [])
-        os.setgid(uid)
-        os.setuid(uid)
-    elif NAMESPACE:
-        _kernel.drop_capabilities()  # it is in a user namespace of ours, where it would hold them all
-    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which would clear it
-    if os.getppid() != zygote:  # the zygote died before that took hold
-        os._exit(70)
-    LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program can give privileges back
-    LIBC.prctl(PR_SET_DUMPABLE, 0)  # no other process of this uid may ptrace us or read our memory
-    os.chdir(workdir)
-    _kernel_walls(workdir)
-    visible = {k: v for k, v in os.environ.items() if k == "CUDA_VISIBLE_DEVICES"}
-    os.environ.clear()
-    os.environ.update({**visible, "HOME": workdir, "TMPDIR": workdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-                       "USER": "learner", "LOGNAME": "learner", "OMP_NUM_THREADS": "1"})
-    tempfile.tempdir = workdir  # the zygote's choice (/tmp) is cached; tempfile must not use it
-    settings = {
-        resource.RLIMIT_FSIZE: limits["file_mib"] << 20,
-        resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_NOFILE: 256,
-        resource.RLIMIT_NPROC: limits["nproc_base"] + limits["processes"],  # counts the whole uid
-    }
-    if memory and GPU:
-        # CUDA reserves far more address space than it uses, so a worker that may use a GPU
-        # is limited in its private writable memory instead (the heap and anonymous maps:
-        # where a tensor on the CPU lives), which leaves those reservations alone. The
-        # guards refuse the one allocation this does not count (anonymous shared mmap).
-        settings[resource.RLIMIT_DATA] = _status_bytes("VmData") + memory
-    elif memory:
-        settings[resource.RLIMIT_AS] = _status_bytes("VmSize") + memory
-    for which, value in settings.items():
-        resource.setrlimit(which, (value, value))
-    # With the hard CPU limit a second later, the soft one ends the worker with SIGXCPU,
-    # which says why, rather than an anonymous SIGKILL.
-    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
-    _only_descriptors(sock.fileno(), os.path.join(workdir, ".output"))
-    sys.argv[:] = ["worker"]
-    sys.path[:] = [workdir] + [p for p in sys.path if p != ""]
-    sys.dont_write_bytecode = True
-    GUARDS.seal(workdir)
-
-
-def _kernel_walls(workdir: str) -> None:
-    """Landlock (files, TCP, abstract sockets, signals) and the seccomp filter (sockets,
-    shared memory): the walls learner code cannot take down, whatever it calls."""
-    if LANDLOCK_ABI:
-        own = [(os.open(workdir, os.O_PATH | os.O_CLOEXEC), _kernel.WRITE),
-               (os.open(f"/proc/{os.getpid()}", os.O_PATH | os.O_CLOEXEC), _kernel.READ),
-               (os.open(os.devnull, os.O_PATH | os.O_CLOEXEC), _kernel.READ_FILE | _kernel.WRITE_FILE)]
-        if GPU:  # the CUDA driver names its threads (/proc/<pid>/task/<tid>/comm): cuInit fails without
-            own.append((os.open(f"/proc/{os.getpid()}/task", os.O_PATH | os.O_CLOEXEC),
-                        _kernel.READ | _kernel.WRITE_FILE))
-        _kernel.restrict(RULES + own, LANDLOCK_ABI)
-        for fd, _ in own:
-            os.close(fd)
-    if SECCOMP is not None:
-        _kernel.install_seccomp(SECCOMP)
-    GUARDS.readable = (*GUARDS.readable, f"/proc/{os.getpid()}")
-
-
-def _only_descriptors(keep: int, output: str) -> None:
-    """stdin from /dev/null, stdout and stderr to the output file, nothing else but `keep`."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    written = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(devnull, 0)
-    os.dup2(written, 1)
-    os.dup2(written, 2)
-    for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
-        if fd > 2 and fd != keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass  # the descriptor of the listing itself, already closed
-
-
-def _status_bytes(field: str) -> int:
-    """A size this process's /proc/self/status reports (VmSize, VmData...), in bytes."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-# ------------------------------------------------------------------------------ zygote
 class Zygote:
     """Forks workers on request and reaps them, killing whatever they leave behind.
 
@@ -190,8 +76,8 @@ class Zygote:
         if NAMESPACE:  # a tmpfs in our own mount namespace: it vanishes with us, however we end
             _kernel.mount_tmpfs(self.root)
         os.chmod(self.root, 0o711)  # workers of their own uids reach their folder, and list none
-        LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1)
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _jail.LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _jail.LIBC.prctl(_jail.PR_SET_PDEATHSIG, signal.SIGKILL)
         self.wakeup, self._wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(self._wakeup_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -252,16 +138,16 @@ class Zygote:
                 os.close(self.wakeup)
                 os.close(self._wakeup_write)
                 sock = socket.socket(fileno=fd)
-                enter_jail(workdir, sock, limits, uid)
-                _worker.Worker(sock, workdir, GUARDS.learner_code, GUARDS.violations, _worker.DRIVERS,
-                               GUARDS.imported).serve()
+                _jail.enter_jail(workdir, sock, limits, uid)
+                _worker.Worker(sock, workdir, _jail.GUARDS.learner_code, _jail.GUARDS.violations, _worker.DRIVERS,
+                               _jail.GUARDS.imported).serve()
             except BaseException:  # noqa: BLE001 - a worker never returns into the zygote
                 code = 70
             finally:
                 os._exit(code)
         os.close(fd)
         self.workers[pid] = (workdir, uid)
-        if GPU and limits["memory_mib"]:
+        if _jail.GPU and limits["memory_mib"]:
             self.watched[pid] = _leftovers.memory_of(os.getpid()) + (limits["memory_mib"] << 20)
         self.retired.discard(uid)
         return pid
@@ -332,7 +218,7 @@ class Zygote:
         leftovers, self.leftovers = self.leftovers, []
         for workdir, _ in leftovers:
             _leftovers.remove_tree(workdir)
-        if not LANDLOCK_ABI:  # with Landlock, a worker can write nowhere else
+        if not _jail.LANDLOCK_ABI:  # with Landlock, a worker can write nowhere else
             _leftovers.remove_files_of({uid for _, uid in leftovers if uid in self.retired})
 
     def _strays(self) -> list[int]:
@@ -375,48 +261,6 @@ def _drain(fd: int) -> None:
         pass
 
 
-
-def readable_roots(forbidden: tuple[str, ...]) -> list[str]:
-    """What learner code may read besides its own folder: the Python installation (this
-    process's import path) and the system's folders. Not the folders where people keep
-    things: homes, /tmp, a class's submissions, results, and nothing that holds one of
-    `forbidden` (the lossgrade package, a course's checkout, the reference solutions): a
-    folder of Python's that holds one is left out, or for site-packages, granted entry by
-    entry without it."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *SYSTEM_FOLDERS}
-    roots.update(path for path in sys.path if path)
-    if GPU:
-        roots.update(GPU_FOLDERS)
-    found: set[str] = set()
-    for root in {os.path.realpath(root) for root in roots}:
-        if not os.path.exists(root) or _within(root, forbidden):
-            continue
-        holds = [f for f in forbidden if _within(f, (root,))]
-        if not holds:
-            found.add(root)
-        elif os.path.basename(root) in SITE_FOLDERS:
-            for entry in os.scandir(root):
-                real = os.path.realpath(entry.path)
-                if not _within(real, forbidden) and not any(_within(f, (real,)) for f in forbidden):
-                    found.add(real)
-    return sorted(found)
-
-
-def _within(path: str, roots: tuple[str, ...]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
-def open_rules(readable: list[str]) -> list[tuple[int, int]]:
-    """O_PATH descriptors of what every worker may read (and with a GPU, use its devices),
-    opened once: a worker adds only its own folder and its own /proc entry."""
-    rules = [(fd, _kernel.READ) for fd in map(_kernel.open_path, readable) if fd is not None]
-    if GPU:
-        for device in sorted(os.listdir("/dev")):
-            if device.startswith("nvidia") and (fd := _kernel.open_path(f"/dev/{device}")) is not None:
-                rules.append((fd, _kernel.DEVICE | _kernel.READ_DIR))
-    return rules
-
-
 def warm_up(parts: list[str], gpu: bool) -> None:
     """Pay torch's lazy initialisation (autograd, the wire format's numpy and, when asked for,
     optimizers, whose first construction costs ~2 s) once here, not in every worker.
@@ -442,25 +286,25 @@ def warm_up(parts: list[str], gpu: bool) -> None:
 
 
 def main() -> None:
-    global GPU, SECCOMP
     control = socket.socket(fileno=int(sys.argv[1]))
     options = json.loads(control.recv(1 << 20))  # not in argv, where a worker would find the paths
     torch.set_num_threads(1)
     # Counted through NVML, which leaves CUDA uninitialised here: a worker forked from a
     # zygote that had initialised CUDA could not use it.
-    GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
-    SECCOMP = _kernel.seccomp_program(gpu=GPU)  # CUDA needs memfd and shared maps: see Zygote.watch
-    warm_up(options["warm"], gpu=GPU)
+    _jail.GPU = torch.cuda.device_count() > 0 if options.get("gpu") is None else bool(options["gpu"])
+    _jail.SECCOMP = _kernel.seccomp_program(gpu=_jail.GPU)  # CUDA needs memfd and shared maps: see Zygote.watch
+    _jail.NAMESPACE = NAMESPACE
+    warm_up(options["warm"], gpu=_jail.GPU)
     _worker.DRIVERS.update(_worker.course_drivers(options.pop("drivers", {})))  # before any learner code
     for dotted in options["forbidden"]:
-        GUARDS.wrap(dotted)
+        _jail.GUARDS.wrap(dotted)
     forbidden = tuple(os.path.realpath(p) for p in options.pop("forbidden_paths"))
-    GUARDS.hide(options.pop("hidden"))  # kept as digests: a worker is not told where they are
-    readable = readable_roots(forbidden)
+    _jail.GUARDS.hide(options.pop("hidden"))  # kept as digests: a worker is not told where they are
+    readable = _jail.readable_roots(forbidden)
     del forbidden
-    GUARDS.readable = tuple(readable)
-    RULES.extend(open_rules(readable))
-    control.send(json.dumps({"ready": True, "landlock": LANDLOCK_ABI, "seccomp": SECCOMP is not None,
+    _jail.GUARDS.readable = tuple(readable)
+    _jail.RULES.extend(_jail.open_rules(readable))
+    control.send(json.dumps({"ready": True, "landlock": _jail.LANDLOCK_ABI, "seccomp": _jail.SECCOMP is not None,
                              "pid_namespace": bool(NAMESPACE) or os.getpid() == 1 or options["strong"]}).encode())
     _worker.remember_modules()  # the last import done: what every worker starts with
     # Source lines read so far (torch's imports read many): a worker clears the cache at
