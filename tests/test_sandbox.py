@@ -414,11 +414,11 @@ def _alive(pid: int) -> bool:
 
 
 def test_every_script_of_the_sandbox_is_refused_to_learner_code_by_name() -> None:
-    # The worker's siblings sit in sys.modules of every worker: the scan (scan.GRADER) and the
+    # The worker's siblings sit in sys.modules of every worker: the scan (refused.GRADER) and the
     # worker's import guard (_guards.BLOCKED_IMPORTS) must both name each one, a new one too.
-    from lossgrade.sandbox import host, scan
+    from lossgrade.sandbox import host, refused
     from lossgrade.sandbox._guards import BLOCKED_IMPORTS
 
     siblings = {path.stem for path in host.SANDBOX_DIR.glob("_*.py") if path.stem != "__init__"}
-    assert siblings <= set(scan.GRADER), siblings - set(scan.GRADER)
-    assert set(BLOCKED_IMPORTS) == set(scan.GRADER), set(BLOCKED_IMPORTS) ^ set(scan.GRADER)
+    assert siblings <= set(refused.GRADER), siblings - set(refused.GRADER)
+    assert set(BLOCKED_IMPORTS) == set(refused.GRADER), set(BLOCKED_IMPORTS) ^ set(refused.GRADER)
