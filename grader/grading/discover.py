@@ -1,15 +1,8 @@
 """Find a class's submissions and read, from each, the files that grading needs.
 
 SUBMISSIONS holds one folder or `.zip` per learner, named by the learner's id, or what an
-LMS's bulk download holds:
-
-- Canvas: loose files named `name_12345_67890_ex01_mse.py` (`name_LATE_...` when late, a
-  `-1` before the extension for a re-upload), one learner per `name_userid`;
-- Moodle: a folder `Full Name_12345_assignsubmission_file_/` per learner (or, downloaded
-  without folders, loose files `Full Name_12345_assignsubmission_file_ex01_mse.py`);
-- Gradescope's "Export Submissions": `submission_metadata.yml` and a folder
-  `submission_<id>/` per submission, the learner named by the metadata (sid, else email);
-- GitHub Classroom: a folder per repository, `assignment-username/` (with `.git`).
+LMS's bulk download holds (Canvas, Moodle, Gradescope, GitHub Classroom: how each names
+its files and its learners is `lms.py`).
 
 Inside a submission, every file is either graded or reported with the reason (the
 submission's `ignored`). Exercise files are recognised by name, forgiving what browsers
@@ -37,7 +30,8 @@ from pathlib import Path
 
 from lossgrade.course import catalog
 from lossgrade.grading import notebooks
-from lossgrade.grading.trees import (MIB, FolderTree, Limits, LooseFile, Merged, Tree, Unreadable, ZipTree, junk, junk_part,
+from lossgrade.grading.lms import GRADESCOPE_METADATA, Part, github_classroom, gradescope_ids, lms_name, name_lms_learners
+from lossgrade.grading.trees import (FolderTree, Limits, LooseFile, Merged, Tree, Unreadable, ZipTree, junk, junk_part,
                                      printable, size, unwrap)
 from lossgrade.core.results import SubmissionResult
 
@@ -77,71 +71,16 @@ def relevant_names() -> tuple[str, ...]:
     return (*(e.file for e in catalog.exercises()), QUIZ_ANSWERS)
 
 
-# ------------------------------------------------------------------ LMS bulk downloads
-# Canvas: "{name}_{user id}_{attachment id}_{file}", "{name}_LATE_{...}" when late.
-CANVAS = re.compile(r"^(?P<name>[^_].*?)(?:_LATE)?_(?P<uid>\d+)_(?P<aid>\d+)_(?P<file>.+)$")
-# Moodle: "{full name}_{participant id}_assignsubmission_{plugin}_{file}" (a folder when
-# downloaded "in folders": the file part is then empty).
-MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
-GRADESCOPE_METADATA = "submission_metadata.yml"
-
-
-@dataclass
-class _Part:
-    """One entry of SUBMISSIONS that belongs to a learner."""
-
-    path: Path
-    display: str  # printable, as the summary names it ("alice/", "alice.zip")
-    kind: str  # "folder", "zip" or "file"
-    inner: str = ""  # a loose file's own name, its LMS prefix removed
-    lms: str = ""  # "canvas", "moodle", "gradescope", "" (a plain folder or zip)
-
-
-def _lms_name(name: str, is_file: bool) -> tuple[str, str, str, str] | None:
-    """(learner name, LMS user id, the file's own name, LMS) for an LMS-named entry."""
-    moodle = MOODLE.match(name)
-    if moodle:
-        return moodle["name"], moodle["uid"], moodle["file"], "moodle"
-    canvas = CANVAS.match(name) if is_file else None
-    if canvas:
-        return canvas["name"], canvas["uid"], canvas["file"], "canvas"
-    return None
-
-
-def _gradescope_ids(root: Path) -> dict[str, str]:
-    """Folder name -> learner id, from a Gradescope export's submission_metadata.yml."""
-    path = root / GRADESCOPE_METADATA
-    if not path.is_file():
-        return {}
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle.read(16 * MIB))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    ids: dict[str, str] = {}
-    for folder, meta in (data or {}).items() if isinstance(data, dict) else ():
-        people = meta.get(":submitters") or meta.get("submitters") if isinstance(meta, dict) else None
-        if not isinstance(people, list) or not people or not isinstance(people[0], dict):
-            continue
-        person = {str(k).lstrip(":"): v for k, v in people[0].items()}
-        learner = person.get("sid") or person.get("email") or person.get("name")
-        if learner:
-            ids[str(folder)] = str(learner)
-    return ids
-
-
 def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
              keep: Callable[[str], bool] | None = None) -> Discovery:
     """Every submission in `root`, sorted by learner id; with `keep`, only the learners it
     keeps (a shard's: an entry that is no submission counts as the id of its name), named
     as every shard names them and picked before any of their files is read."""
-    claimed: dict[str, list[_Part]] = {}
+    claimed: dict[str, list[Part]] = {}
     ignored: list[str] = []
     notes: list[str] = []
     skip = exclude.resolve() if exclude else None
-    gradescope = _gradescope_ids(root)
+    gradescope = gradescope_ids(root)
     if gradescope:
         notes.append(f"a Gradescope export: learners named by {GRADESCOPE_METADATA} (sid, else email)")
     lms_ids: dict[str, set[str]] = {}  # an LMS learner name -> the user ids that carry it
@@ -154,19 +93,19 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
             continue
         is_dir = entry.is_dir()
         is_zip = entry.is_file() and name.lower().endswith(".zip")
-        lms = _lms_name(name, entry.is_file())
+        lms = lms_name(name, entry.is_file())
         if lms:
             person, uid, inner, kind_of = lms
             learner = f"{person}\0{uid}"
             lms_ids.setdefault(person, set()).add(uid)
             kind = "folder" if is_dir else "zip" if is_zip else "file"
-            part = _Part(Path(entry.path), printable(name) + ("/" if is_dir else ""), kind, inner, kind_of)
+            part = Part(Path(entry.path), printable(name) + ("/" if is_dir else ""), kind, inner, kind_of)
         elif is_dir or is_zip:
             stem = name[:-4] if is_zip else name
             learner = gradescope.get(stem, stem)
             if printable(learner) != learner:
                 unprintable.add(printable(learner))
-            part = _Part(Path(entry.path), printable(name) + ("/" if is_dir else ""), "folder" if is_dir else "zip",
+            part = Part(Path(entry.path), printable(name) + ("/" if is_dir else ""), "folder" if is_dir else "zip",
                          lms="gradescope" if stem in gradescope else "")
         else:
             if keep is None or keep(printable(name)):  # reported by one shard only
@@ -175,8 +114,8 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
             ignored.append(printable(name))
             continue
         claimed.setdefault(learner, []).append(part)
-    named = _name_lms_learners(claimed, lms_ids)
-    named = _github_classroom(named, notes)
+    named = name_lms_learners(claimed, lms_ids)
+    named = github_classroom(named, notes)
     if keep is not None:  # another shard's learners: not even read
         named = {learner: parts for learner, parts in named.items() if keep(learner)}
     submissions = [_read(learner, parts, limits, learner in unprintable) for learner, parts in sorted(named.items())]
@@ -186,33 +125,7 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
     return Discovery(submissions, ignored, notes)
 
 
-def _name_lms_learners(claimed: dict[str, list[_Part]], lms_ids: dict[str, set[str]]) -> dict[str, list[_Part]]:
-    """LMS learners are named by their LMS name, with the user id only where two share it."""
-    named: dict[str, list[_Part]] = {}
-    for key, parts in claimed.items():
-        if "\0" in key:
-            person, uid = key.split("\0")
-            key = printable(person) if len(lms_ids[person]) == 1 else printable(f"{person}_{uid}")
-        else:
-            key = printable(key)
-        named.setdefault(key, []).extend(parts)
-    return named
-
-
-def _github_classroom(named: dict[str, list[_Part]], notes: list[str]) -> dict[str, list[_Part]]:
-    """GitHub Classroom's repositories, `assignment-username/` each: named by the user."""
-    folders = [parts[0].path for parts in named.values() if len(parts) == 1 and parts[0].kind == "folder" and not parts[0].lms]
-    if len(folders) < 2 or len(folders) != len(named) or not all((f / ".git").exists() for f in folders):
-        return named
-    prefix = os.path.commonprefix([f.name for f in folders])
-    prefix = prefix[: prefix.rfind("-") + 1]
-    if not prefix or any(len(f.name) == len(prefix) for f in folders):
-        return named
-    notes.append(f"GitHub Classroom repositories: learners named by their folder without {prefix!r}")
-    return {learner.removeprefix(prefix): parts for learner, parts in named.items()}
-
-
-def _read(learner: str, parts: list[_Part], limits: Limits, renamed: bool = False) -> Submission:
+def _read(learner: str, parts: list[Part], limits: Limits, renamed: bool = False) -> Submission:
     sources = " and ".join(p.display for p in parts) if len(parts) <= 3 else f"{parts[0].display} and {len(parts) - 1} more"
     if len(parts) > 1 and any(p.lms not in ("canvas", "moodle") for p in parts):  # only an LMS's pieces are gathered
         return Submission(learner, sources, problem=f"{sources} both claim the learner id {learner!r}: keep one and grade again")
@@ -270,7 +183,7 @@ def looks_like_one_submission(root: Path) -> bool:
     except OSError:
         return False
     others = [e for e in entries if e.name != "exercises" and (e.is_dir() or e.name.lower().endswith(".zip"))]
-    return not others and any(_name_match(name) and not _lms_name(name, True) for name in names)
+    return not others and any(_name_match(name) and not lms_name(name, True) for name in names)
 
 
 NOT_COURSEWORK = "not an exercise file or quiz answers"
@@ -290,7 +203,7 @@ def _stem(name: str) -> tuple[str, str]:
     base, dot, suffix = name.rpartition(".")
     if not dot:
         base, suffix = name, ""
-    lms = _lms_name(base, True)
+    lms = lms_name(base, True)
     if lms and lms[2]:
         base = lms[2]
     base = DUPLICATE.sub("", base)
