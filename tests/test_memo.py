@@ -1,9 +1,9 @@
-"""The content keys of checks/memo.py: equal inputs find the entry, and no different one can."""
+"""The content keys of core/memo.py: equal inputs find the entry, and no different one can."""
 from __future__ import annotations
 
 import torch
 
-from lossgrade.checks import memo
+from lossgrade.core import memo
 from lossgrade.checks.ahead import same
 
 
@@ -73,3 +73,35 @@ def test_a_memo_computes_once_per_equal_input() -> None:
         memo.forget_recent()
         assert table.get((value,), lambda v=value: compute(v)) == float(value.sum())
     assert len(computed) == 2
+
+
+def test_a_mistakes_output_is_computed_once_per_equal_input_and_for_that_function_alone() -> None:
+    """What a catalogued mistake computes from a check's inputs (the diagnosis compares it
+    with each learner's result) is kept per grader process: computed again for other
+    inputs, for another function, or where the catalogue's function is another object; a
+    mistake that raises is remembered as raising."""
+    from lossgrade.misconceptions import _diagnosis as diagnosis
+
+    calls = []
+
+    def wrong(x: torch.Tensor) -> torch.Tensor:
+        calls.append(x)
+        return x * 3
+
+    def raises(x: torch.Tensor) -> torch.Tensor:
+        calls.append(x)
+        raise ValueError("cannot")
+
+    mistake = diagnosis.Mistake("test.times-three", "f", "x3", "three times", None, wrong=wrong)
+    x = torch.tensor([1.0, 2.0])
+    first = diagnosis._output(mistake, "f", wrong, (x,), {})
+    memo.forget_recent()
+    again = diagnosis._output(mistake, "f", wrong, (torch.tensor([1.0, 2.0]),), {})
+    assert again is first and torch.equal(first, torch.tensor([3.0, 6.0])) and len(calls) == 1
+    assert calls[0] is not x  # on a copy: a mistake that changes its inputs leaves the check's alone
+    diagnosis._output(mistake, "f", wrong, (torch.tensor([1.0, 5.0]),), {})
+    assert len(calls) == 2
+    assert diagnosis._output(mistake, "f", lambda x: x * 4, (x,), {}).tolist() == [4.0, 8.0]  # another function
+    failing = diagnosis.Mistake("test.raises", "f", "raises", "raises", None, wrong=raises)
+    assert diagnosis._output(failing, "f", raises, (x,), {}) is diagnosis._Raised
+    assert diagnosis._output(failing, "f", raises, (x,), {}) is diagnosis._Raised and len(calls) == 3

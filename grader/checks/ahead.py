@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from lossgrade.checks.memo import tensor_key
+from lossgrade.core.memo import tensor_key
 from lossgrade.sandbox.learner import LearnerModule, call_request
 from lossgrade.sandbox.replies import Reply
 

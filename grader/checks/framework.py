@@ -28,7 +28,7 @@ import torch
 
 from lossgrade import misconceptions
 from lossgrade.checks import compare, secret
-from lossgrade.checks.memo import Memo, forget_recent
+from lossgrade.core.memo import Memo, forget_recent
 from lossgrade.core.results import Feedback, Misconception
 from lossgrade import course
 from lossgrade.sandbox.learner import call_request, driver_name

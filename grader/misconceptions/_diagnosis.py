@@ -13,6 +13,7 @@ import torch
 
 from lossgrade import course
 from lossgrade.core import results
+from lossgrade.core.memo import Memo
 from lossgrade.core.numerics import close, tolerance
 
 
@@ -161,15 +162,36 @@ def _fresh(value: Any) -> Any:
     return value
 
 
+class _Raised:
+    """What a mistake's implementation gave where it raised: no output to compare."""
+
+
+_OUTPUTS = Memo(limit=4096)  # what each mistake computes from a check's inputs, the same for every learner
+
+
+def _output(mistake: Mistake, function: str, implementation: Callable[..., Any], args: tuple[Any, ...],
+            kwargs: dict[str, Any]) -> Any:
+    """`implementation(*args, **kwargs)` without autograd, on copies of the inputs (`_fresh`);
+    `_Raised` where it raised. Computed once per grader process for equal inputs (a check's
+    are seeded: see core/memo.py), and read, never changed, by everything that compares it."""
+    def compute() -> tuple[Callable[..., Any], Any]:
+        try:
+            with torch.no_grad():
+                return implementation, implementation(*_fresh(args), **_fresh(kwargs))
+        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input
+            return implementation, _Raised
+
+    kept, output = _OUTPUTS.get((mistake.id, function, id(implementation), args, kwargs), compute)
+    return output if kept is implementation else compute()[1]  # another catalogue's function, at the same address
+
+
 def _consistent_with(mistake: Mistake, passed: Passed) -> bool:
     for function, args, kwargs, expected in passed:
         implementation = mistake.computes(function)
         if implementation is None:
             continue
-        try:
-            with torch.no_grad():
-                wrong = implementation(*_fresh(args), **_fresh(kwargs))
-        except Exception:  # noqa: BLE001 - the learner answered where the mistake cannot
+        wrong = _output(mistake, function, implementation, args, kwargs)
+        if wrong is _Raised:  # the learner answered where the mistake cannot
             return False
         if not isinstance(wrong, torch.Tensor) or wrong.shape != expected.shape:
             return False
@@ -192,11 +214,7 @@ def diagnose(module: str, function: str, got: torch.Tensor, args: tuple[Any, ...
             if expected is not None and _safely(mistake.matches, evidence):
                 found.append(mistake)
             continue
-        try:
-            with torch.no_grad():
-                wrong = implementation(*_fresh(args), **_fresh(kwargs))
-        except Exception:  # noqa: BLE001 - a mistake that cannot handle this input is no match
-            continue
+        wrong = _output(mistake, function, implementation, args, kwargs)
         if isinstance(wrong, torch.Tensor) and behaves_like(got, wrong, expected):
             if expected is not None and behaves_like(expected.to(got.dtype), wrong, None):
                 continue  # on these inputs the mistake gives the right answer: no evidence
@@ -229,12 +247,8 @@ def confirmed(mistake: Mistake, function: str, got: torch.Tensor, args: tuple[An
     implementation = mistake.computes(function)
     if implementation is None:
         return False
-    try:
-        with torch.no_grad():
-            wrong = implementation(*_fresh(args), **_fresh(kwargs))
-    except Exception:  # noqa: BLE001 - the learner answered where the mistake cannot
-        return False
-    if not isinstance(wrong, torch.Tensor) or wrong.shape != got.shape:
+    wrong = _output(mistake, function, implementation, args, kwargs)
+    if not isinstance(wrong, torch.Tensor) or wrong.shape != got.shape:  # or it raised, where the learner answered
         return False
     if got.dtype == expected.dtype and close(got, expected):
         return close(wrong.to(expected.dtype).cpu(), expected.cpu())

@@ -151,6 +151,8 @@ def _text(value: Any) -> str:
         return ""
     if type(value) is not str:
         raise TypeError(f"{type(value).__name__} where text was expected")
+    if value.isascii() and value.isprintable():  # most are ("cpu", a class's name): nothing to remove
+        return value[:MAX_TEXT]
     return _CONTROL.sub("", value[:MAX_TEXT])
 
 

@@ -1,9 +1,9 @@
 """What a check computes from its inputs alone, kept for the grader process's life.
 
 A check's inputs are seeded from its id, so every learner meets the same tensors: the
-reference's output and gradients, and the text that describes the call, are the same for
-the whole class. Batch grading computes them once per grader process instead of once per
-learner. Keys are built from the values (dtype, shape and bytes of every tensor), never
+reference's output and gradients, the text that describes the call, and what each
+catalogued mistake computes from them are the same for the whole class. Batch grading
+computes them once per grader process instead of once per learner. Keys are built from the values (dtype, shape and bytes of every tensor), never
 from object identity, so an equal input finds the entry and a different one cannot.
 """
 from __future__ import annotations
