@@ -5,6 +5,10 @@ a list of `Mistake`, each with a wrong implementation that reproduces it. When a
 fails, the grader runs every catalogued wrong implementation of that function on the same
 inputs (in the trusted process: these are our own code) and names the one whose output
 the learner's matches. The diagnosis comes from behaviour, never from reading source.
+Where an exercise's mistakes are many, its module only lists them, and they are written in
+a package of its name with a leading underscore, one module per learner function
+(`ex09_custom.py` lists those of `_ex09_custom/focal_loss.py` and
+`_ex09_custom/cross_entropy_function.py`).
 
 The code lives in two package-internal modules, every name importable from here (the
 exercises' catalogues and instructors' misconceptions files import them from
