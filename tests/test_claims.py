@@ -300,7 +300,7 @@ OLD_TEXTS: list[tuple[str, str, str, dict[str, str]]] = [
     ("grader/misconceptions/ex02_l1_huber.py", "+1 (towards a higher",
      ("import torch\np = torch.tensor(2.0, requires_grad=True)\nd = p - 2.0\ntorch.where(d >= 0, d, -d).backward()\n"
      "print((p - 0.1 * p.grad).item() > 2.0)  # one step of gradient descent"), {"prints": "True"}),
-    ("grader/misconceptions/ex04_bce.py", "shows up as losses near 100",
+    ("grader/misconceptions/_ex04_bce/binary_cross_entropy.py", "shows up as losses near 100",
      ("import torch, torch.nn.functional as F\n"
      "print(F.binary_cross_entropy(torch.tensor([1.0]), torch.tensor([0.9])).item())  # labels and p = 0.9 swapped"),
      {"value": "100"}),
