@@ -290,7 +290,7 @@ OLD_TEXTS: list[tuple[str, str, str, dict[str, str]]] = [
     ("grader/misconceptions/ex03_cross_entropy.py", "That makes the loss (and the step size) grow with",
      FIRST_STEP + "print(round(first_step(torch.optim.Adam, 8.0) / first_step(torch.optim.Adam, 1.0)))",
      {"prints": "8"}),
-    ("grader/misconceptions/ex06_gradients.py", "otherwise bigger batches take bigger steps",
+    ("grader/misconceptions/_ex06_gradients/mse_grad.py", "otherwise bigger batches take bigger steps",
      FIRST_STEP + "print(round(first_step(torch.optim.Adam, 8.0) / first_step(torch.optim.Adam, 1.0)))",
      {"prints": "8"}),
     ("exercises/ex06_gradients.py", "the gradient pushes every score the way that would shrink the loss",
