@@ -46,6 +46,32 @@ def test_the_list_ends_at_the_first_call_that_is_not_a_plain_number(wrong, kept)
     assert _drivers.values(_module(wrong), "f", CALLS) == {"values": [3.0, 7.0, 11.0][:kept]}
 
 
+def test_calls_still_running_when_its_time_is_up_are_left_to_the_grader(monkeypatch):
+    """The driver stops after VALUES_SECONDS in all (a slow or endless call is left to the
+    grader, which makes it on its own under its own timeout) and leaves no timer and no
+    signal handler of its own behind."""
+    import signal
+    import time
+
+    monkeypatch.setattr(_drivers, "VALUES_SECONDS", 0.3)
+    handler = signal.getsignal(signal.SIGALRM)
+
+    def slow(x):
+        time.sleep(0.2)
+        return x.sum()
+
+    report = _drivers.values(_module(slow), "f", CALLS)
+    assert report == {"values": [3.0]}
+    assert signal.getsignal(signal.SIGALRM) is handler and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+    def endless(x):
+        while True:
+            pass
+
+    assert _drivers.values(_module(endless), "f", CALLS) == {"values": []}
+    assert signal.getsignal(signal.SIGALRM) is handler and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_each_call_gets_arguments_of_its_own():
     seen = []
 
@@ -115,6 +141,17 @@ def test_gradcheck_says_what_one_call_did_wrong_as_before(grade_source, wrong, f
     assert "CrossEntropyFunction.apply" in (gradcheck.feedback.call or "")
 
 
+def test_a_right_function_slow_on_the_nudged_logits_passes_gradcheck(grade_source):
+    """Slow enough (~0.1 s a call) that the driver's second is up before its last call: the
+    grader makes the rest one by one, and the finite differences are the same numbers."""
+    slow = "(_slowly(), loss)[1] if _probe(logits) else loss"
+    helper = "\ndef _slowly():\n    x = torch.ones(400, 400)\n    for _ in range(20):\n        x = x @ x / 400\n"
+    source = CORRECT_FUNCTION.replace("WRONG_ON_PROBES", slow).replace("import torch\n", "import torch\n" + PROBES + helper, 1)
+    result = grade_source("ex09", source)
+    gradcheck = next(c for c in result.checks if c.id == "ex09_custom.function_gradcheck")
+    assert gradcheck.outcome is Outcome.PASSED, gradcheck.feedback
+
+
 def test_a_right_function_passes_gradcheck_through_the_driver(grade_source):
     result = grade_source("ex09", CORRECT_FUNCTION.replace("WRONG_ON_PROBES", "loss"))
     by_id = {c.id: c for c in result.checks}
@@ -140,3 +177,39 @@ def test_gradcheck_reads_its_finite_differences_from_the_driver(monkeypatch):
     # the three cases' logits: 3 x 4, 1 x 5 and 4 x 3, two calls for each logit
     assert asked == [("CrossEntropyFunction.apply", 24, 24), ("CrossEntropyFunction.apply", 10, 10),
                      ("CrossEntropyFunction.apply", 24, 24)]
+
+
+def test_the_calls_the_driver_had_no_time_for_are_made_one_by_one(monkeypatch):
+    """In this process: with 30 ms for the driver and each forward taking ~10 ms, the driver
+    gives the first few values and the check makes the others as calls; gradcheck passes,
+    so the finite differences are the same numbers either way."""
+    import time
+
+    from conftest import grade_inprocess
+
+    from lossgrade.grading import runner
+    from lossgrade.course import catalog
+    from lossgrade.sandbox import inprocess
+
+    reference = runner.reference(catalog.resolve("ex09")).CrossEntropyFunction
+
+    class Slow(reference):  # type: ignore[misc, valid-type]
+        @staticmethod
+        def forward(ctx, logits, target):
+            time.sleep(0.01)
+            return reference.forward(ctx, logits, target)
+
+    asked = []
+
+    def values(module, function, calls):
+        report = _drivers.values(module, function, calls)
+        asked.append((len(calls), len(report["values"])))
+        return report
+
+    monkeypatch.setattr(_drivers, "VALUES_SECONDS", 0.03)
+    monkeypatch.setitem(inprocess._WORKER.DRIVERS, "values", values)
+    result = grade_inprocess("ex09", {"CrossEntropyFunction": Slow})
+    gradcheck = next(c for c in result.checks if c.id == "ex09_custom.function_gradcheck")
+    assert gradcheck.outcome is Outcome.PASSED, gradcheck.feedback
+    assert [wanted for wanted, _ in asked] == [24, 10, 24]
+    assert all(0 < given < wanted for wanted, given in asked), asked

@@ -185,8 +185,8 @@ def _forward_value(t: CheckContext, reply: Reply, logits: torch.Tensor, target: 
 
 def _finite_differences(t: CheckContext, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every logit, from the learner's forward
-    (all 2 * numel values from one driver; where one of them is not a plain number, the
-    calls one by one, in one request, to say which and why)."""
+    (its values from one driver; from the first that is not a plain number on, the calls
+    one by one, in one request, to say which and why)."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for index in range(logits.numel()):
         step = torch.zeros(logits.numel(), dtype=logits.dtype)
@@ -194,9 +194,9 @@ def _finite_differences(t: CheckContext, logits: torch.Tensor, target: torch.Ten
         step = step.view_as(logits)
         calls += [((logits + step, target), {}), ((logits - step, target), {})]
     values = t.values_of(FUNCTION, [args for args, _ in calls])
-    if values is None:
-        values = [_forward_value(t, reply, *args)
-                  for reply, (args, _) in zip(t.call_each(FUNCTION, calls), calls, strict=True)]
+    rest = calls[len(values):]
+    if rest:
+        values += [_forward_value(t, reply, *args) for reply, (args, _) in zip(t.call_each(FUNCTION, rest), rest, strict=True)]
     numeric = [(ahead - behind) / (2 * EPS) for ahead, behind in zip(values[0::2], values[1::2], strict=True)]
     return torch.tensor(numeric, dtype=torch.float64).view_as(logits)
 

@@ -153,16 +153,17 @@ class CheckContext:
             self.require_value(reply, functools.partial(self.describe, function, args, kwargs), function)
         return replies
 
-    def values_of(self, function: str, calls: list[tuple[Any, ...]]) -> list[float] | None:
-        """`float(value.double().item())` of the learner's `function(*args)` for each argument
-        tuple of `calls` (positional only), all computed in the worker by one driver
-        (`_drivers.values`), without a reply per call: for checks that need many numbers of
-        one function (finite differences). None where a call did not give a tensor of one
-        element, raised, or changed its inputs, or a forbidden call was met: the check then
-        makes the calls with `call_each`, whose replies say what went wrong, call by call."""
+    def values_of(self, function: str, calls: list[tuple[Any, ...]]) -> list[float]:
+        """`float(value.double().item())` of the learner's `function(*args)` for the first
+        calls of `calls` (argument tuples, positional only), all computed in the worker by one
+        driver (`_drivers.values`) without a reply per call: for checks that need many
+        numbers of one function (finite differences). The list stops before a call that did
+        not give a tensor of one element, raised, changed its inputs, or ran out of the
+        driver's time, and is empty where a forbidden call was met: the check makes the calls
+        left with `call_each`, whose replies say what went wrong, call by call."""
         reply = self._checked.drive("values", function=function, calls=[list(args) for args in calls])
-        if reply.kind != "value" or reply.violations or len(reply.value["values"]) != len(calls):
-            return None
+        if reply.kind != "value" or reply.violations:
+            return []
         found: list[float] = reply.value["values"]
         return found
 

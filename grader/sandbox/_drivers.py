@@ -16,12 +16,13 @@ NotImplementedError (and, for train_steps, only that) propagates so that the gra
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -190,12 +191,35 @@ def evaluate(module: Any, model_spec: dict[str, Any], state_dict: dict[str, torc
     return report
 
 
+# ------------------------------------------------------------------------------ time limits
+class TimeUp(BaseException):
+    """Raised into learner code when a driver's time for it is up (a BaseException, so that
+    an `except Exception` in the learner's loop does not swallow it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """`TimeUp` raised into the code inside after `seconds` (the next Python line it runs).
+    A worker runs drivers in its main thread; elsewhere (in-process grading from a thread)
+    there is no timer, and the grader's own timeout is the only limit."""
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeUp()
+
+    timer = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, stop) if timer else None
+    try:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        if timer:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:  # put back even where the time ran out just now, in the line above
+                signal.signal(signal.SIGALRM, previous)
+
+
 # ------------------------------------------------------------------------------ ex08
-class FitStopped(BaseException):
-    """Raised into a learner's fit when its time is up (a BaseException, so that an
-    `except Exception` in the learner's loop does not swallow it)."""
-
-
 def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
         limit: float, num_classes: int | None = None, x_parts: list[torch.Tensor] | None = None) -> dict[str, Any]:
     """Call `module.<function>(x, y[, num_classes])` with `limit` seconds to finish, then the
@@ -203,25 +227,12 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
     its output on each of `x_parts` (the same inputs in other batches: a prediction must not
     depend on the batch it comes in)."""
     args: tuple[Any, ...] = (x, y) if num_classes is None else (x, y, num_classes)
-
-    def stop(signum: int, frame: Any) -> None:
-        raise FitStopped()
-
-    # A worker runs us in its main thread; elsewhere (in-process grading from a thread) there
-    # is no timer, and the grader's own timeout is the only limit.
-    timer = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGALRM, stop) if timer else None
     started = time.perf_counter()
     try:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, limit)
-        model = getattr(module, function)(*args)
-    except FitStopped:
+        with time_limit(limit):
+            model = getattr(module, function)(*args)
+    except TimeUp:
         return {"stopped": True, "seconds": time.perf_counter() - started}
-    finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - started
     torch.set_grad_enabled(True)
     report: dict[str, Any] = {"stopped": False, "seconds": seconds, "type": _TYPE_NAME(type(model)),
@@ -235,28 +246,36 @@ def fit(module: Any, function: str, x: torch.Tensor, y: torch.Tensor, x_test: to
 
 
 # ------------------------------------------------------------------------------ many values
+VALUES_SECONDS = 1.0  # for all the calls of one `values` request; those it has not made are made one by one
+
+
 def values(module: Any, function: str, calls: list[list[Any]]) -> dict[str, Any]:
     """`module.<function>(*args)` for each argument list of `calls`, each on copies of its
     own, in order: the value of each result, while each is a tensor (of torch's own class)
-    of one element that left its arguments as they were; the first that is not (or raises)
-    ends the list there (`values` holds fewer than `calls`), and the grader makes
-    the calls one at a time to say what went wrong, as it does for any call. What the grader
-    reads from a call's reply, `float(value.double().item())`, without a reply per call."""
+    of one element that left its arguments as they were. The first call that is not (or
+    raises, or is still running after VALUES_SECONDS in all) ends the list there: the grader
+    makes that call and the rest one at a time, as for any call, and its replies say what
+    went wrong. What the grader reads from a call's reply, `float(value.double().item())`,
+    without a reply per call."""
     found = module
     for name in function.split("."):  # "CrossEntropyFunction.apply": a class's method
         found = getattr(found, name)
     report: list[float] = []
-    for args in calls:
-        given = [arg.clone() if type(arg) is torch.Tensor else arg for arg in args]
-        try:
-            out = found(*given)
-        except Exception:  # noqa: BLE001 - said by the call made again on its own
-            break
-        if (type(out) is not torch.Tensor or out.numel() != 1
-                or not all(type(mine) is torch.Tensor and _unchanged(mine, arg) for mine, arg in zip(given, args)
-                           if type(arg) is torch.Tensor)):
-            break
-        report.append(float(torch.Tensor.detach(out).cpu().double().item()))
+    try:
+        with time_limit(VALUES_SECONDS):
+            for args in calls:
+                given = [arg.clone() if type(arg) is torch.Tensor else arg for arg in args]
+                try:
+                    out = found(*given)
+                except Exception:  # noqa: BLE001 - said by the call made again on its own
+                    break
+                if (type(out) is not torch.Tensor or out.numel() != 1
+                        or not all(type(mine) is torch.Tensor and _unchanged(mine, arg)
+                                   for mine, arg in zip(given, args) if type(arg) is torch.Tensor)):
+                    break
+                report.append(float(torch.Tensor.detach(out).cpu().double().item()))
+    except TimeUp:
+        pass  # the calls not made yet are made one by one
     return {"values": report}
 
 
