@@ -15,9 +15,8 @@ import torch
 from lossgrade.course import catalog
 from lossgrade.grading import runner
 from lossgrade.core.results import Outcome
-from lossgrade.sandbox._guards import OPERATORS
 from lossgrade.sandbox.client import Limits
-from test_sandbox import BIG_ALLOCATIONS, OPERATOR_CALLS, probe, report
+from test_sandbox import BIG_ALLOCATIONS, OPERATOR_CALLS, OPERATORS, probe, report
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
-from lossgrade.sandbox import _wire
-from lossgrade.sandbox._guards import OPERATORS
+from lossgrade.sandbox import _hooks, _wire
 from lossgrade.sandbox.client import Limits, Sandbox
 from lossgrade.sandbox.inprocess import _WORKER
 from lossgrade.sandbox.learner import LearnerModule
 from lossgrade.sandbox.replies import MAX_ITEMS, Reply, validate
+
+sys.modules.setdefault("_hooks", _hooks)  # _guards' sibling, which it imports by name: as the zygote provides it
+from lossgrade.sandbox._guards import OPERATORS  # noqa: E402 - after its sibling is provided
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "ex01_mse.py"
 
@@ -415,9 +418,9 @@ def _alive(pid: int) -> bool:
 
 def test_every_script_of_the_sandbox_is_refused_to_learner_code_by_name() -> None:
     # The worker's siblings sit in sys.modules of every worker: the scan (refused.GRADER) and the
-    # worker's import guard (_guards.BLOCKED_IMPORTS) must both name each one, a new one too.
+    # worker's import guard (_hooks.BLOCKED_IMPORTS) must both name each one, a new one too.
     from lossgrade.sandbox import host, refused
-    from lossgrade.sandbox._guards import BLOCKED_IMPORTS
+    from lossgrade.sandbox._hooks import BLOCKED_IMPORTS
 
     siblings = {path.stem for path in host.SANDBOX_DIR.glob("_*.py") if path.stem != "__init__"}
     assert siblings <= set(refused.GRADER), siblings - set(refused.GRADER)

@@ -10,6 +10,11 @@ they live in the learner's own process. What holds against that is the process b
 (see docs/SANDBOX.md): whatever a learner does here changes only their own reply, which the
 grader treats as untrusted data.
 
+This file is the guard around each stretch of learner code (`Guards.learner_code`): its
+forbidden calls refused, and what it left behind to run later (threads, torch modes, timers,
+signal handlers, torch's namespaces changed, garbage) undone. `Guards` is built on `Hooks`
+(its sibling `_hooks.py`): the import guard and the audit hook, for the worker's whole life.
+
 Loaded by the zygote, before any learner code runs, and imports nothing from lossgrade.
 """
 from __future__ import annotations
@@ -18,9 +23,7 @@ import _signal
 import _thread
 import contextlib
 import gc
-import hashlib
 import operator
-import os
 import signal
 import sys
 import warnings
@@ -28,18 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-
-# Names a learner may not import: the grader, the reference solutions, this sandbox.
-BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers", "_kernel",
-                   "_leftovers", "_results", "_jail")
-# Modules whose fresh copy would bring back what the jail took out of them.
-REFUSED_IMPORTS = ("_posixsubprocess",)
-# Modules a worker does without (the zygote keeps them out: see _zygote.py), were one's
-# entry in sys.modules removed: numpy builds arrays at any address an object names.
-ABSENT_IMPORTS = ("numpy",)
-# torch functions that open a file in C, out of the audit hook's sight; the jail replaces
-# them. (`torch._C.StorageBase.from_file` cannot be replaced: see docs/SANDBOX.md.)
-FILE_READERS = ("torch.from_file", "torch.UntypedStorage.from_file")
+from _hooks import Hooks, resolve  # our sibling: whoever loads this file provides it (see _zygote.py)
 
 # The aten operators that forbidden functions bottom out in, so that another route to the
 # same computation is caught too. Functions that decompose into elementary operators
@@ -100,29 +92,8 @@ _FUNCTION_MODES, _DISPATCH_MODES = torch._C._len_torch_function_stack, torch._C.
 _POP_FUNCTION_MODE, _POP_DISPATCH_MODE = torch._C._pop_torch_function_stack, torch._C._pop_torch_dispatch_stack
 _PUSH_FUNCTION_MODE = torch._C._push_on_torch_function_stack
 
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-# Files Python would import as code: learner code may not write them, so that all the code
-# that runs is code the grader's source scan read (lossgrade/sandbox/scan.py).
-_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw", ".pth", ".so", ".pyd", ".zip", ".egg", ".whl")
-# Audit events that change the file system, with the positions of their path arguments.
-_PATH_EVENTS = {
-    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
-    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-}
-# Running programs, opening sockets and reaching raw memory or C functions: no loss
-# function needs them, and each would step around the checks on files above.
-# (`_posixsubprocess.fork_exec` raises no audit event; the jail replaces it.)
-_REFUSED_EVENTS = {
-    "os.exec": "run a program", "os.posix_spawn": "run a program", "os.spawn": "run a program",
-    "os.system": "run a program", "subprocess.Popen": "run a program",
-    "socket.__new__": "open a socket", "socket.connect": "open a socket", "socket.bind": "open a socket",
-    "ctypes.dlopen": "call C functions through ctypes", "ctypes.dlsym": "call C functions through ctypes",
-    "ctypes.dlsym/handle": "call C functions through ctypes", "ctypes.cdata": "read raw memory through ctypes",
-    "sqlite3.connect": "open a database file",
-}
 
-
-class Guards:
+class Guards(Hooks):
     """Every guard of one worker process; the zygote builds one and forks it into each worker.
 
     Forbidden torch functions are wrapped once, in the zygote. A wrapper objects only while
@@ -133,30 +104,25 @@ class Guards:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.active: frozenset[str] = frozenset()
-        self.violations: list[str] = []
         self.wrappers: dict[str, tuple[Any, str, Any]] = {}  # dotted -> (owner, attribute, wrapper)
-        self.hidden: frozenset[str] = frozenset()  # digests of the real paths learner code may not open (see `hide`)
-        self.readable: tuple[str, ...] = ()  # the only real paths it may read (with its folder)
-        self.workdir = ""
         self._refused_sets: set[frozenset[str]] = set()
         self._library: Any = None  # the torch.library registrations of refused operators
         self._autograd_refused = False  # the routes back to autograd are refused (see _refuse_autograd)
         self._record = self.violations  # the list the worker reports: it must stay this one
-        self._learning = False  # learner code is running (the worker writes the learner's files outside it)
         # torch's namespaces as sealed: (dotted, owner, names, values, a class?)
         self._frozen: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...], bool]] = []
         self._counts: list[Any] = []  # a view of each namespace's dict's change count (see _change_counter)
         self._seen: list[int] = []  # ...and the count when it was last seen as sealed
         self._handlers: dict[int, Any] = {}  # the signal handlers as sealed
-        self.imported: dict[str, None] = {}  # the name of every import that reached the finder (see find_spec)
 
     # --- forbidden functions ----------------------------------------------------------------
     def wrap(self, dotted: str) -> None:
         if dotted in self.wrappers:
             return
         owner_path, _, attr = dotted.rpartition(".")
-        owner: Any = _resolve(owner_path)
+        owner: Any = resolve(owner_path)
         if owner is None or not hasattr(owner, attr):
             return
         original = getattr(owner, attr)
@@ -173,16 +139,6 @@ class Guards:
         guarded.__doc__ = getattr(original, "__doc__", None)
         setattr(owner, attr, guarded)
         self.wrappers[dotted] = (owner, attr, guarded)
-
-    def hide(self, paths: list[str]) -> None:
-        """Refuse and record opening `paths`, knowing them only by their digests: a worker
-        is not told where the solutions, the class and the results are."""
-        self.hidden = frozenset(_digest(os.path.realpath(p)) for p in paths)
-
-    def _is_hidden(self, real: str) -> bool:
-        parts = real.split(os.sep)
-        return bool(self.hidden) and any(_digest(os.sep.join(parts[:n]) or os.sep) in self.hidden
-                                         for n in range(1, len(parts) + 1))
 
     def refuse(self, what: str) -> None:
         self.violations.append(what)
@@ -386,17 +342,10 @@ class Guards:
     def seal(self, workdir: str) -> None:
         """Put the import and audit guards in place, for the rest of this process's life
         (the last step of the jail, before any learner code)."""
-        import _posixsubprocess
-
-        _posixsubprocess.fork_exec = _refusing("run a program (_posixsubprocess)")
-        for dotted in FILE_READERS:
-            owner_path, _, attr = dotted.rpartition(".")
-            setattr(_resolve(owner_path), attr, _refusing(f"read files through {dotted}"))
-        self.workdir = os.path.realpath(workdir)
-        self.readable = (self.workdir, *self.readable)
+        self._confine(workdir)
         self._handlers = {number: _signal.getsignal(number) for number in _SIGNALS}
         for dotted in _TORCH_NAMESPACES:
-            owner = _resolve(dotted)
+            owner = resolve(dotted)
             if owner is not None:
                 self._frozen.append((dotted, owner, *_names_and_values(owner), isinstance(owner, type)))
         # Views of their dicts' change counts, made here: the audit hook refuses raw memory reads.
@@ -409,113 +358,7 @@ class Guards:
         # collector runs only inside learner code (see learner_code).
         gc.freeze()
         gc.disable()
-        sys.meta_path.insert(0, self)  # type: ignore[arg-type]
-        sys.addaudithook(self.audit)
-
-    # --- imports: a meta-path finder --------------------------------------------------------
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        # Every module imported since the worker began (Worker.reset reads them there, outside
-        # the guards): kept as a plain str, whose hashing and comparing run no learner code.
-        self.imported[name if type(name) is str else str.__str__(name)] = None
-        top = name.split(".")[0]
-        if top in BLOCKED_IMPORTS:
-            self.violations.append(f"import {name}")
-            raise ImportError(f"lossgrade: learner code may not import {name}")
-        if top in REFUSED_IMPORTS:
-            raise ImportError(f"lossgrade: learner code may not import {name} again")
-        if top in ABSENT_IMPORTS and self._learning:
-            raise ModuleNotFoundError(f"lossgrade: {top} is not available where code is graded; use torch")
-
-    # --- files, programs, sockets: an audit hook, for the worker's whole life ----------------
-    def audit(self, event: str, args: tuple[Any, ...]) -> None:
-        """Installed by the jail (`sys.addaudithook`; it cannot be removed again)."""
-        if event == "open":
-            self._check_open(args[0], args[2])
-        elif event in _PATH_EVENTS:
-            for index in _PATH_EVENTS[event]:
-                self._check_write(args[index])
-        elif event in _REFUSED_EVENTS:
-            raise PermissionError(f"lossgrade: learner code may not {_REFUSED_EVENTS[event]} ({event})")
-        elif event == "os.kill" and args[0] not in (0, os.getpid()):
-            raise PermissionError("lossgrade: learner code may signal only its own process")
-        elif event == "os.killpg" and args[0] != os.getpgrp():
-            raise PermissionError("lossgrade: learner code may signal only its own process group")
-        elif event == "exec" and self._learning and not _may_run_text(sys._getframe(1), self.workdir):
-            # Code that a library builds from text (a jinja2 template, sympy's sympify, an
-            # eval in the standard library) is code the source scan never read.
-            raise PermissionError("lossgrade: learner code may not run code built from text (exec)")
-        elif event in ("ctypes.string_at", "ctypes.wstring_at") and self._learning:
-            # Raw memory, read by address (our own reply encoder reads its own tensors so, outside).
-            raise PermissionError("lossgrade: learner code may not read raw memory through ctypes")
-        elif event in ("os.putenv", "os.unsetenv") and self._learning:
-            # The environment is what an installed module's own set-up may read and run
-            # (sympy evals SYMPY_DEBUG on its import): learner code leaves it as it is.
-            raise PermissionError("lossgrade: learner code may not change the environment")
-        elif event == "pickle.find_class" and self._learning:
-            # Unpickling runs whatever the data names (`builtins.exec` of text): code the
-            # source scan never read. No loss function unpickles anything.
-            raise PermissionError("lossgrade: learner code may not unpickle data (it runs code hidden in it)")
-        elif event == "mmap.__new__" and args[0] == -1:
-            # Anonymous shared memory is the one allocation that RLIMIT_DATA, the memory
-            # limit of a worker that may use a GPU, does not count.
-            raise PermissionError("lossgrade: learner code may not map anonymous memory (mmap)")
-
-    def _check_open(self, path: Any, flags: Any) -> None:
-        real = _real(path)
-        if real is None:
-            return
-        if self._is_hidden(real):
-            self.violations.append(f"open {path}")
-            raise PermissionError(f"lossgrade: learner code may not read {path}")
-        if _other_process(real):
-            raise PermissionError(f"lossgrade: learner code may not look into another process ({path})")
-        if isinstance(flags, int) and flags & _WRITE_FLAGS:
-            self._check_write(path)
-        elif not _inside(real, self.readable):
-            raise PermissionError(f"lossgrade: learner code may read only its own folder, Python's and the "
-                                  f"system's, not {path}")
-        elif os.path.isdir(real) and not _inside(real, (self.workdir,)):
-            # A folder opened for its descriptor would let `dir_fd=` step around these checks.
-            raise PermissionError(f"lossgrade: learner code may not open the folder {path}")
-
-    def _check_write(self, path: Any) -> None:
-        real = _real(path)
-        if real is None:
-            return
-        if self._is_hidden(real):
-            self.violations.append(f"open {path}")
-        if not _inside(real, (self.workdir,)) and real != os.devnull:
-            raise PermissionError(f"lossgrade: learner code may only write inside its working folder, not to {path}")
-        if self._learning and real.lower().endswith(_CODE_SUFFIXES):
-            raise PermissionError(f"lossgrade: learner code may not write Python code ({path}): only the code you "
-                                  "hand in runs, after the grader has read it")
-
-
-# Who may run code while learner code runs: the import system (each file it runs is one the
-# scan read or one installed); the standard library's builders of classes (dataclasses,
-# namedtuple), whose text holds only validated identifiers; and an installed module's own
-# set-up while it is imported (torch imports sympy on the first call of broadcast_shapes, and
-# sympy evals its settings): installed code from the exec up to the import, no learner frame
-# and no text-made code between. Any other exec or eval runs text that the scan did not read.
-_RUNS_TEXT = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
-_BUILDERS = (os.sep + os.path.join("dataclasses.py"), os.path.join(os.sep + "collections", "__init__.py"))
-_IMPORT_DEPTH = 64  # frames looked at between an exec and the import that runs it
-
-
-def _may_run_text(frame: Any, workdir: str) -> bool:
-    caller = frame.f_code.co_filename
-    if caller in _RUNS_TEXT or caller.endswith(_BUILDERS) and not caller.startswith("<"):
-        return True
-    for _ in range(_IMPORT_DEPTH):
-        if frame is None:
-            return False
-        filename = frame.f_code.co_filename
-        if filename in _RUNS_TEXT:
-            return True  # reached the import of the installed module that runs the text
-        if filename.startswith("<") or not os.path.isabs(filename) or _inside(os.path.realpath(filename), (workdir,)):
-            return False  # learner code, or code made from text, on the way
-        frame = frame.f_back
-    return False
+        self._install()
 
 
 def _names_and_values(owner: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
@@ -554,41 +397,3 @@ def _change_counter() -> Any:
 
 
 _COUNT_VIEW = _change_counter()
-
-
-def _refusing(what: str) -> Any:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(f"lossgrade: learner code may not {what}")
-
-    return refused
-
-
-def _resolve(dotted: str) -> Any:
-    parts = dotted.split(".")
-    obj: Any = sys.modules.get(parts[0])
-    for part in parts[1:]:
-        obj = getattr(obj, part, None)
-    return obj
-
-
-def _real(path: Any) -> str | None:
-    if isinstance(path, int):  # an open descriptor: its file was checked when it was opened
-        return None
-    try:
-        return os.path.realpath(os.fsdecode(path))
-    except (TypeError, ValueError):
-        return None
-
-
-def _other_process(real: str) -> bool:
-    """`/proc/<pid>/...` of a process other than this one (its memory, descriptors...)."""
-    parts = real.split(os.sep)
-    return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != os.getpid()
-
-
-def _digest(path: str) -> str:
-    return hashlib.sha256(path.encode(errors="surrogateescape")).hexdigest()
-
-
-def _inside(real: str, roots: tuple[str, ...]) -> bool:
-    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots if root)

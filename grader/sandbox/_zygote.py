@@ -37,6 +37,7 @@ sys.modules["numpy"] = None  # type: ignore[assignment]
 import warnings  # noqa: E402
 
 import _guards  # noqa: E402, F401 - after the namespace is set up; _jail's sibling
+import _hooks  # noqa: E402, F401 - after the namespace is set up; _guards' sibling
 import _leftovers  # noqa: E402 - after the namespace is set up
 import _results  # noqa: E402, F401 - after the namespace is set up; _worker's sibling
 import _wire  # noqa: E402 - after the namespace is set up
