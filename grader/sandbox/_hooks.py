@@ -17,7 +17,7 @@ from typing import Any
 
 # Names a learner may not import: the grader, the reference solutions, this sandbox.
 BLOCKED_IMPORTS = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers", "_kernel",
-                   "_leftovers", "_results", "_jail", "_hooks")
+                   "_leftovers", "_results", "_jail", "_hooks", "_drivers_loader")
 # Modules whose fresh copy would bring back what the jail took out of them.
 REFUSED_IMPORTS = ("_posixsubprocess",)
 # Modules a worker does without (the zygote keeps them out: see _zygote.py), were one's

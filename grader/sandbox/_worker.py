@@ -2,7 +2,7 @@
 
 The zygote (`_zygote.py`) forks a worker per learner module and hands it to `Worker.serve`.
 What a call gave (its value, its gradients, what it raised) is made plain data by its
-sibling `_results.py`.
+sibling `_results.py`; its drivers come from its sibling `_drivers_loader.py`.
 This file imports nothing from lossgrade, so a worker holds no reference solution, no check
 and no result: a learner who searches `sys.modules` or `gc.get_objects()` finds only torch
 and the sandbox's own code. Everything a worker sends back is treated as untrusted by the
@@ -33,12 +33,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import _results  # our siblings: whoever loads this file provides them (see _zygote.py, inprocess.py)
+import _drivers_loader  # our siblings: whoever loads this file provides them (see _zygote.py, inprocess.py)
+import _results
 import _wire
 import torch
 from _results import describe_exception, plain
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_OUTPUT = 4000  # characters of printed output returned per request
 # Our own tensor operations, taken before any learner code could replace them on the class
 # (`T = type(x); T.to = ...`): the worker's code never runs a learner's replacement.
@@ -371,39 +371,7 @@ def to_device(value: Any, device: str) -> Any:
     return value
 
 
-def import_drivers() -> dict[str, Callable[..., Any]]:
-    """The drivers (trusted harness code that runs beside learner code, such as a training
-    step on a model built here) come from `_drivers.py`, loaded before any learner code."""
-    path = os.path.join(HERE, "_drivers.py")
-    if not os.path.exists(path):
-        return {}
-    namespace: dict[str, Any] = {"__name__": "lossgrade_drivers"}
-    with open(path, encoding="utf-8") as source:
-        exec(compile(source.read(), path, "exec"), namespace)  # noqa: S102 - our own file
-    return dict(namespace.get("DRIVERS", {}))
-
-
-def course_drivers(sources: dict[str, str]) -> dict[str, Callable[..., Any]]:
-    """The drivers of a course's exercises, from the text of each exercise's drivers file
-    (`drivers/<module>.py` of its course folder, which defines `DRIVERS = {name: function}`),
-    sent by the grader and run here before any learner code. Each is registered as
-    "<module>/<name>" (`learner.driver_name`), so that no course driver can take a built-in
-    one's name or another exercise's. A file that fails here registers nothing: the check
-    that asks for one of its drivers is told that there is none."""
-    found: dict[str, Callable[..., Any]] = {}
-    for module, text in sources.items():
-        namespace: dict[str, Any] = {"__name__": f"lossgrade_course_drivers_{module}"}
-        try:
-            exec(compile(text, f"<drivers of {module}>", "exec"), namespace)  # noqa: S102 - the course's own file
-        except Exception:  # noqa: BLE001 - the grader loads the same file and reports its error
-            continue
-        drivers = namespace.get("DRIVERS")
-        if isinstance(drivers, dict):
-            found.update((f"{module}/{name}", fn) for name, fn in drivers.items() if isinstance(name, str) and callable(fn))
-    return found
-
-
-DRIVERS = import_drivers()
+DRIVERS = _drivers_loader.import_drivers()
 MODULES_AT_FORK: dict[str, Any] | None = None  # see remember_modules
 
 

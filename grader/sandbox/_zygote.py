@@ -36,6 +36,7 @@ NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _ke
 sys.modules["numpy"] = None  # type: ignore[assignment]
 import warnings  # noqa: E402
 
+import _drivers_loader  # noqa: E402 - after the namespace is set up
 import _guards  # noqa: E402, F401 - after the namespace is set up; _jail's sibling
 import _hooks  # noqa: E402, F401 - after the namespace is set up; _guards' sibling
 import _leftovers  # noqa: E402 - after the namespace is set up
@@ -296,7 +297,7 @@ def main() -> None:
     _jail.SECCOMP = _kernel.seccomp_program(gpu=_jail.GPU)  # CUDA needs memfd and shared maps: see Zygote.watch
     _jail.NAMESPACE = NAMESPACE
     warm_up(options["warm"], gpu=_jail.GPU)
-    _worker.DRIVERS.update(_worker.course_drivers(options.pop("drivers", {})))  # before any learner code
+    _worker.DRIVERS.update(_drivers_loader.course_drivers(options.pop("drivers", {})))  # before any learner code
     for dotted in options["forbidden"]:
         _jail.GUARDS.wrap(dotted)
     forbidden = tuple(os.path.realpath(p) for p in options.pop("forbidden_paths"))

@@ -20,6 +20,7 @@ from lossgrade.sandbox.replies import Reply, validate
 def _worker_module() -> ModuleType:
     # The worker's sibling imports, as the zygote provides them.
     sys.modules.setdefault("_wire", _wire)
+    sys.modules.setdefault("_drivers_loader", importlib.import_module("lossgrade.sandbox._drivers_loader"))
     sys.modules.setdefault("_results", importlib.import_module("lossgrade.sandbox._results"))
     spec = importlib.util.spec_from_file_location("lossgrade_inprocess_worker", host.WORKER_SCRIPT)
     assert spec is not None and spec.loader is not None

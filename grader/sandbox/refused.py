@@ -62,7 +62,7 @@ MODULES = {
              "address an object names. Use torch's own functions (torch.log, torch.pi, tensor.item())",
 }
 GRADER = ("lossgrade", "grader", "solutions", "_guards", "_worker", "_wire", "_zygote", "_drivers", "_kernel", "_leftovers",
-          "_results", "_jail", "_hooks")
+          "_results", "_jail", "_hooks", "_drivers_loader")
 # sys: the plain facts and the streams; not its tables of modules and hooks.
 SYS_ALLOWED = {"float_info", "int_info", "hash_info", "maxsize", "float_repr_style", "byteorder", "platform",
                "version", "version_info", "implementation", "stdout", "stderr", "exit", "getrecursionlimit",
