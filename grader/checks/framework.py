@@ -154,17 +154,11 @@ class CheckContext:
         return replies
 
     def values_of(self, function: str, calls: list[tuple[Any, ...]]) -> list[float]:
-        """`float(value.double().item())` of the learner's `function(*args)` for the first
-        calls of `calls` (argument tuples, positional only), all computed in the worker by one
-        driver (`_drivers.values`) without a reply per call: for checks that need many
-        numbers of one function (finite differences). The list stops before a call that did
-        not give a tensor of one element, raised, changed its inputs, or ran out of the
-        driver's time, and is empty where a forbidden call was met: the check makes the calls
-        left with `call_each`, whose replies say what went wrong, call by call."""
+        """`float(value.double().item())` of `function(*args)` for the first of `calls`, from one
+        driver (`_drivers.values` says where it stops; [] after a forbidden call): the check makes
+        the calls left with `call_each`, whose replies say what went wrong, call by call."""
         reply = self._checked.drive("values", function=function, calls=[list(args) for args in calls])
-        if reply.kind != "value" or reply.violations:
-            return []
-        found: list[float] = reply.value["values"]
+        found: list[float] = [] if reply.kind != "value" or reply.violations else reply.value["values"]
         return found
 
     def describe(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
