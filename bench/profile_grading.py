@@ -8,6 +8,15 @@ Prints, per submission (averaged over the class after `--warm` submissions that 
 memos): the grader's wall and CPU milliseconds in each stage, the zygote's and the workers'
 CPU, the workers forked and the requests sent. Stages overlap nowhere: each is the time
 spent inside that function and not inside another stage below it.
+
+`--against CHECKOUT --pairs N` compares this lossgrade with another checkout's (its
+`grader/` imported as `lossgrade` through PYTHONPATH), N times, the two running at the same
+time (one grader and its worker each: a core each on a 2-core machine), so that the
+machine's own drift, which moves a run several percent from one minute to the next here,
+slows both alike; it prints the CPU of all three per submission, each pair's ratio, and
+their mean.
+
+    python bench/profile_grading.py --first-track --count 40 --warm 4 --against /tmp/base --pairs 4
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import cProfile
 import os
 import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,7 +100,12 @@ def main() -> None:
     parser.add_argument("--worker-per-exercise", action="store_true",
                         help="a fresh worker for every exercise (no learner.one_learner)")
     parser.add_argument("--first-track", action="store_true", help="ex01-ex07 and ex09 only (issue 19's class)")
+    parser.add_argument("--against", type=Path, default=None, help="a checkout to compare with, run at the same time")
+    parser.add_argument("--pairs", type=int, default=4, help="with --against: how many pairs of runs")
     args = parser.parse_args()
+    if args.against is not None:
+        compare(args.against, args.pairs, sys.argv[1:])
+        return
     files = tuple(f for f in classgen.FIRST_TRACK if not f.startswith("ex08")) if args.first_track else FILES
 
     from lossgrade import course, misconceptions
@@ -201,6 +216,43 @@ def main() -> None:
         print(f"{exercise:10} {wall_ms:8.1f} {grader_ms:10.1f} {zygote_ms:10.1f} {workers_ms:11.1f} {row[4] / n:11.1f}")
     if profiler:
         pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_ROWS", "25")))
+
+
+TOTAL = "CPU of all three"
+
+
+def compare(against: Path, pairs: int, argv: list[str]) -> None:
+    """This lossgrade and `against`'s, profiled at the same time, `pairs` times (see the
+    module's docstring); each run's own arguments are `argv` without --against and --pairs."""
+    forwarded, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--against", "--pairs"):
+            skip = True
+        elif not arg.startswith(("--against=", "--pairs=")):
+            forwarded.append(arg)
+    command = [sys.executable, str(Path(__file__).resolve()), *forwarded]
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="lossgrade-against-") as shim:
+        (Path(shim) / "lossgrade").symlink_to(against.resolve() / "grader")
+        other = {**os.environ, "PYTHONPATH": shim + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        for pair in range(pairs):
+            first_this = pair % 2 == 0  # which one starts first, alternately
+            runs = {}
+            for name, env in (("this", None), ("against", other)) if first_this else (("against", other), ("this", None)):
+                runs[name] = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            totals = {}
+            for name, process in runs.items():
+                output, _ = process.communicate()
+                line = next((row for row in output.splitlines() if row.startswith(TOTAL)), None)
+                if process.returncode or line is None:
+                    raise SystemExit(f"the {name} run failed:\n{output[-2000:]}")
+                totals[name] = float(line.split()[-1])
+            ratios.append(totals["this"] / totals["against"])
+            print(f"pair {pair + 1}: this {totals['this']:.1f}, against {totals['against']:.1f} CPU ms per submission; "
+                  f"ratio {ratios[-1]:.3f}", flush=True)
+    print(f"mean ratio (this / against) over {pairs} pairs: {sum(ratios) / len(ratios):.3f}")
 
 
 if __name__ == "__main__":
