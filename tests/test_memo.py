@@ -101,7 +101,29 @@ def test_a_mistakes_output_is_computed_once_per_equal_input_and_for_that_functio
     assert calls[0] is not x  # on a copy: a mistake that changes its inputs leaves the check's alone
     diagnosis._output(mistake, "f", wrong, (torch.tensor([1.0, 5.0]),), {})
     assert len(calls) == 2
-    assert diagnosis._output(mistake, "f", lambda x: x * 4, (x,), {}).tolist() == [4.0, 8.0]  # another function
+    other = diagnosis.Mistake("test.times-three", "f", "x3", "three times", None, wrong=lambda x: x * 4)
+    assert diagnosis._output(other, "f", other.wrong, (x,), {}).tolist() == [4.0, 8.0]  # another catalogue's
     failing = diagnosis.Mistake("test.raises", "f", "raises", "raises", None, wrong=raises)
     assert diagnosis._output(failing, "f", raises, (x,), {}) is diagnosis._Raised
     assert diagnosis._output(failing, "f", raises, (x,), {}) is diagnosis._Raised and len(calls) == 3
+
+
+def test_a_mistaken_classs_method_is_kept_by_its_class() -> None:
+    """`Mistake.computes` gives a class's method as a new object at each look-up: its output
+    is kept by the class, and found again."""
+    from lossgrade.misconceptions import _diagnosis as diagnosis
+
+    calls = []
+
+    class Wrong:  # as a wrong torch.autograd.Function is: its apply is a classmethod
+        @classmethod
+        def apply(cls, x: torch.Tensor) -> torch.Tensor:
+            calls.append(x)
+            return x.sum()
+
+    mistake = diagnosis.Mistake("test.sum", "Wrong", "sum", "sums", None, wrong=Wrong)
+    x = torch.tensor([1.0, 2.0])
+    assert mistake.computes("Wrong.apply") is not mistake.computes("Wrong.apply")
+    first = diagnosis._output(mistake, "Wrong.apply", mistake.computes("Wrong.apply"), (x,), {})
+    assert diagnosis._output(mistake, "Wrong.apply", mistake.computes("Wrong.apply"), (x,), {}) is first
+    assert len(calls) == 1 and float(first) == 3.0

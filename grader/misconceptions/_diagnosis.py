@@ -174,15 +174,18 @@ def _output(mistake: Mistake, function: str, implementation: Callable[..., Any],
     """`implementation(*args, **kwargs)` without autograd, on copies of the inputs (`_fresh`);
     `_Raised` where it raised. Computed once per grader process for equal inputs (a check's
     are seeded: see core/memo.py), and read, never changed, by everything that compares it."""
-    def compute() -> tuple[Callable[..., Any], Any]:
+    def compute() -> Any:
         try:
             with torch.no_grad():
-                return implementation, implementation(*_fresh(args), **_fresh(kwargs))
+                return implementation(*_fresh(args), **_fresh(kwargs))
         except Exception:  # noqa: BLE001 - a mistake that cannot handle this input
-            return implementation, _Raised
+            return _Raised
 
-    kept, output = _OUTPUTS.get((mistake.id, function, id(implementation), args, kwargs), compute)
-    return output if kept is implementation else compute()[1]  # another catalogue's function, at the same address
+    # Keyed by the mistake's own `wrong` (a class's method is a new object at each look-up),
+    # which the entry keeps: another catalogue's, at an address freed since, never gets this output.
+    kept, output = _OUTPUTS.get((mistake.id, function, id(mistake.wrong), args, kwargs),
+                                lambda: (mistake.wrong, compute()))
+    return output if kept is mistake.wrong else compute()
 
 
 def _consistent_with(mistake: Mistake, passed: Passed) -> bool:
