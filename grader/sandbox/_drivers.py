@@ -197,12 +197,22 @@ class TimeUp(BaseException):
     an `except Exception` in the learner's loop does not swallow it)."""
 
 
+class Clock:
+    """Whether a `time_limit`'s time ran out: learner code may swallow `TimeUp` (a bare
+    `except:`) and go on with what it was doing."""
+
+    up = False
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> Iterator[Clock]:
     """`TimeUp` raised into the code inside after `seconds` (the next Python line it runs).
     A worker runs drivers in its main thread; elsewhere (in-process grading from a thread)
     there is no timer, and the grader's own timeout is the only limit."""
+    clock = Clock()
+
     def stop(signum: int, frame: Any) -> None:
+        clock.up = True
         raise TimeUp()
 
     timer = threading.current_thread() is threading.main_thread()
@@ -210,7 +220,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     try:
         if timer:
             signal.setitimer(signal.ITIMER_REAL, seconds)
-        yield
+        yield clock
     finally:
         if timer:
             try:
@@ -253,7 +263,7 @@ def values(module: Any, function: str, calls: list[list[Any]]) -> dict[str, Any]
     """`module.<function>(*args)` for each argument list of `calls`, each on copies of its
     own, in order: the value of each result, while each is a tensor (of torch's own class)
     of one element that left its arguments as they were. The first call that is not (or
-    raises, or is still running after VALUES_SECONDS in all) ends the list there: the grader
+    raises, or is running when VALUES_SECONDS in all are up) ends the list there: the grader
     makes that call and the rest one at a time, as for any call, and its replies say what
     went wrong. What the grader reads from a call's reply, `float(value.double().item())`,
     without a reply per call."""
@@ -262,12 +272,14 @@ def values(module: Any, function: str, calls: list[list[Any]]) -> dict[str, Any]
         found = getattr(found, name)
     report: list[float] = []
     try:
-        with time_limit(VALUES_SECONDS):
+        with time_limit(VALUES_SECONDS) as clock:
             for args in calls:
                 given = [arg.clone() if type(arg) is torch.Tensor else arg for arg in args]
                 try:
                     out = found(*given)
                 except Exception:  # noqa: BLE001 - said by the call made again on its own
+                    break
+                if clock.up:  # the time ran out in this call, whose code swallowed it: not its own value
                     break
                 if (type(out) is not torch.Tensor or out.numel() != 1
                         or not all(type(mine) is torch.Tensor and _unchanged(mine, arg)
