@@ -111,8 +111,6 @@ def discover(root: Path, exclude: Path | None = None, limits: Limits = Limits(),
             if keep is None or keep(printable(name)):  # reported by one shard only
                 ignored.append(printable(name))
             continue
-            ignored.append(printable(name))
-            continue
         claimed.setdefault(learner, []).append(part)
     named = name_lms_learners(claimed, lms_ids)
     named = github_classroom(named, notes)
@@ -194,7 +192,6 @@ HIDDEN = "hidden or system files (version control, editor and OS metadata): not 
 DUPLICATE = re.compile(r"(?:\s*\(\d+\)|-\d+|\s+copy(?:\s*\d+)?|\s*-\s*copy(?:\s*\(\d+\))?)+$", re.IGNORECASE)
 NUMBERED = re.compile(r"^ex0*(\d+)(?:_(.*))?$")
 CODE_SUFFIXES = (".py", ".ipynb")
-ANSWER_STEMS = ("quiz_answers", "quizanswers", "quiz")
 
 
 def _stem(name: str) -> tuple[str, str]:

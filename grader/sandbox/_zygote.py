@@ -36,6 +36,9 @@ NAMESPACE = __name__ == "__main__" and sys.argv[2:] == ["own-namespace"] and _ke
 sys.modules["numpy"] = None  # type: ignore[assignment]
 import warnings  # noqa: E402
 
+with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant. First: our siblings import torch
+    warnings.simplefilter("ignore")
+    import torch  # noqa: E402 - after the namespace is set up
 import _drivers_loader  # noqa: E402 - after the namespace is set up
 import _guards  # noqa: E402, F401 - after the namespace is set up; _jail's sibling
 import _hooks  # noqa: E402, F401 - after the namespace is set up; _guards' sibling
@@ -43,9 +46,6 @@ import _leftovers  # noqa: E402 - after the namespace is set up
 import _results  # noqa: E402, F401 - after the namespace is set up; _worker's sibling
 import _wire  # noqa: E402 - after the namespace is set up
 import _worker  # noqa: E402 - after the namespace is set up
-with warnings.catch_warnings():  # torch's "Failed to initialize NumPy": meant
-    warnings.simplefilter("ignore")
-    import torch  # noqa: E402 - after the namespace is set up
 import _jail  # noqa: E402 - after the namespace is set up
 
 del sys.path[0]

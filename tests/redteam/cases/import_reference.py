@@ -8,7 +8,8 @@ import sys
 
 
 def find_reference():
-    for name in ("solutions.ex01_mse", "lossgrade.grading.runner", "grader.grading.runner", "_zygote", "_worker"):
+    for name in ("solutions.ex01_mse", "lossgrade.grading.runner", "grader.grading.runner", "_zygote", "_jail",
+                 "_worker", "_guards", "_hooks", "_results", "_drivers", "_drivers_loader", "_wire", "_kernel", "_leftovers"):
         try:
             module = importlib.import_module(name)
         except BaseException:  # noqa: BLE001, S112 - hostile on purpose (a learner's attack)
