@@ -18,10 +18,25 @@ before (`Checked`), and nothing of the reference's reaches the worker: only its 
 
 Saves a round trip per call (~0.3 ms of the grader's and the worker's CPU), ~500 per
 submission of the benchmark's class.
+
+Where the plan is the whole check and the reference passed it, the bytes of the reference's
+reply to each planned call are kept too (`replies`; both runs must have given the same
+bytes). A learner whose replies to the plan are those very bytes passes the check without
+its code running again (`Ahead.passes_by_replies`): a check's verdict depends on its seeded
+inputs and on the replies it reads, nothing else (what a check must be for its plan to mean
+anything), and reading these bytes is reading what it read when the reference passed. The
+grader trusts the worker no more for it: bytes a learner's code forged are judged the same
+either way. Any other reply (one bit off, printed output, a timeout, a forbidden call) ends
+the comparison there, and the check runs as always, reading the replies already read, in
+order, before the rest; a learner with violations carried from an ended worker meets the
+check itself. A check that expects a raise is in practice never decided so: its reply holds the
+learner's own traceback. Saves the check's own code (~45% of the grader's CPU on the
+benchmark's class, whose right answers are mostly the reference's bit for bit).
 """
 from __future__ import annotations
 
 import struct
+from collections import deque
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +44,15 @@ import torch
 
 from lossgrade.core.memo import tensor_key
 from lossgrade.sandbox.learner import LearnerModule, call_request
-from lossgrade.sandbox.replies import Reply
+from lossgrade.sandbox.replies import Reply, validate
 
 if TYPE_CHECKING:
     from lossgrade.checks.framework import Check, Learner
     from lossgrade.sandbox.connection import Stream
+    from lossgrade.sandbox.inprocess import InProcessLearner
 
 _PLANS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_REPLIES: dict[tuple[Any, ...], tuple[bytes, ...]] = {}  # a plan's replies, byte for byte, where they decide (see replies)
 _REQUESTS: dict[int, tuple[list[dict[str, Any]], bytes]] = {}  # id(plan) -> (the plan, its request's bytes)
 _MET: set[tuple[Any, ...]] = set()  # the checks run for a learner so far (see _met_before)
 MIN_CALLS = 2  # a check of one call gains nothing
@@ -47,7 +64,8 @@ def ahead(check: Check, learner: Learner, reference: ModuleType, functions: tupl
     if not isinstance(learner, LearnerModule) or not _met_before(check, reference, device):
         return learner
     planned = plan(check, reference, functions, device)
-    return Ahead(learner, planned) if len(planned) >= MIN_CALLS else learner
+    expected = replies(check, reference, device)
+    return Ahead(learner, planned, expected) if len(planned) >= MIN_CALLS or expected else learner
 
 
 def _key(check: Check, reference: ModuleType, device: str) -> tuple[Any, ...]:
@@ -78,10 +96,20 @@ def plan(check: Check, reference: ModuleType, functions: tuple[str, ...], device
         finally:
             torch.set_rng_state(state)
         agreed = 0
-        while agreed < min(len(first), len(second)) and same(first[agreed], second[agreed]):
+        while agreed < min(len(first.calls), len(second.calls)) and same(first.calls[agreed], second.calls[agreed]):
             agreed += 1
-        _PLANS[key] = first[:agreed]
+        _PLANS[key] = first.calls[:agreed]
+        if first.passed and second.passed and agreed == len(first.calls) == len(second.calls) \
+                and first.frames == second.frames:
+            _REPLIES[key] = tuple(first.frames)
     return _PLANS[key]
+
+
+def replies(check: Check, reference: ModuleType, device: str) -> tuple[bytes, ...] | None:
+    """The bytes of the reference's reply to each call of the check's plan, where the plan
+    is the whole check and the reference passed it (twice, with the same bytes): a learner
+    whose replies are these, byte for byte, passes it too (`Ahead.passes_by_replies`)."""
+    return _REPLIES.get(_key(check, reference, device))
 
 
 def request_bytes(planned: list[dict[str, Any]]) -> bytes:
@@ -95,16 +123,17 @@ def request_bytes(planned: list[dict[str, Any]]) -> bytes:
     return kept[1]
 
 
-def _record(check: Check, reference: ModuleType, functions: tuple[str, ...], device: str) -> list[dict[str, Any]]:
+def _record(check: Check, reference: ModuleType, functions: tuple[str, ...], device: str) -> _Recorder:
     from lossgrade.checks.framework import CheckContext
     from lossgrade.sandbox.inprocess import InProcessLearner
 
     recorder = _Recorder(InProcessLearner(reference, functions))
     try:
         check.run(CheckContext(check, recorder, reference, device))
+        recorder.passed = True
     except Exception:  # noqa: BLE001 - the first call that cannot be planned, or a Skip: the calls so far are the plan
         pass
-    return recorder.calls
+    return recorder
 
 
 class _Unplannable(Exception):
@@ -130,18 +159,23 @@ class _Wrapper:
 
 class _Recorder(_Wrapper):
     """A learner that passes everything on, noting each call up to the first that cannot be
-    planned (a driver, a timeout of its own, a tensor that is a view of another)."""
+    planned (a driver, a timeout of its own, a tensor that is a view of another), and the
+    bytes of each reply; `passed`: the check ran to its end."""
 
-    def __init__(self, learner: Learner) -> None:
-        self.learner = learner
+    def __init__(self, learner: InProcessLearner) -> None:
+        self.learner: InProcessLearner = learner
         self.calls: list[dict[str, Any]] = []
+        self.frames: list[bytes] = []
+        self.passed = False
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         for call in calls:
             if timeout is not None or not _plannable(call):
                 raise _Unplannable
             self.calls.append(call)
-        return self.learner.call_many(calls, timeout)
+        frames = self.learner.frames(calls)
+        self.frames.extend(frames)
+        return [validate(frame) for frame in frames]
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         raise _Unplannable
@@ -154,12 +188,36 @@ class Ahead(_Wrapper):
     """A learner module whose check's planned calls go to its worker in one request (see the
     module's docstring). `finish` once the check has ended."""
 
-    def __init__(self, learner: LearnerModule, planned: list[dict[str, Any]]) -> None:
+    def __init__(self, learner: LearnerModule, planned: list[dict[str, Any]],
+                 expected: tuple[bytes, ...] | None = None) -> None:
         self.learner: LearnerModule = learner
         self.planned = planned
+        self.expected = expected  # the reference's replies to the plan, where they decide (`replies`)
         self.used = 0  # planned calls whose reply the check has read
         self.stream: Stream | None = None
+        self.early: deque[bytes | Reply] = deque()  # read by `passes_by_replies`, not yet by the check
         self.seen: tuple[str, ...] = ()  # the violations of the last reply read
+
+    def passes_by_replies(self) -> bool:
+        """Whether the learner's replies to the whole plan are the reference's, byte for
+        byte (read now, in order, up to the first that is not): then the check passes
+        without its code running again, since everything it would see is what it saw when
+        the reference passed it (see the module's docstring). Else the replies read wait
+        for the check, which reads them as it makes its calls."""
+        if self.expected is None or self.stream is not None or self.learner.carried:
+            return False
+        self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
+        if self.stream is None:  # no module, or a function missing: the check makes its calls as always
+            self.planned = []
+            return False
+        for expected in self.expected:
+            got = self.stream.next_frame()
+            self.early.append(got)
+            if got != expected:  # other bytes, or a Reply saying why none came
+                return False
+        self.early.clear()
+        self.used = len(self.planned)
+        return True
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
         replies: list[Reply] = []
@@ -168,9 +226,10 @@ class Ahead(_Wrapper):
                 self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
                 if self.stream is None:  # no module, or a function missing: as always
                     self.planned = []
-            if (self.stream is not None and not self.stream.done and timeout is None
+            if (self.stream is not None and (self.early or not self.stream.done) and timeout is None
                     and self.used < len(self.planned) and same(call, self.planned[self.used], planned=True)):
-                reply = self.learner.tainted(self.stream.next())
+                got = self.early.popleft() if self.early else self.stream.next_frame()
+                reply = self.learner.tainted(self.stream.reply_of(got))
                 self.used += 1
                 self.seen = reply.violations
                 replies.append(reply)
@@ -189,12 +248,13 @@ class Ahead(_Wrapper):
         replies read (those taint every later reply, as they always did); a worker that
         cannot, or that had to be ended, is replaced, those violations carried on."""
         stream, self.stream, self.planned = self.stream, None, []
+        early, self.early = [*self.early], deque()
         if stream is None:
             return
-        if stream.failed is not None:  # it ended on a call the check read, as it always would have
+        if stream.failed is not None and not early:  # it ended on a call the check read, as it always would have
             self.learner.restart()
             return
-        rest = stream.stop()
+        rest = [stream.reply_of(got) for got in early] + stream.stop()
         own = self.seen[len(self.learner.carried):]  # what this worker itself recorded
         if not self.learner._worker or not self.learner._worker.alive:  # ended running ahead
             self.learner.restart(self.seen)

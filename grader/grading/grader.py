@@ -141,7 +141,8 @@ class Grader:
                 outcome, feedback, misconception = Outcome.PASSED, None, None
                 sent = ahead(check, learner, reference, exercise.functions, device)  # its calls sent at once
                 try:
-                    check.run(CheckContext(check, sent, reference, device))
+                    if not (isinstance(sent, Ahead) and sent.passes_by_replies()):  # the reference's very replies
+                        check.run(CheckContext(check, sent, reference, device))
                 except Failure as failure:
                     outcome, feedback, misconception = Outcome.FAILED, failure.feedback, failure.misconception
                 except NotStarted:

@@ -27,7 +27,6 @@ import shutil
 import socket
 import struct
 import sys
-import time
 import types
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -301,9 +300,7 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
         function: Any = module
         for name in request["function"].split("."):  # "CrossEntropyFunction.apply": a class's method
             function = getattr(function, name)
-        started = time.perf_counter()
         out = function(*args, **kwargs)
-        elapsed = time.perf_counter() - started
         reply = _results.describe(out)
         if grad_wrt and reply["kind"] == "tensor":
             reply["grads"] = _results.gradients(out, [args[i] for i in grad_wrt], _wire.tensors_in(request.get("grad_output")))
@@ -317,7 +314,6 @@ def execute(module: types.ModuleType, drivers: dict[str, Callable[..., Any]], re
                  "is given as they are, since the caller still uses them (its model's predictions, its labels); "
                  "compute on new tensors (input - target, x.clone()) instead of x -= ..., x.sub_(...) or "
                  "x[...] = ..."}
-    reply["seconds"] = elapsed
     return reply
 
 

@@ -107,14 +107,12 @@ class Worker:
             stream.failed = self._died()
         return stream
 
-    def _next_reply(self, timeout: float) -> Reply:
-        """One reply to a request already sent, within `timeout`; a worker that does not
-        send one, or sends one that cannot be read, is ended (see `_exchange`)."""
+    def _next_frame(self, timeout: float) -> bytes | Reply:
+        """The bytes of one reply to a request already sent, within `timeout`, not yet
+        validated (`validated`); else the Reply that says why none came: a worker that does
+        not send one, or sends one that cannot be framed, is ended (see `_exchange`)."""
         try:
-            reply = validate(self._read_frame(time.monotonic() + timeout))
-            if reply.kind == "unsafe":
-                self.kill()
-            return reply
+            return self._read_frame(time.monotonic() + timeout)
         except TimeoutError:
             self.kill()
             return timed_out(timeout)
@@ -123,6 +121,13 @@ class Worker:
         except ValueError as exc:
             self.kill()
             return unsafe(str(exc))
+
+    def validated(self, frame: bytes) -> Reply:
+        """`validate` of a reply's bytes; a worker that forged them is ended."""
+        reply = validate(frame)
+        if reply.kind == "unsafe":
+            self.kill()
+        return reply
 
     def _settimeout(self, deadline: float) -> None:
         left = deadline - time.monotonic()
@@ -188,25 +193,41 @@ class Stream:
     failed: Reply | None = None
 
     def next(self) -> Reply:
+        return self.reply_of(self.next_frame())
+
+    def next_frame(self) -> bytes | Reply:
+        """The next reply's bytes, not yet validated (`reply_of` does that), or the Reply
+        that says why none came (a timeout, a crash, the budget spent, a frame too large)."""
         if self.read >= self.count:
             raise IndexError("every reply of this request has been read")
         self.read += 1
         if self.failed is not None:
             return self.failed
         budget = budgets.current()
+        got: bytes | Reply
         if budget is None:
-            reply = self.worker._next_reply(self.timeout)
+            got = self.worker._next_frame(self.timeout)
         elif budget.left() <= 0:
-            reply = budget.spent()
+            got = budget.spent()
             self.worker.kill()  # it would go on with calls nobody reads
         else:
             started = time.monotonic()
             try:
-                reply = self.worker._next_reply(min(self.timeout, budget.left()))
+                got = self.worker._next_frame(min(self.timeout, budget.left()))
             finally:
                 budget.used += time.monotonic() - started
-            if reply.kind == "timeout" and budget.left() <= 0:
-                reply = budget.spent()
+            if isinstance(got, Reply) and got.kind == "timeout" and budget.left() <= 0:
+                got = budget.spent()
+        if isinstance(got, Reply) and not self.worker.alive:
+            self.failed = got
+        return got
+
+    def reply_of(self, got: bytes | Reply) -> Reply:
+        """The Reply that `next_frame` gave, its bytes validated (forged ones end the
+        worker, and that reply then stands for every one after it)."""
+        if isinstance(got, Reply):
+            return got
+        reply = self.worker.validated(got)
         if not self.worker.alive:
             self.failed = reply
         return reply

@@ -48,20 +48,29 @@ class InProcessLearner:
         return Reply(kind="loaded", missing=tuple(missing))
 
     def _request(self, message: dict[str, Any]) -> Reply:
+        return validate(self._frame(message))
+
+    def _frame(self, message: dict[str, Any]) -> bytes:
+        """The bytes a worker would send in reply to `message`."""
         try:
             reply = _WORKER.execute(self.module, self.drivers, message)
         except Exception as exc:  # noqa: BLE001 - reported like a worker would
             reply = _WORKER.describe_exception(exc, workdir="")
-        return validate(_WORKER.encode_reply(reply))
+        return bytes(_WORKER.encode_reply(reply))
+
+    def frames(self, calls: list[dict[str, Any]]) -> list[bytes]:
+        """The bytes of a worker's reply to each call (`call_many` is their validation)."""
+        missing = self.load().missing
+        return [self._frame(c) if c["function"] not in missing else
+                _WORKER.encode_reply({"kind": "error", "message": f"your file has no function named {c['function']}"})
+                for c in calls]
 
     def call(self, function: str, *args: Any, device: str = "cpu", grad_wrt: tuple[int, ...] = (),
              grad_output: Any = None, timeout: float | None = None, **kwargs: Any) -> Reply:
         return self.call_many([call_request(function, args, kwargs, device, grad_wrt, grad_output)])[0]
 
     def call_many(self, calls: list[dict[str, Any]], timeout: float | None = None) -> list[Reply]:
-        missing = self.load().missing
-        return [Reply(kind="error", message=f"your file has no function named {c['function']}")
-                if c["function"] in missing else self._request(c) for c in calls]
+        return [validate(frame) for frame in self.frames(calls)]
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         return self._request({"op": "drive", "driver": driver, "params": params})

@@ -40,7 +40,6 @@ class Reply:
     violations: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     other_type: str = ""
-    seconds: float = 0.0
 
     @property
     def not_implemented(self) -> bool:
@@ -88,7 +87,6 @@ def validate(frame: bytes) -> Reply:
             violations=_texts(data.get("violations")),
             missing=_texts(data.get("missing")),
             other_type=_text(data.get("type")) if data["kind"] == "other" else "",
-            seconds=float(data["seconds"]) if type(data.get("seconds")) is float else 0.0,
         )
     except (TypeError, ValueError) as exc:
         return unsafe(f"its reply held data of the wrong kind ({exc})")
