@@ -262,6 +262,7 @@ class _Reader:
 
 
 _SIZES = [struct.Struct(f">{ndim + 1}q") for ndim in range(MAX_DEPTH + 1)]  # a tensor's sizes and byte count
+_DIMS = [struct.Struct(f">{ndim}q") for ndim in range(MAX_DEPTH + 1)]  # a request's tensor's sizes, or strides
 
 
 # ------------------------------------------------------------------------------ requests
@@ -317,11 +318,11 @@ def _tensor_bytes(tensor: torch.Tensor) -> bytes:
 def tensor_of(data: bytes) -> torch.Tensor:
     """A fresh tensor from a request's bytes for one (`_tensor_bytes`): its own memory."""
     code, flags, ndim = _HEADER.unpack_from(data)
-    dims = struct.unpack_from(f">{ndim}q", data, _HEADER.size)
+    dims = _DIMS[ndim].unpack_from(data, _HEADER.size)
     at = _HEADER.size + 8 * ndim
     dtype = _DTYPES[code]
     if flags & _VIEW:
-        strides = struct.unpack_from(f">{ndim}q", data, at)
+        strides = _DIMS[ndim].unpack_from(data, at)
         (offset,) = _Q.unpack_from(data, at + 8 * ndim)
         at += 8 * ndim + 8
     raw = bytearray(memoryview(data)[at:])

@@ -358,8 +358,8 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
 def to_device(value: Any, device: str) -> Any:
     """A call's argument with its tensors on `device`: each a tensor object of our own, even
     where .to() would hand back the request's; a request's tensor bytes made tensors."""
-    if type(value) is bytes:
-        return _TO(_wire.tensor_of(value), device)
+    if type(value) is bytes:  # a fresh tensor of ours on the CPU: moved only to another device
+        return _wire.tensor_of(value) if device == "cpu" else _TO(_wire.tensor_of(value), device)
     if isinstance(value, torch.Tensor):
         return _TO(_DETACH(value) if not value.requires_grad else value, device)
     if isinstance(value, (list, tuple)):
