@@ -1,6 +1,8 @@
 # redteam: exercise=ex03 score=0 mentions=an interval timer (signal.setitimer)
-"""An interval timer whose SIGALRM handler fires while the worker's own code runs, outside
-the guards, and calls the forbidden cross-entropy there."""
+"""An interval timer whose SIGALRM handler would fire while the worker's own code runs,
+outside the guards, and call the forbidden cross-entropy there. Its first expiry is 50 ms
+away, after the import's guarded stretch has ended (one of 0.5 ms fired inside it now and
+then, on a loaded machine: a forbidden call, caught there, named before the timer)."""
 import signal
 
 import torch
@@ -18,7 +20,7 @@ def handler(signum, frame):
 
 
 signal.signal(signal.SIGALRM, handler)
-signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)
+signal.setitimer(signal.ITIMER_REAL, 0.05, 0.0005)
 
 
 def log_softmax(logits, dim=-1):
