@@ -206,12 +206,11 @@ class Ahead(_Wrapper):
         for the check, which reads them as it makes its calls."""
         if self.expected is None or self.stream is not None or self.learner.carried:
             return False
-        self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
-        if self.stream is None:  # no module, or a function missing: the check makes its calls as always
-            self.planned = []
+        stream = self._send()
+        if stream is None:
             return False
         for expected in self.expected:
-            got = self.stream.next_frame()
+            got = stream.next_frame()
             self.early.append(got)
             if got != expected:  # other bytes, or a Reply saying why none came
                 return False
@@ -223,9 +222,7 @@ class Ahead(_Wrapper):
         replies: list[Reply] = []
         for index, call in enumerate(calls):
             if self.used == 0 and self.stream is None and self.planned and timeout is None and same(call, self.planned[0], planned=True):
-                self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
-                if self.stream is None:  # no module, or a function missing: as always
-                    self.planned = []
+                self._send()
             if (self.stream is not None and (self.early or not self.stream.done) and timeout is None
                     and self.used < len(self.planned) and same(call, self.planned[self.used], planned=True)):
                 got = self.early.popleft() if self.early else self.stream.next_frame()
@@ -237,6 +234,14 @@ class Ahead(_Wrapper):
             self.finish()  # off the plan: this call and every later one as always
             return replies + self.learner.call_many(calls[index:], timeout)
         return replies
+
+    def _send(self) -> Stream | None:
+        """The plan sent to the worker, as one request; None (and no plan) where the module
+        did not load or lacks a function it calls: its calls then go as always."""
+        self.stream = self.learner.stream(self.planned, request=request_bytes(self.planned))
+        if self.stream is None:
+            self.planned = []
+        return self.stream
 
     def drive(self, driver: str, timeout: float | None = None, **params: Any) -> Reply:
         self.finish()

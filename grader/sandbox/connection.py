@@ -67,10 +67,9 @@ class Worker:
             self._settimeout(deadline)
             self.sock.sendall(_SIZE.pack(len(payload)) + payload)
             while len(got) < replies:
-                reply = validate(self._read_frame(deadline))
+                reply = self.validated(self._read_frame(deadline))
                 got.append(reply)
-                if reply.kind == "unsafe":
-                    self.kill()  # it forged its reply: nothing else it sends can be trusted in order
+                if reply.kind == "unsafe":  # it forged its reply (and is ended): nothing else it sends can be trusted in order
                     break
                 deadline = time.monotonic() + timeout
         except TimeoutError:

@@ -56,7 +56,7 @@ class InProcessLearner:
             reply = _WORKER.execute(self.module, self.drivers, message)
         except Exception as exc:  # noqa: BLE001 - reported like a worker would
             reply = _WORKER.describe_exception(exc, workdir="")
-        return bytes(_WORKER.encode_reply(reply))
+        return _WORKER.encode_reply(reply)
 
     def frames(self, calls: list[dict[str, Any]]) -> list[bytes]:
         """The bytes of a worker's reply to each call (`call_many` is their validation)."""
